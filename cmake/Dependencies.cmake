@@ -1,0 +1,46 @@
+# Finds the project's dependencies once, so every directory sees the same targets.
+# Header-only libraries (CLI11, nlohmann_json, doctest) fall back to a plain include path so the
+# build also works where they were copied in by hand (the GPU machine has no package registry).
+
+set(NOS_THIRD_PARTY_INCLUDE "" CACHE PATH "Extra include directory holding CLI11/json/doctest headers")
+
+function(nos_header_only target header)
+  if(TARGET ${target})
+    return()
+  endif()
+  find_path(_dir ${header} HINTS ${NOS_THIRD_PARTY_INCLUDE} NO_CACHE)
+  if(NOT _dir)
+    message(FATAL_ERROR "${header} not found: run cmake/setup-debian.sh or set NOS_THIRD_PARTY_INCLUDE")
+  endif()
+  add_library(${target} INTERFACE IMPORTED GLOBAL)
+  target_include_directories(${target} INTERFACE ${_dir})
+endfunction()
+
+find_package(CLI11 CONFIG QUIET)
+if(NOT TARGET CLI11::CLI11)
+  nos_header_only(CLI11::CLI11 CLI/CLI.hpp)
+endif()
+find_package(nlohmann_json 3 CONFIG QUIET)
+if(NOT TARGET nlohmann_json::nlohmann_json)
+  nos_header_only(nlohmann_json::nlohmann_json nlohmann/json.hpp)
+endif()
+if(NOS_BUILD_TESTS)
+  find_package(doctest CONFIG QUIET)
+  if(NOT TARGET doctest::doctest)
+    nos_header_only(doctest::doctest doctest/doctest.h)
+  endif()
+endif()
+
+if(NOS_WITH_LLVM)
+  find_package(LLVM 16 CONFIG REQUIRED HINTS /usr/lib/llvm-16/lib/cmake/llvm)
+  message(STATUS "LLVM ${LLVM_PACKAGE_VERSION} from ${LLVM_DIR}")
+endif()
+
+if(NOS_WITH_CUDA)
+  find_package(CUDAToolkit REQUIRED)
+  message(STATUS "CUDA toolkit ${CUDAToolkit_VERSION}: NVRTC ${CUDAToolkit_NVRTC_LIBRARY}")
+endif()
+
+if(NOS_WITH_TORCH)
+  find_package(Torch REQUIRED)
+endif()

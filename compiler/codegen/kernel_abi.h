@@ -1,0 +1,43 @@
+// The calling convention shared by every compiled update kernel (LLVM and CUDA) and their callers
+// (nosc, the runtime's optimizer, the benchmarks). Plain C layout: the CUDA kernel reads the same
+// structs from device memory and from its parameter space.
+//
+// One kernel updates a whole table of tensors: for every element i of tensor k it reads w, g and
+// the state slots, updates the states, and writes w - lr * delta. Per-step scalars come from
+// ir::step_inputs() on the host, once per step.
+#pragma once
+
+#include <cstdint>
+
+namespace nos::codegen {
+
+inline constexpr int kMaxStateSlots = 3;   // m, v, y
+inline constexpr int kMaxStepInputs = 8;   // ld, cd, rd, noise_std + one bias correction per slot
+
+// Element type of w and g. States are always float32.
+enum class DType : std::uint8_t { F32, BF16, F16 };
+const char* name(DType dtype);             // "f32", "bf16", "f16"
+int element_bytes(DType dtype);
+
+struct KernelTensor {
+  void* w;                                 // numel elements of the kernel's dtype
+  const void* g;                           // numel elements of the kernel's dtype
+  float* state[kMaxStateSlots];            // one buffer per ir::Function::states entry, numel each
+  std::int64_t numel;
+  std::uint32_t tensor_id;                 // keys the random streams (dsl/random.h)
+  std::uint32_t reserved;
+};
+
+struct KernelStep {
+  float lr;
+  std::uint32_t t;                         // 1-based step, keys the random streams
+  std::uint64_t seed;
+  float inputs[kMaxStepInputs];            // ir::StepInputs: step_scalars, then bias_correction
+};
+
+// CPU kernels (LLVM backend): update elements [begin, end) of tensors[tensor]. The caller splits
+// the work over threads by tensor and range.
+using CpuKernelFn = void (*)(const KernelTensor* tensors, std::uint32_t tensor, std::int64_t begin,
+                             std::int64_t end, const KernelStep* step);
+
+}  // namespace nos::codegen

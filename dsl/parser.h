@@ -1,0 +1,36 @@
+// Text form -> syntax tree. Grammar (newlines are plain whitespace, `#` starts a comment):
+//
+//   module   := rule (';'? rule)* ';'?
+//   rule     := [NAME ':'] expr ['with' binding (',' binding)*]
+//   binding  := NAME '=' (NUMBER | '-' NUMBER | 'on' | 'off' | 'true' | 'false')
+//   expr     := term (('+' | '-') term)*
+//   term     := unary (('*' | '/') unary)*
+//   unary    := '-' unary | power
+//   power    := primary ['^' unary]              # right-associative, tighter than unary minus
+//   primary  := NUMBER | NAME | NAME '(' expr (',' expr)* ')' | '(' expr ')'
+//
+// A NAME in an expression is an operand, a setting (an Expr::Constant valued by Rule::settings, as
+// in the vocabulary's `div(m, sqrt(v), adam_eps)`), or a named constant that the rule's `with`
+// clause must bind; `with` is reserved. div's optional third argument, its delta, must be constant.
+// A second rule must be named (`name: ...`) or follow a ';'. Every error is a dsl::Error whose
+// diagnostic names the place and what was expected. Any byte string gives a Module or a dsl::Error:
+// nesting (and the height of the tree) is capped at 256.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "dsl/ast.h"
+
+namespace nos::dsl {
+
+Module parse_module(std::shared_ptr<const Source> source);
+
+// Reads and parses a file; a missing, unreadable, empty or binary file is a dsl::Error too.
+Module parse_file(const std::string& path);
+
+// Parses text that must hold exactly one rule (e.g. `nosc -e EXPR`).
+Rule parse_rule(std::string_view text, std::string source_name = "<expr>");
+
+}  // namespace nos::dsl

@@ -1,0 +1,2 @@
+# Plain stochastic gradient descent: w <- w - lr * g.
+sgd: g

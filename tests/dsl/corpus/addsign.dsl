@@ -1,0 +1,1 @@
+addsign: (1 + sign(g) * sign(m)) * g

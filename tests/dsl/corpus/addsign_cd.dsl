@@ -1,0 +1,1 @@
+addsign_cd: (1 + cd * sign(g) * sign(m)) * g

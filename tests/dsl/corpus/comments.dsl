@@ -1,0 +1,5 @@
+# comments and blank lines
+
+	# indented comment
+(  g  # inline
+ * m )  # end

@@ -1,0 +1,1 @@
+powersign_alpha: alpha ^ (sign_g * sign_m) * g with alpha = 2

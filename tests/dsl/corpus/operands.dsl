@@ -1,0 +1,1 @@
+rd * noise + cd * eps - ld * w4 + w3 - w2 * w1

@@ -1,0 +1,2 @@
+# PowerSign, alpha = e (DSL.md).
+powersign: exp(sign(g) * sign(m)) * g

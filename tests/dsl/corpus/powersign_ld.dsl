@@ -1,0 +1,1 @@
+powersign_ld: exp(ld * sign(g) * sign(m)) * g

@@ -1,0 +1,1 @@
+rmsprop with beta2 = 0.99, bias_correction = off

@@ -1,0 +1,2 @@
+# SGD: the gradient itself.
+sgd: g

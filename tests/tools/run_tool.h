@@ -1,0 +1,21 @@
+// Runs one of the project's executables and captures what it says, for end-to-end tests.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace nos::testing {
+
+struct ToolResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs build/bin/<tool> with args (no shell); `input` is written to its standard input.
+ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args, const std::string& input = "");
+
+std::string source_path(const std::string& relative);  // a path inside the source tree
+std::string temp_file(const std::string& name, const std::string& content);  // written under the build tree
+
+}  // namespace nos::testing
