@@ -10,10 +10,15 @@
 //
 // Accuracy of our own transcendental functions, measured against the exact value (double-precision
 // std::exp/std::log/std::pow), in units in the last place of the float32 result:
-//   nos_expf_impl   <= 0.52 ulp over every float32 input (exhaustive), denormal results included.
-//   nos_logf_impl   <= 0.82 ulp over every positive float32 input (exhaustive), denormals included.
-//   nos_powf_impl   <= 0.52 ulp over 10^7 random (a, y) with |y log2 a| <= 150, denormal results
-//                   included (|y| up to 2^64); tests/codegen_llvm/math_test.cpp asserts these.
+//   nos_expf_impl  0.652 ulp max over every float32 input (exhaustive) whose result is normal;
+//                  0.767 ulp where the result is denormal (rounded twice: once before scaling).
+//   nos_logf_impl  0.835 ulp max over every positive float32 input (exhaustive), denormals included.
+//   nos_powf_impl  0.645 ulp max (normal results), 0.771 ulp (denormal results) over 4 million
+//                  random (a, y) covering every binade of a, a within 2^-10 of 1, and every
+//                  non-saturating y log2 a in [-150, 150]. log2 a is computed as a double-float
+//                  (~2^-40 relative), so the error does not grow with |y log2 a|.
+// So: exp, log and pow are within 1 ulp everywhere (faithfully rounded), usually correctly rounded.
+// tests/codegen_llvm/math_test.cpp re-measures these on millions of inputs and asserts them.
 // Special values follow C99 Annex F: exp(-inf) = 0, exp(+inf) = inf, exp overflows to inf past
 // 88.72; log(0) = -inf, log(inf) = inf, log(x < 0) = NaN; pow(a, 0) = pow(1, y) = 1,
 // pow(0, y > 0) = 0, pow(0, y < 0) = inf, pow(inf, y) and pow(a, +-inf) by the usual limits,

@@ -1,11 +1,39 @@
 #include "compiler/codegen/executor.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
+#include <thread>
 
+#include "compiler/codegen/kernel_cache.h"
 #include "compiler/interpreter.h"
+#include "compiler/passes.h"
+
+#ifdef NOS_HAVE_LLVM
+#include "compiler/codegen/llvm/cpu_backend.h"
+#endif
+#ifdef NOS_HAVE_CUDA
+#include "compiler/codegen/cuda/cuda_kernel.h"
+#endif
 
 namespace nos::codegen {
 namespace {
+
+// NOS_LOG_KERNELS=1 reports where each kernel came from (compiled, disk cache) on stderr.
+void log_kernel(const CacheKey& key, const char* origin, double ms) {
+  static const bool enabled = [] {
+    const char* v = std::getenv("NOS_LOG_KERNELS");
+    return v && *v && std::string_view(v) != "0";
+  }();
+  if (enabled) std::fprintf(stderr, "nos: kernel %s %s %s: %s in %.2f ms\n", ir::hash_hex(key.rule_hash).c_str(),
+                            key.backend.c_str(), key.dtype.c_str(), origin, ms);
+}
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
 
 // The reference interpreter behind the Executor interface: float32, host memory, one tensor at a
 // time. It is the fallback where no JIT was built, and the oracle the other backends are tested on.
@@ -33,6 +61,106 @@ class InterpExecutor final : public Executor {
   ir::Function f_;
 };
 
+#ifdef NOS_HAVE_LLVM
+// LLVM kernels: in memory for the process, as relocatable objects on disk across processes.
+std::shared_ptr<const cpu::CpuKernel> cpu_kernel(const ir::Function& f, DType dtype, bool use_disk_cache) {
+  static MemoryCache<cpu::CpuKernel> memory;
+  static const std::string target = cpu::cpu_target_id();  // queried once: it is not cheap
+  CacheKey key{ir::canonical_hash(f), "llvm", name(dtype), target, "llvm"};
+  return memory.get_or_create(key.describe(), [&]() -> std::shared_ptr<const cpu::CpuKernel> {
+    DiskCache disk;
+    auto start = std::chrono::steady_clock::now();
+    if (use_disk_cache) {
+      if (std::optional<std::string> object = disk.read(key)) {
+        try {
+          auto kernel = cpu::CpuKernel::load_object(*object);
+          log_kernel(key, "loaded from the disk cache", ms_since(start));
+          return kernel;
+        } catch (const std::exception&) {
+          // A stale or damaged object is only a miss: compile below and overwrite it.
+        }
+      }
+    }
+    std::string object = cpu::emit_object(f, dtype);
+    std::shared_ptr<const cpu::CpuKernel> kernel = cpu::CpuKernel::load_object(object);
+    log_kernel(key, "compiled", ms_since(start));
+    if (use_disk_cache) disk.write(key, object);
+    return kernel;
+  });
+}
+
+class CpuExecutor final : public Executor {
+ public:
+  CpuExecutor(std::shared_ptr<const cpu::CpuKernel> kernel, DType dtype, int threads)
+      : kernel_(std::move(kernel)), dtype_(dtype), threads_(threads) {}
+
+  void step(std::span<const KernelTensor> tensors, const KernelStep& step, void*) override {
+    kernel_->run(tensors.data(), tensors.size(), step, threads_);
+  }
+  Backend backend() const override { return Backend::Cpu; }
+  DType dtype() const override { return dtype_; }
+
+ private:
+  std::shared_ptr<const cpu::CpuKernel> kernel_;
+  DType dtype_;
+  int threads_;
+};
+#endif
+
+#ifdef NOS_HAVE_CUDA
+// CUDA kernels: loaded modules in memory, CUBIN/PTX images on disk. The image kind travels as the
+// first byte of the cached payload.
+std::shared_ptr<const cuda::CudaKernel> cuda_kernel(const ir::Function& f, DType dtype, const std::string& arch,
+                                                    bool use_disk_cache) {
+  static MemoryCache<cuda::CudaKernel> memory;
+  static const std::string compiler = "nvrtc-" + cuda::nvrtc_version();
+  CacheKey key{ir::canonical_hash(f), "cuda", name(dtype), arch, compiler};
+  int slots = static_cast<int>(f.states.size());
+  return memory.get_or_create(key.describe(), [&]() -> std::shared_ptr<const cuda::CudaKernel> {
+    DiskCache disk;
+    auto start = std::chrono::steady_clock::now();
+    if (use_disk_cache) {
+      if (std::optional<std::string> payload = disk.read(key); payload && !payload->empty()) {
+        cuda::CompiledImage image{(*payload)[0] == 'P' ? cuda::ImageKind::Ptx : cuda::ImageKind::Cubin, arch,
+                                  payload->substr(1), ""};
+        try {
+          auto kernel = std::make_shared<const cuda::CudaKernel>(cuda::CudaKernel::load(std::move(image), slots));
+          log_kernel(key, "loaded from the disk cache", ms_since(start));
+          return kernel;
+        } catch (const std::exception&) {
+          // Unloadable (a driver update, a damaged file): compile again below.
+        }
+      }
+    }
+    auto kernel = std::make_shared<const cuda::CudaKernel>(cuda::CudaKernel::compile(f, dtype, arch));
+    log_kernel(key, "compiled", ms_since(start));
+    if (use_disk_cache) {
+      const cuda::CompiledImage& image = kernel->image();
+      disk.write(key, (image.kind == cuda::ImageKind::Ptx ? "P" : "C") + image.image);
+    }
+    return kernel;
+  });
+}
+
+class CudaExecutor final : public Executor {
+ public:
+  CudaExecutor(std::shared_ptr<const cuda::CudaKernel> kernel, DType dtype)
+      : kernel_(std::move(kernel)), dtype_(dtype) {}
+
+  void step(std::span<const KernelTensor> tensors, const KernelStep& step, void* stream) override {
+    table_.update(tensors, stream);
+    kernel_->launch(table_, step, stream);
+  }
+  Backend backend() const override { return Backend::Cuda; }
+  DType dtype() const override { return dtype_; }
+
+ private:
+  std::shared_ptr<const cuda::CudaKernel> kernel_;
+  DType dtype_;
+  cuda::KernelTable table_;  // device copy of the tensor table, re-uploaded only when it changes
+};
+#endif
+
 }  // namespace
 
 const char* name(Backend backend) {
@@ -54,36 +182,45 @@ bool backend_available(Backend backend, std::string* why) {
   switch (backend) {
     case Backend::Interp: return true;
     case Backend::Cpu:
+#ifdef NOS_HAVE_LLVM
+      return true;
+#else
       if (why) *why = "this build has no LLVM backend (NOS_WITH_LLVM=OFF)";
       return false;
+#endif
     case Backend::Cuda:
+#ifdef NOS_HAVE_CUDA
+      return cuda::cuda_available(why);
+#else
       if (why) *why = "this build has no CUDA backend (NOS_WITH_CUDA=OFF)";
       return false;
+#endif
   }
   return false;
 }
 
 std::shared_ptr<Executor> make_executor(const ir::Function& optimized, Backend backend, DType dtype,
-                                        const ExecutorOptions&) {
+                                        const ExecutorOptions& options) {
+  (void)options;  // unused when no JIT backend is built
   std::string why;
   if (!backend_available(backend, &why)) throw std::runtime_error(std::string(name(backend)) + " backend: " + why);
   if (backend == Backend::Interp) {
     if (dtype != DType::F32) throw std::runtime_error("interp backend: only f32 parameters");
     return std::make_shared<InterpExecutor>(optimized);
   }
+#ifdef NOS_HAVE_LLVM
+  if (backend == Backend::Cpu) {
+    int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return std::make_shared<CpuExecutor>(cpu_kernel(optimized, dtype, options.use_disk_cache), dtype, threads);
+  }
+#endif
+#ifdef NOS_HAVE_CUDA
+  if (backend == Backend::Cuda) {
+    std::string arch = options.arch.empty() ? cuda::current_device().arch() : options.arch;
+    return std::make_shared<CudaExecutor>(cuda_kernel(optimized, dtype, arch, options.use_disk_cache), dtype);
+  }
+#endif
   throw std::runtime_error(std::string(name(backend)) + " backend: not available");
-}
-
-KernelStep make_step(const ir::Function& optimized, float lr, std::uint32_t t, std::uint32_t total_steps,
-                     std::uint64_t seed) {
-  ir::StepInputs in = ir::step_inputs(optimized, t, total_steps);
-  if (in.step_scalars.size() + in.bias_correction.size() > static_cast<std::size_t>(kMaxStepInputs))
-    throw std::runtime_error("rule needs more than " + std::to_string(kMaxStepInputs) + " per-step inputs");
-  KernelStep step{lr, t, seed, {}};
-  std::size_t k = 0;
-  for (float v : in.step_scalars) step.inputs[k++] = v;
-  for (float v : in.bias_correction) step.inputs[k++] = v;
-  return step;
 }
 
 }  // namespace nos::codegen

@@ -51,8 +51,4 @@ class Executor {
 std::shared_ptr<Executor> make_executor(const ir::Function& optimized, Backend backend, DType dtype,
                                         const ExecutorOptions& options = {});
 
-// Fills KernelStep for step t of T from the rule's per-step inputs (ir::step_inputs).
-KernelStep make_step(const ir::Function& optimized, float lr, std::uint32_t t, std::uint32_t total_steps,
-                     std::uint64_t seed);
-
 }  // namespace nos::codegen

@@ -1,5 +1,8 @@
 #include "compiler/codegen/kernel_abi.h"
 
+#include <stdexcept>
+#include <string>
+
 namespace nos::codegen {
 
 const char* name(DType dtype) {
@@ -12,5 +15,17 @@ const char* name(DType dtype) {
 }
 
 int element_bytes(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
+
+KernelStep make_step(const ir::Function& optimized, float lr, std::uint32_t t, std::uint32_t total_steps,
+                     std::uint64_t seed) {
+  ir::StepInputs in = ir::step_inputs(optimized, t, total_steps);
+  if (in.step_scalars.size() + in.bias_correction.size() > static_cast<std::size_t>(kMaxStepInputs))
+    throw std::runtime_error("rule needs more than " + std::to_string(kMaxStepInputs) + " per-step inputs");
+  KernelStep step{lr, t, seed, {}};
+  std::size_t k = 0;
+  for (float v : in.step_scalars) step.inputs[k++] = v;
+  for (float v : in.bias_correction) step.inputs[k++] = v;
+  return step;
+}
 
 }  // namespace nos::codegen

@@ -9,6 +9,8 @@
 
 #include <cstdint>
 
+#include "compiler/ir.h"
+
 namespace nos::codegen {
 
 inline constexpr int kMaxStateSlots = 3;   // m, v, y
@@ -39,5 +41,10 @@ struct KernelStep {
 // the work over threads by tensor and range.
 using CpuKernelFn = void (*)(const KernelTensor* tensors, std::uint32_t tensor, std::int64_t begin,
                              std::int64_t end, const KernelStep* step);
+
+// The per-step argument for step t of T: lr, t, seed and ir::step_inputs() in ABI order.
+// Throws std::runtime_error when the rule needs more than kMaxStepInputs inputs.
+KernelStep make_step(const ir::Function& optimized, float lr, std::uint32_t t, std::uint32_t total_steps,
+                     std::uint64_t seed);
 
 }  // namespace nos::codegen

@@ -57,5 +57,7 @@ void add_check_command(CLI::App& app, Runner& run);
 void add_fmt_command(CLI::App& app, Runner& run);
 void add_explain_command(CLI::App& app, Runner& run);
 void add_eval_command(CLI::App& app, Runner& run);
+void add_compile_command(CLI::App& app, Runner& run);
+void add_verify_command(CLI::App& app, Runner& run);
 
 }  // namespace nos::nosc

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "compiler/interpreter.h"
+#include "compiler/nosc/backend_run.h"
 #include "compiler/nosc/commands.h"
 #include "compiler/passes.h"
 
@@ -100,8 +100,8 @@ void add_eval_command(CLI::App& app, Runner& run) {
   cmd->add_option("--input", o->steps_file,
                   "STEPS.json: {\"lr\": 0.01, \"total_steps\": 100, \"w\": [...], \"grads\": [[...], ...]}")
       ->required();
-  cmd->add_option("--backend", o->backend, "interp (reference interpreter)")
-      ->check(CLI::IsMember({"interp"}))
+  cmd->add_option("--backend", o->backend, "interp (reference interpreter), cpu (LLVM JIT) or cuda")
+      ->check(CLI::IsMember({"interp", "cpu", "cuda"}))
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed of the random streams (drop, eps, noise)")->capture_default_str();
   cmd->callback([&run, o] {
@@ -109,14 +109,14 @@ void add_eval_command(CLI::App& app, Runner& run) {
       LoadedRule loaded = load_one_rule(o->input);
       ir::Function f = compile_rule(loaded, true);
       Steps steps = read_steps(o->steps_file);
-      std::size_t n = steps.w.size();
-      std::vector<std::vector<float>> states(f.states.size(), std::vector<float>(n, 0.0f));
-      std::vector<float*> state_ptrs;
-      for (auto& s : states) state_ptrs.push_back(s.data());
-      for (std::size_t k = 0; k < steps.grads.size(); ++k) {
-        ir::StepContext ctx{static_cast<std::uint32_t>(k + 1), steps.total_steps, steps.lr, o->seed, 0};
-        ir::interpret_step(f, ctx, steps.w.data(), steps.grads[k].data(), state_ptrs, n);
-      }
+      codegen::Backend backend = *codegen::parse_backend(o->backend);
+      std::string why;
+      if (!codegen::backend_available(backend, &why)) throw UsageError("--backend " + o->backend + ": " + why);
+      std::vector<TensorData> tensors{{steps.w, {}, 0}};
+      std::vector<std::vector<std::vector<float>>> grads;
+      for (const std::vector<float>& g : steps.grads) grads.push_back({g});
+      run_steps(f, backend, {steps.lr, steps.total_steps, o->seed}, tensors, grads);
+      steps.w = tensors[0].w;
       nlohmann::json out = {{"rule", display_name(loaded.rule)},
                             {"hash", ir::hash_hex(ir::canonical_hash(f))},
                             {"backend", o->backend},

@@ -1,5 +1,6 @@
 // nosc: the NOS rule compiler driver. Each subcommand stops the pipeline at one stage:
-//   check / fmt (text), explain (tokens, IR after every pass, hash), eval (run a rule).
+//   check / fmt (text), explain (tokens, IR after every pass, hash), compile (kernels),
+//   eval (run a rule on a backend), verify (every backend against the interpreter).
 #include <iostream>
 
 #include "compiler/nosc/commands.h"
@@ -18,6 +19,8 @@ int main(int argc, char** argv) {
   add_fmt_command(app, run);
   add_explain_command(app, run);
   add_eval_command(app, run);
+  add_compile_command(app, run);
+  add_verify_command(app, run);
 
   try {
     app.parse(argc, argv);

@@ -31,7 +31,8 @@ std::string temp_file(const std::string& name, const std::string& content) {
   return path.string();
 }
 
-ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args, const std::string& input) {
+ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args, const std::string& input,
+                    const std::vector<std::string>& env) {
   std::string exe = std::string(NOS_BINARY_DIR) + "/bin/" + tool;
   std::string in_path = temp_file("stdin.txt", input);
   std::string out_path = temp_file("stdout.txt", "");
@@ -42,6 +43,7 @@ ToolResult run_tool(const std::string& tool, const std::vector<std::string>& arg
     int in = ::open(in_path.c_str(), O_RDONLY), out = ::open(out_path.c_str(), O_WRONLY | O_TRUNC),
         err = ::open(err_path.c_str(), O_WRONLY | O_TRUNC);
     ::dup2(in, 0), ::dup2(out, 1), ::dup2(err, 2);
+    for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
     std::vector<char*> argv{const_cast<char*>(exe.c_str())};
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);

@@ -12,8 +12,10 @@ struct ToolResult {
   std::string err;
 };
 
-// Runs build/bin/<tool> with args (no shell); `input` is written to its standard input.
-ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args, const std::string& input = "");
+// Runs build/bin/<tool> with args (no shell); `input` is written to its standard input, `env`
+// ("NAME=value") is added to its environment.
+ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args, const std::string& input = "",
+                    const std::vector<std::string>& env = {});
 
 std::string source_path(const std::string& relative);  // a path inside the source tree
 std::string temp_file(const std::string& name, const std::string& content);  // written under the build tree

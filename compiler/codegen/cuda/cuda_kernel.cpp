@@ -1,0 +1,46 @@
+#include "compiler/codegen/cuda/cuda_kernel.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
+#include "compiler/codegen/cuda/cuda_codegen.h"
+
+namespace nos::codegen::cuda {
+
+CudaKernel CudaKernel::compile(const ir::Function& f, DType dtype, const std::string& arch) {
+  const std::string target = arch.empty() ? current_device().arch() : arch;
+  return CudaKernel(cuda::compile(kernel_source(f, dtype, "nos_kernel"), target), static_cast<int>(f.states.size()),
+                    "nos_kernel");
+}
+
+CudaKernel CudaKernel::load(CompiledImage image, int state_slots, const std::string& kernel_name) {
+  return CudaKernel(std::move(image), state_slots, kernel_name);
+}
+
+CudaKernel::CudaKernel(CompiledImage image, int state_slots, const std::string& kernel_name)
+    : image_(std::move(image)), module_(image_.image), state_slots_(state_slots) {
+  function_ = module_.function(kernel_name);
+  const DeviceInfo device = current_device();
+  // 2048 resident threads per multiprocessor on every arch NVRTC 12+ targets.
+  max_blocks_ = static_cast<unsigned int>(std::max(1, device.multiprocessors) * (2048 / kBlockThreads));
+}
+
+void CudaKernel::launch(const KernelTable& table, const KernelStep& step, void* stream) const {
+  for (const KernelTensor& t : table.tensors()) {
+    if (t.numel == 0) continue;
+    bool ok = t.w && t.g;
+    for (int k = 0; k < state_slots_; ++k) ok = ok && t.state[k];
+    if (!ok)
+      throw std::invalid_argument("CUDA kernel launch: tensor " + std::to_string(t.tensor_id) +
+                                  " lacks w, g or one of its " + std::to_string(state_slots_) + " state buffers");
+  }
+  std::uint32_t num_chunks = table.num_chunks();
+  if (num_chunks == 0) return;
+  std::uint64_t tensors = table.device_tensors(), chunks = table.device_chunks();
+  KernelStep by_value = step;
+  void* args[] = {&tensors, &chunks, &num_chunks, &by_value};
+  launch_kernel(function_, std::min(num_chunks, max_blocks_), kBlockThreads, args, stream);
+}
+
+}  // namespace nos::codegen::cuda

@@ -1,0 +1,40 @@
+// One compiled update rule on the GPU: generate (cuda_codegen.h), compile (nvrtc.h), load and launch
+// (cuda_driver.h) - the executor of PyTorch's NVRTC fuser, for NOS's single fused kernel.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "compiler/codegen/cuda/cuda_driver.h"
+#include "compiler/codegen/cuda/kernel_table.h"
+#include "compiler/codegen/cuda/nvrtc.h"
+#include "compiler/codegen/kernel_abi.h"
+#include "compiler/ir.h"
+
+namespace nos::codegen::cuda {
+
+class CudaKernel {
+ public:
+  // Generates the rule's kernel for `dtype`, compiles it for `arch` (empty: the current device's
+  // arch) and loads it into the current context.
+  static CudaKernel compile(const ir::Function& f, DType dtype, const std::string& arch = "");
+  // Loads an image compiled earlier (e.g. from a cache) of a rule with `state_slots` state slots.
+  static CudaKernel load(CompiledImage image, int state_slots, const std::string& kernel_name = "nos_kernel");
+
+  // One optimizer step over every tensor of `table`, enqueued on `stream` (a CUstream, e.g. torch's
+  // current stream; nullptr: the legacy default stream). Checks the table against the rule first.
+  void launch(const KernelTable& table, const KernelStep& step, void* stream) const;
+
+  const CompiledImage& image() const { return image_; }
+
+ private:
+  CudaKernel(CompiledImage image, int state_slots, const std::string& kernel_name);
+
+  CompiledImage image_;
+  Module module_;
+  void* function_ = nullptr;
+  int state_slots_ = 0;
+  unsigned int max_blocks_ = 0;  // enough resident blocks to fill the device; more chunks loop
+};
+
+}  // namespace nos::codegen::cuda

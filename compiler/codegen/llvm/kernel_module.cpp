@@ -1,0 +1,312 @@
+#include "compiler/codegen/llvm/kernel_module.h"
+
+#include <cstddef>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <llvm/Analysis/TargetTransformInfo.h>
+#include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/IR/DataLayout.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/Support/MemoryBuffer.h>
+
+#include "compiler/codegen/llvm/llvm_support.h"
+#include "compiler/codegen/llvm/runtime_bitcode.h"
+#include "dsl/vocabulary.h"
+
+namespace nos::codegen::cpu {
+namespace {
+
+// Field numbers of kernel_abi.h's structs in their LLVM types below.
+enum TensorField : unsigned { kTensorW, kTensorG, kTensorState, kTensorNumel, kTensorId, kTensorReserved };
+enum StepField : unsigned { kStepLr, kStepT, kStepSeed, kStepInputs };
+
+struct AbiTypes {
+  llvm::StructType* tensor;
+  llvm::StructType* step;
+};
+
+// kernel_abi.h's KernelTensor and KernelStep as LLVM sees them; the layout the target's data layout
+// gives them is checked against the host compiler's, field by field.
+AbiTypes abi_types(llvm::LLVMContext& c, const llvm::DataLayout& layout) {
+  llvm::Type* ptr = llvm::PointerType::get(c, 0);
+  llvm::Type* i32 = llvm::Type::getInt32Ty(c);
+  llvm::Type* i64 = llvm::Type::getInt64Ty(c);
+  llvm::Type* f32 = llvm::Type::getFloatTy(c);
+  AbiTypes t;
+  t.tensor = llvm::StructType::create(
+      c, {ptr, ptr, llvm::ArrayType::get(ptr, kMaxStateSlots), i64, i32, i32}, "nos.KernelTensor");
+  t.step = llvm::StructType::create(c, {f32, i32, i64, llvm::ArrayType::get(f32, kMaxStepInputs)},
+                                    "nos.KernelStep");
+  const llvm::StructLayout* tl = layout.getStructLayout(t.tensor);
+  const llvm::StructLayout* sl = layout.getStructLayout(t.step);
+  bool same = tl->getSizeInBytes() == sizeof(KernelTensor) &&
+              tl->getElementOffset(kTensorW) == offsetof(KernelTensor, w) &&
+              tl->getElementOffset(kTensorG) == offsetof(KernelTensor, g) &&
+              tl->getElementOffset(kTensorState) == offsetof(KernelTensor, state) &&
+              tl->getElementOffset(kTensorNumel) == offsetof(KernelTensor, numel) &&
+              tl->getElementOffset(kTensorId) == offsetof(KernelTensor, tensor_id) &&
+              sl->getSizeInBytes() == sizeof(KernelStep) &&
+              sl->getElementOffset(kStepLr) == offsetof(KernelStep, lr) &&
+              sl->getElementOffset(kStepT) == offsetof(KernelStep, t) &&
+              sl->getElementOffset(kStepSeed) == offsetof(KernelStep, seed) &&
+              sl->getElementOffset(kStepInputs) == offsetof(KernelStep, inputs);
+  if (!same) throw CodegenError("kernel_abi.h structs have a different layout under the LLVM target");
+  return t;
+}
+
+std::unique_ptr<llvm::Module> load_runtime(llvm::LLVMContext& context, const llvm::TargetMachine& target) {
+  std::string_view bitcode = runtime_bitcode();
+  llvm::MemoryBufferRef buffer(llvm::StringRef(bitcode.data(), bitcode.size()), "nos_kernel_runtime");
+  auto module = unwrap(llvm::parseBitcodeFile(buffer, context), "reading the kernel runtime bitcode");
+  // clang compiled the runtime for a generic CPU; everything is retargeted to this host so the
+  // vectorizer sees its full vector width.
+  module->setTargetTriple(target.getTargetTriple().str());
+  module->setDataLayout(target.createDataLayout());
+  for (llvm::Function& fn : *module) {
+    fn.removeFnAttr("target-cpu");
+    fn.removeFnAttr("target-features");
+    fn.removeFnAttr("tune-cpu");
+  }
+  return module;
+}
+
+// Emits nos_kernel and the element loop it calls into a module holding the runtime.
+class KernelEmitter {
+ public:
+  KernelEmitter(llvm::Module& module, const ir::Function& f, DType dtype, const llvm::TargetMachine& target)
+      : m_(module), f_(f), dtype_(dtype), target_(target), c_(module.getContext()), b_(c_),
+        abi_(abi_types(c_, module.getDataLayout())) {}
+
+  void emit() {
+    llvm::Function* update = emit_update();
+    llvm::Type* ptr = llvm::PointerType::get(c_, 0);
+    auto* type = llvm::FunctionType::get(
+        b_.getVoidTy(), {ptr, b_.getInt32Ty(), b_.getInt64Ty(), b_.getInt64Ty(), ptr}, false);
+    auto* kernel = llvm::Function::Create(type, llvm::Function::ExternalLinkage, kKernelSymbol, m_);
+    set_attributes(*kernel);
+    b_.SetInsertPoint(llvm::BasicBlock::Create(c_, "entry", kernel));
+    llvm::Value* tensors = kernel->getArg(0);
+    llvm::Value* index = b_.CreateZExt(kernel->getArg(1), b_.getInt64Ty());
+    llvm::Value* tensor = b_.CreateInBoundsGEP(abi_.tensor, tensors, index, "tensor");
+    auto field = [&](std::vector<unsigned> path, llvm::Type* type, const char* name) {
+      std::vector<llvm::Value*> indices{b_.getInt32(0)};
+      for (unsigned p : path) indices.push_back(b_.getInt32(p));
+      return b_.CreateLoad(type, b_.CreateInBoundsGEP(abi_.tensor, tensor, indices), name);
+    };
+    std::vector<llvm::Value*> args{field({kTensorW}, ptr, "w"), field({kTensorG}, ptr, "g")};
+    for (unsigned s = 0; s < f_.states.size(); ++s) args.push_back(field({kTensorState, s}, ptr, "state"));
+    args.push_back(kernel->getArg(2));
+    args.push_back(kernel->getArg(3));
+    args.push_back(kernel->getArg(4));
+    args.push_back(field({kTensorId}, b_.getInt32Ty(), "tensor_id"));
+    b_.CreateCall(update, args);
+    b_.CreateRetVoid();
+  }
+
+ private:
+  // void update(ptr noalias w, ptr noalias g, ptr noalias state..., i64 begin, i64 end,
+  //             ptr noalias step, i32 tensor_id)
+  // A separate function only for its noalias parameters: inlining turns them into alias scopes,
+  // which lets the loop vectorizer run without runtime overlap checks.
+  llvm::Function* emit_update() {
+    llvm::Type* ptr = llvm::PointerType::get(c_, 0);
+    std::vector<llvm::Type*> params(2 + f_.states.size(), ptr);
+    params.insert(params.end(), {b_.getInt64Ty(), b_.getInt64Ty(), ptr, b_.getInt32Ty()});
+    auto* type = llvm::FunctionType::get(b_.getVoidTy(), params, false);
+    auto* fn = llvm::Function::Create(type, llvm::Function::InternalLinkage, "nos_update_elements", m_);
+    set_attributes(*fn);
+    fn->addFnAttr(llvm::Attribute::AlwaysInline);
+    std::size_t n_ptr = 2 + f_.states.size();
+    for (unsigned a = 0; a < n_ptr; ++a) fn->addParamAttr(a, llvm::Attribute::NoAlias);
+    fn->addParamAttr(n_ptr + 2, llvm::Attribute::NoAlias);
+    fn->addParamAttr(n_ptr + 2, llvm::Attribute::ReadOnly);
+
+    llvm::Value* w_ptr = fn->getArg(0);
+    llvm::Value* g_ptr = fn->getArg(1);
+    llvm::Value* begin = fn->getArg(n_ptr);
+    llvm::Value* end = fn->getArg(n_ptr + 1);
+    llvm::Value* step = fn->getArg(n_ptr + 2);
+    llvm::Value* tensor_id = fn->getArg(n_ptr + 3);
+
+    auto* entry = llvm::BasicBlock::Create(c_, "entry", fn);
+    auto* loop = llvm::BasicBlock::Create(c_, "loop", fn);
+    auto* exit = llvm::BasicBlock::Create(c_, "exit", fn);
+
+    // Per-step values, computed once per call: lr, the Step and bias-correction inputs (in
+    // ir::StepInputs order), step-typed instructions, one random key per stream.
+    b_.SetInsertPoint(entry);
+    auto step_field = [&](std::vector<unsigned> path, llvm::Type* type, const llvm::Twine& name) {
+      std::vector<llvm::Value*> indices{b_.getInt32(0)};
+      for (unsigned p : path) indices.push_back(b_.getInt32(p));
+      return b_.CreateLoad(type, b_.CreateInBoundsGEP(abi_.step, step, indices), name);
+    };
+    llvm::Value* lr = step_field({kStepLr}, b_.getFloatTy(), "lr");
+    values_.assign(f_.body.size(), nullptr);
+    unsigned next_input = 0;
+    for (std::size_t k = 0; k < f_.body.size(); ++k) {
+      const ir::Instr& in = f_.body[k];
+      if (in.op == ir::Op::Step) values_[k] = step_field({kStepInputs, next_input++}, b_.getFloatTy(), "step");
+    }
+    std::vector<llvm::Value*> bias_correction;
+    for (std::size_t s = 0; s < f_.states.size(); ++s)
+      bias_correction.push_back(step_field({kStepInputs, next_input++}, b_.getFloatTy(), "bias_correction"));
+    for (std::size_t k = 0; k < f_.body.size(); ++k)
+      if (f_.body[k].type == ir::Type::Step && f_.body[k].op != ir::Op::Step) values_[k] = emit_instr(f_.body[k], nullptr);
+    llvm::Value* seed = step_field({kStepSeed}, b_.getInt64Ty(), "seed");
+    llvm::Value* t = step_field({kStepT}, b_.getInt32Ty(), "t");
+    for (const ir::Instr& in : f_.body)
+      if ((in.op == ir::Op::Normal || in.op == ir::Op::Drop) && !keys_.count(in.index))
+        keys_[in.index] = call("nos_rng_key", {seed, t, tensor_id, b_.getInt32(in.index)});
+    b_.CreateCondBr(b_.CreateICmpSLT(begin, end), loop, exit);
+
+    // The element loop: states first (mavg reads this step's average), then the body in order.
+    b_.SetInsertPoint(loop);
+    llvm::PHINode* i = b_.CreatePHI(b_.getInt64Ty(), 2, "i");
+    i->addIncoming(begin, entry);
+    g_ = load_element(g_ptr, i, "g");
+    w_ = load_element(w_ptr, i, "w");
+    mavg_.clear();
+    for (unsigned s = 0; s < f_.states.size(); ++s) {
+      llvm::Value* slot = b_.CreateInBoundsGEP(b_.getFloatTy(), fn->getArg(2 + s), i);
+      llvm::Value* power = g_;
+      for (int p = 1; p < f_.states[s].power; ++p) power = b_.CreateFMul(power, g_);
+      llvm::Value* old = b_.CreateLoad(b_.getFloatTy(), slot, "state");
+      llvm::Value* average = call("nos_mavg", {old, power, constant(f_.states[s].beta)});
+      b_.CreateStore(average, slot);
+      mavg_.push_back(b_.CreateFMul(average, bias_correction[s]));
+    }
+    for (std::size_t k = 0; k < f_.body.size(); ++k)
+      if (f_.body[k].type == ir::Type::Elem) values_[k] = emit_instr(f_.body[k], i);
+    llvm::Value* w_new = b_.CreateFSub(w_, b_.CreateFMul(lr, values_[f_.result]), "w_new");
+    store_element(w_new, w_ptr, i);
+    llvm::Value* next = b_.CreateAdd(i, b_.getInt64(1), "next", /*HasNUW=*/true, /*HasNSW=*/true);
+    i->addIncoming(next, loop);
+    llvm::BranchInst* latch = b_.CreateCondBr(b_.CreateICmpEQ(next, end), exit, loop);
+    latch->setMetadata(llvm::LLVMContext::MD_loop, loop_hints(has_masked_memory_ops(*fn)));
+
+    b_.SetInsertPoint(exit);
+    b_.CreateRetVoid();
+    return fn;
+  }
+
+  // Vectorize with no interleaving and, where the target has masked loads and stores, with the
+  // tail folded into masked operations: one vector loop instead of a main loop, a vectorized
+  // epilogue and a scalar remainder. A third of the code to compile (instruction selection
+  // dominates the compile time) at the same speed, as the loop is bound by memory bandwidth.
+  llvm::MDNode* loop_hints(bool fold_tail) {
+    auto hint = [&](const char* name, llvm::Constant* value) {
+      return llvm::MDNode::get(c_, {llvm::MDString::get(c_, name), llvm::ConstantAsMetadata::get(value)});
+    };
+    std::vector<llvm::Metadata*> hints{nullptr, hint("llvm.loop.vectorize.enable", b_.getTrue()),
+                                       hint("llvm.loop.interleave.count", b_.getInt32(1))};
+    if (fold_tail) hints.push_back(hint("llvm.loop.vectorize.predicate.enable", b_.getTrue()));
+    llvm::MDNode* node = llvm::MDNode::getDistinct(c_, hints);
+    node->replaceOperandWith(0, node);  // loop metadata starts with a reference to itself
+    return node;
+  }
+
+  // Masked loads and stores of every element type the loop touches. Without them (AVX2 for 16-bit
+  // types, NEON) a folded tail would be scalarized into branches in every iteration.
+  bool has_masked_memory_ops(const llvm::Function& fn) {
+    llvm::TargetTransformInfo tti = target_.getTargetTransformInfo(fn);
+    auto legal = [&](llvm::Type* type, unsigned align) {
+      return tti.isLegalMaskedLoad(type, llvm::Align(align)) && tti.isLegalMaskedStore(type, llvm::Align(align));
+    };
+    bool storage = dtype_ == DType::F32 ? true : legal(b_.getInt16Ty(), 2);
+    return storage && legal(b_.getFloatTy(), 4);
+  }
+
+  // One instruction; `i` is the element index (null for step-typed instructions).
+  llvm::Value* emit_instr(const ir::Instr& in, llvm::Value* i) {
+    auto arg = [&](int a) { return values_.at(in.args[a]); };
+    switch (in.op) {
+      case ir::Op::Const: return constant(in.imm);
+      case ir::Op::Grad: return g_;
+      case ir::Op::Weight: return w_;
+      case ir::Op::Mavg: return mavg_.at(in.index);
+      case ir::Op::Normal: return call("nos_normal", {keys_.at(in.index), i});
+      case ir::Op::Step: throw std::logic_error("step inputs are loaded before the loop");
+      default: break;
+    }
+    const dsl::FunctionInfo& info = dsl::info(ir::fn_of(in.op));
+    std::vector<llvm::Value*> args;
+    for (int a = 0; a < info.arity; ++a) args.push_back(arg(a));
+    if (info.extra == dsl::Extra::Delta) args.push_back(constant(in.imm));
+    if (info.extra == dsl::Extra::Uniform) args.push_back(call("nos_uniform", {keys_.at(in.index), i}));
+    return call(info.c_function, args);
+  }
+
+  llvm::Value* load_element(llvm::Value* base, llvm::Value* i, const char* name) {
+    if (dtype_ == DType::F32) return b_.CreateLoad(b_.getFloatTy(), b_.CreateInBoundsGEP(b_.getFloatTy(), base, i), name);
+    llvm::Value* bits = b_.CreateLoad(b_.getInt16Ty(), b_.CreateInBoundsGEP(b_.getInt16Ty(), base, i));
+    return call(dtype_ == DType::BF16 ? "nos_bf16_to_f32" : "nos_f16_to_f32", {bits});
+  }
+
+  void store_element(llvm::Value* value, llvm::Value* base, llvm::Value* i) {
+    if (dtype_ == DType::F32) {
+      b_.CreateStore(value, b_.CreateInBoundsGEP(b_.getFloatTy(), base, i));
+      return;
+    }
+    llvm::Value* bits = call(dtype_ == DType::BF16 ? "nos_f32_to_bf16" : "nos_f32_to_f16", {value});
+    b_.CreateStore(bits, b_.CreateInBoundsGEP(b_.getInt16Ty(), base, i));
+  }
+
+  // A call of a kernel runtime function by its semantics.h name, with the callee's ABI attributes.
+  llvm::Value* call(std::string_view name, const std::vector<llvm::Value*>& args) {
+    llvm::Function* callee = m_.getFunction(llvm::StringRef(name.data(), name.size()));
+    if (!callee || callee->isDeclaration())
+      throw CodegenError("the kernel runtime does not define " + std::string(name));
+    llvm::CallInst* result = b_.CreateCall(callee, args);
+    result->setAttributes(callee->getAttributes());
+    return result;
+  }
+
+  llvm::Constant* constant(float value) { return llvm::ConstantFP::get(b_.getFloatTy(), value); }
+
+  void set_attributes(llvm::Function& fn) {
+    fn.addFnAttr(llvm::Attribute::NoUnwind);
+    fn.addFnAttr("target-cpu", target_.getTargetCPU());
+    fn.addFnAttr("target-features", target_.getTargetFeatureString());
+  }
+
+  llvm::Module& m_;
+  const ir::Function& f_;
+  DType dtype_;
+  const llvm::TargetMachine& target_;
+  llvm::LLVMContext& c_;
+  llvm::IRBuilder<> b_;
+  AbiTypes abi_;
+  std::vector<llvm::Value*> values_;      // per instruction of f_.body
+  std::vector<llvm::Value*> mavg_;        // per state slot: this step's bias-corrected average
+  std::map<std::uint32_t, llvm::Value*> keys_;  // per random stream
+  llvm::Value* g_ = nullptr;
+  llvm::Value* w_ = nullptr;
+};
+
+void check_fits_abi(const ir::Function& f) {
+  std::size_t steps = 0;
+  for (const ir::Instr& in : f.body) steps += in.op == ir::Op::Step;
+  if (f.states.size() > static_cast<std::size_t>(kMaxStateSlots))
+    throw std::invalid_argument("rule '" + f.name + "' needs " + std::to_string(f.states.size()) +
+                                " state slots; kernels have " + std::to_string(kMaxStateSlots));
+  if (steps + f.states.size() > static_cast<std::size_t>(kMaxStepInputs))
+    throw std::invalid_argument("rule '" + f.name + "' needs " + std::to_string(steps + f.states.size()) +
+                                " step inputs; kernels have " + std::to_string(kMaxStepInputs));
+}
+
+}  // namespace
+
+std::unique_ptr<llvm::Module> build_kernel_module(llvm::LLVMContext& context, const ir::Function& f,
+                                                  DType dtype, const llvm::TargetMachine& target) {
+  ir::verify(f);
+  check_fits_abi(f);
+  std::unique_ptr<llvm::Module> module = load_runtime(context, target);
+  module->setModuleIdentifier(f.name.empty() ? "nos_rule" : f.name);
+  KernelEmitter(*module, f, dtype, target).emit();
+  return module;
+}
+
+}  // namespace nos::codegen::cpu
