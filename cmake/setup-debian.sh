@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   zlib1g-dev libzstd-dev
   llvm-16-dev clang-16
-  libtorch-dev
+  libtorch-dev libopenblas0-pthread
   libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev libsqlite3-dev
   dataset-fashion-mnist gnuplot-nox
 )

@@ -1,0 +1,161 @@
+#include "runtime/data/dataset.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+
+#include "runtime/data/csv.h"
+#include "runtime/data/idx.h"
+
+namespace nos::runtime {
+namespace fs = std::filesystem;
+namespace {
+
+bool ends_with_csv(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".csv";
+}
+
+// PREFIX-images-idx3-ubyte or the same with .gz.
+std::string find_idx_file(const std::string& prefix, const std::string& kind, const std::string& spec) {
+  std::string plain = prefix + "-" + kind;
+  std::error_code ec;
+  for (const std::string& candidate : {plain, plain + ".gz"})
+    if (fs::is_regular_file(candidate, ec)) return candidate;
+  throw DataError(spec + ": no " + plain + " or " + plain + ".gz (give fashion-mnist, a directory with " +
+                  "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz], such a file prefix, or a .csv file)");
+}
+
+Dataset load_idx_pair(const std::string& prefix, const std::string& spec) {
+  std::string images_path = find_idx_file(prefix, "images-idx3-ubyte", spec);
+  std::string labels_path = find_idx_file(prefix, "labels-idx1-ubyte", spec);
+  IdxArray images = read_idx(images_path, 3);
+  IdxArray labels = read_idx(labels_path, 1);
+  if (images.dims[0] != labels.dims[0])
+    throw DataError(labels_path + ": " + std::to_string(labels.dims[0]) + " labels, but " + images_path + " holds " +
+                    std::to_string(images.dims[0]) + " images");
+  if (images.dims[0] == 0) throw DataError(images_path + ": no images");
+  Dataset data;
+  data.source = images_path + ", " + labels_path;
+  data.shape = {1, images.dims[1], images.dims[2]};
+  data.features.resize(images.data.size());
+  std::transform(images.data.begin(), images.data.end(), data.features.begin(),
+                 [](std::uint8_t p) { return static_cast<float>(p) / 255.0f; });
+  data.labels.assign(labels.data.begin(), labels.data.end());
+  data.num_classes = 1 + *std::max_element(data.labels.begin(), data.labels.end());
+  return data;
+}
+
+Dataset load_csv(const std::string& path) {
+  CsvTable table = read_csv(path);
+  Dataset data;
+  data.source = path;
+  data.shape = {table.columns};
+  data.features = std::move(table.features);
+  data.labels = std::move(table.labels);
+  data.num_classes = 1 + *std::max_element(data.labels.begin(), data.labels.end());
+  return data;
+}
+
+std::string datasets_root() {
+  const char* root = std::getenv("NOS_DATASETS");
+  return root && *root ? root : "/usr/share/datasets";
+}
+
+Dataset take(const Dataset& data, const std::vector<std::int64_t>& order, std::int64_t begin, std::int64_t end) {
+  Dataset part;
+  part.source = data.source;
+  part.shape = data.shape;
+  part.num_classes = data.num_classes;
+  std::int64_t f = data.feature_count();
+  part.features.resize(static_cast<std::size_t>((end - begin) * f));
+  part.labels.resize(static_cast<std::size_t>(end - begin));
+  for (std::int64_t i = begin; i < end; ++i) {
+    std::int64_t row = order[static_cast<std::size_t>(i)];
+    std::copy_n(data.features.begin() + row * f, f, part.features.begin() + (i - begin) * f);
+    part.labels[static_cast<std::size_t>(i - begin)] = data.labels[static_cast<std::size_t>(row)];
+  }
+  return part;
+}
+
+// Mean and standard deviation per group of columns; column c uses statistic group_of[c].
+void standardize(Split& split, const std::vector<std::size_t>& group_of, std::size_t groups) {
+  std::size_t f = group_of.size();
+  std::vector<double> sum(groups, 0), sum_sq(groups, 0), count(groups, 0);
+  for (std::size_t i = 0; i < split.train.features.size(); i += f)
+    for (std::size_t c = 0; c < f; ++c) {
+      double x = split.train.features[i + c];
+      sum[group_of[c]] += x, sum_sq[group_of[c]] += x * x, count[group_of[c]] += 1;
+    }
+  std::vector<float> mean(groups), inv_std(groups);
+  for (std::size_t g = 0; g < groups; ++g) {
+    double m = sum[g] / count[g];
+    double var = std::max(0.0, sum_sq[g] / count[g] - m * m);
+    mean[g] = static_cast<float>(m);
+    inv_std[g] = var > 1e-12 ? static_cast<float>(1 / std::sqrt(var)) : 1.0f;  // constant column: center only
+  }
+  for (Dataset* part : {&split.train, &split.val})
+    for (std::size_t i = 0; i < part->features.size(); i += f)
+      for (std::size_t c = 0; c < f; ++c) {
+        float& x = part->features[i + c];
+        x = (x - mean[group_of[c]]) * inv_std[group_of[c]];
+      }
+}
+
+}  // namespace
+
+std::int64_t Dataset::feature_count() const {
+  return std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
+}
+
+Dataset load_dataset(const std::string& spec) {
+  if (spec == "fashion-mnist") return load_idx_pair(datasets_root() + "/fashion-mnist/train", spec);
+  std::error_code ec;
+  if (ends_with_csv(spec)) {
+    if (!fs::exists(spec, ec)) throw DataError(spec + ": no such file");
+    return load_csv(spec);
+  }
+  if (fs::is_directory(spec, ec)) return load_idx_pair((fs::path(spec) / "train").string(), spec);
+  return load_idx_pair(spec, spec);
+}
+
+std::vector<std::int64_t> seeded_permutation(std::int64_t n, std::uint64_t seed) {
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(seed);
+  for (std::int64_t i = n - 1; i > 0; --i) {
+    // Modulo bias is irrelevant at these sizes, and unlike uniform_int_distribution it is portable.
+    auto j = static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(i + 1));
+    std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(j)]);
+  }
+  return order;
+}
+
+Split split_dataset(const Dataset& data, const SplitOptions& options) {
+  if (!(options.val_fraction > 0 && options.val_fraction < 1))
+    throw std::invalid_argument("the validation fraction must lie strictly between 0 and 1, got " +
+                                std::to_string(options.val_fraction));
+  std::int64_t n = data.size();
+  if (n < 2) throw std::invalid_argument(data.source + ": " + std::to_string(n) + " example(s), too few to split");
+  auto n_val = static_cast<std::int64_t>(std::llround(options.val_fraction * static_cast<double>(n)));
+  n_val = std::clamp<std::int64_t>(n_val, 1, n - 1);
+  std::vector<std::int64_t> order = seeded_permutation(n, options.seed);
+  std::int64_t n_train = n - n_val;
+  if (options.train_subset > 0) n_train = std::min(n_train, options.train_subset);
+  Split split;
+  split.val = take(data, order, 0, n_val);
+  split.train = take(data, order, n_val, n_val + n_train);
+  auto f = static_cast<std::size_t>(data.feature_count());
+  std::vector<std::size_t> group_of(f, 0);
+  if (!data.is_image()) std::iota(group_of.begin(), group_of.end(), std::size_t{0});
+  standardize(split, group_of, data.is_image() ? 1 : f);
+  return split;
+}
+
+}  // namespace nos::runtime

@@ -1,0 +1,57 @@
+// Classification data sets for child training, by name or path, and the seeded
+// train/validation split with normalization. Torch-free: the trainer turns these into tensors.
+//
+// A data spec is one of
+//   fashion-mnist    the training half of Fashion-MNIST, from $NOS_DATASETS/fashion-mnist
+//                    (default /usr/share/datasets/fashion-mnist)
+//   DIR              a directory holding train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]
+//                    (the MNIST layout; the t10k files may sit beside them and are not read)
+//   PREFIX           PREFIX-images-idx3-ubyte[.gz] and PREFIX-labels-idx1-ubyte[.gz], e.g.
+//                    /data/kmnist/train or /data/kmnist/t10k
+//   FILE.csv         one example per row, numeric features, integer class label last (csv.h)
+// Only the training files are read; the validation set is split off them (split_dataset).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nos::runtime {
+
+struct Dataset {
+  std::string source;                 // what was read, for reports: file paths
+  std::vector<float> features;        // size() x feature_count(), row-major
+  std::vector<std::int64_t> labels;   // class per example, 0 .. num_classes - 1
+  std::vector<std::int64_t> shape;    // one example: {1, H, W} for images, {F} for tables
+  std::int64_t num_classes = 0;
+
+  std::int64_t size() const { return static_cast<std::int64_t>(labels.size()); }
+  std::int64_t feature_count() const;
+  bool is_image() const { return shape.size() == 3; }
+};
+
+// Images are scaled to [0, 1] here; normalization happens in split_dataset with the training
+// part's statistics. Throws DataError naming the file (or the spec when nothing matches it).
+Dataset load_dataset(const std::string& spec);
+
+struct SplitOptions {
+  double val_fraction = 1.0 / 6;  // Fashion-MNIST: 50000 train, 10000 validation
+  std::int64_t train_subset = 0;  // > 0: keep this many training examples (a fast child run)
+  std::uint64_t seed = 0;         // decides the split and the subset
+};
+
+struct Split {
+  Dataset train, val;
+};
+
+// Shuffles with `seed`, takes the validation part, optionally subsamples the training part, then
+// standardizes both with the training part's mean and standard deviation: one scalar for images
+// (keeps relative pixel intensities), one per column for tables (columns have unrelated units).
+// Throws std::invalid_argument when the options leave either part empty.
+Split split_dataset(const Dataset& data, const SplitOptions& options);
+
+// Fisher-Yates with a fixed generator (std::mt19937_64), so the order is the same on every
+// standard library: the data order of training depends only on the seed.
+std::vector<std::int64_t> seeded_permutation(std::int64_t n, std::uint64_t seed);
+
+}  // namespace nos::runtime

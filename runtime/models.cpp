@@ -1,0 +1,73 @@
+#include "runtime/models.h"
+
+#include <functional>
+#include <numeric>
+#include <stdexcept>
+
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/pooling.h>
+
+namespace nos::runtime {
+namespace {
+
+constexpr std::int64_t kConvFilters = 32;
+constexpr std::int64_t kConvHead = 128;
+
+torch::nn::Sequential mlp(const ModelSpec& spec, std::int64_t inputs, std::int64_t classes) {
+  torch::nn::Sequential net;
+  net->push_back(torch::nn::Flatten());
+  std::int64_t width = inputs;
+  for (std::int64_t hidden : spec.hidden) {
+    if (hidden <= 0) throw std::invalid_argument("mlp: hidden layer widths must be positive, got " + std::to_string(hidden));
+    net->push_back(torch::nn::Linear(width, hidden));
+    net->push_back(torch::nn::ReLU());
+    width = hidden;
+  }
+  net->push_back(torch::nn::Linear(width, classes));
+  return net;
+}
+
+torch::nn::Sequential convnet(const std::vector<std::int64_t>& shape, std::int64_t classes) {
+  if (shape.size() != 3)
+    throw std::invalid_argument("model convnet needs image data (channels x height x width); this data has " +
+                                std::to_string(shape.empty() ? 0 : shape[0]) + " flat features per example");
+  std::int64_t channels = shape[0], height = shape[1], width = shape[2];
+  if (height < 4 || width < 4)
+    throw std::invalid_argument("model convnet needs images of at least 4x4 pixels, got " + std::to_string(height) +
+                                "x" + std::to_string(width));
+  torch::nn::Sequential net;
+  for (std::int64_t in : {channels, kConvFilters}) {
+    net->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, kConvFilters, 3).padding(1)));
+    net->push_back(torch::nn::BatchNorm2d(kConvFilters));
+    net->push_back(torch::nn::ReLU());
+    net->push_back(torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(2)));
+  }
+  net->push_back(torch::nn::Flatten());
+  net->push_back(torch::nn::Linear(kConvFilters * (height / 4) * (width / 4), kConvHead));
+  net->push_back(torch::nn::ReLU());
+  net->push_back(torch::nn::Linear(kConvHead, classes));
+  return net;
+}
+
+}  // namespace
+
+const std::vector<std::string>& model_names() {
+  static const std::vector<std::string> names{"mlp", "convnet"};
+  return names;
+}
+
+torch::nn::Sequential make_model(const ModelSpec& spec, const std::vector<std::int64_t>& example_shape,
+                                 std::int64_t num_classes) {
+  if (spec.name == "mlp") {
+    std::int64_t inputs = std::accumulate(example_shape.begin(), example_shape.end(), std::int64_t{1},
+                                          std::multiplies<>());
+    return mlp(spec, inputs, num_classes);
+  }
+  if (spec.name == "convnet") return convnet(example_shape, num_classes);
+  throw std::invalid_argument("unknown model '" + spec.name + "' (expected mlp or convnet)");
+}
+
+}  // namespace nos::runtime

@@ -1,0 +1,24 @@
+// The child networks a rule is trained on, by name:
+//   mlp      flatten, then Linear+ReLU per hidden width (default 256), then Linear to the classes
+//   convnet  two blocks of 3x3 conv (32 filters, padding 1), batch norm, ReLU and 2x2 max pooling,
+//            then a fully connected head: Linear(128) + ReLU + Linear to the classes. Images only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/nn/modules/container/sequential.h>
+
+#include "runtime/train_config.h"
+
+namespace nos::runtime {
+
+const std::vector<std::string>& model_names();
+
+// Parameters are initialized from LibTorch's global generator (seed it first for determinism).
+// Throws std::invalid_argument for an unknown name or a model that does not fit the data.
+torch::nn::Sequential make_model(const ModelSpec& spec, const std::vector<std::int64_t>& example_shape,
+                                 std::int64_t num_classes);
+
+}  // namespace nos::runtime

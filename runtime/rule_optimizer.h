@@ -1,0 +1,93 @@
+// nos::RuleOptimizer: a torch::optim::Optimizer that runs a compiled update rule.
+//
+//   auto rule = nos::runtime::compile_rule_text("exp(sign(g) * sign(m)) * g");
+//   nos::RuleOptimizer opt(model->parameters(), rule, nos::RuleOptimizerOptions(0.05).total_steps(T));
+//   loss.backward(); opt.step(); opt.zero_grad();
+//   torch::save(opt, "opt.pt");  ...  torch::load(opt2, "opt.pt");
+//
+// Each step() makes one fused kernel call per (device, dtype, step settings) bucket of parameters
+// through codegen::Executor: every parameter with a gradient of the bucket is one row of the
+// kernel's tensor table. The step count t is the optimizer's (it counts step() calls), so bias
+// correction and the decays ld/cd/rd see the same t for every parameter; a parameter that gets its
+// first gradient late starts from zero state at that t.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <torch/optim/optimizer.h>
+#include <torch/serialize/archive.h>
+
+#include "compiler/codegen/executor.h"
+#include "runtime/rule_source.h"
+
+namespace nos {
+
+struct RuleOptimizerOptions : public torch::optim::OptimizerCloneableOptions<RuleOptimizerOptions> {
+  RuleOptimizerOptions(double lr = 1e-3);  // NOLINT: implicit like torch::optim::AdamOptions
+  TORCH_ARG(double, lr) = 1e-3;
+  // T, the run's total number of steps: required (> 0) when the rule reads ld, cd or rd.
+  TORCH_ARG(std::int64_t, total_steps) = 0;
+  // Keys the rule's random streams (eps, noise, drop) together with t and the parameter's index.
+  TORCH_ARG(std::int64_t, seed) = 0;
+  // "auto" (Cpu if this build has the LLVM backend, else Interp; Cuda for CUDA tensors),
+  // or a codegen backend name: "interp", "cpu", "cuda".
+  TORCH_ARG(std::string, backend) = "auto";
+  // CPU kernels: worker threads, 0 = hardware concurrency.
+  TORCH_ARG(std::int64_t, threads) = 0;
+
+ public:
+  void serialize(torch::serialize::InputArchive& archive) override;
+  void serialize(torch::serialize::OutputArchive& archive) const override;
+  double get_lr() const override;
+  void set_lr(const double lr) override;
+  friend bool operator==(const RuleOptimizerOptions& a, const RuleOptimizerOptions& b);
+};
+
+// One float32 buffer per state slot the rule reads (ir::Function::states), like the parameter.
+struct RuleParamState : public torch::optim::OptimizerCloneableParamState<RuleParamState> {
+  TORCH_ARG(std::vector<torch::Tensor>, buffers);
+
+ public:
+  void serialize(torch::serialize::InputArchive& archive) override;
+  void serialize(torch::serialize::OutputArchive& archive) const override;
+};
+
+class RuleOptimizer : public torch::optim::Optimizer {
+ public:
+  // Throws std::invalid_argument when a group's options are invalid: an unknown backend, a
+  // negative lr, or no total_steps for a rule that reads T.
+  RuleOptimizer(std::vector<torch::optim::OptimizerParamGroup> param_groups, runtime::CompiledRule rule,
+                RuleOptimizerOptions defaults = {});
+  RuleOptimizer(std::vector<torch::Tensor> params, runtime::CompiledRule rule, RuleOptimizerOptions defaults = {});
+
+  // Applies one update to every parameter that has a gradient; parameters without one are skipped
+  // (their state does not move). Returns the closure's loss when one is given.
+  torch::Tensor step(LossClosure closure = nullptr) override;
+
+  // Checkpoints hold the rule's canonical hash and text, t, every group's options and the state
+  // buffers (by the parameter's position in the groups). load() refuses a checkpoint of another
+  // rule, or of differently shaped groups, with a message naming both sides.
+  void save(torch::serialize::OutputArchive& archive) const override;
+  void load(torch::serialize::InputArchive& archive) override;
+
+  const runtime::CompiledRule& rule() const { return rule_; }
+  std::int64_t step_count() const { return t_; }  // steps taken so far; the next step is t + 1
+  // The backend step() uses (or would use) for tensors on `device`.
+  codegen::Backend backend_for(const RuleOptimizerOptions& options, const c10::Device& device) const;
+
+ private:
+  void validate(const RuleOptimizerOptions& options) const;
+  RuleParamState& state_for(const torch::Tensor& param);
+  std::shared_ptr<codegen::Executor> executor(codegen::Backend backend, codegen::DType dtype, std::int64_t threads);
+
+  runtime::CompiledRule rule_;
+  std::int64_t t_ = 0;
+  std::map<std::tuple<codegen::Backend, codegen::DType, std::int64_t>, std::shared_ptr<codegen::Executor>> executors_;
+};
+
+}  // namespace nos

@@ -1,0 +1,201 @@
+#include "runtime/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/adam.h>
+#include <torch/optim/rmsprop.h>
+#include <torch/optim/sgd.h>
+#include <torch/utils.h>
+
+#include "runtime/metrics.h"
+#include "runtime/models.h"
+#include "runtime/rule_optimizer.h"
+
+namespace nos::runtime {
+namespace {
+
+namespace F = torch::nn::functional;
+using Clock = std::chrono::steady_clock;
+
+// Validation runs in chunks so a large validation set never needs one huge activation tensor.
+constexpr std::int64_t kEvalChunk = 1000;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Decorrelates the per-epoch shuffling seeds of nearby run seeds (splitmix64's finalizer).
+std::uint64_t epoch_seed(std::uint64_t seed, int epoch) {
+  std::uint64_t z = seed + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(epoch + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+struct Tensors {
+  torch::Tensor x, y;
+};
+
+Tensors to_tensors(const Dataset& data, const torch::Device& device) {
+  std::vector<std::int64_t> shape{data.size()};
+  shape.insert(shape.end(), data.shape.begin(), data.shape.end());
+  // from_blob borrows the vectors: copy once, so the tensors own their memory on every device.
+  auto own = [&](torch::Tensor borrowed) { return device.is_cpu() ? borrowed.clone() : borrowed.to(device); };
+  return {own(torch::from_blob(const_cast<float*>(data.features.data()), shape, torch::kFloat)),
+          own(torch::from_blob(const_cast<std::int64_t*>(data.labels.data()), {data.size()}, torch::kLong))};
+}
+
+struct Evaluation {
+  double loss = 0, acc = 0;
+};
+
+// Rows with a non-finite logit count as wrong: a NaN model must not score by argmax's tie-breaking.
+Evaluation evaluate(torch::nn::Sequential& model, const Tensors& val) {
+  torch::NoGradGuard no_grad;
+  model->eval();
+  double loss_sum = 0;
+  std::int64_t correct = 0, n = val.x.size(0);
+  for (std::int64_t begin = 0; begin < n; begin += kEvalChunk) {
+    std::int64_t end = std::min(n, begin + kEvalChunk);
+    torch::Tensor logits = model->forward(val.x.slice(0, begin, end));
+    torch::Tensor labels = val.y.slice(0, begin, end);
+    loss_sum += F::cross_entropy(logits, labels, F::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
+    torch::Tensor right = logits.argmax(1).eq(labels).logical_and(torch::isfinite(logits).all(1));
+    correct += right.sum().item<std::int64_t>();
+  }
+  model->train();
+  return {loss_sum / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n)};
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spec, const TrainConfig& config,
+                                                        std::vector<torch::Tensor> params, std::int64_t total_steps,
+                                                        const torch::Device& device, std::string& backend) {
+  if (spec.rule) {
+    auto options = RuleOptimizerOptions(config.lr)
+                       .total_steps(total_steps)
+                       .seed(static_cast<std::int64_t>(config.seed))
+                       .backend(config.backend)
+                       .threads(config.threads);
+    auto optimizer = std::make_unique<RuleOptimizer>(std::move(params), *spec.rule, options);
+    backend = codegen::name(optimizer->backend_for(options, device));
+    return optimizer;
+  }
+  backend = "torch";
+  // eps 1e-8 for both, as in the rules' `adam` and `rmsprop` operands.
+  if (spec.torch_optimizer == "adam")
+    return std::make_unique<torch::optim::Adam>(std::move(params), torch::optim::AdamOptions(config.lr).eps(1e-8));
+  if (spec.torch_optimizer == "rmsprop")
+    return std::make_unique<torch::optim::RMSprop>(std::move(params),
+                                                   torch::optim::RMSpropOptions(config.lr).alpha(0.99).eps(1e-8));
+  if (spec.torch_optimizer == "sgd")
+    return std::make_unique<torch::optim::SGD>(std::move(params),
+                                               torch::optim::SGDOptions(config.lr).momentum(spec.momentum));
+  throw std::invalid_argument("unknown optimizer '" + spec.torch_optimizer + "' (expected adam, rmsprop or sgd)");
+}
+
+}  // namespace
+
+bool device_available(const std::string& device, std::string* why) {
+  torch::Device parsed(torch::kCPU);
+  try {
+    parsed = torch::Device(device);
+  } catch (const std::exception&) {
+    if (why) *why = "unknown device '" + device + "' (expected cpu, cuda or cuda:N)";
+    return false;
+  }
+  if (parsed.is_cpu()) return true;
+  if (!parsed.is_cuda()) {
+    if (why) *why = "device '" + device + "' is not supported (expected cpu, cuda or cuda:N)";
+    return false;
+  }
+  if (!torch::cuda::is_available()) {
+    if (why) *why = "device '" + device + "': no CUDA device is available to this LibTorch build";
+    return false;
+  }
+  if (parsed.has_index() && parsed.index() >= static_cast<int>(torch::cuda::device_count())) {
+    if (why) *why = "device '" + device + "': there are only " + std::to_string(torch::cuda::device_count()) + " CUDA devices";
+    return false;
+  }
+  return true;
+}
+
+RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const TrainConfig& config,
+                const EpochCallback& on_epoch) {
+  std::string why;
+  if (!device_available(config.device, &why)) throw std::invalid_argument(why);
+  if (config.epochs < 1) throw std::invalid_argument("epochs must be at least 1");
+  if (config.batch_size < 1) throw std::invalid_argument("the batch size must be at least 1");
+  auto start = Clock::now();
+  if (config.threads > 0) at::set_num_threads(config.threads);
+  torch::manual_seed(config.seed);
+  torch::Device device(config.device);
+
+  Tensors train_set = to_tensors(data.train, device), val_set = to_tensors(data.val, device);
+  torch::nn::Sequential model = make_model(config.model, data.train.shape, data.train.num_classes);
+  model->to(device);
+
+  std::int64_t n = data.train.size();
+  std::int64_t steps_per_epoch = (n + config.batch_size - 1) / config.batch_size;
+  RunResult result;
+  result.lr = config.lr;
+  std::unique_ptr<torch::optim::Optimizer> optimizer = make_optimizer(
+      optimizer_spec, config, model->parameters(), steps_per_epoch * config.epochs, device, result.backend);
+
+  DivergenceGuard guard(config.divergence_factor);
+  auto stop = [&](const char* reason, std::string message) {
+    result.stop_reason = reason;
+    result.message = std::move(message);
+    if (result.stop_reason == "diverged") result.status = "diverged";
+  };
+  for (int epoch = 1; epoch <= config.epochs && result.stop_reason == "completed"; ++epoch) {
+    auto epoch_start = Clock::now();
+    std::vector<std::int64_t> order = seeded_permutation(n, epoch_seed(config.seed, epoch));
+    torch::Tensor permutation = torch::from_blob(order.data(), {n}, torch::kLong).to(device);
+    double loss_sum = 0;
+    std::int64_t batches = 0;
+    for (std::int64_t begin = 0; begin < n; begin += config.batch_size) {
+      torch::Tensor index = permutation.slice(0, begin, std::min(n, begin + config.batch_size));
+      optimizer->zero_grad();
+      torch::Tensor loss = F::cross_entropy(model->forward(train_set.x.index_select(0, index)),
+                                            train_set.y.index_select(0, index));
+      double value = loss.item<double>();
+      if (std::optional<std::string> diverged = guard.check(value, result.steps + 1)) {
+        stop("diverged", *diverged);  // before the step: the update must not run on a broken loss
+        break;
+      }
+      loss.backward();
+      optimizer->step();
+      ++result.steps, ++batches;
+      loss_sum += value;
+      result.batch_losses.push_back(value);
+      if (config.time_budget > 0 && seconds_since(start) > config.time_budget) {
+        stop("time_budget", "the time budget of " + std::to_string(config.time_budget) + " s ran out after " +
+                                std::to_string(result.steps) + " steps");
+        break;
+      }
+    }
+    Evaluation eval = evaluate(model, val_set);
+    if (result.stop_reason == "completed" || result.stop_reason == "time_budget")
+      if (std::optional<std::string> diverged = guard.check(eval.loss, result.steps))
+        stop("diverged", "validation " + *diverged);
+    EpochRecord record;
+    record.epoch = epoch;
+    record.train_loss = batches ? loss_sum / static_cast<double>(batches) : std::nan("");
+    record.val_loss = eval.loss;
+    record.val_acc = eval.acc;
+    record.seconds = seconds_since(epoch_start);
+    record.complete = batches == steps_per_epoch;
+    result.history.push_back(record);
+    if (on_epoch) on_epoch(record);
+  }
+  summarize(result, config.last_k);
+  result.seconds = seconds_since(start);
+  return result;
+}
+
+}  // namespace nos::runtime

@@ -1,0 +1,256 @@
+// Data loading (IDX, CSV, data specs), the seeded split, and the torch-free bookkeeping of a run:
+// the divergence guard, the summary metrics, the sweep's choice and the loss-curve downsampling.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <numeric>
+#include <set>
+#include <string>
+
+#include "runtime/data/csv.h"
+#include "runtime/data/dataset.h"
+#include "runtime/data/idx.h"
+#include "runtime/metrics.h"
+#include "runtime/report.h"
+#include "runtime/sweep.h"
+#include "test_data_files.h"
+
+using namespace nos::runtime;
+using namespace nos::testing;
+
+namespace {
+
+// The message of the DataError `f` throws; fails the test when it throws nothing.
+template <class F>
+std::string data_error(F&& f) {
+  try {
+    f();
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  FAIL("expected a DataError");
+  return "";
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("read_idx reads plain and gzipped unsigned-byte files") {
+  std::string dir = temp_dir("idx_roundtrip");
+  std::vector<std::uint8_t> data(2 * 3 * 4);
+  std::iota(data.begin(), data.end(), 0);
+  for (bool gzip : {false, true}) {
+    std::string path = dir + (gzip ? "/a.gz" : "/a");
+    write_idx(path, {2, 3, 4}, data, gzip);
+    IdxArray array = read_idx(path, 3);
+    CHECK(array.dims == std::vector<std::int64_t>{2, 3, 4});
+    CHECK(array.data == data);
+  }
+}
+
+TEST_CASE("a truncated IDX file is an error naming the file and the missing bytes") {
+  std::string dir = temp_dir("idx_truncated");
+  for (bool gzip : {false, true}) {
+    std::string path = dir + "/train-images-idx3-ubyte" + (gzip ? ".gz" : "");
+    write_idx(path, {60000, 28, 28}, std::vector<std::uint8_t>(1000, 5), gzip);
+    std::string message = data_error([&] { read_idx(path, 3); });
+    CHECK(contains(message, path));
+    CHECK(contains(message, "expected 47040000 bytes of images, got 1000"));
+  }
+}
+
+TEST_CASE("a gzip stream cut short is an error naming the file") {
+  std::string dir = temp_dir("idx_cut_gzip");
+  std::string whole = dir + "/whole.gz", cut = dir + "/cut.gz";
+  std::vector<std::uint8_t> pixels(20000);
+  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<std::uint8_t>((i * 7919) % 251);
+  write_idx(whole, {20, 1000}, pixels, true);
+  std::vector<std::uint8_t> bytes = read_bytes(whole);
+  write_text(cut, std::string(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(bytes.size() / 2)));
+  std::string message = data_error([&] { read_idx(cut); });
+  CHECK(contains(message, cut));
+  CHECK(contains(message, "truncated"));
+}
+
+TEST_CASE("IDX header problems are named") {
+  std::string dir = temp_dir("idx_header");
+  write_text(dir + "/text", "hello, this is not IDX");
+  CHECK(contains(data_error([&] { read_idx(dir + "/text"); }), "not an IDX file"));
+  write_text(dir + "/short", std::string("\0\0", 2));
+  CHECK(contains(data_error([&] { read_idx(dir + "/short"); }), "shorter than the 4-byte magic"));
+  write_idx(dir + "/labels", {5}, std::vector<std::uint8_t>(5), false);
+  CHECK(contains(data_error([&] { read_idx(dir + "/labels", 3); }), "expected an IDX file with 3 dimensions, got 1"));
+  std::string floats("\0\0\x0d\x01\0\0\0\x01\0\0\0\0", 12);
+  write_text(dir + "/floats", floats);
+  CHECK(contains(data_error([&] { read_idx(dir + "/floats"); }), "0x0D (float) is not supported"));
+  write_idx(dir + "/long", {2}, std::vector<std::uint8_t>(5), false);
+  CHECK(contains(data_error([&] { read_idx(dir + "/long"); }), "trailing data"));
+  CHECK(contains(data_error([&] { read_idx(dir + "/missing"); }), dir + "/missing: cannot open"));
+}
+
+TEST_CASE("load_dataset finds IDX pairs by directory and by prefix") {
+  std::string dir = temp_dir("idx_pair");
+  write_idx_pair(dir + "/train", 30, 5, 4, 3, true);
+  write_idx_pair(dir + "/other", 12, 2, 2, 2, false);
+  Dataset by_dir = load_dataset(dir);
+  CHECK(by_dir.size() == 30);
+  CHECK(by_dir.shape == std::vector<std::int64_t>{1, 5, 4});
+  CHECK(by_dir.num_classes == 3);
+  CHECK(by_dir.is_image());
+  CHECK(by_dir.features.size() == 30 * 20);
+  for (float x : by_dir.features) REQUIRE((x >= 0 && x <= 1));  // scaled from bytes
+  Dataset by_prefix = load_dataset(dir + "/other");
+  CHECK(by_prefix.size() == 12);
+  CHECK(by_prefix.num_classes == 2);
+  CHECK(contains(by_prefix.source, dir + "/other-images-idx3-ubyte"));
+
+  std::string message = data_error([&] { load_dataset(dir + "/nothing"); });
+  CHECK(contains(message, dir + "/nothing-images-idx3-ubyte"));
+  CHECK(contains(data_error([&] { load_dataset(dir + "/none.csv"); }), dir + "/none.csv: no such file"));
+}
+
+TEST_CASE("load_dataset reports images and labels that disagree in count") {
+  std::string dir = temp_dir("idx_mismatch");
+  write_idx(dir + "/train-images-idx3-ubyte", {4, 2, 2}, std::vector<std::uint8_t>(16), false);
+  write_idx(dir + "/train-labels-idx1-ubyte", {3}, std::vector<std::uint8_t>(3), false);
+  std::string message = data_error([&] { load_dataset(dir); });
+  CHECK(contains(message, "3 labels"));
+  CHECK(contains(message, "4 images"));
+}
+
+TEST_CASE("read_csv reads features, labels and an optional header") {
+  std::string dir = temp_dir("csv");
+  write_text(dir + "/h.csv", "a, b ,label\n1.5,-2,0\n\n3e2, 4 ,2\r\n");
+  CsvTable table = read_csv(dir + "/h.csv");
+  CHECK(table.header == std::vector<std::string>{"a", "b", "label"});
+  CHECK(table.columns == 2);
+  CHECK(table.features == std::vector<float>{1.5f, -2.f, 300.f, 4.f});
+  CHECK(table.labels == std::vector<std::int64_t>{0, 2});
+  write_text(dir + "/n.csv", "1,2,1\n3,4,0\n");
+  CHECK(read_csv(dir + "/n.csv").header.empty());
+  CHECK(read_csv(dir + "/n.csv").labels.size() == 2);
+}
+
+TEST_CASE("CSV errors name the file and line") {
+  std::string dir = temp_dir("csv_errors");
+  write_text(dir + "/fields.csv", "x,y,label\n1,2,0\n3,1\n");
+  CHECK(contains(data_error([&] { read_csv(dir + "/fields.csv"); }), dir + "/fields.csv:3: expected 3 fields, got 2"));
+  write_text(dir + "/word.csv", "1,2,0\n1,abc,1\n");
+  CHECK(contains(data_error([&] { read_csv(dir + "/word.csv"); }), dir + "/word.csv:2: field 2 'abc' is not a finite number"));
+  write_text(dir + "/label.csv", "1,2,0\n1,2,0.5\n");
+  CHECK(contains(data_error([&] { read_csv(dir + "/label.csv"); }), dir + "/label.csv:2: the label"));
+  write_text(dir + "/negative.csv", "1,2,-1\n");
+  CHECK(contains(data_error([&] { read_csv(dir + "/negative.csv"); }), "negative.csv:1: the label"));
+  write_text(dir + "/empty.csv", "a,b\n");
+  CHECK(contains(data_error([&] { read_csv(dir + "/empty.csv"); }), "no data rows"));
+  write_text(dir + "/one.csv", "1\n2\n");
+  CHECK(contains(data_error([&] { read_csv(dir + "/one.csv"); }), "one.csv:1: expected at least 2 fields"));
+}
+
+TEST_CASE("split_dataset is seeded, subsets the training part and standardizes with its statistics") {
+  std::string dir = temp_dir("split");
+  Dataset data = load_dataset(write_blobs_csv(dir + "/blobs.csv", 600, 5, 3, true));
+  CHECK(data.size() == 600);
+  CHECK(data.num_classes == 3);
+
+  SplitOptions options;
+  options.val_fraction = 0.25;
+  options.seed = 3;
+  Split a = split_dataset(data, options), b = split_dataset(data, options);
+  CHECK(a.val.size() == 150);
+  CHECK(a.train.size() == 450);
+  CHECK(a.train.features == b.train.features);
+  CHECK(a.val.labels == b.val.labels);
+  options.seed = 4;
+  CHECK(split_dataset(data, options).val.labels != a.val.labels);
+
+  // Per-column standardization: each training column has mean 0 and variance 1.
+  for (std::int64_t c = 0; c < 5; ++c) {
+    double sum = 0, sum_sq = 0;
+    for (std::int64_t r = 0; r < a.train.size(); ++r) {
+      double x = a.train.features[static_cast<std::size_t>(r * 5 + c)];
+      sum += x, sum_sq += x * x;
+    }
+    CHECK(sum / 450 == doctest::Approx(0).epsilon(1e-4));
+    CHECK(sum_sq / 450 == doctest::Approx(1).epsilon(1e-3));
+  }
+
+  options.train_subset = 40;
+  Split small = split_dataset(data, options);
+  CHECK(small.train.size() == 40);
+  CHECK(small.val.size() == 150);
+
+  options.val_fraction = 1.5;
+  CHECK_THROWS_AS(split_dataset(data, options), std::invalid_argument);
+}
+
+TEST_CASE("split_dataset standardizes images with one scalar") {
+  std::string dir = temp_dir("split_images");
+  write_idx_pair(dir + "/train", 40, 3, 3, 2, false);
+  Split split = split_dataset(load_dataset(dir), SplitOptions{});
+  const std::vector<float>& x = split.train.features;
+  double mean = std::accumulate(x.begin(), x.end(), 0.0) / static_cast<double>(x.size());
+  CHECK(mean == doctest::Approx(0).epsilon(1e-4));
+  // One scalar keeps the order of intensities across pixels of an image: a brighter class stays brighter.
+  CHECK(split.train.shape == std::vector<std::int64_t>{1, 3, 3});
+}
+
+TEST_CASE("seeded_permutation is a permutation fixed by its seed") {
+  std::vector<std::int64_t> p = seeded_permutation(1000, 9);
+  CHECK(std::set<std::int64_t>(p.begin(), p.end()).size() == 1000);
+  CHECK(*std::min_element(p.begin(), p.end()) == 0);
+  CHECK(p == seeded_permutation(1000, 9));
+  CHECK(p != seeded_permutation(1000, 10));
+}
+
+TEST_CASE("DivergenceGuard flags non-finite and exploding losses") {
+  DivergenceGuard guard(1e3);
+  CHECK_FALSE(guard.check(2.3, 1));
+  CHECK_FALSE(guard.check(2000, 2));
+  std::optional<std::string> exploded = guard.check(2400, 3);
+  REQUIRE(exploded);
+  CHECK(contains(*exploded, "step 3"));
+  CHECK(DivergenceGuard().check(std::nan(""), 7).value() == "loss is nan at step 7");
+  CHECK(DivergenceGuard().check(INFINITY, 1));
+}
+
+TEST_CASE("summarize takes the mean and max over the last k epochs") {
+  RunResult run;
+  for (double acc : {0.5, 0.9, 0.7, 0.8}) run.history.push_back(EpochRecord{0, 0, 0, acc, 0, true});
+  summarize(run, 3);
+  CHECK(run.val_acc == 0.8);
+  CHECK(run.last_k == 3);
+  CHECK(run.val_acc_mean_last_k == doctest::Approx(0.8));
+  CHECK(run.val_acc_max_last_k == 0.9);
+  summarize(run, 10);
+  CHECK(run.last_k == 4);
+}
+
+TEST_CASE("best_run prefers runs that did not diverge, then accuracy, then the earlier lr") {
+  std::vector<RunResult> runs(4);
+  runs[0].val_acc = 0.5;
+  runs[1].val_acc = 0.95, runs[1].status = "diverged";
+  runs[2].val_acc = 0.7;
+  runs[3].val_acc = 0.7;
+  CHECK(best_run(runs) == 2);
+  for (RunResult& r : runs) r.status = "diverged";
+  CHECK(best_run(runs) == 1);
+}
+
+TEST_CASE("the loss curve keeps at most the requested points, as chunk means") {
+  std::vector<double> values(1001);
+  std::iota(values.begin(), values.end(), 0.0);
+  std::size_t every = 0;
+  std::vector<double> curve = downsample(values, 200, &every);
+  CHECK(every == 6);
+  CHECK(curve.size() == 167);
+  CHECK(curve.front() == doctest::Approx(2.5));
+  CHECK(curve.back() == 998.0);  // the last, partial chunk: 996..1000
+  CHECK(downsample({1, 2}, 200, &every) == std::vector<double>{1, 2});
+  nlohmann::json j = to_json(RunResult{});
+  CHECK(j["status"] == "ok");
+  RunResult nan_run;
+  nan_run.val_acc = std::nan("");
+  CHECK(to_json(nan_run)["val_acc"].is_null());
+}

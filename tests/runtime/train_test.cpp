@@ -1,0 +1,142 @@
+// The training loop through its torch-free interface: determinism for a fixed seed, the divergence
+// guard, the time budget, LibTorch's optimizers for comparison, and configuration errors.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "runtime/data/dataset.h"
+#include "runtime/sweep.h"
+#include "runtime/trainer.h"
+#include "test_data_files.h"
+
+using namespace nos::runtime;
+using namespace nos::testing;
+
+namespace {
+
+// 3 separable classes of 8 features; small enough that a run takes milliseconds.
+const Split& blobs() {
+  static const Split split = [] {
+    std::string dir = temp_dir("train_blobs");
+    SplitOptions options;
+    options.val_fraction = 0.2;
+    return split_dataset(load_dataset(write_blobs_csv(dir + "/blobs.csv", 400, 8, 3, false)), options);
+  }();
+  return split;
+}
+
+OptimizerSpec rule(const std::string& text) {
+  OptimizerSpec spec;
+  spec.rule = compile_rule_text(text);
+  return spec;
+}
+
+TrainConfig small_config() {
+  TrainConfig config;
+  config.model.hidden = {16};
+  config.epochs = 3;
+  config.batch_size = 32;
+  config.lr = 0.05;
+  config.seed = 5;
+  config.threads = 1;
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("a rule trains the mlp to high accuracy on separable data") {
+  RunResult run = train(blobs(), rule("exp(sign_g * sign_m) * g"), small_config());
+  CHECK(run.status == "ok");
+  CHECK(run.stop_reason == "completed");
+  REQUIRE(run.history.size() == 3);
+  CHECK(run.steps == 3 * 10);  // 320 training examples in batches of 32
+  CHECK(run.batch_losses.size() == 30);
+  CHECK(run.val_acc > 0.9);
+  CHECK(run.history.back().train_loss < run.history.front().train_loss);
+  CHECK(run.val_acc_max_last_k >= run.val_acc_mean_last_k);
+}
+
+TEST_CASE("training is deterministic for a fixed seed") {
+  // eps draws fresh noise per element and step: determinism covers the rule's random streams too.
+  OptimizerSpec noisy = rule("adam + eps");
+  RunResult a = train(blobs(), noisy, small_config()), b = train(blobs(), noisy, small_config());
+  CHECK(a.batch_losses == b.batch_losses);
+  CHECK(a.val_acc == b.val_acc);
+  TrainConfig other = small_config();
+  other.seed = 6;
+  CHECK(train(blobs(), noisy, other).batch_losses != a.batch_losses);
+}
+
+TEST_CASE("a diverging rule ends with status diverged, not an exception") {
+  RunResult run = train(blobs(), rule("exp(g2) * 1e30"), small_config());
+  CHECK(run.status == "diverged");
+  CHECK(run.stop_reason == "diverged");
+  CHECK(run.message.find("loss") != std::string::npos);
+  CHECK(run.steps < 30);
+  REQUIRE_FALSE(run.history.empty());
+  CHECK_FALSE(run.history.back().complete);
+}
+
+TEST_CASE("the time budget stops a run after the step that exceeds it") {
+  TrainConfig config = small_config();
+  config.time_budget = 1e-9;
+  RunResult run = train(blobs(), rule("g"), config);
+  CHECK(run.status == "ok");
+  CHECK(run.stop_reason == "time_budget");
+  CHECK(run.steps == 1);
+  CHECK(run.history.size() == 1);
+}
+
+TEST_CASE("LibTorch's optimizers train through the same loop") {
+  for (const char* name : {"adam", "rmsprop", "sgd"}) {
+    OptimizerSpec spec;
+    spec.torch_optimizer = name;
+    spec.momentum = 0.9;
+    TrainConfig config = small_config();
+    config.lr = std::string(name) == "sgd" ? 0.05 : 0.01;
+    RunResult run = train(blobs(), spec, config);
+    CAPTURE(name);
+    CHECK(run.backend == "torch");
+    CHECK(run.val_acc > 0.9);
+  }
+}
+
+TEST_CASE("a sweep runs every learning rate from the same start and keeps the best") {
+  SweepResult sweep = sweep_lr(blobs(), rule("g"), small_config(), {1e-6, 0.1});
+  REQUIRE(sweep.runs.size() == 2);
+  CHECK(sweep.runs[0].lr == 1e-6);
+  CHECK(sweep.best == 1);
+  CHECK(sweep.runs[1].val_acc > sweep.runs[0].val_acc);
+}
+
+TEST_CASE("configurations that cannot run are errors naming the problem") {
+  TrainConfig config = small_config();
+  config.model.name = "convnet";
+  CHECK_THROWS_WITH_AS(train(blobs(), rule("g"), config), doctest::Contains("convnet needs image data"),
+                       std::invalid_argument);
+  config = small_config();
+  config.model.name = "resnet";
+  CHECK_THROWS_WITH_AS(train(blobs(), rule("g"), config), doctest::Contains("unknown model 'resnet'"),
+                       std::invalid_argument);
+  config = small_config();
+  config.device = "tpu";
+  CHECK_THROWS_WITH_AS(train(blobs(), rule("g"), config), doctest::Contains("'tpu'"), std::invalid_argument);
+  OptimizerSpec unknown;
+  unknown.torch_optimizer = "lion";
+  CHECK_THROWS_WITH_AS(train(blobs(), unknown, small_config()), doctest::Contains("unknown optimizer 'lion'"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("the convnet trains on images") {
+  std::string dir = temp_dir("train_images");
+  write_idx_pair(dir + "/train", 120, 8, 8, 3, true);
+  SplitOptions options;
+  options.val_fraction = 0.25;
+  Split split = split_dataset(load_dataset(dir), options);
+  TrainConfig config = small_config();
+  config.model.name = "convnet";
+  config.lr = 0.01;
+  RunResult run = train(split, rule("adam"), config);
+  CHECK(run.status == "ok");
+  CHECK(run.val_acc > 0.9);
+}
