@@ -43,4 +43,9 @@ endif()
 
 if(NOS_WITH_TORCH)
   find_package(Torch REQUIRED)
+  # pip wheels of LibTorch may use the old libstdc++ string ABI; every NOS library passes
+  # std::string across into nos_runtime, so all of them must match it.
+  if(TORCH_CXX_FLAGS MATCHES "_GLIBCXX_USE_CXX11_ABI=0")
+    add_compile_definitions(_GLIBCXX_USE_CXX11_ABI=0)
+  endif()
 endif()

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The main job, from a fresh Debian 12 machine: set up, build, then check, explain and evaluate
-# every bundled example rule. (The optimizer search, nos-search, replaces this once it exists.)
+# The main job, from a fresh Debian 12 machine: set up, build, then check, explain, evaluate and
+# verify every bundled example rule, and train a child network with PowerSign and with Adam.
+# (The optimizer search, nos-search, replaces this once it exists.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash cmake/setup-debian.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target nosc
+cmake --build build -j"$(nproc)" --target nosc nos-train
 nosc=build/bin/nosc
 
 steps=$(mktemp --suffix=.json)
@@ -31,3 +32,13 @@ for file in examples/*.dsl; do
     "$nosc" eval "$file" --rule "$rule" --input "$steps"
   done
 done
+
+echo
+echo "== nosc verify: the compiled CPU kernels against the interpreter"
+"$nosc" verify examples/powersign.dsl --rule powersign
+"$nosc" verify examples/adam.dsl --rule adam
+echo
+echo "== nos-train: one epoch of Fashion-MNIST (20,000 examples) with PowerSign, then Adam"
+build/bin/nos-train --rule "exp(sign(g) * sign(m)) * g" --model mlp --data fashion-mnist --epochs 1 \
+  --train-subset 20000 --lr 0.05
+build/bin/nos-train --optimizer adam --model mlp --data fashion-mnist --epochs 1 --train-subset 20000 --lr 0.001

@@ -83,6 +83,16 @@ TEST_CASE("nosc compile: CUDA targets on every example rule") {
 #endif
 }
 
+TEST_CASE("nosc eval and explain: every example rule runs on the interpreter") {
+  for (const ExampleRule& rule : example_rules()) {
+    INFO(rule.file << " --rule " << rule.name);
+    auto eval = run_tool("nosc", {"eval", rule.file, "--rule", rule.name, "--input", steps_file()});
+    CHECK(eval.exit_code == 0);
+    CHECK(eval.out.find("\"w\":[") != std::string::npos);
+    CHECK(run_tool("nosc", {"explain", rule.file, "--rule", rule.name}).exit_code == 0);
+  }
+}
+
 TEST_CASE("nosc eval: the cpu backend prints exactly what the interpreter prints") {
 #ifndef NOS_HAVE_LLVM
   MESSAGE("[SKIP] built without the LLVM backend");
