@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <c10/core/DeviceGuard.h>
 #include <torch/utils.h>
 
@@ -162,6 +163,13 @@ std::shared_ptr<codegen::Executor> RuleOptimizer::executor(codegen::Backend back
   if (!exec) {
     codegen::ExecutorOptions options;
     options.threads = static_cast<int>(threads);
+    if (threads == 0) {
+      // CPU kernels share LibTorch's intra-op thread pool (at::set_num_threads) instead of
+      // starting threads of their own on every step.
+      options.parallel_for = [](std::int64_t count, const std::function<void(std::int64_t, std::int64_t)>& body) {
+        at::parallel_for(0, count, 1, body);
+      };
+    }
     exec = codegen::make_executor(rule_.optimized, backend, dtype, options);
   }
   return exec;

@@ -37,7 +37,7 @@ struct RuleOptimizerOptions : public torch::optim::OptimizerCloneableOptions<Rul
   // "auto" (Cpu if this build has the LLVM backend, else Interp; Cuda for CUDA tensors),
   // or a codegen backend name: "interp", "cpu", "cuda".
   TORCH_ARG(std::string, backend) = "auto";
-  // CPU kernels: worker threads, 0 = hardware concurrency.
+  // CPU kernels: worker threads of their own; 0 = run on LibTorch's thread pool (at::parallel_for).
   TORCH_ARG(std::int64_t, threads) = 0;
 
  public:

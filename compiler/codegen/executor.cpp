@@ -91,11 +91,20 @@ std::shared_ptr<const cpu::CpuKernel> cpu_kernel(const ir::Function& f, DType dt
 
 class CpuExecutor final : public Executor {
  public:
-  CpuExecutor(std::shared_ptr<const cpu::CpuKernel> kernel, DType dtype, int threads)
-      : kernel_(std::move(kernel)), dtype_(dtype), threads_(threads) {}
+  CpuExecutor(std::shared_ptr<const cpu::CpuKernel> kernel, DType dtype, int threads, ParallelFor parallel_for)
+      : kernel_(std::move(kernel)), dtype_(dtype), threads_(threads), parallel_for_(std::move(parallel_for)) {}
 
   void step(std::span<const KernelTensor> tensors, const KernelStep& step, void*) override {
-    kernel_->run(tensors.data(), tensors.size(), step, threads_);
+    if (!parallel_for_) return kernel_->run(tensors.data(), tensors.size(), step, threads_);
+    chunks_.clear();
+    for (std::uint32_t t = 0; t < tensors.size(); ++t)
+      for (std::int64_t b = 0; b < tensors[t].numel; b += cpu::CpuKernel::kChunkElements)
+        chunks_.push_back({t, b, std::min(tensors[t].numel, b + cpu::CpuKernel::kChunkElements)});
+    CpuKernelFn entry = kernel_->entry();
+    const std::vector<Chunk>& chunks = chunks_;
+    parallel_for_(static_cast<std::int64_t>(chunks.size()), [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t i = begin; i < end; ++i) entry(tensors.data(), chunks[i].tensor, chunks[i].begin, chunks[i].end, &step);
+    });
   }
   Backend backend() const override { return Backend::Cpu; }
   DType dtype() const override { return dtype_; }
@@ -104,6 +113,12 @@ class CpuExecutor final : public Executor {
   std::shared_ptr<const cpu::CpuKernel> kernel_;
   DType dtype_;
   int threads_;
+  ParallelFor parallel_for_;
+  struct Chunk {
+    std::uint32_t tensor;
+    std::int64_t begin, end;
+  };
+  std::vector<Chunk> chunks_;  // reused across steps: no allocation in the steady state
 };
 #endif
 
@@ -211,7 +226,8 @@ std::shared_ptr<Executor> make_executor(const ir::Function& optimized, Backend b
 #ifdef NOS_HAVE_LLVM
   if (backend == Backend::Cpu) {
     int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    return std::make_shared<CpuExecutor>(cpu_kernel(optimized, dtype, options.use_disk_cache), dtype, threads);
+    return std::make_shared<CpuExecutor>(cpu_kernel(optimized, dtype, options.use_disk_cache), dtype, threads,
+                                         options.parallel_for);
   }
 #endif
 #ifdef NOS_HAVE_CUDA

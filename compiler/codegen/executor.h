@@ -8,6 +8,7 @@
 // same rule is cheap.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -30,8 +31,14 @@ std::optional<Backend> parse_backend(std::string_view name);
 // Whether this build and machine can run the backend; `why` says what is missing.
 bool backend_available(Backend backend, std::string* why = nullptr);
 
+// Runs body(begin, end) over sub-ranges of [0, count), possibly in parallel.
+using ParallelFor = std::function<void(std::int64_t count, const std::function<void(std::int64_t, std::int64_t)>& body)>;
+
 struct ExecutorOptions {
   int threads = 0;        // CPU: worker threads, 0 = hardware concurrency
+  // CPU: when set, the kernel's chunks run through this instead of threads of its own, e.g.
+  // LibTorch's at::parallel_for, so optimizer steps share the framework's thread pool.
+  ParallelFor parallel_for;
   std::string arch;       // CUDA: "sm_90"; empty = the current device's
   bool use_disk_cache = true;
 };
