@@ -1,0 +1,52 @@
+// nos-bench: how fast NOS's kernels are against LibTorch and the memory roofline, how long a rule
+// takes to compile, and how well its rules train next to LibTorch's optimizers.
+//
+//   nos-bench kernels --threads 2 --json kernels.json
+//   nos-bench compile --json compile.json
+//   nos-bench train --epochs 3 --seeds 3 --out bench-train
+//
+// Progress goes to stderr; results (tables) to stdout and, with --json/--out, to files.
+// docs/benchmarks.md holds the latest numbers and what they mean.
+#include <iostream>
+
+#include "benchmarks/nos_bench/commands.h"
+#include "dsl/diagnostic.h"
+
+int main(int argc, char** argv) {
+  using namespace nos::bench;
+  CLI::App app{"nos-bench: benchmarks of NOS's fused update kernels, their compile latency, and training quality."};
+  app.name("nos-bench");
+  app.require_subcommand(1);
+  app.footer("Exit status: 0 success, 1 invalid rule or input, 2 usage error, 3 internal error.\n"
+             "Run 'nos-bench COMMAND --help' for a command's options.");
+  Runner run;
+  add_kernels_command(app, run);
+  add_compile_command(app, run);
+  add_train_command(app, run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kUsage;
+  }
+  try {
+    return run();
+  } catch (const nos::dsl::Error& e) {
+    std::cerr << e.diagnostic().render();
+    return kInvalid;
+  } catch (const UsageError& e) {
+    std::cerr << "nos-bench: error: " << e.what() << "\nRun 'nos-bench --help' for usage.\n";
+    return kUsage;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "nos-bench: error: " << e.what() << '\n';
+    return kInvalid;
+  } catch (const std::exception& e) {
+    std::cerr << "nos-bench: internal error: " << e.what() << '\n';
+    return 3;
+  }
+}

@@ -1,0 +1,96 @@
+#include "benchmarks/nos_bench/plot.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <sys/wait.h>
+
+namespace nos::bench {
+namespace {
+
+// gnuplot strings are single-quoted; a quote inside is doubled.
+std::string quoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+// The shell sees only paths we built from --out; quote them for sh all the same.
+std::string shell_quoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+int run_shell(const std::string& command) {
+  int status = std::system(command.c_str());
+  if (status == -1) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
+bool gnuplot_available(std::string* why) {
+  if (run_shell("command -v gnuplot >/dev/null 2>&1") == 0) return true;
+  if (why) *why = "gnuplot is not installed (Debian: apt-get install gnuplot-nox); the data and script were written";
+  return false;
+}
+
+PlotFiles plot_curves(const Plot& plot, const std::filesystem::path& dir, const std::string& stem) {
+  PlotFiles files{dir / (stem + ".dat"), dir / (stem + ".gp"), {}, {}};
+  {
+    std::ofstream data(files.data);
+    if (!data) throw std::runtime_error("cannot write " + files.data.string());
+    for (const Series& s : plot.series) {
+      data << "# " << s.title << "\n# x mean std\n";
+      for (std::size_t i = 0; i < s.x.size(); ++i) data << s.x[i] << ' ' << s.mean[i] << ' ' << s.std[i] << '\n';
+      data << "\n\n";  // two blank lines end a gnuplot data block (an `index`)
+    }
+    if (!data.flush()) throw std::runtime_error("failed writing " + files.data.string());
+  }
+
+  std::filesystem::path image = dir / (stem + ".png");
+  {
+    std::ofstream script(files.script);
+    if (!script) throw std::runtime_error("cannot write " + files.script.string());
+    script << "# gnuplot " << files.script.filename().string() << ": draws " << image.filename().string()
+           << " from " << files.data.filename().string() << "\n"
+           << "set terminal pngcairo size 1000,650 enhanced font 'DejaVu Sans,11'\n"
+           // Names relative to the script's directory (gnuplot runs there), so the three files can
+           // be moved together and redrawn by hand: cd DIR && gnuplot STEM.gp
+           << "set output " << quoted(image.filename().string()) << "\n"
+           << "set title " << quoted(plot.title) << "\n"
+           << "set xlabel " << quoted(plot.xlabel) << "\nset ylabel " << quoted(plot.ylabel) << "\n"
+           << "set key bottom right\nset grid\nset xtics 1\n"
+           // Room at both ends, so the first and last error bars do not sit on the frame.
+           << "set offsets graph 0.04, graph 0.04, graph 0.05, graph 0.02\nset autoscale xfix\n";
+    // Dark, distinguishable colors (ColorBrewer Dark2); gnuplot's default yellow is unreadable.
+    static const char* kColors[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#e6ab02", "#666666"};
+    script << "plot ";
+    const std::size_t n = plot.series.size();
+    for (std::size_t k = 0; k < n; ++k) {
+      if (k) script << ", \\\n     ";
+      // Each series is nudged sideways a little so that error bars at the same x stay apart.
+      double nudge = n > 1 ? 0.12 * (static_cast<double>(k) / static_cast<double>(n - 1) - 0.5) : 0.0;
+      script << quoted(files.data.filename().string()) << " index " << k << " using ($1+(" << nudge
+             << ")):2:3 with yerrorlines lw 2 pt 7 ps 0.8 lc rgb '" << kColors[k % 8] << "' title "
+             << quoted(plot.series[k].title);
+    }
+    script << "\n";
+    if (!script.flush()) throw std::runtime_error("failed writing " + files.script.string());
+  }
+
+  if (!gnuplot_available(&files.problem)) return files;
+  std::filesystem::remove(image);
+  // stdout holds results only: gnuplot's messages go to stderr.
+  int rc = run_shell("cd " + shell_quoted(dir.string()) + " && gnuplot " + shell_quoted(files.script.filename().string()) +
+                     " 1>&2");
+  if (rc != 0 || !std::filesystem::exists(image)) {
+    files.problem = "gnuplot failed (exit status " + std::to_string(rc) + ") on " + files.script.string();
+    return files;
+  }
+  files.image = image;
+  return files;
+}
+
+}  // namespace nos::bench
