@@ -7,17 +7,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include "compiler/tool_main.h"
+
 namespace nos::bench {
 
-enum Exit : int {
-  kOk = 0,
-  kInvalid = 1,  // an invalid rule or input (data files, device)
-  kUsage = 2,    // a command-line mistake
-};
-
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using tool::kInvalid;
+using tool::kOk;
+using tool::kUsage;
+using tool::UsageError;
 
 using Runner = std::function<int()>;
 void add_kernels_command(CLI::App& app, Runner& run);  // kernels.cpp

@@ -24,29 +24,5 @@ int main(int argc, char** argv) {
   add_compile_command(app, run);
   add_train_command(app, run);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kUsage;
-  }
-  try {
-    return run();
-  } catch (const nos::dsl::Error& e) {
-    std::cerr << e.diagnostic().render();
-    return kInvalid;
-  } catch (const UsageError& e) {
-    std::cerr << "nos-bench: error: " << e.what() << "\nRun 'nos-bench --help' for usage.\n";
-    return kUsage;
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "nos-bench: error: " << e.what() << '\n';
-    return kInvalid;
-  } catch (const std::exception& e) {
-    std::cerr << "nos-bench: internal error: " << e.what() << '\n';
-    return 3;
-  }
+  return nos::tool::run_main(app, argc, argv, [&] { return run(); });
 }

@@ -11,21 +11,16 @@
 #include <CLI/CLI.hpp>
 
 #include "compiler/ir.h"
+#include "compiler/tool_main.h"
 #include "dsl/ast.h"
 #include "dsl/tokens.h"
 
 namespace nos::nosc {
 
-// Exit codes, the same for every subcommand.
-enum Exit : int {
-  kOk = 0,
-  kInvalid = 1,  // an invalid rule or input file
-  kUsage = 2,    // a command-line mistake
-};
-
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using tool::kInvalid;
+using tool::kOk;
+using tool::kUsage;
+using tool::UsageError;
 
 // A rule given as FILE, as -e EXPR, or as --tokens "op1 op2 u1 u2 b ...".
 struct RuleInput {

@@ -1,10 +1,7 @@
 // nosc: the NOS rule compiler driver. Each subcommand stops the pipeline at one stage:
 //   check / fmt (text), explain (tokens, IR after every pass, hash), compile (kernels),
 //   eval (run a rule on a backend), verify (every backend against the interpreter).
-#include <iostream>
-
 #include "compiler/nosc/commands.h"
-#include "dsl/diagnostic.h"
 
 int main(int argc, char** argv) {
   using namespace nos::nosc;
@@ -13,7 +10,7 @@ int main(int argc, char** argv) {
                "given as FILE, as -e EXPR, or in token form as --tokens."};
   app.name("nosc");
   app.require_subcommand(1);
-  app.footer("Exit status: 0 success, 1 invalid rule or input file, 2 usage error.");
+  app.footer("Exit status: 0 success, 1 invalid rule or input file, 2 usage error, 3 internal error.");
   Runner run;
   add_check_command(app, run);
   add_fmt_command(app, run);
@@ -22,26 +19,5 @@ int main(int argc, char** argv) {
   add_compile_command(app, run);
   add_verify_command(app, run);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kUsage;
-  }
-  try {
-    return run();
-  } catch (const nos::dsl::Error& e) {
-    std::cerr << e.diagnostic().render();
-    return kInvalid;
-  } catch (const UsageError& e) {
-    std::cerr << "nosc: error: " << e.what() << "\nRun 'nosc --help' for usage.\n";
-    return kUsage;
-  } catch (const std::exception& e) {
-    std::cerr << "nosc: internal error: " << e.what() << '\n';
-    return 3;
-  }
+  return nos::tool::run_main(app, argc, argv, [&] { return run(); });
 }

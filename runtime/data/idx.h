@@ -10,10 +10,11 @@
 
 namespace nos::runtime {
 
-// Bad or unreadable data: the message starts with the file's path.
-class DataError : public std::runtime_error {
+// Bad or unreadable data: the message starts with the file's path. An invalid input (exit 1 in
+// the tools), hence std::invalid_argument.
+class DataError : public std::invalid_argument {
  public:
-  using std::runtime_error::runtime_error;
+  using std::invalid_argument::invalid_argument;
 };
 
 struct IdxArray {

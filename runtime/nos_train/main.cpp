@@ -17,6 +17,7 @@
 
 #include "dsl/diagnostic.h"
 #include "runtime/data/dataset.h"
+#include "compiler/tool_main.h"
 #include "runtime/data/idx.h"
 #include "runtime/models.h"
 #include "runtime/report.h"
@@ -26,11 +27,10 @@ namespace {
 
 using namespace nos::runtime;
 
-enum Exit : int { kOk = 0, kInvalid = 1, kUsage = 2, kInternal = 3 };
-
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using nos::tool::kInvalid;
+using nos::tool::kOk;
+using nos::tool::kUsage;
+using nos::tool::UsageError;
 
 struct Options {
   std::string rule, rule_name, optimizer, data = "fashion-mnist", json;
@@ -197,30 +197,5 @@ int main(int argc, char** argv) {
              "2 usage error, 3 internal error.");
   Options options;
   add_options(app, options);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kUsage;
-  }
-  try {
-    return run(options);
-  } catch (const nos::dsl::Error& e) {
-    std::cerr << e.diagnostic().render();
-    return kInvalid;
-  } catch (const UsageError& e) {
-    std::cerr << "nos-train: error: " << e.what() << "\nRun 'nos-train --help' for usage.\n";
-    return kUsage;
-  } catch (const DataError& e) {
-    std::cerr << "nos-train: error: " << e.what() << '\n';
-    return kInvalid;
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "nos-train: error: " << e.what() << '\n';
-    return kInvalid;
-  } catch (const std::exception& e) {
-    std::cerr << "nos-train: internal error: " << e.what() << '\n';
-    return kInternal;
-  }
+  return nos::tool::run_main(app, argc, argv, [&] { return run(options); });
 }
