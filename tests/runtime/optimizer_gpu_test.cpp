@@ -17,11 +17,6 @@ using namespace nos::testing;
 
 namespace {
 
-// The CPU test's tolerances (optimizer_test.cpp); both sides of each comparison run on the GPU.
-constexpr double kShadowedMaxAbs = 1e-6;
-constexpr double kFreeEarlyMaxAbs = 1e-6;
-constexpr double kFreeFinalMaxAbs = 1e-3;
-
 bool skip_without_cuda() {
   std::string why;
   if (!torch::cuda::is_available()) why = "no CUDA device for LibTorch";

@@ -18,15 +18,6 @@ using namespace nos::testing;
 
 namespace {
 
-// Float32 tolerances over 200 steps (equivalence.h explains the two comparisons). Shadowed: the
-// rule and LibTorch round the same formula differently (LibTorch's Adam divides by
-// sqrt(v)/sqrt(1-beta2^t) + eps, the rule by sqrt(v/(1-beta2^t)) + eps), a few ulps per step of
-// parameters of magnitude <= 1. Free-running: 1e-3, under 1% of how far training moved them, and
-// rounding-level agreement over the first 50 steps.
-constexpr double kShadowedMaxAbs = 1e-6;
-constexpr double kFreeEarlyMaxAbs = 1e-6;
-constexpr double kFreeFinalMaxAbs = 1e-3;
-
 std::vector<std::string> cpu_backends() {
   std::vector<std::string> backends{"interp"};
   if (codegen::backend_available(codegen::Backend::Cpu)) backends.push_back("cpu");
