@@ -157,19 +157,21 @@ RuleParamState& RuleOptimizer::state_for(const torch::Tensor& param) {
   return static_cast<RuleParamState&>(*slot);
 }
 
+codegen::ParallelFor torch_parallel_for() {
+  return [](std::int64_t count, const std::function<void(std::int64_t, std::int64_t)>& body) {
+    at::parallel_for(0, count, 1, body);
+  };
+}
+
 std::shared_ptr<codegen::Executor> RuleOptimizer::executor(codegen::Backend backend, codegen::DType dtype,
                                                            std::int64_t threads) {
   std::shared_ptr<codegen::Executor>& exec = executors_[{backend, dtype, threads}];
   if (!exec) {
     codegen::ExecutorOptions options;
     options.threads = static_cast<int>(threads);
-    if (threads == 0) {
-      // CPU kernels share LibTorch's intra-op thread pool (at::set_num_threads) instead of
-      // starting threads of their own on every step.
-      options.parallel_for = [](std::int64_t count, const std::function<void(std::int64_t, std::int64_t)>& body) {
-        at::parallel_for(0, count, 1, body);
-      };
-    }
+    // CPU kernels share LibTorch's intra-op thread pool instead of starting threads of their own
+    // on every step.
+    if (threads == 0) options.parallel_for = torch_parallel_for();
     exec = codegen::make_executor(rule_.optimized, backend, dtype, options);
   }
   return exec;

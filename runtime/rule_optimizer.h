@@ -27,6 +27,10 @@
 
 namespace nos {
 
+// codegen::ParallelFor on LibTorch's intra-op thread pool (at::parallel_for, at::set_num_threads):
+// what RuleOptimizer runs CPU kernels on when threads() is 0.
+codegen::ParallelFor torch_parallel_for();
+
 struct RuleOptimizerOptions : public torch::optim::OptimizerCloneableOptions<RuleOptimizerOptions> {
   RuleOptimizerOptions(double lr = 1e-3);  // NOLINT: implicit like torch::optim::AdamOptions
   TORCH_ARG(double, lr) = 1e-3;

@@ -59,7 +59,7 @@ std::unique_ptr<StepRunner> make_nos(const BenchRule& rule, const Workload& work
   }
   auto options = RuleOptimizerOptions(Hyper::lr)
                      .total_steps(Hyper::total_steps)
-                     .threads(workload.threads)
+                     .threads(0)  // RuleOptimizer's default: LibTorch's pool, sized to workload.threads
                      .backend(codegen::name(backend));
   auto runner = std::make_unique<NosRunner>(rule, workload, options);
   runner->note = std::string("backend ") + codegen::name(backend);

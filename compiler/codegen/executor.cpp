@@ -1,6 +1,7 @@
 #include "compiler/codegen/executor.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -102,8 +103,13 @@ class CpuExecutor final : public Executor {
         chunks_.push_back({t, b, std::min(tensors[t].numel, b + cpu::CpuKernel::kChunkElements)});
     CpuKernelFn entry = kernel_->entry();
     const std::vector<Chunk>& chunks = chunks_;
-    parallel_for_(static_cast<std::int64_t>(chunks.size()), [&](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t i = begin; i < end; ++i) entry(tensors.data(), chunks[i].tensor, chunks[i].begin, chunks[i].end, &step);
+    // The pool splits [0, count) statically, so one descheduled worker (another VM, LibTorch's
+    // spinning OpenMP threads) would hold up the whole step. Its ranges are only used as tickets
+    // here: every worker takes chunks from one counter until none is left, as CpuKernel::run does.
+    std::atomic<std::size_t> next{0};
+    parallel_for_(static_cast<std::int64_t>(chunks.size()), [&](std::int64_t, std::int64_t) {
+      for (std::size_t i = next++; i < chunks.size(); i = next++)
+        entry(tensors.data(), chunks[i].tensor, chunks[i].begin, chunks[i].end, &step);
     });
   }
   Backend backend() const override { return Backend::Cpu; }

@@ -1,8 +1,12 @@
 // RuleOptimizer on CPU: Adam, SGD and RMSProp written as rules reproduce LibTorch's optimizers over
 // 200 steps of a real network; checkpoints resume bit for bit and refuse another rule; the
 // optimizer's bookkeeping (state per rule, skipped parameters, groups, T) behaves as documented.
+#include <chrono>
 #include <cstdio>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 
 #include <torch/serialize.h>
 
@@ -213,4 +217,22 @@ TEST_CASE("backend auto picks the LLVM CPU backend when this build has it, else 
       codegen::backend_available(codegen::Backend::Cpu) ? codegen::Backend::Cpu : codegen::Backend::Interp;
   CHECK((opt.backend_for(options, torch::Device(torch::kCPU)) == expected));
   CHECK((opt.backend_for(options, torch::Device(torch::kCUDA, 0)) == codegen::Backend::Cuda));
+}
+
+TEST_CASE("CPU kernels on LibTorch's pool run on more than one thread when the pool has them") {
+  if (std::thread::hardware_concurrency() < 2) {
+    MESSAGE("[SKIP] one hardware thread");
+    return;
+  }
+  int saved = at::get_num_threads();
+  at::set_num_threads(2);
+  std::mutex mutex;
+  std::set<std::thread::id> workers;
+  nos::torch_parallel_for()(64, [&](std::int64_t, std::int64_t) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // long enough for both to start
+    std::lock_guard<std::mutex> lock(mutex);
+    workers.insert(std::this_thread::get_id());
+  });
+  at::set_num_threads(saved);
+  CHECK(workers.size() == 2);
 }
