@@ -59,6 +59,11 @@ std::vector<float> interpret_delta(const Function& f, const StepContext& ctx, co
         for (std::size_t i = 0; i < n; ++i) out[i] = nos_drop(arg(0, i), arg(1, i), nos_uniform(key, i));
         break;
       }
+      case Op::Lookup: {
+        const LookupTable& t = f.lookups.at(in.index);
+        for (std::size_t i = 0; i < count; ++i) out[i] = nos_sign_lookup(arg(0, i), t.negative, t.zero, t.positive, t.nan);
+        break;
+      }
       default: {
         const dsl::FunctionInfo& fn = dsl::info(fn_of(in.op));
         for (std::size_t i = 0; i < count; ++i)

@@ -8,7 +8,7 @@ namespace nos::ir {
 
 int arity(Op op) {
   if (is_function(op)) return dsl::info(fn_of(op)).arity;
-  return 0;
+  return op == Op::Lookup ? 1 : 0;
 }
 
 const char* name(Op op) {
@@ -19,6 +19,7 @@ const char* name(Op op) {
     case Op::Mavg: return "mavg";
     case Op::Step: return "step";
     case Op::Normal: return "normal";
+    case Op::Lookup: return "lookup";
     default: return dsl::info(fn_of(op)).name.data();
   }
 }
@@ -78,9 +79,10 @@ void verify(const Function& f) {
       elem |= f.body[in.args[a]].type == Type::Elem;
     }
     if (in.op == Op::Mavg && in.index >= f.states.size()) fail(i, "state slot out of range");
+    if (in.op == Op::Lookup && in.index >= f.lookups.size()) fail(i, "lookup table out of range");
     if (in.op == Op::Step && in.index > static_cast<int>(StepScalar::NoiseStd)) fail(i, "unknown step scalar");
     Type expected = (in.op == Op::Const || in.op == Op::Step) ? Type::Step
-                    : (is_function(in.op) && in.op != Op::Drop && !elem) ? Type::Step
+                    : ((is_function(in.op) || in.op == Op::Lookup) && in.op != Op::Drop && !elem) ? Type::Step
                                                                           : Type::Elem;
     if (in.type != expected) fail(i, "wrong type");
   }

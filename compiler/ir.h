@@ -35,8 +35,10 @@ enum class Op : std::uint8_t {
   Mavg,    // index: state slot. The slot's average after this step's update, bias-corrected if set
   Step,    // index: StepScalar kind, imm: its parameter. A per-step scalar computed on the host
   Normal,  // index: random stream. A standard normal draw per element and step
+  // Made by code generation only (lower_sign_lookups), never by the lowering from DSL text:
+  Lookup,  // index: Function::lookups entry. f(x) for an x that is -1, +-0, 1 or NaN, from a table
 };
-inline constexpr int kNumOps = static_cast<int>(Op::Normal) + 1;
+inline constexpr int kNumOps = static_cast<int>(Op::Lookup) + 1;
 
 inline bool is_function(Op op) { return op < Op::Const; }
 inline Fn fn_of(Op op) { return static_cast<Fn>(op); }
@@ -84,11 +86,21 @@ struct StateSlot {
 };
 const char* state_name(int power);  // "m", "v", "y"
 
+// The values of a function f at the only values its argument can take (a product of signs):
+// Lookup(x) is x < 0 ? negative : x > 0 ? positive : x == 0 ? zero : nan.
+struct LookupTable {
+  float negative, zero, positive, nan;
+  bool operator==(const LookupTable& o) const {
+    return std::bit_cast<std::array<std::uint32_t, 4>>(*this) == std::bit_cast<std::array<std::uint32_t, 4>>(o);
+  }
+};
+
 struct Function {
   std::string name;
   std::vector<Instr> body;  // topological: every argument index is smaller than its user's
   Value result = 0;
   std::vector<StateSlot> states;
+  std::vector<LookupTable> lookups;  // empty until code generation lowers sign lookups
   bool operator==(const Function&) const = default;  // exact: passes compare for fixed points
 };
 

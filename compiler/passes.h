@@ -25,6 +25,10 @@ Function canonicalize(const Function& f);
 std::uint64_t canonical_hash(const Function& canonical);
 std::string hash_hex(std::uint64_t hash);  // 16 hex digits
 
+// Code generation's lowering, not part of optimize(): a costly function of a product of signs
+// (PowerSign's exp(sign(g) * sign(m))) becomes a Lookup of its four possible values.
+Function lower_sign_lookups(const Function& f);
+
 struct PassRecord {
   std::string pass;
   Function after;

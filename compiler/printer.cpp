@@ -42,6 +42,7 @@ std::string instr_text(const Instr& in) {
   for (int a = 0; a < arity(in.op); ++a) text += (a == 0 ? " " : ", ") + value_name(in.args[a]);
   if (in.op == Op::Div) text += " delta=" + shortest(in.imm);
   if (in.op == Op::Drop) text += " stream=" + std::to_string(in.index);
+  if (in.op == Op::Lookup) text += " t" + std::to_string(in.index);
   return text;
 }
 
@@ -175,6 +176,7 @@ class TextPrinter {
         if (in.index == static_cast<std::uint32_t>(StepScalar::NoiseStd))
           not_expressible(f_, v, "noise_std outside noise");
         return operand(name(static_cast<StepScalar>(in.index)));
+      case Op::Lookup: not_expressible(f_, v, "a sign lookup (made by code generation)");
       case Op::Normal:
         if (in.index != kEpsStream) not_expressible(f_, v, "a normal draw outside eps and noise");
         return operand("eps");
@@ -212,6 +214,11 @@ std::string dump(const Function& f) {
   std::string out = "rule " + (f.name.empty() ? std::string("<anonymous>") : f.name) + "\n";
   for (std::size_t s = 0; s < f.states.size(); ++s)
     out += "  s" + std::to_string(s) + " = " + slot_text(f.states[s]) + "\n";
+  for (std::size_t t = 0; t < f.lookups.size(); ++t) {
+    const LookupTable& table = f.lookups[t];
+    out += "  t" + std::to_string(t) + " = lookup(<0: " + shortest(table.negative) + ", 0: " + shortest(table.zero) +
+           ", >0: " + shortest(table.positive) + ", nan: " + shortest(table.nan) + ")\n";
+  }
   for (std::size_t i = 0; i < f.body.size(); ++i) {
     std::string line = value_name(static_cast<Value>(i)) + " = " + instr_text(f.body[i]);
     line.append(line.size() < kTypeColumn ? kTypeColumn - line.size() : 0, ' ');

@@ -274,6 +274,14 @@ NOS_HD float nos_div(float x, float y, float delta) { return x / (y + delta); }
 NOS_HD float nos_pow(float x, float y) { return nos_sign(x) * nos_powf_impl(nos_fabsf(x), y); }
 NOS_HD float nos_keep(float x, float y) { (void)y; return x; }
 
+// f(x) for an x that can only be -1, +-0, 1 or NaN (a product of signs), given f's four values:
+// code generation replaces costly functions of sign products by this (compiler/passes/sign_lookup.cpp).
+NOS_HD float nos_sign_lookup(float x, float negative, float zero, float positive, float nan) {
+  float above = x > 0.0f ? positive : nan;
+  float not_below = x == 0.0f ? zero : above;
+  return x < 0.0f ? negative : not_below;
+}
+
 // One step of an exponential moving average: beta * a + (1 - beta) * x.
 NOS_HD float nos_mavg(float a, float x, float beta) { return beta * a + (1.0f - beta) * x; }
 

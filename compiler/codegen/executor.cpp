@@ -67,7 +67,7 @@ class InterpExecutor final : public Executor {
 std::shared_ptr<const cpu::CpuKernel> cpu_kernel(const ir::Function& f, DType dtype, bool use_disk_cache) {
   static MemoryCache<cpu::CpuKernel> memory;
   static const std::string target = cpu::cpu_target_id();  // queried once: it is not cheap
-  CacheKey key{ir::canonical_hash(f), "llvm", name(dtype), target, "llvm"};
+  CacheKey key{ir::canonical_hash(f), "llvm", name(dtype), target, std::string("llvm ") + kCodegenRevision};
   return memory.get_or_create(key.describe(), [&]() -> std::shared_ptr<const cpu::CpuKernel> {
     DiskCache disk;
     auto start = std::chrono::steady_clock::now();
@@ -134,7 +134,7 @@ class CpuExecutor final : public Executor {
 std::shared_ptr<const cuda::CudaKernel> cuda_kernel(const ir::Function& f, DType dtype, const std::string& arch,
                                                     bool use_disk_cache) {
   static MemoryCache<cuda::CudaKernel> memory;
-  static const std::string compiler = "nvrtc-" + cuda::nvrtc_version();
+  static const std::string compiler = "nvrtc-" + cuda::nvrtc_version() + " " + kCodegenRevision;
   CacheKey key{ir::canonical_hash(f), "cuda", name(dtype), arch, compiler};
   int slots = static_cast<int>(f.states.size());
   return memory.get_or_create(key.describe(), [&]() -> std::shared_ptr<const cuda::CudaKernel> {

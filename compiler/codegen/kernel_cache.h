@@ -18,6 +18,10 @@
 
 namespace nos::codegen {
 
+// Part of every key's compiler field: bump it whenever the code generators change what they emit
+// for the same rule (a new lowering, a new runtime function), so stale kernels read as misses.
+inline constexpr const char* kCodegenRevision = "nos-codegen-2";
+
 struct CacheKey {
   std::uint64_t rule_hash = 0;
   std::string backend;   // "llvm", "cuda"

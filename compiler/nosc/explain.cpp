@@ -37,6 +37,9 @@ void explain(const LoadedRule& loaded) {
   std::cout << "needs total steps T: " << (ir::needs_total_steps(optimized) ? "yes" : "no") << '\n';
   std::cout << "canonical text: " << ir::to_text(optimized) << '\n';
   std::cout << "canonical hash: " << ir::hash_hex(ir::canonical_hash(optimized)) << '\n';
+  ir::Function kernel_form = ir::lower_sign_lookups(optimized);
+  if (!(kernel_form == optimized))
+    std::cout << "\n== for code generation: sign lookups ==\n" << ir::dump(kernel_form);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ namespace {
 Function rebuild_live(const Function& f, const std::vector<bool>& live, const std::vector<std::uint32_t>& slot_of) {
   Function out;
   out.name = f.name;
+  out.lookups = f.lookups;
   Builder builder(out);
   std::vector<Value> moved(f.body.size());
   for (std::size_t i = 0; i < f.body.size(); ++i) {

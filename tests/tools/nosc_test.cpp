@@ -114,6 +114,16 @@ TEST_CASE("nosc: check, fmt and explain work on every example") {
   }
 }
 
+TEST_CASE("nosc: explain shows PowerSign's exp as a sign lookup for code generation, and Adam without one") {
+  auto powersign = run_tool("nosc", {"explain", "-e", "exp(sign(g) * sign(m)) * g"});
+  CHECK(powersign.exit_code == 0);
+  std::size_t section = powersign.out.find("== for code generation: sign lookups ==");
+  REQUIRE(section != std::string::npos);
+  CHECK(powersign.out.find("lookup", section + 40) != std::string::npos);
+  auto adam = run_tool("nosc", {"explain", "-e", "adam"});
+  CHECK(adam.out.find("sign lookups") == std::string::npos);
+}
+
 TEST_CASE("nosc: explain reports state buffers and bytes per parameter") {
   auto adam = run_tool("nosc", {"explain", "-e", "adam"});
   CHECK(adam.out.find("bytes per parameter per step (f32): 28") != std::string::npos);

@@ -11,6 +11,7 @@
 
 #include "compiler/codegen/cuda/cuda_codegen.h"
 #include "compiler/codegen/cuda/prelude.h"
+#include "compiler/passes.h"
 
 namespace nos::codegen::cuda {
 namespace {
@@ -142,6 +143,11 @@ std::string operand(const ir::Function& f, Value v) {
 std::string call(const RuleLayout& layout, Value v) {
   const ir::Function& f = layout.f();
   const Instr& in = f.body[v];
+  if (in.op == Op::Lookup) {
+    const ir::LookupTable& t = f.lookups.at(in.index);
+    return "nos_sign_lookup(" + operand(f, in.args[0]) + ", " + float_literal(t.negative) + ", " +
+           float_literal(t.zero) + ", " + float_literal(t.positive) + ", " + float_literal(t.nan) + ")";
+  }
   const dsl::FunctionInfo& fn = dsl::info(ir::fn_of(in.op));
   std::string text = std::string(fn.c_function) + "(" + operand(f, in.args[0]);
   if (fn.arity > 1) text += ", " + operand(f, in.args[1]);
@@ -241,8 +247,9 @@ std::string host_device_prelude() {
   return s;
 }
 
-RuleCode rule_functions(const ir::Function& f, std::string_view symbol) {
+RuleCode rule_functions(const ir::Function& rule, std::string_view symbol) {
   check_symbol(symbol);
+  const ir::Function f = ir::lower_sign_lookups(rule);
   RuleLayout layout(f);
   std::string sym(symbol);
   RuleCode code;

@@ -14,6 +14,7 @@
 
 #include "compiler/codegen/llvm/llvm_support.h"
 #include "compiler/codegen/llvm/runtime_bitcode.h"
+#include "compiler/passes.h"
 #include "dsl/vocabulary.h"
 
 namespace nos::codegen::cpu {
@@ -229,6 +230,10 @@ class KernelEmitter {
       case ir::Op::Mavg: return mavg_.at(in.index);
       case ir::Op::Normal: return call("nos_normal", {keys_.at(in.index), i});
       case ir::Op::Step: throw std::logic_error("step inputs are loaded before the loop");
+      case ir::Op::Lookup: {
+        const ir::LookupTable& t = f_.lookups.at(in.index);
+        return call("nos_sign_lookup", {arg(0), constant(t.negative), constant(t.zero), constant(t.positive), constant(t.nan)});
+      }
       default: break;
     }
     const dsl::FunctionInfo& info = dsl::info(ir::fn_of(in.op));
@@ -303,9 +308,10 @@ std::unique_ptr<llvm::Module> build_kernel_module(llvm::LLVMContext& context, co
                                                   DType dtype, const llvm::TargetMachine& target) {
   ir::verify(f);
   check_fits_abi(f);
+  const ir::Function lowered = ir::lower_sign_lookups(f);
   std::unique_ptr<llvm::Module> module = load_runtime(context, target);
   module->setModuleIdentifier(f.name.empty() ? "nos_rule" : f.name);
-  KernelEmitter(*module, f, dtype, target).emit();
+  KernelEmitter(*module, lowered, dtype, target).emit();
   return module;
 }
 
