@@ -2,11 +2,12 @@
 //
 // The reference interpreter calls these functions, the CUDA code generator pastes this very file in
 // front of its kernels, and the LLVM code generator links this file compiled to bitcode
-// (compiler/codegen/llvm/kernel_runtime.cpp). Every function is made of IEEE float32 + - * / and
-// sqrt (correctly rounded everywhere), comparisons, selects and integer bit operations: no libm, no
-// fused multiply-add (the project builds with -ffp-contract=off, NVRTC with --fmad=false), no branch
-// that a vectorizer could not turn into a select. So all three backends agree bit for bit, and the
-// LLVM loop vectorizer can vectorize exp, log and pow (a libm call would be scalarized).
+// (compiler/codegen/llvm/kernel_runtime.cpp). Every function is made of IEEE float32 + - * /, sqrt
+// and fma (correctly rounded everywhere), comparisons, selects and integer bit operations: no libm
+// but fmaf where a CPU lacks FMA, no multiply-add contracted by a compiler (the project builds with
+// -ffp-contract=off, NVRTC with --fmad=false; the only fma is the one nos_two_prod writes), no
+// branch that a vectorizer could not turn into a select. So all three backends agree bit for bit,
+// and the LLVM loop vectorizer can vectorize exp, log and pow (a libm call would be scalarized).
 //
 // Accuracy of our own transcendental functions, measured against the exact value (double-precision
 // std::exp/std::log/std::pow), in units in the last place of the float32 result:
@@ -105,13 +106,20 @@ NOS_HD nos_df nos_fast_two_sum(float a, float b) {
   return r;
 }
 
-// a * b exactly (Dekker's product with Veltkamp splitting: no fused multiply-add available).
+// a * b exactly: the rounding error of a product is itself a float, and an explicit fused
+// multiply-add (one rounding, the same in every backend) yields it. Only ever written out, never
+// contracted by a compiler.
+NOS_HD float nos_fmaf(float a, float b, float c) {
+#if defined(__CUDA_ARCH__) || defined(__CUDACC_RTC__)
+  return fmaf(a, b, c);
+#else
+  return __builtin_fmaf(a, b, c);
+#endif
+}
+
 NOS_HD nos_df nos_two_prod(float a, float b) {
-  float ca = 4097.0f * a, cb = 4097.0f * b;  // 2^12 + 1 splits 24 bits into two 12-bit halves
-  float ah = ca - (ca - a), al = a - ah;
-  float bh = cb - (cb - b), bl = b - bh;
   float p = a * b;
-  nos_df r = {p, ((ah * bh - p) + ah * bl + al * bh) + al * bl};
+  nos_df r = {p, nos_fmaf(a, b, -p)};
   return r;
 }
 
