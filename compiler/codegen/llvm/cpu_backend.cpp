@@ -39,6 +39,20 @@ std::uint64_t fnv1a(std::string_view bytes) {
   return h;
 }
 
+std::string host_target_id() {
+  llvm::StringMap<bool> features;
+  llvm::sys::getHostCPUFeatures(features);
+  std::vector<std::string> enabled;
+  for (const auto& feature : features)
+    if (feature.getValue()) enabled.push_back(feature.getKey().str());
+  std::sort(enabled.begin(), enabled.end());
+  std::string id = llvm::sys::getProcessTriple() + " " + llvm::sys::getHostCPUName().str() + " ";
+  for (const std::string& feature : enabled) id += "+" + feature + ",";
+  char runtime[17];
+  std::snprintf(runtime, sizeof runtime, "%016llx", static_cast<unsigned long long>(fnv1a(runtime_bitcode())));
+  return id + " llvm-" LLVM_VERSION_STRING " runtime-" + runtime;
+}
+
 }  // namespace
 
 std::string emit_llvm_ir(const ir::Function& f, DType dtype) {
@@ -59,17 +73,8 @@ std::string emit_object(const ir::Function& f, DType dtype) {
 }
 
 std::string cpu_target_id() {
-  llvm::StringMap<bool> features;
-  llvm::sys::getHostCPUFeatures(features);
-  std::vector<std::string> enabled;
-  for (const auto& feature : features)
-    if (feature.getValue()) enabled.push_back(feature.getKey().str());
-  std::sort(enabled.begin(), enabled.end());
-  std::string id = llvm::sys::getProcessTriple() + " " + llvm::sys::getHostCPUName().str() + " ";
-  for (const std::string& feature : enabled) id += "+" + feature + ",";
-  char runtime[17];
-  std::snprintf(runtime, sizeof runtime, "%016llx", static_cast<unsigned long long>(fnv1a(runtime_bitcode())));
-  return id + " llvm-" LLVM_VERSION_STRING " runtime-" + runtime;
+  static const std::string id = host_target_id();  // neither the host nor the runtime changes
+  return id;
 }
 
 }  // namespace nos::codegen::cpu

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/IRCompileLayer.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/Support/MemoryBuffer.h>
 
@@ -18,6 +19,15 @@
 
 namespace nos::codegen::cpu {
 namespace {
+
+// The IR compiler of a JIT that only links objects.
+struct NoCompiler : llvm::orc::IRCompileLayer::IRCompiler {
+  NoCompiler() : IRCompiler(llvm::orc::IRSymbolMapper::ManglingOptions()) {}
+  llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> operator()(llvm::Module&) override {
+    return llvm::make_error<llvm::StringError>("the kernel JIT links objects only", llvm::inconvertibleErrorCode());
+  }
+};
+using CompilerOrError = llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>>;
 
 // One ORC LLJIT for the whole process, used only as a linker: kernels arrive as finished objects
 // (compiled outside any lock, by emit_object), and each gets a JITDylib of its own, so every
@@ -58,9 +68,18 @@ class JitSession {
   }
 
  private:
+  // LLJIT left to itself would create two TargetMachines it never uses (to compile IR, and for
+  // the data layout) and add a module of platform symbols (__dso_handle, initializer support) to
+  // every kernel's JITDylib: kernels arrive compiled and have no initializers.
   JitSession() {
-    initialize_native_target();
-    jit_ = unwrap(llvm::orc::LLJITBuilder().create(), "creating the ORC JIT");
+    llvm::orc::LLJITBuilder builder;
+    builder.setJITTargetMachineBuilder(host_target_builder())
+        .setDataLayout(host_target_machine().createDataLayout())
+        .setCompileFunctionCreator([](llvm::orc::JITTargetMachineBuilder) -> CompilerOrError {
+          return std::make_unique<NoCompiler>();
+        })
+        .setPlatformSetUp(llvm::orc::setUpInactivePlatform);
+    jit_ = unwrap(builder.create(), "creating the ORC JIT");
   }
 
   std::mutex mutex_;

@@ -61,7 +61,9 @@ AbiTypes abi_types(llvm::LLVMContext& c, const llvm::DataLayout& layout) {
 std::unique_ptr<llvm::Module> load_runtime(llvm::LLVMContext& context, const llvm::TargetMachine& target) {
   std::string_view bitcode = runtime_bitcode();
   llvm::MemoryBufferRef buffer(llvm::StringRef(bitcode.data(), bitcode.size()), "nos_kernel_runtime");
-  auto module = unwrap(llvm::parseBitcodeFile(buffer, context), "reading the kernel runtime bitcode");
+  // Read lazily: a kernel calls a few of the runtime's functions, and only their bodies are read
+  // (optimize_kernel_module), not the whole runtime on every compile.
+  auto module = unwrap(llvm::getLazyBitcodeModule(buffer, context), "reading the kernel runtime bitcode");
   // clang compiled the runtime for a generic CPU; everything is retargeted to this host so the
   // vectorizer sees its full vector width.
   module->setTargetTriple(target.getTargetTriple().str());

@@ -1,6 +1,7 @@
 // ir::Function -> the unoptimized LLVM module of its kernel: the kernel runtime bitcode plus
 // `nos_kernel` (kernel_abi.h's CpuKernelFn) calling the runtime's functions in exactly the
-// reference interpreter's order of operations.
+// reference interpreter's order of operations. The runtime is read lazily: its function bodies
+// are materialized (only those the kernel calls) by optimize_kernel_module.
 #pragma once
 
 #include <memory>

@@ -21,15 +21,24 @@ void initialize_native_target() {
   });
 }
 
+const llvm::orc::JITTargetMachineBuilder& host_target_builder() {
+  // Detected once per process: the host does not change, and detection (cpuid) is not free.
+  static const llvm::orc::JITTargetMachineBuilder builder = [] {
+    initialize_native_target();
+    auto host = unwrap(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host CPU");
+    host.setCodeGenOptLevel(llvm::CodeGenOpt::Aggressive);
+    host.setRelocationModel(llvm::Reloc::PIC_);
+    host.setCodeModel(llvm::CodeModel::Small);
+    host.getOptions().AllowFPOpFusion = llvm::FPOpFusion::Strict;
+    return host;
+  }();
+  return builder;
+}
+
 llvm::TargetMachine& host_target_machine() {
   thread_local std::unique_ptr<llvm::TargetMachine> machine;
   if (machine) return *machine;
-  initialize_native_target();
-  auto builder = unwrap(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host CPU");
-  builder.setCodeGenOptLevel(llvm::CodeGenOpt::Aggressive);
-  builder.setRelocationModel(llvm::Reloc::PIC_);
-  builder.setCodeModel(llvm::CodeModel::Small);
-  builder.getOptions().AllowFPOpFusion = llvm::FPOpFusion::Strict;
+  llvm::orc::JITTargetMachineBuilder builder = host_target_builder();  // createTargetMachine is not const
   machine = unwrap(builder.createTargetMachine(), "creating the host target machine");
   return *machine;
 }

@@ -12,6 +12,10 @@
 
 #include "compiler/codegen/llvm/cpu_backend.h"
 
+namespace llvm::orc {
+class JITTargetMachineBuilder;
+}
+
 namespace nos::codegen::cpu {
 
 // Throws CodegenError("<what>: <llvm message>") when `error` holds one.
@@ -26,6 +30,10 @@ T unwrap(llvm::Expected<T> value, const std::string& what) {
 
 // Registers the host target with LLVM (idempotent, thread-safe).
 void initialize_native_target();
+
+// How host_target_machine() is made: this CPU's triple, name and features, detected once per
+// process, with the options below.
+const llvm::orc::JITTargetMachineBuilder& host_target_builder();
 
 // The TargetMachine for this CPU (name and every feature), optimizing aggressively with fused
 // multiply-add contraction forbidden: kernels must round like the reference interpreter.

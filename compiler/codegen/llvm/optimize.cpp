@@ -1,6 +1,7 @@
 #include "compiler/codegen/llvm/optimize.h"
 
 #include <string>
+#include <vector>
 
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
@@ -16,8 +17,27 @@
 #include "compiler/codegen/llvm/llvm_support.h"
 
 namespace nos::codegen::cpu {
+namespace {
+
+// load_runtime reads the runtime lazily: read the bodies of what the kernel calls, and of what
+// those call, and drop the other functions unread.
+void materialize_runtime(llvm::Module& module) {
+  for (bool more = true; more;) {
+    std::vector<llvm::Function*> called;
+    for (llvm::Function& fn : module)
+      if (fn.isMaterializable() && !fn.use_empty()) called.push_back(&fn);
+    for (llvm::Function* fn : called) check(fn->materialize(), "reading the kernel runtime bitcode");
+    more = !called.empty();
+  }
+  for (llvm::Function& fn : llvm::make_early_inc_range(module))
+    if (fn.isMaterializable()) fn.eraseFromParent();
+  check(module.materializeAll(), "reading the kernel runtime bitcode");
+}
+
+}  // namespace
 
 void optimize_kernel_module(llvm::Module& module, llvm::TargetMachine& target) {
+  materialize_runtime(module);
   std::string problems;
   llvm::raw_string_ostream out(problems);
   if (llvm::verifyModule(module, &out)) throw CodegenError("invalid kernel module: " + out.str());
