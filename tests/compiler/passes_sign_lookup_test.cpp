@@ -15,6 +15,7 @@
 #include "dsl/parser.h"
 #include "dsl/semantics.h"
 #include "dsl/tokens.h"
+#include "interpret_testing.h"
 #include "pass_testing.h"
 
 using namespace nos;
@@ -37,21 +38,9 @@ Function compile(const char* text) { return optimize(lower(dsl::parse_rule(text)
 std::vector<float> run(const Function& f, std::uint64_t seed) {
   constexpr float kInf = std::numeric_limits<float>::infinity();
   const std::vector<float> special = {0.0f, -0.0f, std::numeric_limits<float>::quiet_NaN(), kInf, -kInf, 1e-40f, -1e-40f};
-  constexpr std::size_t n = 40;
-  std::mt19937 rng(static_cast<unsigned>(seed));
-  std::normal_distribution<float> normal(0, 1);
-  std::vector<float> w(n);
-  for (float& x : w) x = normal(rng);
-  std::vector<std::vector<float>> states(f.states.size(), std::vector<float>(n, 0));
-  std::vector<float*> ptrs;
-  for (auto& s : states) ptrs.push_back(s.data());
-  for (std::uint32_t t = 1; t <= 3; ++t) {
-    std::vector<float> g(n);
-    for (float& x : g) x = normal(rng) * 0.1f;
-    for (std::size_t k = 0; k < special.size(); ++k) g[(k * 5 + t) % n] = special[k];
-    interpret_step(f, {t, 10, 0.01f, seed, 3}, w.data(), g.data(), ptrs, n);
-  }
-  return w;
+  return testing::run_three_steps(f, seed, 40, [&](std::vector<float>& g, std::uint32_t t) {
+    for (std::size_t k = 0; k < special.size(); ++k) g[(k * 5 + t) % g.size()] = special[k];
+  });
 }
 
 void check_same_values(const Function& before, const Function& after, std::uint64_t seed) {

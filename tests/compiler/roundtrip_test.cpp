@@ -13,6 +13,7 @@
 #include "compiler/printer.h"
 #include "dsl/parser.h"
 #include "dsl/tokens.h"
+#include "interpret_testing.h"
 
 using namespace nos;
 
@@ -22,21 +23,8 @@ bool same(float a, float b) { return (std::isnan(a) && std::isnan(b)) || a == b;
 
 // Runs three steps of `f` on fixed random data; returns the final weights.
 std::vector<float> run(const ir::Function& f, std::uint64_t seed) {
-  constexpr std::size_t n = 48;
-  std::mt19937 rng(static_cast<unsigned>(seed));
-  std::normal_distribution<float> normal(0, 1);
-  std::vector<float> w(n);
-  for (float& x : w) x = normal(rng);
-  std::vector<std::vector<float>> states(f.states.size(), std::vector<float>(n, 0));
-  std::vector<float*> ptrs;
-  for (auto& s : states) ptrs.push_back(s.data());
-  for (std::uint32_t t = 1; t <= 3; ++t) {
-    std::vector<float> g(n);
-    for (float& x : g) x = normal(rng) * 0.1f;
-    g[0] = 0;  // exercise sign(0), log(0), division by ~0
-    ir::interpret_step(f, {t, 10, 0.01f, seed, 3}, w.data(), g.data(), ptrs, n);
-  }
-  return w;
+  // g[0] = 0 exercises sign(0), log(0), division by ~0.
+  return ir::testing::run_three_steps(f, seed, 48, [](std::vector<float>& g, std::uint32_t) { g[0] = 0; });
 }
 
 }  // namespace
