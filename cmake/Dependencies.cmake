@@ -1,8 +1,9 @@
 # Finds the project's dependencies once, so every directory sees the same targets.
-# Header-only libraries (CLI11, nlohmann_json, doctest) fall back to a plain include path so the
-# build also works where they were copied in by hand (the GPU machine has no package registry).
+# Header-only libraries (CLI11, nlohmann_json, doctest, and fmt in its header-only mode) fall back
+# to a plain include path so the build also works where they were copied in by hand (the GPU
+# machine has no package registry; cmake/pack-third-party.sh copies them).
 
-set(NOS_THIRD_PARTY_INCLUDE "" CACHE PATH "Extra include directory holding CLI11/json/doctest headers")
+set(NOS_THIRD_PARTY_INCLUDE "" CACHE PATH "Extra include directory holding CLI11/json/doctest/fmt headers")
 
 function(nos_header_only target header)
   if(TARGET ${target})
@@ -23,6 +24,16 @@ endif()
 find_package(nlohmann_json 3 CONFIG QUIET)
 if(NOT TARGET nlohmann_json::nlohmann_json)
   nos_header_only(nlohmann_json::nlohmann_json nlohmann/json.hpp)
+endif()
+# fmt: the compiled library where it is installed (Debian's libfmt-dev), else its headers alone
+# with FMT_HEADER_ONLY, so the same fmt::fmt target works with only the headers carried.
+find_package(fmt CONFIG QUIET)
+if(NOT TARGET fmt::fmt)
+  nos_header_only(fmt::fmt fmt/format.h)
+  set_property(TARGET fmt::fmt APPEND PROPERTY INTERFACE_COMPILE_DEFINITIONS FMT_HEADER_ONLY)
+  message(STATUS "fmt: header-only from ${NOS_THIRD_PARTY_INCLUDE}")
+else()
+  message(STATUS "fmt ${fmt_VERSION} from ${fmt_DIR}")
 endif()
 if(NOS_BUILD_TESTS)
   find_package(doctest CONFIG QUIET)
