@@ -60,3 +60,7 @@ if(NOS_WITH_TORCH)
     add_compile_definitions(_GLIBCXX_USE_CXX11_ABI=0)
   endif()
 endif()
+
+# The search's storage (controller/search): SQLite, the embedded default. Not REQUIRED so that a
+# machine without it (the GPU machine) still builds everything else; controller/search says so.
+find_package(SQLite3)

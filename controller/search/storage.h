@@ -1,0 +1,184 @@
+// The one storage interface of a search: the search loop, the strategies and the workers read and
+// write the search only through `Storage` (Optuna's BaseStorage split), so SQLite (one machine,
+// storage_sqlite.cpp) and PostgreSQL (many machines, the next backend) are interchangeable.
+//
+// What it holds: the search's configuration, every candidate rule, a queue of tasks (one per
+// candidate and stage) claimed under leases, every evaluation attempt, and the strategy's saved
+// state after every batch. The lease protocol (controller/search/README.md):
+//   claim      first queued task first (FIFO), attempt += 1 (the fencing token), owner, expiry
+//   heartbeat  pushes the expiry forward while the owner still holds the lease
+//   finish     accepted only from the current owner and attempt of a running task
+//   expired    leases are re-queued by whichever process claims or calls requeue_expired next;
+//              after LeasePolicy::max_attempts failed attempts the task ends `crashed`
+// Every time comes from the database's clock, so workers on other machines agree on expiry.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nos::search {
+
+// Bad input or a broken database: the message names the file (or URL). The CLI exits 1.
+class StorageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+using SearchId = std::int64_t;
+
+// How leases behave for one search; fixed when the search is created.
+struct LeasePolicy {
+  double lease_seconds = 120;  // a lease not heartbeaten for this long is presumed dead
+  int max_attempts = 2;        // failed attempts (crash, expiry) before a task ends `crashed`
+  double crash_reward = 0;     // the reward stored with a `crashed` result
+};
+
+struct SearchInfo {
+  SearchId id = 0;
+  std::string name;
+  std::string config_json;
+  LeasePolicy policy;
+  double created_at = 0;  // unix seconds, database clock
+};
+
+// The outcome of evaluating one candidate at one stage. `status` is one of kStatuses; `source`
+// says whether it was trained or reused. Unknown strings are rejected by the storage.
+inline constexpr std::string_view kStatuses[] = {"ok", "invalid", "rejected", "diverged", "time_budget", "crashed"};
+inline constexpr std::string_view kSources[] = {"trained", "cache_hit", "fingerprint_hit", "screened"};
+
+struct EvaluationResult {
+  int stage = 1;
+  std::string status = "ok";
+  std::string source = "trained";
+  std::optional<std::int64_t> reused_from;  // the candidate a hit took its result from
+  std::string detail;                       // rejection reason, error message, ...
+  std::optional<double> lr, metric, reward;
+  std::string metrics_json = "{}";          // every metric the evaluation produced
+  std::string curves_json = "{}";           // per-epoch curves, the lr sweep's results
+  std::string timings_json = "{}";          // wall-time split: compile, sweep, train, ...
+};
+
+// One stored attempt (or a result known without training: then task and attempt are 0).
+struct Evaluation : EvaluationResult {
+  std::int64_t id = 0;
+  std::int64_t candidate = 0;
+  std::int64_t task = 0;
+  std::int64_t attempt = 0;
+  bool accepted = false;  // the candidate's one result for this stage
+  std::string worker;
+  double started_at = 0, finished_at = 0;
+};
+
+// A rule as the strategy proposed it, before it is stored.
+struct NewCandidate {
+  std::string tokens;       // token form text (dsl::print_tokens)
+  std::string rule;         // canonical DSL text (ir::to_text of the optimized rule)
+  std::string hash;         // ir::hash_hex(ir::canonical_hash(...)): 16 hex digits
+  std::string fingerprint;  // probes.h's functional fingerprint; empty when not computed
+  std::string strategy_data;  // opaque bytes the strategy needs to learn from this sample
+  // A result known without training (invalid, a hash or fingerprint hit, screened out): the
+  // candidate is stored finished with it, and no task is queued.
+  std::optional<EvaluationResult> resolved;
+};
+
+struct Candidate {
+  std::int64_t index = 0;  // 0-based, in proposal order over the whole search
+  std::int64_t batch = 0;
+  std::string tokens, rule, hash, fingerprint, strategy_data;
+  double created_at = 0;
+};
+
+// The right to evaluate one task, valid while (owner, attempt) are the task's current ones.
+struct Lease {
+  SearchId search = 0;
+  std::int64_t task = 0;
+  std::int64_t candidate = 0;
+  int stage = 1;
+  std::int64_t attempt = 0;  // the fencing token
+  std::string owner;
+  double claimed_at = 0;  // unix seconds, database clock
+  double expires_at = 0;
+};
+
+struct ClaimedTask {
+  Lease lease;
+  Candidate candidate;
+};
+
+struct TaskCounts {
+  std::int64_t queued = 0, running = 0, finished = 0, crashed = 0;
+  std::int64_t pending() const { return queued + running; }
+};
+
+struct StrategyState {
+  std::int64_t batch = 0;
+  std::string bytes;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  // The file or URL, as messages name it.
+  virtual const std::string& location() const = 0;
+
+  // ---- Searches (one SQLite file usually holds one; PostgreSQL may hold many) ----
+  // Throws StorageError when `name` exists.
+  virtual SearchId create_search(const std::string& name, const std::string& config_json, const LeasePolicy& policy) = 0;
+  virtual std::optional<SearchInfo> find_search(const std::string& name) = 0;
+  virtual std::vector<SearchInfo> searches() = 0;
+
+  // ---- Candidates and the queue ----
+  // Stores a batch atomically: indices continue the search's sequence (the first is returned);
+  // each unresolved candidate gets a stage-1 task, queued in order.
+  virtual std::int64_t enqueue_batch(SearchId search, std::int64_t batch, const std::vector<NewCandidate>& candidates) = 0;
+  // Queues another stage of a stored candidate (the funnel's re-evaluation).
+  virtual std::int64_t enqueue_stage(SearchId search, std::int64_t candidate, int stage) = 0;
+  // Takes the first queued task (after re-queuing expired leases), or nullopt when none is queued.
+  virtual std::optional<ClaimedTask> claim(SearchId search, const std::string& owner) = 0;
+  // Extends the lease; false when the lease is no longer this owner's (stop working on it).
+  virtual bool heartbeat(Lease& lease) = 0;
+  // Commits the result at once; false (and the attempt is kept, not accepted) for a stale lease.
+  virtual bool finish(const Lease& lease, const EvaluationResult& result) = 0;
+  // Hands the lease back unevaluated (a worker asked to stop): not a failed attempt.
+  virtual void release(const Lease& lease) = 0;
+  // A failed attempt (the worker crashed): re-queued, or `crashed` after max_attempts failures.
+  virtual void abandon(const Lease& lease, const std::string& why) = 0;
+  // Re-queues (or ends as `crashed`) every running task whose lease has expired; returns how many.
+  virtual int requeue_expired(SearchId search) = 0;
+
+  // ---- The strategy's state, saved after every batch ----
+  virtual void save_strategy_state(SearchId search, std::int64_t batch, const std::string& bytes) = 0;
+  virtual std::optional<StrategyState> latest_strategy_state(SearchId search) = 0;
+
+  // ---- Reading ----
+  // The accepted, non-crashed result at `stage` of the earliest candidate with this hash or
+  // fingerprint: what a cache or fingerprint hit reuses.
+  virtual std::optional<Evaluation> lookup_by_hash(SearchId search, const std::string& hash, int stage = 1) = 0;
+  virtual std::optional<Evaluation> lookup_by_fingerprint(SearchId search, const std::string& fingerprint, int stage = 1) = 0;
+  // batch < 0: every batch.
+  virtual std::vector<Candidate> candidates(SearchId search, std::int64_t batch = -1) = 0;
+  // candidate < 0: every candidate. In storage order (attempts in the order they ended).
+  virtual std::vector<Evaluation> evaluations(SearchId search, std::int64_t candidate = -1) = 0;
+  // batch < 0: the whole search.
+  virtual TaskCounts counts(SearchId search, std::int64_t batch = -1) = 0;
+};
+
+enum class OpenMode {
+  Create,        // a new search database; StorageError if the file exists and is not empty
+  Open,          // an existing NOS search database, read and write
+  OpenOrCreate,  // Open when it exists, else Create
+  ReadOnly,      // an existing one, never written (status, top, report)
+};
+
+// `location` is a path (SQLite) or a postgresql:// URL (not built yet: StorageError says so).
+std::unique_ptr<Storage> open_storage(const std::string& location, OpenMode mode);
+
+bool is_status(std::string_view status);
+bool is_source(std::string_view source);
+
+}  // namespace nos::search

@@ -1,0 +1,127 @@
+#include "controller/search/storage_schema.h"
+
+#include <fmt/format.h>
+
+namespace nos::search::schema {
+namespace {
+
+// Words that differ between the dialects; everything else is common SQL.
+struct Words {
+  const char* id;    // an auto-incremented primary key that never reuses a value
+  const char* blob;  // bytes
+};
+
+Words words(Dialect dialect) {
+  if (dialect == Dialect::SQLite) return {"INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB"};
+  return {"BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "BYTEA"};
+}
+
+}  // namespace
+
+std::vector<std::string> create_statements(Dialect dialect) {
+  Words w = words(dialect);
+  // Times are unix seconds from the database's clock. Status and state strings are checked here
+  // so that no backend can store a value the readers do not know.
+  return {
+      // One row: what this database is and which schema version it has.
+      "CREATE TABLE nos_schema ("
+      " application TEXT NOT NULL,"
+      " version INTEGER NOT NULL,"
+      " created_at DOUBLE PRECISION NOT NULL)",
+
+      fmt::format(
+          "CREATE TABLE searches ("
+          " id {},"
+          " name TEXT NOT NULL UNIQUE,"
+          " config TEXT NOT NULL,"  // the search's configuration as JSON
+          " lease_seconds DOUBLE PRECISION NOT NULL,"
+          " max_attempts INTEGER NOT NULL,"
+          " crash_reward DOUBLE PRECISION NOT NULL,"
+          " created_at DOUBLE PRECISION NOT NULL)",
+          w.id),
+
+      fmt::format(
+          "CREATE TABLE candidates ("
+          " search_id BIGINT NOT NULL REFERENCES searches(id),"
+          " idx BIGINT NOT NULL,"          // proposal order over the whole search, from 0
+          " batch BIGINT NOT NULL,"
+          " tokens TEXT NOT NULL,"         // token form
+          " rule TEXT NOT NULL,"           // canonical DSL text
+          " hash TEXT NOT NULL,"           // canonical hash, 16 hex digits
+          " fingerprint TEXT NOT NULL,"    // functional fingerprint, '' when not computed
+          " strategy_data {} NOT NULL,"    // the strategy's own bytes for this sample
+          " created_at DOUBLE PRECISION NOT NULL,"
+          " PRIMARY KEY (search_id, idx))",
+          w.blob),
+      "CREATE INDEX candidates_by_hash ON candidates (search_id, hash, idx)",
+      "CREATE INDEX candidates_by_fingerprint ON candidates (search_id, fingerprint, idx)",
+
+      // The queue: one task per candidate and stage, with its lease.
+      fmt::format(
+          "CREATE TABLE tasks ("
+          " id {},"                        // FIFO order of the queue
+          " search_id BIGINT NOT NULL,"
+          " candidate BIGINT NOT NULL,"
+          " stage INTEGER NOT NULL,"
+          " state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'finished', 'crashed')),"
+          " owner TEXT,"                   // the lease's holder while running
+          " attempt INTEGER NOT NULL DEFAULT 0,"   // fencing token: +1 on every claim
+          " failures INTEGER NOT NULL DEFAULT 0,"  // attempts lost to crashes and expiry
+          " lease_expires DOUBLE PRECISION,"
+          " heartbeat_at DOUBLE PRECISION,"
+          " enqueued_at DOUBLE PRECISION NOT NULL,"
+          " claimed_at DOUBLE PRECISION,"
+          " finished_at DOUBLE PRECISION,"
+          " UNIQUE (search_id, candidate, stage),"
+          " FOREIGN KEY (search_id, candidate) REFERENCES candidates (search_id, idx))",
+          w.id),
+      "CREATE INDEX tasks_by_state ON tasks (search_id, state, id)",
+
+      // Every attempt, accepted or not, and every result known without training.
+      fmt::format(
+          "CREATE TABLE evaluations ("
+          " id {},"
+          " search_id BIGINT NOT NULL,"
+          " candidate BIGINT NOT NULL,"
+          " stage INTEGER NOT NULL,"
+          " task BIGINT,"                  // NULL for a result stored with the candidate
+          " attempt INTEGER NOT NULL,"
+          " accepted INTEGER NOT NULL CHECK (accepted IN (0, 1)),"
+          " status TEXT NOT NULL CHECK (status IN ('ok', 'invalid', 'rejected', 'diverged', 'time_budget', 'crashed')),"
+          " source TEXT NOT NULL CHECK (source IN ('trained', 'cache_hit', 'fingerprint_hit', 'screened')),"
+          " reused_from BIGINT,"
+          " detail TEXT NOT NULL,"
+          " lr DOUBLE PRECISION,"
+          " metric DOUBLE PRECISION,"
+          " reward DOUBLE PRECISION,"
+          " metrics TEXT NOT NULL,"        // JSON
+          " curves TEXT NOT NULL,"         // JSON
+          " timings TEXT NOT NULL,"        // JSON
+          " worker TEXT NOT NULL,"
+          " started_at DOUBLE PRECISION NOT NULL,"
+          " finished_at DOUBLE PRECISION NOT NULL,"
+          " FOREIGN KEY (search_id, candidate) REFERENCES candidates (search_id, idx))",
+          w.id),
+      "CREATE INDEX evaluations_by_candidate ON evaluations (search_id, candidate, stage)",
+      // Exactly one accepted result per candidate and stage, enforced by the database itself.
+      "CREATE UNIQUE INDEX evaluations_accepted ON evaluations (search_id, candidate, stage) WHERE accepted = 1",
+
+      fmt::format(
+          "CREATE TABLE strategy_states ("
+          " search_id BIGINT NOT NULL REFERENCES searches(id),"
+          " batch BIGINT NOT NULL,"
+          " state {} NOT NULL,"
+          " saved_at DOUBLE PRECISION NOT NULL,"
+          " PRIMARY KEY (search_id, batch))",
+          w.blob),
+  };
+}
+
+const std::vector<Migration>& migrations() {
+  // Version 1 is the first: nothing to migrate from yet. A change to create_statements() bumps
+  // kVersion and adds {kVersion - 1, statements} here.
+  static const std::vector<Migration> none;
+  return none;
+}
+
+}  // namespace nos::search::schema

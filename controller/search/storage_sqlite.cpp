@@ -1,0 +1,532 @@
+#include "controller/search/storage_sqlite.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <system_error>
+
+#include "controller/search/sqlite_db.h"
+#include "controller/search/storage_schema.h"
+
+namespace nos::search {
+namespace {
+
+// The database clock in unix seconds with sub-second precision (SQLite 3.40 has no 'subsec').
+constexpr const char* kNow = "((julianday('now') - 2440587.5) * 86400.0)";
+// 'NOSS': PRAGMA application_id, so `file` and sqlite tools can tell a NOS search at a glance.
+constexpr int kApplicationId = 0x4E4F5353;
+
+void check_result(const std::string& path, const EvaluationResult& r) {
+  if (!is_status(r.status))
+    throw StorageError(fmt::format("{}: unknown evaluation status '{}'", path, r.status));
+  if (!is_source(r.source))
+    throw StorageError(fmt::format("{}: unknown evaluation source '{}'", path, r.source));
+}
+
+// Columns of evaluations in the order read_evaluation expects.
+constexpr const char* kEvaluationColumns =
+    "e.id, e.candidate, e.stage, e.task, e.attempt, e.accepted, e.status, e.source, e.reused_from, e.detail, "
+    "e.lr, e.metric, e.reward, e.metrics, e.curves, e.timings, e.worker, e.started_at, e.finished_at";
+
+Evaluation read_evaluation(const sqlite::Statement& s) {
+  Evaluation e;
+  e.id = s.integer(0);
+  e.candidate = s.integer(1);
+  e.stage = static_cast<int>(s.integer(2));
+  e.task = s.optional_integer(3).value_or(0);
+  e.attempt = s.integer(4);
+  e.accepted = s.integer(5) != 0;
+  e.status = s.text(6);
+  e.source = s.text(7);
+  e.reused_from = s.optional_integer(8);
+  e.detail = s.text(9);
+  e.lr = s.optional_real(10);
+  e.metric = s.optional_real(11);
+  e.reward = s.optional_real(12);
+  e.metrics_json = s.text(13);
+  e.curves_json = s.text(14);
+  e.timings_json = s.text(15);
+  e.worker = s.text(16);
+  e.started_at = s.real(17);
+  e.finished_at = s.real(18);
+  return e;
+}
+
+constexpr const char* kCandidateColumns = "idx, batch, tokens, rule, hash, fingerprint, strategy_data, created_at";
+
+Candidate read_candidate(const sqlite::Statement& s) {
+  return {s.integer(0), s.integer(1), s.text(2), s.text(3), s.text(4), s.text(5), s.blob(6), s.real(7)};
+}
+
+SearchInfo read_search(const sqlite::Statement& s) {
+  return {s.integer(0), s.text(1), s.text(2), {s.real(3), static_cast<int>(s.integer(4)), s.real(5)}, s.real(6)};
+}
+constexpr const char* kSearchColumns = "id, name, config, lease_seconds, max_attempts, crash_reward, created_at";
+
+}  // namespace
+
+SqliteStorage::SqliteStorage(std::string path, OpenMode mode)
+    : path_(std::move(path)), read_only_(mode == OpenMode::ReadOnly) {
+  std::error_code ec;
+  bool exists = std::filesystem::exists(path_, ec);
+  bool empty = !exists || std::filesystem::file_size(path_, ec) == 0;
+  if (exists && std::filesystem::is_directory(path_, ec))
+    throw StorageError(fmt::format("{}: is a directory, not a search database", path_));
+  bool create = false;
+  switch (mode) {
+    case OpenMode::Create:
+      if (!empty) throw StorageError(fmt::format("{}: already exists (resume it, or choose another file)", path_));
+      create = true;
+      break;
+    case OpenMode::OpenOrCreate: create = empty; break;
+    case OpenMode::Open:
+    case OpenMode::ReadOnly:
+      if (!exists) throw StorageError(fmt::format("{}: no such search database", path_));
+      if (empty) throw StorageError(fmt::format("{}: not a NOS search database (the file is empty)", path_));
+      break;
+  }
+  int flags = read_only_ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+  db_ = std::make_unique<sqlite::Database>(path_, flags);
+  sqlite3_busy_timeout(db_->handle(), 30000);
+  if (!read_only_ && db_->read_only())
+    throw StorageError(fmt::format("{}: read-only: a search writes to its database (check the file's permissions)", path_));
+
+  if (create) {
+    create_schema();
+  } else {
+    check_schema(!read_only_);
+  }
+  if (!read_only_) {
+    // WAL is persistent in the file; synchronous and foreign keys are per connection.
+    sqlite::Statement wal(*db_, "PRAGMA journal_mode = WAL");
+    if (!wal.step() || wal.text(0) != "wal")
+      throw StorageError(fmt::format("{}: cannot switch to the WAL journal (a network file system?)", path_));
+    db_->exec("PRAGMA synchronous = FULL");
+  }
+  db_->exec("PRAGMA foreign_keys = ON");
+}
+
+SqliteStorage::~SqliteStorage() = default;
+
+void SqliteStorage::create_schema() {
+  db_->exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  for (const std::string& statement : schema::create_statements(schema::Dialect::SQLite)) db_->exec(statement);
+  sqlite::Statement(*db_, fmt::format("INSERT INTO nos_schema (application, version, created_at) VALUES (?, ?, {})", kNow))
+      .bind(1, schema::kApplication)
+      .bind(2, schema::kVersion)
+      .run();
+  tx.commit();
+}
+
+void SqliteStorage::check_schema(bool writable) {
+  // A damaged file fails here (quick_check reads every page) before anything trusts its contents.
+  {
+    sqlite::Statement check(*db_, "PRAGMA quick_check(1)");
+    if (!check.step() || check.text(0) != "ok")
+      throw StorageError(fmt::format("{}: the database is corrupt (integrity check: {})", path_, check.text(0)));
+  }
+  sqlite::Statement table(*db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'nos_schema'");
+  table.step();
+  if (table.integer(0) == 0)
+    throw StorageError(fmt::format("{}: not a NOS search database (an SQLite file without the nos_schema table)", path_));
+  sqlite::Statement row(*db_, "SELECT application, version FROM nos_schema");
+  if (!row.step() || row.text(0) != schema::kApplication)
+    throw StorageError(fmt::format("{}: not a NOS search database (nos_schema does not name {})", path_, schema::kApplication));
+  int version = static_cast<int>(row.integer(1));
+  row.reset();
+  if (version == schema::kVersion) return;
+  if (version > schema::kVersion)
+    throw StorageError(fmt::format("{}: schema version {} is newer than this NOS reads ({}): use a newer nos-search",
+                                   path_, version, schema::kVersion));
+  // Older: migrate step by step in one transaction, or refuse.
+  if (!writable)
+    throw StorageError(fmt::format("{}: schema version {} is older than {}; open it for writing once to migrate it",
+                                   path_, version, schema::kVersion));
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  for (int from = version; from < schema::kVersion; ++from) {
+    const schema::Migration* step = nullptr;
+    for (const schema::Migration& m : schema::migrations())
+      if (m.from == from) step = &m;
+    if (!step)
+      throw StorageError(fmt::format("{}: schema version {} cannot be migrated to {} (no migration from {})", path_,
+                                     version, schema::kVersion, from));
+    for (const std::string& statement : step->statements(schema::Dialect::SQLite)) db_->exec(statement);
+  }
+  sqlite::Statement(*db_, "UPDATE nos_schema SET version = ?").bind(1, schema::kVersion).run();
+  tx.commit();
+}
+
+void SqliteStorage::check_writable() const {
+  if (read_only_) throw StorageError(fmt::format("{}: opened read-only", path_));
+}
+
+const LeasePolicy& SqliteStorage::policy(SearchId search) {
+  auto it = policies_.find(search);
+  if (it != policies_.end()) return it->second;
+  sqlite::Statement s(*db_, "SELECT lease_seconds, max_attempts, crash_reward FROM searches WHERE id = ?");
+  s.bind(1, search);
+  if (!s.step()) throw StorageError(fmt::format("{}: no search with id {}", path_, search));
+  return policies_[search] = {s.real(0), static_cast<int>(s.integer(1)), s.real(2)};
+}
+
+// ---- Searches -----------------------------------------------------------------------------------
+
+SearchId SqliteStorage::create_search(const std::string& name, const std::string& config_json, const LeasePolicy& p) {
+  check_writable();
+  if (p.lease_seconds <= 0 || p.max_attempts < 1)
+    throw StorageError(fmt::format("{}: a lease needs lease_seconds > 0 and max_attempts >= 1", path_));
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  if (find_search(name)) throw StorageError(fmt::format("{}: a search named '{}' exists already", path_, name));
+  sqlite::Statement(*db_, fmt::format("INSERT INTO searches (name, config, lease_seconds, max_attempts, crash_reward, "
+                                      "created_at) VALUES (?, ?, ?, ?, ?, {})",
+                                      kNow))
+      .bind(1, name)
+      .bind(2, config_json)
+      .bind(3, p.lease_seconds)
+      .bind(4, p.max_attempts)
+      .bind(5, p.crash_reward)
+      .run();
+  SearchId id = sqlite3_last_insert_rowid(db_->handle());
+  tx.commit();
+  return id;
+}
+
+std::optional<SearchInfo> SqliteStorage::find_search(const std::string& name) {
+  sqlite::Statement s(*db_, fmt::format("SELECT {} FROM searches WHERE name = ?", kSearchColumns));
+  s.bind(1, name);
+  if (!s.step()) return std::nullopt;
+  return read_search(s);
+}
+
+std::vector<SearchInfo> SqliteStorage::searches() {
+  sqlite::Statement s(*db_, fmt::format("SELECT {} FROM searches ORDER BY id", kSearchColumns));
+  std::vector<SearchInfo> out;
+  while (s.step()) out.push_back(read_search(s));
+  return out;
+}
+
+// ---- Candidates and the queue -------------------------------------------------------------------
+
+std::int64_t SqliteStorage::enqueue_batch(SearchId search, std::int64_t batch, const std::vector<NewCandidate>& batch_candidates) {
+  check_writable();
+  policy(search);  // the search must exist
+  for (const NewCandidate& c : batch_candidates)
+    if (c.resolved) check_result(path_, *c.resolved);
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  sqlite::Statement next(*db_, "SELECT COALESCE(MAX(idx) + 1, 0) FROM candidates WHERE search_id = ?");
+  next.bind(1, search).step();
+  const std::int64_t first = next.integer(0);
+  sqlite::Statement insert(*db_, fmt::format("INSERT INTO candidates (search_id, idx, batch, tokens, rule, hash, "
+                                             "fingerprint, strategy_data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, {})",
+                                             kNow));
+  sqlite::Statement queue(*db_, fmt::format("INSERT INTO tasks (search_id, candidate, stage, state, enqueued_at) "
+                                            "VALUES (?, ?, 1, 'queued', {})",
+                                            kNow));
+  std::int64_t index = first;
+  for (const NewCandidate& c : batch_candidates) {
+    insert.bind(1, search).bind(2, index).bind(3, batch).bind(4, c.tokens).bind(5, c.rule).bind(6, c.hash);
+    insert.bind(7, c.fingerprint).bind_blob(8, c.strategy_data).run();
+    insert.reset();
+    if (c.resolved) {
+      insert_evaluation(search, index, 0, 0, true, *c.resolved, "", std::nullopt);
+    } else {
+      queue.bind(1, search).bind(2, index).run();
+      queue.reset();
+    }
+    ++index;
+  }
+  tx.commit();
+  return first;
+}
+
+std::int64_t SqliteStorage::enqueue_stage(SearchId search, std::int64_t candidate, int stage) {
+  check_writable();
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  sqlite::Statement exists(*db_, "SELECT count(*) FROM candidates WHERE search_id = ? AND idx = ?");
+  exists.bind(1, search).bind(2, candidate).step();
+  if (exists.integer(0) == 0)
+    throw StorageError(fmt::format("{}: search {} has no candidate {}", path_, search, candidate));
+  sqlite::Statement dup(*db_, "SELECT count(*) FROM tasks WHERE search_id = ? AND candidate = ? AND stage = ?");
+  dup.bind(1, search).bind(2, candidate).bind(3, stage).step();
+  if (dup.integer(0) != 0)
+    throw StorageError(fmt::format("{}: candidate {} already has a stage-{} task", path_, candidate, stage));
+  sqlite::Statement(*db_, fmt::format("INSERT INTO tasks (search_id, candidate, stage, state, enqueued_at) "
+                                      "VALUES (?, ?, ?, 'queued', {})",
+                                      kNow))
+      .bind(1, search)
+      .bind(2, candidate)
+      .bind(3, stage)
+      .run();
+  std::int64_t task = sqlite3_last_insert_rowid(db_->handle());
+  tx.commit();
+  return task;
+}
+
+std::optional<ClaimedTask> SqliteStorage::claim(SearchId search, const std::string& owner) {
+  check_writable();
+  const LeasePolicy& p = policy(search);
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  requeue_expired_locked(search);
+  sqlite::Statement first(*db_, "SELECT id, candidate, stage FROM tasks WHERE search_id = ? AND state = 'queued' "
+                                "ORDER BY id LIMIT 1");
+  if (!first.bind(1, search).step()) {
+    tx.commit();  // keeps what requeue_expired_locked did
+    return std::nullopt;
+  }
+  ClaimedTask claimed;
+  Lease& lease = claimed.lease;
+  lease.search = search;
+  lease.task = first.integer(0);
+  lease.candidate = first.integer(1);
+  lease.stage = static_cast<int>(first.integer(2));
+  lease.owner = owner;
+  sqlite::Statement(*db_, fmt::format("UPDATE tasks SET state = 'running', owner = ?, attempt = attempt + 1, "
+                                      "lease_expires = {0} + ?, heartbeat_at = {0}, claimed_at = {0} WHERE id = ?",
+                                      kNow))
+      .bind(1, owner)
+      .bind(2, p.lease_seconds)
+      .bind(3, lease.task)
+      .run();
+  sqlite::Statement read(*db_, "SELECT attempt, lease_expires, claimed_at FROM tasks WHERE id = ?");
+  read.bind(1, lease.task).step();
+  lease.attempt = read.integer(0);
+  lease.expires_at = read.real(1);
+  lease.claimed_at = read.real(2);
+  sqlite::Statement c(*db_, fmt::format("SELECT {} FROM candidates WHERE search_id = ? AND idx = ?", kCandidateColumns));
+  c.bind(1, search).bind(2, lease.candidate).step();
+  claimed.candidate = read_candidate(c);
+  tx.commit();
+  return claimed;
+}
+
+bool SqliteStorage::heartbeat(Lease& lease) {
+  check_writable();
+  const LeasePolicy& p = policy(lease.search);
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  sqlite::Statement(*db_, fmt::format("UPDATE tasks SET lease_expires = {0} + ?, heartbeat_at = {0} "
+                                      "WHERE id = ? AND owner = ? AND attempt = ? AND state = 'running'",
+                                      kNow))
+      .bind(1, p.lease_seconds)
+      .bind(2, lease.task)
+      .bind(3, lease.owner)
+      .bind(4, lease.attempt)
+      .run();
+  if (db_->changes() != 1) return false;
+  sqlite::Statement read(*db_, "SELECT lease_expires FROM tasks WHERE id = ?");
+  read.bind(1, lease.task).step();
+  lease.expires_at = read.real(0);
+  tx.commit();
+  return true;
+}
+
+bool SqliteStorage::finish(const Lease& lease, const EvaluationResult& result) {
+  check_writable();
+  check_result(path_, result);
+  if (result.stage != lease.stage)
+    throw StorageError(fmt::format("{}: a stage-{} result for a stage-{} lease", path_, result.stage, lease.stage));
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  // The fence: only the lease's current owner and attempt may end a running task. A lease that has
+  // expired but was not yet taken over still counts: no newer attempt exists to protect.
+  sqlite::Statement(*db_, fmt::format("UPDATE tasks SET state = 'finished', finished_at = {}, lease_expires = NULL "
+                                      "WHERE id = ? AND owner = ? AND attempt = ? AND state = 'running'",
+                                      kNow))
+      .bind(1, lease.task)
+      .bind(2, lease.owner)
+      .bind(3, lease.attempt)
+      .run();
+  bool accepted = db_->changes() == 1;
+  insert_evaluation(lease.search, lease.candidate, lease.task, lease.attempt, accepted, result, lease.owner,
+                    lease.claimed_at);
+  tx.commit();
+  return accepted;
+}
+
+void SqliteStorage::release(const Lease& lease) {
+  check_writable();
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  sqlite::Statement(*db_, "UPDATE tasks SET state = 'queued', owner = NULL, lease_expires = NULL "
+                          "WHERE id = ? AND owner = ? AND attempt = ? AND state = 'running'")
+      .bind(1, lease.task)
+      .bind(2, lease.owner)
+      .bind(3, lease.attempt)
+      .run();
+  tx.commit();
+}
+
+void SqliteStorage::abandon(const Lease& lease, const std::string& why) {
+  check_writable();
+  policy(lease.search);
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  sqlite::Statement current(*db_, "SELECT count(*) FROM tasks WHERE id = ? AND owner = ? AND attempt = ? AND state = 'running'");
+  current.bind(1, lease.task).bind(2, lease.owner).bind(3, lease.attempt).step();
+  if (current.integer(0) == 1)
+    fail_attempt_locked(lease.search, lease.task, lease.candidate, lease.stage, lease.attempt, lease.owner,
+                        lease.claimed_at, why);
+  tx.commit();
+}
+
+int SqliteStorage::requeue_expired(SearchId search) {
+  check_writable();
+  policy(search);
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  int n = requeue_expired_locked(search);
+  tx.commit();
+  return n;
+}
+
+int SqliteStorage::requeue_expired_locked(SearchId search) {
+  struct Expired {
+    std::int64_t task, candidate;
+    int stage;
+    std::int64_t attempt;
+    std::string owner;
+    double claimed_at;
+  };
+  std::vector<Expired> expired;
+  {
+    sqlite::Statement s(*db_, fmt::format("SELECT id, candidate, stage, attempt, owner, claimed_at FROM tasks "
+                                          "WHERE search_id = ? AND state = 'running' AND lease_expires < {} ORDER BY id",
+                                          kNow));
+    s.bind(1, search);
+    while (s.step())
+      expired.push_back({s.integer(0), s.integer(1), static_cast<int>(s.integer(2)), s.integer(3), s.text(4), s.real(5)});
+  }
+  for (const Expired& e : expired)
+    fail_attempt_locked(search, e.task, e.candidate, e.stage, e.attempt, e.owner, e.claimed_at,
+                        fmt::format("the lease of {} (attempt {}) expired", e.owner, e.attempt));
+  return static_cast<int>(expired.size());
+}
+
+void SqliteStorage::fail_attempt_locked(SearchId search, std::int64_t task, std::int64_t candidate, int stage,
+                                        std::int64_t attempt, const std::string& owner, double claimed_at,
+                                        const std::string& why) {
+  const LeasePolicy& p = policy(search);
+  sqlite::Statement failures(*db_, "SELECT failures FROM tasks WHERE id = ?");
+  failures.bind(1, task).step();
+  const bool last = failures.integer(0) + 1 >= p.max_attempts;
+  EvaluationResult crashed;
+  crashed.stage = stage;
+  crashed.status = "crashed";
+  crashed.detail = why;
+  if (last) {
+    crashed.reward = p.crash_reward;
+    sqlite::Statement(*db_, fmt::format("UPDATE tasks SET state = 'crashed', failures = failures + 1, "
+                                        "lease_expires = NULL, finished_at = {} WHERE id = ?",
+                                        kNow))
+        .bind(1, task)
+        .run();
+  } else {
+    sqlite::Statement(*db_, "UPDATE tasks SET state = 'queued', failures = failures + 1, owner = NULL, "
+                            "lease_expires = NULL WHERE id = ?")
+        .bind(1, task)
+        .run();
+  }
+  // The lost attempt is kept; the last one is the candidate's accepted (crashed) result.
+  insert_evaluation(search, candidate, task, attempt, last, crashed, owner, claimed_at);
+}
+
+void SqliteStorage::insert_evaluation(SearchId search, std::int64_t candidate, std::int64_t task, std::int64_t attempt,
+                                      bool accepted, const EvaluationResult& r, const std::string& worker,
+                                      std::optional<double> started_at) {
+  sqlite::Statement s(*db_, fmt::format("INSERT INTO evaluations (search_id, candidate, stage, task, attempt, accepted, "
+                                        "status, source, reused_from, detail, lr, metric, reward, metrics, curves, "
+                                        "timings, worker, started_at, finished_at) VALUES "
+                                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, {0}), {0})",
+                                        kNow));
+  s.bind(1, search).bind(2, candidate).bind(3, r.stage);
+  if (task) s.bind(4, task); else s.bind_null(4);
+  s.bind(5, attempt).bind(6, accepted ? 1 : 0).bind(7, r.status).bind(8, r.source).bind(9, r.reused_from);
+  s.bind(10, r.detail).bind(11, r.lr).bind(12, r.metric).bind(13, r.reward);
+  s.bind(14, r.metrics_json).bind(15, r.curves_json).bind(16, r.timings_json).bind(17, worker).bind(18, started_at);
+  s.run();
+}
+
+// ---- Strategy state ---------------------------------------------------------------------------
+
+void SqliteStorage::save_strategy_state(SearchId search, std::int64_t batch, const std::string& bytes) {
+  check_writable();
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  sqlite::Statement(*db_, fmt::format("INSERT INTO strategy_states (search_id, batch, state, saved_at) VALUES (?, ?, ?, {}) "
+                                      "ON CONFLICT (search_id, batch) DO UPDATE SET state = excluded.state, "
+                                      "saved_at = excluded.saved_at",
+                                      kNow))
+      .bind(1, search)
+      .bind(2, batch)
+      .bind_blob(3, bytes)
+      .run();
+  tx.commit();
+}
+
+std::optional<StrategyState> SqliteStorage::latest_strategy_state(SearchId search) {
+  sqlite::Statement s(*db_, "SELECT batch, state FROM strategy_states WHERE search_id = ? ORDER BY batch DESC LIMIT 1");
+  if (!s.bind(1, search).step()) return std::nullopt;
+  return StrategyState{s.integer(0), s.blob(1)};
+}
+
+// ---- Reading ----------------------------------------------------------------------------------
+
+std::optional<Evaluation> SqliteStorage::lookup(SearchId search, const char* column, const std::string& value, int stage) {
+  sqlite::Statement s(*db_, fmt::format("SELECT {} FROM evaluations e JOIN candidates c "
+                                        "ON c.search_id = e.search_id AND c.idx = e.candidate "
+                                        "WHERE c.search_id = ? AND c.{} = ? AND e.stage = ? AND e.accepted = 1 "
+                                        "AND e.status <> 'crashed' ORDER BY c.idx LIMIT 1",
+                                        kEvaluationColumns, column));
+  if (!s.bind(1, search).bind(2, value).bind(3, stage).step()) return std::nullopt;
+  return read_evaluation(s);
+}
+
+std::optional<Evaluation> SqliteStorage::lookup_by_hash(SearchId search, const std::string& hash, int stage) {
+  return lookup(search, "hash", hash, stage);
+}
+
+std::optional<Evaluation> SqliteStorage::lookup_by_fingerprint(SearchId search, const std::string& fingerprint, int stage) {
+  if (fingerprint.empty()) return std::nullopt;  // '' means "not computed", never a match
+  return lookup(search, "fingerprint", fingerprint, stage);
+}
+
+std::vector<Candidate> SqliteStorage::candidates(SearchId search, std::int64_t batch) {
+  sqlite::Statement s(*db_, fmt::format("SELECT {} FROM candidates WHERE search_id = ? AND (? < 0 OR batch = ?) ORDER BY idx",
+                                        kCandidateColumns));
+  s.bind(1, search).bind(2, batch).bind(3, batch);
+  std::vector<Candidate> out;
+  while (s.step()) out.push_back(read_candidate(s));
+  return out;
+}
+
+std::vector<Evaluation> SqliteStorage::evaluations(SearchId search, std::int64_t candidate) {
+  sqlite::Statement s(*db_, fmt::format("SELECT {} FROM evaluations e WHERE e.search_id = ? AND (? < 0 OR e.candidate = ?) "
+                                        "ORDER BY e.id",
+                                        kEvaluationColumns));
+  s.bind(1, search).bind(2, candidate).bind(3, candidate);
+  std::vector<Evaluation> out;
+  while (s.step()) out.push_back(read_evaluation(s));
+  return out;
+}
+
+TaskCounts SqliteStorage::counts(SearchId search, std::int64_t batch) {
+  TaskCounts counts;
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Read);  // one snapshot for both queries
+  sqlite::Statement s(*db_, "SELECT t.state, count(*) FROM tasks t JOIN candidates c "
+                            "ON c.search_id = t.search_id AND c.idx = t.candidate "
+                            "WHERE t.search_id = ? AND (? < 0 OR c.batch = ?) GROUP BY t.state");
+  s.bind(1, search).bind(2, batch).bind(3, batch);
+  while (s.step()) {
+    std::string state = s.text(0);
+    std::int64_t n = s.integer(1);
+    if (state == "queued") counts.queued = n;
+    else if (state == "running") counts.running = n;
+    else if (state == "finished") counts.finished = n;
+    else if (state == "crashed") counts.crashed = n;
+  }
+  // Results stored with their candidate (no task) count as finished.
+  sqlite::Statement resolved(*db_, "SELECT count(*) FROM evaluations e JOIN candidates c "
+                                   "ON c.search_id = e.search_id AND c.idx = e.candidate "
+                                   "WHERE e.search_id = ? AND e.task IS NULL AND e.accepted = 1 AND (? < 0 OR c.batch = ?)");
+  resolved.bind(1, search).bind(2, batch).bind(3, batch).step();
+  counts.finished += resolved.integer(0);
+  tx.commit();
+  return counts;
+}
+
+}  // namespace nos::search

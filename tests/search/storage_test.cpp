@@ -1,0 +1,502 @@
+// The SQLite storage of a search: the queue and its leases, several processes at once, crashes,
+// and the files that are not (usable) search databases.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "controller/search/storage.h"
+#include "controller/search/storage_schema.h"
+#include "tests/search/temp_dir.h"
+
+namespace nos::search {
+namespace {
+
+using testing::TempDir;
+
+// 16 hex digits, distinct per i.
+std::string fmt_hash(int i) {
+  char buffer[17];
+  snprintf(buffer, sizeof buffer, "%016x", 0xabc000 + i);
+  return buffer;
+}
+
+NewCandidate candidate(int i) {
+  NewCandidate c;
+  c.tokens = "g g id id add";
+  c.rule = "g + g  # " + std::to_string(i);
+  c.hash = fmt_hash(i);
+  c.strategy_data = std::string("\0\1bytes", 7) + std::to_string(i);
+  return c;
+}
+
+EvaluationResult ok_result(double metric) {
+  EvaluationResult r;
+  r.status = "ok";
+  r.lr = 0.01;
+  r.metric = metric;
+  r.reward = metric;
+  r.metrics_json = R"({"accuracy":0.5})";
+  return r;
+}
+
+// A search with n queued candidates in one batch.
+SearchId make_search(Storage& storage, int n, LeasePolicy policy = {}) {
+  SearchId id = storage.create_search("s", R"({"budget":10})", policy);
+  std::vector<NewCandidate> batch;
+  for (int i = 0; i < n; ++i) batch.push_back(candidate(i));
+  storage.enqueue_batch(id, 0, batch);
+  return id;
+}
+
+void sleep_seconds(double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); }
+
+// Runs `body` in a child process; returns its exit status (or 128 + signal).
+template <class Body>
+int in_child(Body body) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int code = 0;
+    try {
+      code = body();
+    } catch (const std::exception& e) {
+      fprintf(stderr, "child: %s\n", e.what());
+      code = 99;
+    }
+    _exit(code);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void raw_sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* error = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  std::string message = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  REQUIRE_MESSAGE(rc == SQLITE_OK, message);
+}
+
+std::string open_error(const std::string& path, OpenMode mode) {
+  try {
+    open_storage(path, mode);
+  } catch (const StorageError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("storage: a search's configuration, candidates and queue survive reopening") {
+  TempDir dir;
+  std::string path = dir.file("search.db");
+  SearchId id;
+  {
+    auto storage = open_storage(path, OpenMode::Create);
+    id = make_search(*storage, 3, {30, 2, -1});
+    CHECK(storage->enqueue_batch(id, 1, {candidate(3), candidate(4)}) == 3);
+    storage->save_strategy_state(id, 0, std::string("\0state0", 7));
+    storage->save_strategy_state(id, 1, "state1");
+  }
+  auto storage = open_storage(path, OpenMode::Open);
+  std::optional<SearchInfo> info = storage->find_search("s");
+  REQUIRE(info);
+  CHECK(info->id == id);
+  CHECK(info->config_json == R"({"budget":10})");
+  CHECK(info->policy.lease_seconds == 30);
+  CHECK(info->policy.max_attempts == 2);
+  CHECK(info->policy.crash_reward == -1);
+  CHECK(storage->searches().size() == 1);
+  CHECK_FALSE(storage->find_search("other"));
+
+  std::vector<Candidate> all = storage->candidates(id);
+  REQUIRE(all.size() == 5);
+  CHECK(all[4].index == 4);
+  CHECK(all[4].batch == 1);
+  CHECK(all[2].hash == fmt_hash(2));
+  CHECK(all[2].strategy_data == candidate(2).strategy_data);  // bytes, NUL included
+  CHECK(storage->candidates(id, 1).size() == 2);
+  CHECK(storage->counts(id).queued == 5);
+  CHECK(storage->counts(id, 0).queued == 3);
+
+  std::optional<StrategyState> state = storage->latest_strategy_state(id);
+  REQUIRE(state);
+  CHECK(state->batch == 1);
+  CHECK(state->bytes == "state1");
+
+  // First come, first served: the queue is in enqueue order.
+  for (int i = 0; i < 5; ++i) {
+    std::optional<ClaimedTask> claimed = storage->claim(id, "w");
+    REQUIRE(claimed);
+    CHECK(claimed->lease.candidate == i);
+    CHECK(claimed->lease.attempt == 1);
+    CHECK(claimed->candidate.rule == candidate(i).rule);
+    CHECK(claimed->lease.expires_at > claimed->lease.claimed_at);
+    CHECK(storage->finish(claimed->lease, ok_result(i)));
+  }
+  CHECK_FALSE(storage->claim(id, "w"));
+  TaskCounts counts = storage->counts(id);
+  CHECK(counts.finished == 5);
+  CHECK(counts.pending() == 0);
+  std::vector<Evaluation> evaluations = storage->evaluations(id, 3);
+  REQUIRE(evaluations.size() == 1);
+  CHECK(evaluations[0].accepted);
+  CHECK(evaluations[0].metric == 3);
+  CHECK(evaluations[0].worker == "w");
+  CHECK(evaluations[0].metrics_json == R"({"accuracy":0.5})");
+  CHECK(evaluations[0].finished_at >= evaluations[0].started_at);
+}
+
+TEST_CASE("storage: results known without training, and lookups by hash and fingerprint") {
+  TempDir dir;
+  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+  SearchId id = storage->create_search("s", "{}", {});
+  NewCandidate trained = candidate(0);
+  trained.fingerprint = "fp-a";
+  NewCandidate invalid = candidate(1);
+  invalid.resolved = EvaluationResult{};
+  invalid.resolved->status = "invalid";
+  invalid.resolved->detail = "only NaN";
+  invalid.resolved->reward = 0.0;
+  storage->enqueue_batch(id, 0, {trained, invalid});
+  CHECK(storage->counts(id).queued == 1);
+  CHECK(storage->counts(id).finished == 1);
+
+  CHECK_FALSE(storage->lookup_by_hash(id, fmt_hash(0)));  // not finished yet
+  std::optional<Evaluation> bad = storage->lookup_by_hash(id, fmt_hash(1));
+  REQUIRE(bad);
+  CHECK(bad->status == "invalid");
+  CHECK(bad->task == 0);
+
+  auto claimed = storage->claim(id, "w");
+  REQUIRE(claimed);
+  CHECK(storage->finish(claimed->lease, ok_result(0.75)));
+
+  std::optional<Evaluation> by_hash = storage->lookup_by_hash(id, fmt_hash(0));
+  REQUIRE(by_hash);
+  CHECK(by_hash->candidate == 0);
+  CHECK(by_hash->metric == 0.75);
+  CHECK_FALSE(storage->lookup_by_hash(id, fmt_hash(0), 2));  // no stage-2 result
+  std::optional<Evaluation> by_fp = storage->lookup_by_fingerprint(id, "fp-a");
+  REQUIRE(by_fp);
+  CHECK(by_fp->candidate == 0);
+  CHECK_FALSE(storage->lookup_by_fingerprint(id, ""));
+  CHECK_FALSE(storage->lookup_by_fingerprint(id, "fp-b"));
+
+  // A hit is stored as such, pointing at its source.
+  NewCandidate hit = candidate(0);
+  hit.resolved = *by_hash;
+  hit.resolved->source = "cache_hit";
+  hit.resolved->reused_from = by_hash->candidate;
+  std::int64_t index = storage->enqueue_batch(id, 1, {hit});
+  std::vector<Evaluation> e = storage->evaluations(id, index);
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].source == "cache_hit");
+  CHECK(e[0].reused_from == 0);
+  CHECK(e[0].metric == 0.75);
+  CHECK(storage->lookup_by_hash(id, fmt_hash(0))->candidate == 0);  // the earliest stays the answer
+
+  // Stage 2 of the funnel is a task of its own.
+  storage->enqueue_stage(id, 0, 2);
+  CHECK_THROWS_AS(storage->enqueue_stage(id, 0, 2), StorageError);
+  CHECK_THROWS_AS(storage->enqueue_stage(id, 99, 2), StorageError);
+  auto second = storage->claim(id, "w");
+  REQUIRE(second);
+  CHECK(second->lease.stage == 2);
+  EvaluationResult r = ok_result(0.8);
+  CHECK_THROWS_AS(storage->finish(second->lease, r), StorageError);  // a stage-1 result for a stage-2 lease
+  r.stage = 2;
+  CHECK(storage->finish(second->lease, r));
+  CHECK(storage->lookup_by_hash(id, fmt_hash(0), 2)->metric == 0.8);
+
+  EvaluationResult unknown;
+  unknown.status = "great";
+  NewCandidate wrong = candidate(5);
+  wrong.resolved = unknown;
+  CHECK_THROWS_WITH_AS(storage->enqueue_batch(id, 2, {wrong}), doctest::Contains("unknown evaluation status 'great'"),
+                       StorageError);
+  CHECK(storage->candidates(id, 2).empty());  // nothing of the refused batch was stored
+  CHECK_THROWS_AS(storage->create_search("s", "{}", {}), StorageError);
+}
+
+TEST_CASE("storage: processes claiming at once get distinct candidates, each with exactly one accepted result") {
+  TempDir dir;
+  std::string path = dir.file("s.db");
+  const int n = 80, workers = 4;
+  SearchId id;
+  {
+    auto storage = open_storage(path, OpenMode::Create);
+    id = make_search(*storage, n);
+  }
+  std::vector<pid_t> pids;
+  for (int w = 0; w < workers; ++w) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      int code = 0;
+      try {
+        auto storage = open_storage(path, OpenMode::Open);
+        std::string owner = "worker-" + std::to_string(w);
+        while (auto claimed = storage->claim(id, owner)) {
+          usleep(3000);  // "training": the others claim meanwhile
+          if (!storage->finish(claimed->lease, ok_result(static_cast<double>(claimed->lease.candidate)))) code = 2;
+        }
+      } catch (const std::exception& e) {
+        fprintf(stderr, "worker %d: %s\n", w, e.what());
+        code = 1;
+      }
+      _exit(code);
+    }
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  auto storage = open_storage(path, OpenMode::ReadOnly);
+  std::vector<Evaluation> all = storage->evaluations(id);
+  CHECK(all.size() == n);  // a candidate claimed twice would have two attempts
+  std::map<std::int64_t, int> accepted;
+  std::set<std::string> owners;
+  for (const Evaluation& e : all) {
+    CHECK(e.accepted);
+    CHECK(e.attempt == 1);
+    CHECK(e.metric == static_cast<double>(e.candidate));
+    accepted[e.candidate] += e.accepted;
+    owners.insert(e.worker);
+  }
+  CHECK(accepted.size() == n);
+  for (auto [candidate, count] : accepted) CHECK(count == 1);
+  CHECK(storage->counts(id).finished == n);
+  MESSAGE(owners.size() << " of " << workers << " workers got work");
+}
+
+TEST_CASE("storage: an expired lease is taken over, and the stale owner's result is refused") {
+  TempDir dir;
+  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+  SearchId id = make_search(*storage, 1, {0.2, 3, 0});
+  auto a = storage->claim(id, "a");
+  REQUIRE(a);
+  CHECK_FALSE(storage->claim(id, "b"));  // held
+  CHECK(storage->heartbeat(a->lease));
+  sleep_seconds(0.3);
+  auto b = storage->claim(id, "b");  // a's lease expired: b takes the candidate over
+  REQUIRE(b);
+  CHECK(b->lease.candidate == a->lease.candidate);
+  CHECK(b->lease.attempt == 2);
+  CHECK_FALSE(storage->heartbeat(a->lease));
+  CHECK_FALSE(storage->finish(a->lease, ok_result(0.1)));  // a came back: refused
+  CHECK(storage->finish(b->lease, ok_result(0.9)));
+  CHECK_FALSE(storage->finish(b->lease, ok_result(0.5)));  // finished once only
+
+  std::vector<Evaluation> e = storage->evaluations(id, 0);
+  REQUIRE(e.size() == 4);
+  CHECK(e[0].status == "crashed");  // a's lost attempt, recorded when b took over
+  CHECK(e[0].attempt == 1);
+  CHECK_FALSE(e[0].accepted);
+  CHECK(e[0].detail.find("expired") != std::string::npos);
+  CHECK(e[1].worker == "a");        // a's late result is kept, not accepted
+  CHECK_FALSE(e[1].accepted);
+  CHECK(e[2].worker == "b");
+  CHECK(e[2].accepted);
+  CHECK(e[2].metric == 0.9);
+  CHECK_FALSE(e[3].accepted);
+  CHECK(storage->lookup_by_hash(id, fmt_hash(0))->metric == 0.9);
+}
+
+TEST_CASE("storage: expired leases are re-queued, and a task ends crashed after max_attempts failures") {
+  TempDir dir;
+  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+  SearchId id = make_search(*storage, 2, {0.2, 2, -0.5});
+
+  auto first = storage->claim(id, "w1");
+  REQUIRE(first);
+  CHECK(storage->requeue_expired(id) == 0);  // still valid
+  sleep_seconds(0.3);
+  CHECK(storage->requeue_expired(id) == 1);
+  CHECK(storage->counts(id).queued == 2);
+
+  auto again = storage->claim(id, "w2");  // FIFO: the re-queued candidate 0 comes first again
+  REQUIRE(again);
+  CHECK(again->lease.candidate == 0);
+  CHECK(again->lease.attempt == 2);
+  sleep_seconds(0.3);
+  CHECK(storage->requeue_expired(id) == 1);  // second failure: crashed
+  TaskCounts counts = storage->counts(id);
+  CHECK(counts.crashed == 1);
+  CHECK(counts.queued == 1);
+  std::vector<Evaluation> e = storage->evaluations(id, 0);
+  REQUIRE(e.size() == 2);
+  CHECK_FALSE(e[0].accepted);
+  CHECK(e[1].accepted);
+  CHECK(e[1].status == "crashed");
+  CHECK(e[1].reward == -0.5);
+  CHECK_FALSE(storage->lookup_by_hash(id, fmt_hash(0)));  // a crash is never reused
+
+  // A worker seen crashing costs an attempt at once; a worker asked to stop hands its lease back.
+  auto next = storage->claim(id, "w3");
+  REQUIRE(next);
+  CHECK(next->lease.candidate == 1);
+  storage->release(next->lease);
+  auto again1 = storage->claim(id, "w3");
+  REQUIRE(again1);
+  CHECK(again1->lease.attempt == 2);  // the fencing token still grows
+  storage->abandon(again1->lease, "worker killed by signal 9");
+  CHECK(storage->counts(id).queued == 1);  // release did not count as a failure
+  auto last = storage->claim(id, "w4");
+  REQUIRE(last);
+  storage->abandon(last->lease, "worker killed by signal 11");
+  counts = storage->counts(id);
+  CHECK(counts.crashed == 2);
+  CHECK(counts.pending() == 0);
+  CHECK(storage->evaluations(id, 1).back().detail == "worker killed by signal 11");
+}
+
+TEST_CASE("storage: reopening after a crash loses nothing committed and nothing uncommitted appears") {
+  TempDir dir;
+  std::string path = dir.file("s.db");
+  SearchId id;
+  {
+    auto storage = open_storage(path, OpenMode::Create);
+    id = make_search(*storage, 5, {0.3, 2, 0});
+  }
+  // The child finishes three candidates, claims a fourth, starts a write it never commits, and dies.
+  int status = in_child([&] {
+    auto storage = open_storage(path, OpenMode::Open);
+    for (int i = 0; i < 3; ++i) {
+      auto claimed = storage->claim(id, "doomed");
+      if (!claimed || !storage->finish(claimed->lease, ok_result(i))) return 1;
+    }
+    if (!storage->claim(id, "doomed")) return 2;
+    sqlite3* raw = nullptr;
+    sqlite3_open(path.c_str(), &raw);
+    sqlite3_exec(raw, "BEGIN IMMEDIATE; DELETE FROM evaluations; UPDATE tasks SET state = 'queued';", nullptr, nullptr, nullptr);
+    raise(SIGKILL);
+    return 3;
+  });
+  CHECK(status == 128 + SIGKILL);
+
+  auto storage = open_storage(path, OpenMode::Open);
+  TaskCounts counts = storage->counts(id);
+  CHECK(counts.finished == 3);
+  CHECK(counts.running == 1);  // the dead worker's lease, until it expires
+  CHECK(counts.queued == 1);
+  CHECK(storage->evaluations(id).size() == 3);
+  sleep_seconds(0.4);
+  auto claimed = storage->claim(id, "survivor");
+  REQUIRE(claimed);
+  CHECK(claimed->lease.candidate == 3);  // the dead worker's candidate comes back first
+  CHECK(claimed->lease.attempt == 2);
+}
+
+TEST_CASE("storage: files that are not usable search databases get a clear error naming the file") {
+  TempDir dir;
+
+  std::string missing = dir.file("missing.db");
+  CHECK(open_error(missing, OpenMode::Open) == missing + ": no such search database");
+  CHECK(open_error(missing, OpenMode::ReadOnly) == missing + ": no such search database");
+
+  std::string text = dir.file("notes.txt");
+  std::ofstream(text) << "these are not the tables you are looking for\n" << std::string(5000, 'x');
+  CHECK(open_error(text, OpenMode::Open).starts_with(text + ": not a NOS search database (not an SQLite file"));
+  CHECK(open_error(text, OpenMode::Create) == text + ": already exists (resume it, or choose another file)");
+
+  std::string empty = dir.file("empty.db");
+  std::ofstream{empty};
+  CHECK(open_error(empty, OpenMode::Open) == empty + ": not a NOS search database (the file is empty)");
+  CHECK(open_storage(empty, OpenMode::OpenOrCreate));  // an empty file is a fine place to start
+
+  std::string other = dir.file("other.db");
+  raw_sql(other, "CREATE TABLE trials (id INTEGER)");
+  CHECK(open_error(other, OpenMode::Open) ==
+        other + ": not a NOS search database (an SQLite file without the nos_schema table)");
+
+  std::string stranger = dir.file("stranger.db");
+  raw_sql(stranger, "CREATE TABLE nos_schema (application TEXT, version INTEGER, created_at REAL);"
+                    "INSERT INTO nos_schema VALUES ('optuna', 1, 0)");
+  CHECK(open_error(stranger, OpenMode::Open).starts_with(stranger + ": not a NOS search database (nos_schema"));
+
+  std::string newer = dir.file("newer.db");
+  open_storage(newer, OpenMode::Create);
+  raw_sql(newer, "UPDATE nos_schema SET version = 99");
+  CHECK(open_error(newer, OpenMode::Open) ==
+        newer + ": schema version 99 is newer than this NOS reads (1): use a newer nos-search");
+
+  std::string older = dir.file("older.db");
+  open_storage(older, OpenMode::Create);
+  raw_sql(older, "UPDATE nos_schema SET version = 0");
+  CHECK(open_error(older, OpenMode::Open) ==
+        older + ": schema version 0 cannot be migrated to 1 (no migration from 0)");
+  CHECK(open_error(older, OpenMode::ReadOnly).starts_with(older + ": schema version 0 is older than 1"));
+
+  std::string existing = dir.file("existing.db");
+  open_storage(existing, OpenMode::Create);
+  CHECK(open_error(existing, OpenMode::Create) == existing + ": already exists (resume it, or choose another file)");
+  CHECK(open_error(dir.path().string(), OpenMode::Open) == dir.path().string() + ": is a directory, not a search database");
+  CHECK(open_error("postgresql://u@h/db", OpenMode::Open).starts_with("postgresql://u@h/db: PostgreSQL storage is not built yet"));
+
+  // Read only: ReadOnly reads, and nothing can be written through it.
+  auto reader = open_storage(existing, OpenMode::ReadOnly);
+  CHECK(reader->searches().empty());
+  CHECK_THROWS_WITH_AS(reader->create_search("s", "{}", {}), doctest::Contains(": opened read-only"), StorageError);
+}
+
+TEST_CASE("storage: a read-only file is refused for writing, a corrupt one for everything") {
+  TempDir dir;
+  std::string path = dir.file("s.db");
+  {
+    auto storage = open_storage(path, OpenMode::Create);
+    SearchId id = make_search(*storage, 40);
+    for (int i = 0; i < 40; ++i) {
+      auto claimed = storage->claim(id, "w");
+      storage->finish(claimed->lease, ok_result(i));
+    }
+  }  // the last connection closes: the WAL is checkpointed into the file
+
+  // Permissions do not stop root, so the read-only case runs as an unprivileged user.
+  chmod(dir.path().c_str(), 0755);
+  chmod(path.c_str(), 0444);
+  int status = in_child([&] {
+    if (setgid(65534) != 0 || setuid(65534) != 0) {
+      if (geteuid() == 0) return 77;  // cannot drop privileges: nothing to test
+    }
+    std::string error = open_error(path, OpenMode::Open);
+    if (error != path + ": read-only: a search writes to its database (check the file's permissions)") {
+      fprintf(stderr, "got: %s\n", error.c_str());
+      return 1;
+    }
+    return 0;
+  });
+  if (status == 77) MESSAGE("[SKIP] read-only check: cannot drop root privileges");
+  else CHECK(status == 0);
+  chmod(path.c_str(), 0644);
+
+  // Overwrite everything after the header page: the integrity check on opening catches it.
+  {
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(4096);
+    std::string garbage(16 * 4096, '\xa5');
+    file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  std::string error = open_error(path, OpenMode::Open);
+  CHECK(error.starts_with(path + ": the database is corrupt"));
+  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(path + ": the database is corrupt"));
+}
+
+}  // namespace nos::search
