@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
 #include <system_error>
 
 namespace nos::dsl {
@@ -52,8 +51,8 @@ void check_is_text(const std::shared_ptr<const Source>& source) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     std::size_t length = utf8_length(text, i);
     if (length == 0 || is_bad_control(c)) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "0x%02x", c);
+      constexpr char kDigits[] = "0123456789abcdef";  // dsl/ uses the standard library only, no fmt
+      const char hex[] = {'0', 'x', kDigits[c >> 4], kDigits[c & 15], '\0'};
       fail(source, range_at(text, i, 1),
            "file is not text: byte " + std::string(hex) + " at offset " + std::to_string(i) +
                (length == 0 ? " (invalid UTF-8)" : ""));

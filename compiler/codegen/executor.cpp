@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "compiler/codegen/kernel_cache.h"
 #include "compiler/interpreter.h"
@@ -28,8 +29,9 @@ void log_kernel(const CacheKey& key, const char* origin, double ms) {
     const char* v = std::getenv("NOS_LOG_KERNELS");
     return v && *v && std::string_view(v) != "0";
   }();
-  if (enabled) std::fprintf(stderr, "nos: kernel %s %s %s: %s in %.2f ms\n", ir::hash_hex(key.rule_hash).c_str(),
-                            key.backend.c_str(), key.dtype.c_str(), origin, ms);
+  if (enabled)
+    fmt::print(stderr, "nos: kernel {} {} {}: {} in {:.2f} ms\n", ir::hash_hex(key.rule_hash), key.backend, key.dtype,
+               origin, ms);
 }
 
 double ms_since(std::chrono::steady_clock::time_point start) {

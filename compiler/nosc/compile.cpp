@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "compiler/codegen/kernel_abi.h"  // DType, also without any backend
 #include "compiler/nosc/commands.h"
 
 #ifdef NOS_HAVE_LLVM

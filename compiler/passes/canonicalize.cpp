@@ -11,8 +11,9 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cstdio>
 #include <tuple>
+
+#include <fmt/format.h>
 
 #include "compiler/passes.h"
 #include "compiler/passes/graph.h"
@@ -136,10 +137,6 @@ std::uint64_t canonical_hash(const Function& canonical) {
   return h.value();
 }
 
-std::string hash_hex(std::uint64_t hash) {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
-  return text;
-}
+std::string hash_hex(std::uint64_t hash) { return fmt::format("{:016x}", hash); }
 
 }  // namespace nos::ir

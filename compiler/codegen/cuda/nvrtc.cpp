@@ -4,10 +4,10 @@
 #include "compiler/codegen/cuda/nvrtc.h"
 
 #include <nvrtc.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <memory>
 
 namespace nos::codegen::cuda {
@@ -64,12 +64,10 @@ int arch_number(std::string_view arch) {
 std::string numbered_lines(std::string_view source) {
   std::string out;
   int line = 1;
-  char prefix[16];
   for (std::size_t begin = 0; begin <= source.size();) {
     std::size_t end = source.find('\n', begin);
     if (end == std::string_view::npos) end = source.size();
-    std::snprintf(prefix, sizeof prefix, "%5d | ", line++);
-    out += prefix;
+    out += fmt::format("{:5d} | ", line++);
     out.append(source.substr(begin, end - begin));
     out += '\n';
     if (end == source.size()) break;

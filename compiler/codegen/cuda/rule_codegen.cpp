@@ -4,10 +4,11 @@
 #include <bit>
 #include <cctype>
 #include <cmath>
-#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "compiler/codegen/cuda/cuda_codegen.h"
 #include "compiler/codegen/cuda/prelude.h"
@@ -22,22 +23,15 @@ using ir::Type;
 using ir::Value;
 
 // An exact float literal: hex floats round-trip every finite float; inf and NaN (which constant
-// folding can produce) keep their bits through semantics.h's nos_from_bits.
+// folding can produce) keep their bits through semantics.h's nos_from_bits. Zero is spelled out
+// because fmt versions differ in its hex exponent (0x0p+0 vs 0x0p-1022).
 std::string float_literal(float x) {
-  char buffer[64];
-  if (std::isfinite(x)) {
-    std::snprintf(buffer, sizeof buffer, "%af", static_cast<double>(x));
-  } else {
-    std::snprintf(buffer, sizeof buffer, "nos_from_bits(0x%08Xu)", std::bit_cast<std::uint32_t>(x));
-  }
-  return buffer;
+  if (x == 0.0f) return std::signbit(x) ? "-0.0f" : "0.0f";
+  if (std::isfinite(x)) return fmt::format("{:a}f", static_cast<double>(x));
+  return fmt::format("nos_from_bits(0x{:08X}u)", std::bit_cast<std::uint32_t>(x));
 }
 
-std::string comment_number(float x) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.9g", static_cast<double>(x));
-  return buffer;
-}
+std::string comment_number(float x) { return fmt::format("{:.9g}", static_cast<double>(x)); }
 
 std::string var(Value v) { return "v" + std::to_string(v); }
 

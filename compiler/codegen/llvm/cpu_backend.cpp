@@ -3,8 +3,9 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/ADT/StringMap.h>
@@ -48,9 +49,7 @@ std::string host_target_id() {
   std::sort(enabled.begin(), enabled.end());
   std::string id = llvm::sys::getProcessTriple() + " " + llvm::sys::getHostCPUName().str() + " ";
   for (const std::string& feature : enabled) id += "+" + feature + ",";
-  char runtime[17];
-  std::snprintf(runtime, sizeof runtime, "%016llx", static_cast<unsigned long long>(fnv1a(runtime_bitcode())));
-  return id + " llvm-" LLVM_VERSION_STRING " runtime-" + runtime;
+  return id + fmt::format(" llvm-{} runtime-{:016x}", LLVM_VERSION_STRING, fnv1a(runtime_bitcode()));
 }
 
 }  // namespace
