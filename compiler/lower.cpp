@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 
 #include "compiler/passes.h"
 #include "dsl/parser.h"
@@ -39,7 +40,16 @@ class Lowering {
   }
 
  private:
+  // A node the tree shares (a definition, a token-form result) is lowered once: the body stays
+  // linear in the nodes of the DAG, not in its paths.
   Value lower(const Expr& e) {
+    if (auto done = lowered_.find(&e); done != lowered_.end()) return done->second;
+    Value v = lower_node(e);
+    lowered_.emplace(&e, v);
+    return v;
+  }
+
+  Value lower_node(const Expr& e) {
     switch (e.kind) {
       case Expr::Kind::Number: return builder_.constant(e.number);
       case Expr::Kind::Constant: return builder_.constant(constant_named(e));
@@ -147,6 +157,7 @@ class Lowering {
   const dsl::Rule& rule_;
   Function f_;
   Builder builder_;
+  std::unordered_map<const Expr*, Value> lowered_;
 };
 
 }  // namespace

@@ -163,8 +163,14 @@ class TextPrinter {
   }
 
   // The text itself is the DSL printer's job: build the syntax tree and let dsl::print place the
-  // parentheses, so both printers agree on precedence by construction.
-  dsl::ExprPtr print(Value v) const {
+  // parentheses, so both printers agree on precedence by construction. A value used twice becomes
+  // one shared node (which dsl::print names), so the tree and the text stay linear in the body.
+  dsl::ExprPtr print(Value v) {
+    if (printed_[v]) return printed_[v];
+    return printed_[v] = print_node(v);
+  }
+
+  dsl::ExprPtr print_node(Value v) {
     using dsl::Expr;
     const Instr& in = f_.body[v];
     switch (in.op) {
@@ -192,17 +198,21 @@ class TextPrinter {
 
   static dsl::ExprPtr operand(std::string_view name) { return dsl::Expr::make_operand(dsl::find_operand(name)); }
 
-  // Text has no literal for negatives, infinities or NaN: write expressions that fold back to them.
+  // Text has no literal for negatives, infinities or NaN: write expressions that fold back to them,
+  // never higher (as dsl/parser.cpp counts heights) than the least that folds to them, which
+  // kMaxHeight relies on: -x and log(0) = -inf are 2 high, as is exp(100) = inf (float32 overflows
+  // past e^88.8); NaN needs 3 from any source (no call of literals gives it): log(0) - log(0).
   static dsl::ExprPtr number(float value) {
     using dsl::Expr;
     auto log_zero = [] { return Expr::make_call(Fn::Log, {Expr::make_number(0)}); };
     if (std::isnan(value)) return Expr::make_call(Fn::Sub, {log_zero(), log_zero()});
-    if (std::isinf(value)) return value < 0 ? log_zero() : Expr::make_call(Fn::Neg, {log_zero()});
+    if (std::isinf(value)) return value < 0 ? log_zero() : Expr::make_call(Fn::Exp, {Expr::make_number(100)});
     if (std::signbit(value)) return Expr::make_call(Fn::Neg, {Expr::make_number(-value)});
     return Expr::make_number(value);
   }
 
   const Function& f_;
+  std::vector<dsl::ExprPtr> printed_ = std::vector<dsl::ExprPtr>(f_.body.size());  // per value, once
   dsl::Settings settings_;
   std::vector<char> seen_ = std::vector<char>(dsl::settings().size(), 0);  // per setting: set yet?
   bool eps_is_product_ = false;

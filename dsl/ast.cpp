@@ -3,6 +3,8 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <unordered_set>
+#include <utility>
 
 namespace nos::dsl {
 
@@ -36,7 +38,18 @@ bool same_float(float a, float b) {
          (std::isnan(a) && std::isnan(b));
 }
 
-bool equal(const Expr& a, const Expr& b) {
+namespace {
+
+struct PairHash {
+  std::size_t operator()(const std::pair<const Expr*, const Expr*>& p) const {
+    return std::hash<const Expr*>()(p.first) * 31 + std::hash<const Expr*>()(p.second);
+  }
+};
+using Compared = std::unordered_set<std::pair<const Expr*, const Expr*>, PairHash>;
+
+// Two DAGs with the same sharing compare in time linear in their nodes: a pair of calls is
+// compared once (a mismatch anywhere ends the whole comparison, so a pair seen before is equal).
+bool equal(const Expr& a, const Expr& b, Compared& compared) {
   if (&a == &b) return true;  // shared subtrees (the token form's o1, o2, ...) compare in O(1)
   if (a.kind != b.kind) return false;
   switch (a.kind) {
@@ -45,11 +58,19 @@ bool equal(const Expr& a, const Expr& b) {
     case Expr::Kind::Constant: return a.name == b.name;
     case Expr::Kind::Call:
       if (a.fn != b.fn || a.args.size() != b.args.size()) return false;
+      if (!compared.emplace(&a, &b).second) return true;
       for (std::size_t i = 0; i < a.args.size(); ++i)
-        if (!equal(*a.args[i], *b.args[i])) return false;
+        if (!equal(*a.args[i], *b.args[i], compared)) return false;
       return true;
   }
   return false;
+}
+
+}  // namespace
+
+bool equal(const Expr& a, const Expr& b) {
+  Compared compared;
+  return equal(a, b, compared);
 }
 
 bool equal(const Rule& a, const Rule& b) {

@@ -1,5 +1,9 @@
 // The syntax tree of a rule file, as written: what the parser produces and the printer prints.
 // The compiler lowers it to IR (compiler/lower.h); nothing here knows about kernels.
+//
+// A rule's body is a DAG, not only a tree: a named sub-expression (`x1 = g * m; x1 * x1`) and a
+// token-form group result used twice (`o1 o1 id id mul`) are one shared node. Every stage walks
+// it once per node (never once per path), so sizes stay linear in the text or the group count.
 #pragma once
 
 #include <memory>
@@ -10,6 +14,14 @@
 #include "dsl/vocabulary.h"
 
 namespace nos::dsl {
+
+// The one size limit of the language. Every stage after the parser recurses over a rule's tree, so
+// the parser caps its height (parser.h); the cap is the height of the deepest rule the token form
+// can write with kMaxGroups groups, each group adding a unary and a binary call (2 levels) over
+// leaves that print back from the IR at most 3 levels high (adam is m / sqrt(v)). So every token
+// rule the token reader accepts also prints as text that reads back, even after lowering.
+inline constexpr int kMaxGroups = 256;
+inline constexpr int kMaxHeight = 2 * kMaxGroups + 3;
 
 struct Expr;
 using ExprPtr = std::shared_ptr<const Expr>;

@@ -2,20 +2,19 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 #include <system_error>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "dsl/lexer.h"
 #include "dsl/printer.h"
 
 namespace nos::dsl {
 namespace {
-
-// Beyond this the input is not a rule anyone wrote, and every later stage (printer, lowering,
-// the shared_ptr destructor) recurses over the tree: both the parser's recursion and the height of
-// the tree it builds are capped, so no input can exhaust the stack.
-constexpr int kMaxDepth = 256;
 
 constexpr std::string_view kWith = "with";
 
@@ -36,34 +35,119 @@ std::string call_form(const FunctionInfo& f) {
   return form + ")";
 }
 
-// A constant expression has no operand and no random draw: the delta of div must be one, because
-// it becomes an immediate of the kernel.
-bool is_constant(const Expr& e) {
+// Beyond kMaxHeight (ast.h) the input is not a rule anyone wrote, and every later stage (printer,
+// lowering, the shared_ptr destructor) recurses over the tree: both the parser's recursion and the
+// height of the tree it builds are capped, so no input can exhaust the stack.
+//
+// The height counted is the one a node can have once lowered, optimized and printed back from the
+// IR (compiler/printer.h's to_text), so that whatever the parser accepts, `nosc check` prints as
+// text the parser accepts again. A leaf prints as itself, except that an operand prints as its
+// definition (adam is m / sqrt(v)) and a `with` constant may be negative (-2); a folded constant
+// prints no higher than the least that folds to it (compiler/printer.cpp's number()); div may print
+// its delta as a third argument. Passes never make a tree higher (simplify's rewrites keep or
+// lower the height).
+int operand_height(const OperandInfo& operand);
+
+int printed_height(const Expr& e) {
   switch (e.kind) {
-    case Expr::Kind::Number:
-    case Expr::Kind::Constant: return true;
-    case Expr::Kind::Operand: return false;
-    case Expr::Kind::Call:
-      if (info(e.fn).extra == Extra::Uniform) return false;
-      return std::all_of(e.args.begin(), e.args.end(), [](const ExprPtr& a) { return is_constant(*a); });
+    case Expr::Kind::Number: return 1;
+    case Expr::Kind::Constant: return 2;
+    case Expr::Kind::Operand: return operand_height(*e.operand);
+    case Expr::Kind::Call: break;
   }
-  return false;
+  int height = info(e.fn).extra == Extra::Delta ? 2 : 0;
+  for (const ExprPtr& arg : e.args) height = std::max(height, printed_height(*arg));
+  return height + 1;
 }
 
-// A parsed expression and the height of its tree, which kMaxDepth bounds.
+// Vocabulary definitions are written over primitive operands only, so computing the table parses
+// them without coming back here for a derived operand.
+int operand_height(const OperandInfo& operand) {
+  if (operand.primitive) return *operand.primitive == Primitive::Eps ? 2 : 1;  // eps: sigma * eps
+  static const std::unordered_map<std::string_view, int> heights = [] {
+    std::unordered_map<std::string_view, int> table;
+    for (const OperandInfo& o : operands())
+      if (!o.primitive) table[o.name] = printed_height(*parse_rule(o.definition, "<definition>").body);
+    return table;
+  }();
+  return heights.at(operand.name);
+}
+
+// The constant arguments whose value has a domain: the text form rejects a value outside it, as the
+// `with` clause does for settings. div's delta shares the `delta` setting's range.
+struct ArgumentDomain {
+  Fn fn;
+  std::size_t position;   // 0-based argument index
+  const char* what;       // "the bound of clip (its second argument)"
+  float min, max;
+};
+
+const ArgumentDomain* argument_domain(Fn fn, std::size_t position) {
+  static const SettingInfo& delta = *find_setting("delta");
+  static const ArgumentDomain kDomains[] = {
+      {Fn::Clip, 1, "the bound of clip (its second argument)", 0, INFINITY},
+      {Fn::Drop, 1, "the probability of drop (its second argument)", 0, 1},
+      {Fn::Div, 2, "the delta of div (its last argument)", delta.min, delta.max},
+  };
+  for (const ArgumentDomain& d : kDomains)
+    if (d.fn == fn && d.position == position) return &d;
+  return nullptr;
+}
+
+// A parsed expression: its tree (shared when it is a named sub-expression), the tree's printed
+// height (which kMaxHeight bounds), where it was written (for a name: the name, not its
+// definition), and whether it is constant: no operand, no random draw. div's delta must be
+// constant, because it becomes an immediate of the kernel.
 struct Node {
   ExprPtr expr;
   int height;
+  SourceRange range;
+  bool constant;
+};
+
+// Name tables (rule names, bindings, definitions) are hash maps whose key comparisons are
+// counted (ParseStats), so a test can see that checking n names costs O(n) comparisons.
+struct CountingEqual {
+  std::size_t* count;
+  bool operator()(std::string_view a, std::string_view b) const {
+    ++*count;
+    return a == b;
+  }
+};
+template <class Value>
+using NameMap = std::unordered_map<std::string_view, Value, std::hash<std::string_view>, CountingEqual>;
+using NameSet = std::unordered_set<std::string_view, std::hash<std::string_view>, CountingEqual>;
+
+// A named sub-expression `name = expr;` of the rule being parsed.
+struct Definition {
+  Node node;
+  SourceRange name_range;
+  bool used = false;
+};
+
+// A constant argument to check against its domain once the `with` clause has given every name a
+// value.
+struct DomainCheck {
+  const ArgumentDomain* domain;
+  const Expr* value;
+  SourceRange range;
 };
 
 class Parser {
  public:
   explicit Parser(std::shared_ptr<const Source> source) : source_(std::move(source)), tokens_(lex(source_)) {}
 
+  std::size_t name_comparisons() const { return name_comparisons_; }
+
   Module module() {
     Module m;
     m.source = source_;
     m.rules.push_back(rule());
+    // Rule names seen so far, for the duplicate check: a hash lookup, so a file of n rules is read
+    // in O(n), not O(n^2).
+    // (Keys view the rules' names in the source text, which outlives the parser's tables.)
+    NameMap<std::size_t> rule_index = name_map<std::size_t>();
+    if (!m.rules.back().name.empty()) rule_index.emplace(rule_name_text_, 0);
     for (;;) {
       if (at(TokenKind::End)) break;
       if (at(TokenKind::Semicolon)) {
@@ -73,10 +157,13 @@ class Parser {
         trailing_garbage();
       }
       Rule next = rule();
-      for (const Rule& earlier : m.rules)
-        if (!next.name.empty() && earlier.name == next.name)
-          error(name_range(next.range, next.name.size()),
-                "duplicate rule name '" + next.name + "' (first defined at " + where(earlier.range) + ")");
+      if (!next.name.empty()) {
+        auto [it, fresh] = rule_index.emplace(rule_name_text_, m.rules.size());
+        if (!fresh)
+          error(name_range(next.range, next.name.size()), "duplicate rule name '" + next.name +
+                                                             "' (first defined at " +
+                                                             where(m.rules[it->second].range) + ")");
+      }
       m.rules.push_back(std::move(next));
     }
     return m;
@@ -88,13 +175,18 @@ class Parser {
   Rule rule() {
     Rule r;
     const Token& first = peek();
+    rule_name_text_ = {};
     if (starts_named_rule()) {
       const Token& name = take();
       if (name.text == kWith) error(name.range, "'with' is a keyword and cannot name a rule");
       r.name = std::string(name.text);
+      rule_name_text_ = name.text;
       take();  // ':'
     }
     free_names_.clear();
+    definitions_.clear();
+    domain_checks_.clear();
+    while (starts_definition()) definition();
     r.body = expr().expr;
     has_with_ = false;
     if (at(TokenKind::Name) && peek().text == kWith) {
@@ -103,11 +195,33 @@ class Parser {
       with_clause(r);
     }
     resolve_names(r);
+    check_domains(r);
     r.range = span(first.range, tokens_[pos_ - 1].range);
     return r;
   }
 
+  // name '=' expr ';': a named sub-expression. Its uses share its tree, so a rule that reuses a
+  // result (as token-form rules do) stays as small in text as in tokens.
+  void definition() {
+    const Token& name = take();
+    take();  // '='
+    std::string quoted = "'" + std::string(name.text) + "'";
+    if (name.text == kWith) error(name.range, "'with' is a keyword and cannot be defined");
+    if (find_operand(name.text)) error(name.range, quoted + " is an operand; a definition cannot shadow it");
+    if (find_function(name.text)) error(name.range, quoted + " is a function; a definition cannot shadow it");
+    if (find_setting(name.text)) error(name.range, quoted + " is a setting; a definition cannot shadow it");
+    if (auto earlier = definitions_.find(name.text); earlier != definitions_.end())
+      error(name.range, "duplicate definition " + quoted + " (first defined at " + where(earlier->second.name_range) + ")");
+    Node value = expr();
+    if (!at(TokenKind::Semicolon)) error(peek().range, expected("an operator or ';' after the definition of " + quoted, peek()));
+    take();
+    if (at(TokenKind::End))
+      error(peek().range, "the rule ends after the definition of " + quoted + ": expected the rule's expression");
+    definitions_.emplace(name.text, Definition{std::move(value), name.range});
+  }
+
   void with_clause(Rule& r) {
+    NameMap<std::size_t> bound = name_map<std::size_t>();  // name -> index in r.bindings
     do {
       const Token& name = peek();
       if (!at(TokenKind::Name)) error(name.range, expected("a name to bind after " + describe(tokens_[pos_ - 1]), name));
@@ -116,15 +230,19 @@ class Parser {
       if (!at(TokenKind::Equals)) error(peek().range, expected("'=' after " + describe(name), peek()));
       take();
       auto [value, value_range] = binding_value(name);
-      for (const Binding& earlier : r.bindings)
-        if (earlier.name == name.text)
-          error(name.range, "duplicate binding '" + earlier.name + "' (first bound at " + where(earlier.range) + ")");
+      if (auto earlier = bound.find(name.text); earlier != bound.end())
+        error(name.range, "duplicate binding '" + std::string(name.text) + "' (first bound at " +
+                              where(r.bindings[earlier->second].range) + ")");
+      if (auto d = definitions_.find(name.text); d != definitions_.end())
+        error(name.range, "'" + std::string(name.text) + "' is a named sub-expression (defined at " +
+                              where(d->second.name_range) + "); a `with` name cannot shadow it");
       if (!find_setting(name.text)) {
         if (find_operand(name.text))
           error(name.range, "'" + std::string(name.text) + "' is an operand; a `with` name cannot shadow it");
         if (find_function(name.text))
           error(name.range, "'" + std::string(name.text) + "' is a function; a `with` name cannot shadow it");
       }
+      bound.emplace(name.text, r.bindings.size());
       r.bindings.push_back({std::string(name.text), value, span(name.range, value_range)});
     } while (at(TokenKind::Comma) && (take(), true));
     for (const Binding& binding : r.bindings)
@@ -170,16 +288,27 @@ class Parser {
   // which comes after them in the text; and every named constant must be used, since an unused one
   // is almost always a misspelled setting.
   void resolve_names(const Rule& r) {
+    NameSet bound(0, std::hash<std::string_view>(), CountingEqual{&name_comparisons_}), used = bound;
+    for (const Binding& binding : r.bindings) bound.insert(binding.name);
     for (const Token* use : free_names_) {
-      bool bound = std::any_of(r.bindings.begin(), r.bindings.end(),
-                               [&](const Binding& b) { return b.name == use->text; });
-      if (!bound) error(use->range, unknown_name(use->text, false));
+      used.insert(use->text);
+      if (bound.count(use->text)) continue;
+      if (auto later = definitions_.find(use->text); later != definitions_.end())
+        error(use->range, "'" + std::string(use->text) + "' is used before its definition (at " +
+                              where(later->second.name_range) + ")");
+      error(use->range, unknown_name(use->text, false));
+    }
+    // Definitions in source order, so the first unused one is the one reported.
+    const Definition* unused = nullptr;
+    for (const auto& [name, d] : definitions_)
+      if (!d.used && (!unused || d.name_range.offset < unused->name_range.offset)) unused = &d;
+    if (unused) {
+      std::string_view name(source_->text.data() + unused->name_range.offset, unused->name_range.length);
+      error(unused->name_range, "'" + std::string(name) + "' is defined but the rule does not use it");
     }
     for (const Binding& binding : r.bindings) {
       if (find_setting(binding.name)) continue;
-      bool used = std::any_of(free_names_.begin(), free_names_.end(),
-                              [&](const Token* use) { return use->text == binding.name; });
-      if (used) continue;
+      if (used.count(binding.name)) continue;
       std::string message = "'" + binding.name + "' is not a setting and the rule does not use it";
       if (auto near = nearest_name(binding.name); near && find_setting(*near))
         message += "; did you mean '" + std::string(*near) + "'?";
@@ -213,7 +342,7 @@ class Parser {
     if (!at(TokenKind::Minus)) return power();
     const Token& minus = take();
     Node operand = unary();
-    return call(Fn::Neg, {operand}, span(minus.range, operand.expr->range), minus);
+    return call(Fn::Neg, {operand}, span(minus.range, operand.range), minus);
   }
 
   // The exponent is a `unary`, so 2^-1 parses, and 2^3^2 is 2^(3^2).
@@ -229,13 +358,14 @@ class Parser {
     switch (token.kind) {
       case TokenKind::Number:
         take();
-        return {Expr::make_number(token.number, token.range), 1};
+        return {Expr::make_number(token.number, token.range), 1, token.range, true};
       case TokenKind::LParen: {
         take();
         ++open_parens_;
         Node inner = expr();
         expect_close(token, "')' or an operator");
         --open_parens_;
+        inner.range = span(token.range, tokens_[pos_ - 1].range);
         return inner;
       }
       case TokenKind::Name: break;
@@ -244,14 +374,21 @@ class Parser {
     if (token.text == kWith) error(token.range, expected_operand(token));
     if (peek(1).kind == TokenKind::LParen) return function_call();
     take();
-    if (const OperandInfo* operand = find_operand(token.text)) return {Expr::make_operand(operand, token.range), 1};
+    if (auto d = definitions_.find(token.text); d != definitions_.end()) {
+      d->second.used = true;
+      Node use = d->second.node;
+      use.range = token.range;
+      return use;
+    }
+    if (const OperandInfo* operand = find_operand(token.text))
+      return {Expr::make_operand(operand, token.range), operand_height(*operand), token.range, false};
     if (const FunctionInfo* f = find_function(token.text))
       error(token.range, "'" + std::string(f->name) + "' is a function; call it as " + call_form(*f));
     if (!find_setting(token.text)) {
       if (find_token(Slot::Unary, token.text)) error(token.range, unknown_name(token.text, false));
       free_names_.push_back(&token);
     }
-    return {Expr::make_constant(std::string(token.text), token.range), 1};
+    return {Expr::make_constant(std::string(token.text), token.range), 2, token.range, true};
   }
 
   Node function_call() {
@@ -260,6 +397,8 @@ class Parser {
     const FunctionInfo* f = find_function(name.text);
     if (!f) {
       if (find_operand(name.text)) error(name.range, "'" + std::string(name.text) + "' is an operand, not a function");
+      if (definitions_.count(name.text))
+        error(name.range, "'" + std::string(name.text) + "' is a named sub-expression, not a function");
       error(name.range, unknown_name(name.text, true));
     }
     std::vector<Node> args;
@@ -284,25 +423,66 @@ class Parser {
       error(range, std::string(f->name) + " takes " + count + (plural ? " arguments" : " argument") + ", got " +
                        std::to_string(n));
     }
-    if (takes_delta && n == f->arity + 1 && !is_constant(*args.back().expr))
-      error(args.back().expr->range, "the delta of " + std::string(f->name) +
-                                         " (its last argument) must be constant: numbers and `with` names");
+    if (takes_delta && n == f->arity + 1 && !args.back().constant)
+      error(args.back().range, "the delta of " + std::string(f->name) +
+                                   " (its last argument) must be constant: numbers and `with` names");
+    // A constant argument with a domain is checked once the `with` clause has valued its names.
+    for (std::size_t i = 0; i < args.size(); ++i)
+      if (const ArgumentDomain* domain = argument_domain(f->fn, i); domain && args[i].constant)
+        domain_checks_.push_back({domain, args[i].expr.get(), args[i].range});
     return call(f->fn, std::move(args), range, name);
   }
 
   Node binary(const Token& op, const Node& left, const Node& right) {
-    return call(find_infix(op.text)->fn, {left, right}, span(left.expr->range, right.expr->range), op);
+    return call(find_infix(op.text)->fn, {left, right}, span(left.range, right.range), op);
   }
 
   Node call(Fn fn, std::vector<Node> args, SourceRange range, const Token& at_token) {
-    int height = 0;
+    const FunctionInfo& f = info(fn);
+    int height = f.extra == Extra::Delta ? 2 : 0;  // see printed_height
+    bool constant = f.extra != Extra::Uniform;
     std::vector<ExprPtr> exprs;
     for (Node& arg : args) {
       height = std::max(height, arg.height);
+      constant = constant && arg.constant;
       exprs.push_back(std::move(arg.expr));
     }
-    if (height + 1 > kMaxDepth) error(at_token.range, "expression nested too deeply");
-    return {Expr::make_call(fn, std::move(exprs), range), height + 1};
+    if (height + 1 > kMaxHeight) error(at_token.range, "expression nested too deeply");
+    return {Expr::make_call(fn, std::move(exprs), range), height + 1, range, constant};
+  }
+
+  // ---- domains of constant arguments -----------------------------------------------------------
+
+  void check_domains(const Rule& r) {
+    std::unordered_map<const Expr*, float> values;  // memo: constants may share definitions
+    for (const DomainCheck& check : domain_checks_) {
+      float value = constant_value(*check.value, r, values);
+      const ArgumentDomain& d = *check.domain;
+      if (value >= d.min && value <= d.max) continue;
+      std::string bounds = std::isinf(d.max) ? "at least " + format_number(d.min)
+                                             : "between " + format_number(d.min) + " and " + format_number(d.max);
+      error(check.range, std::string(d.what) + " must be " + bounds + ", got " + format_number(value));
+    }
+  }
+
+  // The value of a constant expression (Node::constant), as the lowering will fold it.
+  float constant_value(const Expr& e, const Rule& r, std::unordered_map<const Expr*, float>& memo) const {
+    switch (e.kind) {
+      case Expr::Kind::Number: return e.number;
+      case Expr::Kind::Constant: {
+        for (const Binding& b : r.bindings)
+          if (b.name == e.name) return b.value;
+        return r.settings.*(find_setting(e.name)->field);
+      }
+      case Expr::Kind::Operand: break;
+      case Expr::Kind::Call: {
+        if (auto known = memo.find(&e); known != memo.end()) return known->second;
+        float arg[3] = {0, 0, info(e.fn).extra == Extra::Delta ? r.settings.delta : 0.0f};
+        for (std::size_t i = 0; i < e.args.size() && i < 3; ++i) arg[i] = constant_value(*e.args[i], r, memo);
+        return memo[&e] = info(e.fn).eval(arg[0], arg[1], arg[2]);
+      }
+    }
+    throw std::logic_error("a constant argument of a rule depends on an operand");
   }
 
   void expect_close(const Token& open, const std::string& what) {
@@ -352,6 +532,11 @@ class Parser {
     fail(source_, range, std::move(message));
   }
 
+  template <class Value>
+  NameMap<Value> name_map() {
+    return NameMap<Value>(0, std::hash<std::string_view>(), CountingEqual{&name_comparisons_});
+  }
+
   // ---- token stream ----------------------------------------------------------------------------
 
   const Token& peek(std::size_t ahead = 0) const { return tokens_[std::min(pos_ + ahead, tokens_.size() - 1)]; }
@@ -362,11 +547,12 @@ class Parser {
     return token;
   }
   bool starts_named_rule() const { return at(TokenKind::Name) && peek(1).kind == TokenKind::Colon; }
+  bool starts_definition() const { return at(TokenKind::Name) && peek(1).kind == TokenKind::Equals; }
 
   struct DepthGuard {
     Parser& parser;
     explicit DepthGuard(Parser& p) : parser(p) {
-      if (++parser.depth_ > kMaxDepth) parser.error(parser.peek().range, "expression nested too deeply");
+      if (++parser.depth_ > kMaxHeight) parser.error(parser.peek().range, "expression nested too deeply");
     }
     ~DepthGuard() { --parser.depth_; }
   };
@@ -378,6 +564,10 @@ class Parser {
   int open_parens_ = 0;
   bool has_with_ = false;
   std::vector<const Token*> free_names_;  // uses of names the `with` clause must bind
+  std::size_t name_comparisons_ = 0;
+  std::string_view rule_name_text_;                                // the name of the rule last read
+  NameMap<Definition> definitions_ = name_map<Definition>();       // of the rule being parsed
+  std::vector<DomainCheck> domain_checks_;                        // of the rule being parsed
 };
 
 [[noreturn]] void fail_without_place(std::string message) {
@@ -386,7 +576,12 @@ class Parser {
 
 }  // namespace
 
-Module parse_module(std::shared_ptr<const Source> source) { return Parser(std::move(source)).module(); }
+Module parse_module(std::shared_ptr<const Source> source, ParseStats* stats) {
+  Parser parser(std::move(source));
+  Module m = parser.module();
+  if (stats) stats->name_comparisons = parser.name_comparisons();
+  return m;
+}
 
 Module parse_file(const std::string& path) {
   std::error_code ec;

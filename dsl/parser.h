@@ -1,22 +1,27 @@
 // Text form -> syntax tree. Grammar (newlines are plain whitespace, `#` starts a comment):
 //
-//   module   := rule (';'? rule)* ';'?
-//   rule     := [NAME ':'] expr ['with' binding (',' binding)*]
-//   binding  := NAME '=' (NUMBER | '-' NUMBER | 'on' | 'off' | 'true' | 'false')
-//   expr     := term (('+' | '-') term)*
-//   term     := unary (('*' | '/') unary)*
-//   unary    := '-' unary | power
-//   power    := primary ['^' unary]              # right-associative, tighter than unary minus
-//   primary  := NUMBER | NAME | NAME '(' expr (',' expr)* ')' | '(' expr ')'
+//   module     := rule (';'? rule)* ';'?
+//   rule       := [NAME ':'] definition* expr ['with' binding (',' binding)*]
+//   definition := NAME '=' expr ';'                 # a named sub-expression, used by what follows
+//   binding    := NAME '=' (NUMBER | '-' NUMBER | 'on' | 'off' | 'true' | 'false')
+//   expr       := term (('+' | '-') term)*
+//   term       := unary (('*' | '/') unary)*
+//   unary      := '-' unary | power
+//   power      := primary ['^' unary]            # right-associative, tighter than unary minus
+//   primary    := NUMBER | NAME | NAME '(' expr (',' expr)* ')' | '(' expr ')'
 //
-// A NAME in an expression is an operand, a setting (an Expr::Constant valued by Rule::settings, as
-// in the vocabulary's `div(m, sqrt(v), adam_eps)`), or a named constant that the rule's `with`
-// clause must bind; `with` is reserved. div's optional third argument, its delta, must be constant.
-// A second rule must be named (`name: ...`) or follow a ';'. Every error is a dsl::Error whose
-// diagnostic names the place and what was expected. Any byte string gives a Module or a dsl::Error:
-// nesting (and the height of the tree) is capped at 256.
+// A NAME in an expression is a definition of the rule made before it (its uses share one tree), an
+// operand, a setting (an Expr::Constant valued by Rule::settings, as in the vocabulary's
+// `div(m, sqrt(v), adam_eps)`), or a named constant that the rule's `with` clause must bind; `with`
+// is reserved. Every definition must be used. div's optional third argument, its delta, must be
+// constant; constant arguments with a domain (clip's bound >= 0, drop's probability in [0, 1], div's
+// delta in the `delta` setting's range) are checked. A second rule must be named (`name: ...`) or
+// follow a ';'. Every error is a dsl::Error whose diagnostic names the place and what was expected.
+// Any byte string gives a Module or a dsl::Error: nesting, and the height of the tree as it prints
+// back from the IR, are capped at kMaxHeight (ast.h). Linear in the text's length.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,7 +30,12 @@
 
 namespace nos::dsl {
 
-Module parse_module(std::shared_ptr<const Source> source);
+// What parsing cost, for tests that check it stays linear in the input.
+struct ParseStats {
+  std::size_t name_comparisons = 0;  // keys compared in the name tables (rule names, bindings, ...)
+};
+
+Module parse_module(std::shared_ptr<const Source> source, ParseStats* stats = nullptr);
 
 // Reads and parses a file; a missing, unreadable, empty or binary file is a dsl::Error too.
 Module parse_file(const std::string& path);

@@ -1,16 +1,72 @@
 // Printing is the inverse of parser.cpp: parentheses appear exactly where the grammar needs them to
-// rebuild the same tree. Known limits, both unreachable from parsed text:
+// rebuild the same tree, and a node the tree shares (a DAG: token-form results, definitions) is
+// printed once, as a definition `x1 = ...;`, unless it is small (a call of leaves), so the text
+// stays linear in the number of nodes. Known limits, both unreachable from parsed text:
 //  - a Number holding a negative value prints as `-1`, which parses back as neg(1);
 //  - inf and nan print as `inf` and `nan`, which do not parse.
 #include "dsl/printer.h"
 
 #include <charconv>
 #include <cmath>
+#include <unordered_map>
+#include <vector>
 
 namespace nos::dsl {
 namespace {
 
 constexpr int kAtomPrecedence = 100;  // numbers, names, calls: never need parentheses
+
+bool is_leaf(const Expr& e) { return e.kind != Expr::Kind::Call; }
+
+// Cheap enough to repeat at every use instead of naming it: repeating it costs O(1) per use.
+bool is_small(const Expr& e) {
+  for (const ExprPtr& arg : e.args)
+    if (!is_leaf(*arg)) return false;
+  return true;
+}
+
+// The shared nodes that get a name, in an order where each definition only uses earlier ones.
+class Names {
+ public:
+  // `taken`: names the rule already uses (its `with` constants), never given to a definition.
+  Names(const Expr& root, const std::vector<Binding>& taken) {
+    count_uses(root);
+    for (const Expr* e : order_) {
+      if (uses_[e] < 2 || is_small(*e)) continue;
+      std::string name;
+      do name = "x" + std::to_string(++counter_);
+      while (is_taken(name, taken));
+      names_.emplace(e, std::move(name));
+      defined_.push_back(e);
+    }
+  }
+
+  const std::string* name_of(const Expr& e) const {
+    auto it = names_.find(&e);
+    return it == names_.end() ? nullptr : &it->second;
+  }
+  const std::vector<const Expr*>& definitions() const { return defined_; }
+
+ private:
+  // Post-order, each call node once: arguments come before their users.
+  void count_uses(const Expr& e) {
+    if (is_leaf(e) || uses_[&e]++ > 0) return;
+    for (const ExprPtr& arg : e.args) count_uses(*arg);
+    order_.push_back(&e);
+  }
+
+  static bool is_taken(const std::string& name, const std::vector<Binding>& taken) {
+    for (const Binding& b : taken)
+      if (b.name == name) return true;
+    return find_operand(name) || find_function(name) || find_setting(name);
+  }
+
+  std::unordered_map<const Expr*, int> uses_;
+  std::vector<const Expr*> order_;
+  std::unordered_map<const Expr*, std::string> names_;
+  std::vector<const Expr*> defined_;
+  int counter_ = 0;
+};
 
 bool is_negation(const Expr& e) { return e.kind == Expr::Kind::Call && e.fn == Fn::Neg && e.args.size() == 1; }
 
@@ -18,7 +74,8 @@ bool is_infix(const Expr& e) {
   return e.kind == Expr::Kind::Call && !info(e.fn).infix.empty() && e.args.size() == 2;
 }
 
-int precedence(const Expr& e) {
+int precedence(const Expr& e, const Names& names) {
+  if (names.name_of(e)) return kAtomPrecedence;
   if (e.kind == Expr::Kind::Number) return std::signbit(e.number) ? kUnaryMinusPrecedence : kAtomPrecedence;
   if (is_negation(e)) return kUnaryMinusPrecedence;
   if (is_infix(e)) return info(e.fn).precedence;
@@ -29,15 +86,20 @@ int precedence(const Expr& e) {
 // right-associative and their right side needs no parentheses for a negation.
 bool is_right_associative(int op_precedence) { return op_precedence > kUnaryMinusPrecedence; }
 
-void print_to(std::string& out, const Expr& e);
+void print_to(std::string& out, const Expr& e, const Names& names, bool define = false);
 
-void print_operand(std::string& out, const Expr& e, bool parenthesize) {
+void print_operand(std::string& out, const Expr& e, const Names& names, bool parenthesize) {
   if (parenthesize) out += '(';
-  print_to(out, e);
+  print_to(out, e, names);
   if (parenthesize) out += ')';
 }
 
-void print_to(std::string& out, const Expr& e) {
+// `define`: print the node itself even when it has a name (its definition's right side).
+void print_to(std::string& out, const Expr& e, const Names& names, bool define) {
+  if (const std::string* name = names.name_of(e); name && !define) {
+    out += *name;
+    return;
+  }
   switch (e.kind) {
     case Expr::Kind::Number: out += format_number(e.number); return;
     case Expr::Kind::Operand: out += e.operand->name; return;
@@ -46,31 +108,43 @@ void print_to(std::string& out, const Expr& e) {
   }
   if (is_negation(e)) {
     const Expr& operand = *e.args[0];
-    bool parenthesize = precedence(operand) < kUnaryMinusPrecedence;
+    bool parenthesize = precedence(operand, names) < kUnaryMinusPrecedence;
     std::size_t start = out.size();
     out += '-';
-    print_operand(out, operand, parenthesize);
+    print_operand(out, operand, names, parenthesize);
     if (out.size() > start + 1 && out[start + 1] == '-') out.insert(start + 1, " ");  // `- -x`, not `--x`
     return;
   }
   if (is_infix(e)) {
     const FunctionInfo& f = info(e.fn);
-    int left = precedence(*e.args[0]), right = precedence(*e.args[1]);
+    int left = precedence(*e.args[0], names), right = precedence(*e.args[1], names);
     bool right_assoc = is_right_associative(f.precedence);
-    print_operand(out, *e.args[0], right_assoc ? left <= f.precedence : left < f.precedence);
+    print_operand(out, *e.args[0], names, right_assoc ? left <= f.precedence : left < f.precedence);
     out += ' ';
     out += f.infix;
     out += ' ';
-    print_operand(out, *e.args[1], right_assoc ? right < kUnaryMinusPrecedence : right <= f.precedence);
+    print_operand(out, *e.args[1], names, right_assoc ? right < kUnaryMinusPrecedence : right <= f.precedence);
     return;
   }
   out += info(e.fn).name;
   out += '(';
   for (std::size_t i = 0; i < e.args.size(); ++i) {
     if (i > 0) out += ", ";
-    print_to(out, *e.args[i]);
+    print_to(out, *e.args[i], names);
   }
   out += ')';
+}
+
+// The definitions of the shared nodes, then the expression: `x1 = g + m; x1 * x1`.
+void print_body(std::string& out, const Expr& body, const std::vector<Binding>& bindings) {
+  Names names(body, bindings);
+  for (const Expr* e : names.definitions()) {
+    out += *names.name_of(*e);
+    out += " = ";
+    print_to(out, *e, names, true);
+    out += "; ";
+  }
+  print_to(out, body, names, true);
 }
 
 }  // namespace
@@ -94,13 +168,13 @@ std::string format_number(float value) {
 
 std::string print(const Expr& expr) {
   std::string out;
-  print_to(out, expr);
+  print_body(out, expr, {});
   return out;
 }
 
 std::string print(const Rule& rule) {
   std::string out = rule.name.empty() ? "" : rule.name + ": ";
-  out += print(*rule.body);
+  print_body(out, *rule.body, rule.bindings);
   std::string clause;
   auto add = [&](std::string_view name, const std::string& value) {
     clause += clause.empty() ? " with " : ", ";

@@ -1,5 +1,7 @@
 // Syntax tree -> canonical text: minimal parentheses, shortest round-trip float literals,
-// settings that differ from their defaults in a `with` clause. parse(print(x)) == x.
+// settings that differ from their defaults in a `with` clause, and a definition `x1 = ...;` for each
+// shared node that is more than a call of leaves, so the text is linear in the tree's nodes even
+// when its paths are exponential. parse(print(x)) == x (equal(): structure, not sharing).
 #pragma once
 
 #include <string>

@@ -1,6 +1,8 @@
 #include "dsl/tokens.h"
 
+#include <array>
 #include <charconv>
+#include <map>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -85,6 +87,10 @@ class TokenParser {
            "group " + std::to_string(sequence_.size() + whole / 5 + 1) + " has " + std::to_string(rest) + " token" +
                (rest == 1 ? "" : "s") + ", expected 5: " + group_shape());
     for (std::size_t i = 0; i < whole; i += 5) {
+      if (sequence_.size() == static_cast<std::size_t>(kMaxGroups))
+        fail(source_, span(segment[i]->range, segment[i + 4]->range),
+             "group " + std::to_string(kMaxGroups + 1) + " is one too many: a token rule has at most " +
+                 std::to_string(kMaxGroups) + " groups");
       Group group;
       for (int position = 0; position < 5; ++position) group[position] = resolve(*segment[i + position], position);
       sequence_.push_back(group);
@@ -121,7 +127,9 @@ class TokenParser {
 };
 
 // Greedy decomposition of a tree into groups, children before parents. Shared subtrees (the o_k of
-// a sequence) become one group, found by node identity.
+// a sequence) become one group, found by node identity; so do equal subtrees written twice (the
+// printer repeats a small shared call: (g + m) * (g + m)), found as a group with the same five
+// tokens, which computes the same value (the same drop twice is one draw).
 class Encoder {
  public:
   std::optional<TokenSequence> run(const Expr& root) {
@@ -153,10 +161,14 @@ class Encoder {
     }
     if (auto found = groups_.find(&e); found != groups_.end()) return found->second;
     std::optional<Group> g = group(e);
+    if (!g) return std::nullopt;
+    std::array<std::uint16_t, 5> spelling{g->op1, g->op2, g->u1, g->u2, g->b};
+    if (auto same = by_spelling_.find(spelling); same != by_spelling_.end()) return groups_[&e] = same->second;
     std::size_t id = slot_size(Slot::Operand) + sequence_.size();
-    if (!g || id > UINT16_MAX) return std::nullopt;
+    // The last group is still to come: beyond kMaxGroups the expression does not fit the form.
+    if (sequence_.size() + 1 >= static_cast<std::size_t>(kMaxGroups)) return std::nullopt;
     sequence_.push_back(*g);
-    groups_[&e] = static_cast<std::uint16_t>(id);
+    groups_[&e] = by_spelling_[spelling] = static_cast<std::uint16_t>(id);
     return static_cast<std::uint16_t>(id);
   }
 
@@ -201,6 +213,7 @@ class Encoder {
   std::uint16_t keep_ = token_id(Slot::Binary, find_token(Slot::Binary, info(Fn::Keep).name));
   TokenSequence sequence_;
   std::unordered_map<const Expr*, std::uint16_t> groups_;
+  std::map<std::array<std::uint16_t, 5>, std::uint16_t> by_spelling_;
 };
 
 }  // namespace
@@ -243,6 +256,9 @@ TokenSequence parse_tokens(std::shared_ptr<const Source> source) { return TokenP
 
 Rule to_rule(const TokenSequence& sequence, std::string name) {
   if (sequence.empty()) throw std::invalid_argument("to_rule: empty token sequence");
+  if (sequence.size() > static_cast<std::size_t>(kMaxGroups))
+    throw std::invalid_argument("to_rule: " + std::to_string(sequence.size()) + " groups, at most " +
+                                std::to_string(kMaxGroups));
   std::vector<ExprPtr> results;
   for (std::size_t g = 0; g < sequence.size(); ++g) {
     // spell() validates every id, so a bad sequence fails here and not with a wild index below.
@@ -272,6 +288,9 @@ Rule to_rule(const TokenSequence& sequence, std::string name) {
 std::optional<TokenSequence> to_tokens(const Expr& expr) { return Encoder().run(expr); }
 
 TokenSequence random_tokens(std::mt19937_64& rng, int groups) {
+  if (groups < 1 || groups > kMaxGroups)
+    throw std::invalid_argument("random_tokens: " + std::to_string(groups) + " groups, expected 1 to " +
+                                std::to_string(kMaxGroups));
   TokenSequence sequence(static_cast<std::size_t>(groups));
   for (int g = 0; g < groups; ++g)
     for (int position = 0; position < 5; ++position)

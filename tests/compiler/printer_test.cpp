@@ -122,7 +122,8 @@ TEST_CASE("printer: to_text writes constants that fold back to the same float") 
   CHECK(text_of([](Ir& ir) { return ir.add(ir.g(), ir.c(-0.0f)); }) == "g + -0");
   CHECK(text_of([](Ir& ir) { return ir.mul(ir.c(0.1f), ir.w()); }) == "0.1 * w");
   const float inf = std::numeric_limits<float>::infinity();
-  CHECK(text_of([&](Ir& ir) { return ir.add(ir.g(), ir.c(inf)); }) == "g + -log(0)");
+  // Never higher than the least that folds to them (dsl/parser.cpp's heights): exp(100) overflows.
+  CHECK(text_of([&](Ir& ir) { return ir.add(ir.g(), ir.c(inf)); }) == "g + exp(100)");
   CHECK(text_of([&](Ir& ir) { return ir.pow(ir.c(-inf), ir.g()); }) == "log(0) ^ g");
   CHECK(text_of([](Ir& ir) { return ir.mul(ir.g(), ir.c(std::numeric_limits<float>::quiet_NaN())); }) ==
         "g * (log(0) - log(0))");

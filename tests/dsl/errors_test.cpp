@@ -61,6 +61,37 @@ TEST_CASE("errors: the delta of div must be constant") {
   CHECK(message_of("div(g, m, 2 * d) with d = 1e-6") == "");
 }
 
+TEST_CASE("errors: constant arguments outside their domain") {
+  CHECK(error_of("clip(g, -1)", "rule.dsl") ==
+        "rule.dsl:1:9: error: the bound of clip (its second argument) must be at least 0, got -1\n"
+        "  clip(g, -1)\n"
+        "          ^~\n");
+  CHECK(error_of("g + drop(m, 1.5)") ==
+        "<expr>:1:13: error: the probability of drop (its second argument) must be between 0 and 1, got 1.5\n"
+        "  g + drop(m, 1.5)\n"
+        "              ^~~\n");
+  CHECK(error_of("div(g, m, -1e-8)") ==
+        "<expr>:1:11: error: the delta of div (its last argument) must be between 0 and 1, got -1e-8\n"
+        "  div(g, m, -1e-8)\n"
+        "            ^~~~~\n");
+  // The call form agrees with the `with` form of the same setting.
+  CHECK(message_of("g / m with delta = -1e-8") == "'delta' must be between 0 and 1, got -1e-8");
+  CHECK(message_of("div(g, m, 2)") == "the delta of div (its last argument) must be between 0 and 1, got 2");
+  // Any constant expression is evaluated, `with` names, settings and definitions included.
+  CHECK(message_of("drop(g, p) with p = -0.5") ==
+        "the probability of drop (its second argument) must be between 0 and 1, got -0.5");
+  CHECK(message_of("drop(g, 0.5 + 0.75)") ==
+        "the probability of drop (its second argument) must be between 0 and 1, got 1.25");
+  CHECK(message_of("b = 1 - 3; clip(g, b)") == "the bound of clip (its second argument) must be at least 0, got -2");
+  CHECK(message_of("clip(g, log(0))") == "the bound of clip (its second argument) must be at least 0, got -inf");
+  CHECK(message_of("clip(g, delta - 1)") == "the bound of clip (its second argument) must be at least 0, got -1");
+  CHECK(message_of("clip(g, div(0, 0, 0))") == "the bound of clip (its second argument) must be at least 0, got nan");
+  // The edges of each domain are in it; an argument that is not constant cannot be checked here.
+  for (const char* fine : {"clip(g, 0)", "clip(g, 1e30)", "drop(g, 0)", "drop(g, 1)", "div(g, m, 0)", "div(g, m, 1)",
+                           "clip(g, m)", "drop(g, v)", "drop(g, p) with p = 0.25", "clip(g, -(-1))"})
+    CHECK_MESSAGE(message_of(fine) == "", fine);
+}
+
 TEST_CASE("errors: unclosed and unmatched parentheses") {
   CHECK(error_of("exp(g * (m + v)") ==
         "<expr>:1:4: error: '(' is never closed\n"
@@ -132,16 +163,33 @@ TEST_CASE("errors: unexpected character") {
 }
 
 TEST_CASE("errors: nesting too deep") {
-  std::string parens = std::string(300, '(') + "g" + std::string(300, ')');
+  // The limit is kMaxHeight, the height of the tree as it prints back from the IR (ast.h).
+  const int over = kMaxHeight + 1;
+  std::string parens = std::string(over, '(') + "g" + std::string(over, ')');
   CHECK(message_of(parens) == "expression nested too deeply");
-  CHECK(message_of(std::string(300, '-') + "g") == "expression nested too deeply");
+  CHECK(message_of(std::string(over, '-') + "g") == "expression nested too deeply");
   std::string powers;
-  for (int i = 0; i < 300; ++i) powers += "2^";
+  for (int i = 0; i < over; ++i) powers += "2^";
   CHECK(message_of(powers + "2") == "expression nested too deeply");
   // A long flat chain is not deep syntax, but its tree is as deep as a nested one.
   std::string chain = "g";
-  for (int i = 0; i < 300; ++i) chain += " + g";
+  for (int i = 0; i < over; ++i) chain += " + g";
   CHECK(message_of(chain) == "expression nested too deeply");
+  // At the limit exactly: a chain of kMaxHeight - 1 additions over g is kMaxHeight high.
+  std::string longest = "g";
+  for (int i = 0; i < kMaxHeight - 1; ++i) longest += " + g";
+  CHECK(message_of(longest) == "");
+  CHECK(message_of(longest + " + g") == "expression nested too deeply");
+  // Operands count as high as they print from the IR: adam is m / sqrt(v), 3 levels.
+  std::string on_adam = "adam";
+  for (int i = 0; i < kMaxHeight - 3; ++i) on_adam += " + g";
+  CHECK(message_of(on_adam) == "");
+  CHECK(message_of(on_adam + " + g") == "expression nested too deeply");
+  // Through a definition the height adds up: names share a tree, they do not shorten it.
+  std::string half;
+  for (int i = 0; i < kMaxHeight / 2 + 1; ++i) half += " + g";
+  CHECK(message_of("x = g" + half + "; x" + half) == "expression nested too deeply");
+  CHECK(message_of("x = g" + half + "; x + x") == "");
   std::string fine = std::string(200, '(') + "g" + std::string(200, ')');
   CHECK(message_of(fine) == "");
 }

@@ -58,6 +58,9 @@ TEST_CASE("tokens: to_rule drops id and expands parameterized unaries") {
   CHECK(r.name == "mine");
   CHECK(print(r) == "mine: (g / m) ^ log(g / m)");
   CHECK(r.body->args[0] == r.body->args[1]->args[0]);  // o1 is one shared node
+  // Equal subtrees written twice are one group too, as the printer repeats small shared calls.
+  CHECK(tokens_for("(g + m) * (g + m)") == "g m id id add o1 o1 id id mul");
+  CHECK(tokens_for("drop(g, 0.3) - drop(g, 0.3)") == "g g drop3 drop3 sub");
   CHECK(to_rule(tokens_of("1 g id id add")).body->args[0]->kind == Expr::Kind::Number);
 }
 

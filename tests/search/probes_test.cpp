@@ -52,7 +52,7 @@ TEST_CASE("probes: rules equal up to rewriting or rounding share a fingerprint, 
       "div(2 * m, 2 * sqrt(v), 2e-8)",       // scaled by 2: exact in binary
       "div(m * 4, sqrt(v) * 4 + 4e-8, 0)",   // the same, the delta moved into the sum
       "m * div(1, sqrt(v), 1e-8)",           // a reciprocal: equal up to rounding
-      "div(-m, -sqrt(v), -1e-8)",
+      "-div(-m, sqrt(v), 1e-8)",             // signs flipped twice (a delta < 0 is an error)
   };
   ir::Function adam = compile("adam");
   std::string fingerprint = probe(adam).fingerprint;
