@@ -1,11 +1,13 @@
 #include "compiler/codegen/kernel_cache.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 #include "compiler/passes.h"
 
@@ -18,6 +20,36 @@ std::uint64_t fnv1a(std::string_view text) {
   std::uint64_t h = 1469598103934665603ull;
   for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
   return h;
+}
+
+// Closes a file descriptor on every way out of a scope.
+struct FileDescriptor {
+  int fd;
+  ~FileDescriptor() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// The whole entry, if it is a regular file of at most kMaxCacheEntryBytes. Anything else in its
+// place (a FIFO, a device, a directory, a file too large to be a kernel) is a damaged entry, read
+// as a miss: a cache directory is shared and outlives this process, so it is input like any other.
+std::optional<std::string> read_entry(const std::filesystem::path& path) {
+  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever (it has no effect on
+  // regular files). fstat on the open descriptor, not the path, so the checked file is the one read.
+  FileDescriptor file{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)};
+  if (file.fd < 0) return std::nullopt;
+  struct stat info {};
+  if (::fstat(file.fd, &info) != 0 || !S_ISREG(info.st_mode)) return std::nullopt;
+  if (info.st_size < 0 || static_cast<std::uint64_t>(info.st_size) > kMaxCacheEntryBytes) return std::nullopt;
+  std::string data(static_cast<std::size_t>(info.st_size), '\0');
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::read(file.fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return std::nullopt;  // an error, or the file shrank under us: a damaged entry
+    done += static_cast<std::size_t>(n);
+  }
+  return data;  // bytes appended after fstat are not ours: the digest check judges what was read
 }
 
 }  // namespace
@@ -41,11 +73,9 @@ std::filesystem::path default_cache_directory() {
 DiskCache::DiskCache(std::filesystem::path directory) : directory_(std::move(directory)) {}
 
 std::optional<std::string> DiskCache::read(const CacheKey& key) const {
-  std::ifstream in(directory_ / key.file_name(), std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream content;
-  content << in.rdbuf();
-  std::string data = std::move(content).str();
+  std::optional<std::string> entry = read_entry(directory_ / key.file_name());
+  if (!entry) return std::nullopt;
+  const std::string& data = *entry;
   std::string header = std::string(kMagic) + key.describe() + "\n";
   if (data.size() < header.size() + 8 || data.compare(0, header.size(), header) != 0) return std::nullopt;
   // The payload ends with its own FNV digest, so a truncated or damaged file is a miss.

@@ -3,7 +3,9 @@
 // The key is everything that decides the machine code: the rule's canonical hash, the backend, the
 // element type, the target (CPU features or GPU arch) and the compiler's version. On disk each entry
 // is one file written to a temporary name and renamed into place, so concurrent processes never
-// see a half-written kernel; a corrupt or foreign file reads as a miss.
+// see a half-written kernel; a corrupt or foreign file reads as a miss, and so does anything that
+// is not a regular file of at most kMaxCacheEntryBytes (a FIFO, a device, a huge file): the miss
+// recompiles and the write replaces it.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +23,9 @@ namespace nos::codegen {
 // Part of every key's compiler field: bump it whenever the code generators change what they emit
 // for the same rule (a new lowering, a new runtime function), so stale kernels read as misses.
 inline constexpr const char* kCodegenRevision = "nos-codegen-2";
+
+// No kernel comes near this (they are kilobytes to a few megabytes); a larger entry is damaged.
+inline constexpr std::uint64_t kMaxCacheEntryBytes = 64ull << 20;
 
 struct CacheKey {
   std::uint64_t rule_hash = 0;
