@@ -31,7 +31,10 @@ const Expr& definition_of(const dsl::OperandInfo& operand) {
 
 class Lowering {
  public:
-  explicit Lowering(const dsl::Rule& rule) : rule_(rule), builder_(f_) { f_.name = rule.name; }
+  explicit Lowering(const dsl::Rule& rule) : rule_(rule), builder_(f_) {
+    f_.name = rule.name;
+    for (const dsl::Binding& b : rule.bindings) bound_.emplace(b.name, b.value);  // the first of a name
+  }
 
   Function run() {
     f_.result = lower(*rule_.body);
@@ -107,8 +110,7 @@ class Lowering {
 
   // A name from the rule's `with` clause, or a setting read by a vocabulary definition.
   float constant_named(const Expr& e) {
-    for (const dsl::Binding& b : rule_.bindings)
-      if (b.name == e.name) return b.value;
+    if (auto b = bound_.find(e.name); b != bound_.end()) return b->second;
     if (const dsl::SettingInfo* s = dsl::find_setting(e.name)) return rule_.settings.*(s->field);
     throw std::logic_error("unbound constant '" + e.name + "' reached the lowering");
   }
@@ -158,6 +160,7 @@ class Lowering {
   Function f_;
   Builder builder_;
   std::unordered_map<const Expr*, Value> lowered_;
+  std::unordered_map<std::string_view, float> bound_;  // `with` names: one lookup per use, not a scan
 };
 
 }  // namespace

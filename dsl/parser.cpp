@@ -454,9 +454,12 @@ class Parser {
   // ---- domains of constant arguments -----------------------------------------------------------
 
   void check_domains(const Rule& r) {
+    if (domain_checks_.empty()) return;
     std::unordered_map<const Expr*, float> values;  // memo: constants may share definitions
+    NameMap<float> bound = name_map<float>();
+    for (const Binding& b : r.bindings) bound.emplace(b.name, b.value);
     for (const DomainCheck& check : domain_checks_) {
-      float value = constant_value(*check.value, r, values);
+      float value = constant_value(*check.value, r, bound, values);
       const ArgumentDomain& d = *check.domain;
       if (value >= d.min && value <= d.max) continue;
       std::string bounds = std::isinf(d.max) ? "at least " + format_number(d.min)
@@ -466,19 +469,19 @@ class Parser {
   }
 
   // The value of a constant expression (Node::constant), as the lowering will fold it.
-  float constant_value(const Expr& e, const Rule& r, std::unordered_map<const Expr*, float>& memo) const {
+  float constant_value(const Expr& e, const Rule& r, const NameMap<float>& bound,
+                       std::unordered_map<const Expr*, float>& memo) const {
     switch (e.kind) {
       case Expr::Kind::Number: return e.number;
       case Expr::Kind::Constant: {
-        for (const Binding& b : r.bindings)
-          if (b.name == e.name) return b.value;
+        if (auto b = bound.find(e.name); b != bound.end()) return b->second;
         return r.settings.*(find_setting(e.name)->field);
       }
       case Expr::Kind::Operand: break;
       case Expr::Kind::Call: {
         if (auto known = memo.find(&e); known != memo.end()) return known->second;
         float arg[3] = {0, 0, info(e.fn).extra == Extra::Delta ? r.settings.delta : 0.0f};
-        for (std::size_t i = 0; i < e.args.size() && i < 3; ++i) arg[i] = constant_value(*e.args[i], r, memo);
+        for (std::size_t i = 0; i < e.args.size() && i < 3; ++i) arg[i] = constant_value(*e.args[i], r, bound, memo);
         return memo[&e] = info(e.fn).eval(arg[0], arg[1], arg[2]);
       }
     }

@@ -8,7 +8,9 @@
 
 #include <charconv>
 #include <cmath>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace nos::dsl {
@@ -29,13 +31,15 @@ bool is_small(const Expr& e) {
 class Names {
  public:
   // `taken`: names the rule already uses (its `with` constants), never given to a definition.
-  Names(const Expr& root, const std::vector<Binding>& taken) {
+  Names(const Expr& root, const std::vector<Binding>& bindings) {
     count_uses(root);
+    std::unordered_set<std::string_view> taken;
+    for (const Binding& b : bindings) taken.insert(b.name);
     for (const Expr* e : order_) {
       if (uses_[e] < 2 || is_small(*e)) continue;
       std::string name;
       do name = "x" + std::to_string(++counter_);
-      while (is_taken(name, taken));
+      while (taken.count(name) || find_operand(name) || find_function(name) || find_setting(name));
       names_.emplace(e, std::move(name));
       defined_.push_back(e);
     }
@@ -53,12 +57,6 @@ class Names {
     if (is_leaf(e) || uses_[&e]++ > 0) return;
     for (const ExprPtr& arg : e.args) count_uses(*arg);
     order_.push_back(&e);
-  }
-
-  static bool is_taken(const std::string& name, const std::vector<Binding>& taken) {
-    for (const Binding& b : taken)
-      if (b.name == name) return true;
-    return find_operand(name) || find_function(name) || find_setting(name);
   }
 
   std::unordered_map<const Expr*, int> uses_;

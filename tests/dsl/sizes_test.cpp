@@ -91,6 +91,38 @@ TEST_CASE("sizes: checking n named rules compares O(n) names, not O(n^2)") {
   }
 }
 
+TEST_CASE("sizes: a rule with n `with` constants and n definitions compares O(n) names") {
+  // A balanced sum (height log n) of clip(g, a_k) over definitions x_k: every name is looked up
+  // in the binding, definition and domain tables, once per use.
+  auto comparisons = [](int n) {
+    std::string definitions, terms, bindings;
+    for (int k = 0; k < n; ++k) {
+      definitions += "x" + std::to_string(k) + " = clip(g, a" + std::to_string(k) + "); ";
+      terms += (k ? " + " : "") + std::string("x") + std::to_string(k);
+      bindings += (k ? ", a" : "a") + std::to_string(k) + " = " + std::to_string(k % 9 + 1);
+    }
+    // The sum written flat would be n levels high; nest it as a balanced tree instead.
+    std::vector<std::string> level;
+    for (int k = 0; k < n; ++k) level.push_back("x" + std::to_string(k));
+    while (level.size() > 1) {
+      std::vector<std::string> next;
+      for (std::size_t i = 0; i + 1 < level.size(); i += 2) next.push_back("(" + level[i] + " + " + level[i + 1] + ")");
+      if (level.size() % 2) next.push_back(level.back());
+      level = std::move(next);
+    }
+    ParseStats stats;
+    Module m = parse_module(std::make_shared<Source>(Source{"wide.dsl", definitions + level[0] + " with " + bindings}),
+                            &stats);
+    REQUIRE(m.rules.front().bindings.size() == static_cast<std::size_t>(n));
+    return stats.name_comparisons;
+  };
+  std::size_t small = comparisons(2048), large = comparisons(4096);
+  CAPTURE(small);
+  CAPTURE(large);
+  CHECK(large <= 8 * 4096);
+  CHECK(large <= 2 * small + 64);
+}
+
 TEST_CASE("sizes: the longest token rule prints as text that reads back; one group more is refused") {
   // Every group adds a unary and a binary call above the last result: the deepest tree possible,
   // with the deepest leaf (adam prints back from the IR as m / sqrt(v)).
