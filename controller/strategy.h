@@ -52,7 +52,8 @@ class Strategy {
   virtual void observe(std::span<const Outcome> outcomes) = 0;
 
   // The strategy's own choice of its best k sequences: the lstm's beam search (k = 1 is the greedy
-  // decode), evolution's best population members; random has none and returns nothing.
+  // decode), evolution's best population members; random has none and returns nothing. Sequences
+  // that were never proposed (the lstm's) have index UINT64_MAX.
   virtual std::vector<Proposal> best(int k) const = 0;
 
   virtual std::vector<Statistic> statistics() const = 0;

@@ -4,6 +4,7 @@
 //   nos-bench kernels --threads 2 --json kernels.json
 //   nos-bench compile --json compile.json
 //   nos-bench train --epochs 3 --seeds 3 --out bench-train
+//   nos-bench controller --json controller.json
 //
 // Progress goes to stderr; results (tables) to stdout and, with --json/--out, to files.
 // docs/benchmarks.md holds the latest numbers and what they mean.
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   add_kernels_command(app, run);
   add_compile_command(app, run);
   add_train_command(app, run);
+  add_controller_command(app, run);
 
   return nos::tool::run_main(app, argc, argv, [&] { return run(); });
 }

@@ -33,6 +33,7 @@ class EvolutionStrategy final : public Strategy {
   std::string_view name() const override { return "evolution"; }
   int batch_size() const override { return config_.batch; }
   std::vector<Proposal> propose(int count) override;
+  using Strategy::propose;
   void observe(std::span<const Outcome> outcomes) override;
   std::vector<Proposal> best(int k) const override;
   std::vector<Statistic> statistics() const override;

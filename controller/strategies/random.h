@@ -22,6 +22,7 @@ class RandomStrategy final : public Strategy {
   std::string_view name() const override { return "random"; }
   int batch_size() const override { return config_.batch; }
   std::vector<Proposal> propose(int count) override;
+  using Strategy::propose;
   void observe(std::span<const Outcome> outcomes) override;
   std::vector<Proposal> best(int) const override { return {}; }
   std::vector<Statistic> statistics() const override;
