@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 #include "controller/strategies/evolution.h"
 #include "synthetic.h"
@@ -141,4 +143,24 @@ TEST_CASE("evolution: warm start from DSL text and tokens, skipping what the tok
   CHECK(warm >= 8);
   CHECK(first.back().origin == "random");
   CHECK_THROWS_AS(make_strategy("evolution", Options().set("warm_start", dir + "missing.dsl"), 1), nos::dsl::Error);
+}
+
+TEST_CASE("evolution: a .tokens warm-start file holds one token sequence") {
+  std::string path = NOS_BINARY_DIR "/tests/controller_warm_start.tokens";
+  {
+    std::ofstream file(path);
+    file << "# PowerSign\nsign_g sign_m id id mul\no1 g exp id mul\n";
+  }
+  auto s = make_strategy("evolution", Options().set("warm_start", path), 4);
+  std::vector<Proposal> first = s->propose(2);
+  CHECK(first[0].origin == "warm start: " + path);
+  CHECK(print_tokens(first[0].tokens) == print_tokens(powersign()));
+  CHECK(first[1].origin == "random");
+  {
+    std::ofstream file(path);
+    file << "sign_g sign_m id id\n";  // a short group
+  }
+  CHECK_THROWS_WITH_AS(make_strategy("evolution", Options().set("warm_start", path), 4),
+                       doctest::Contains("group 1 has 4 tokens"), nos::dsl::Error);
+  std::filesystem::remove(path);
 }

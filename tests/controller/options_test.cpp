@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -60,6 +61,8 @@ TEST_CASE("options: typed reads name the option; unknown keys and strategies are
   CHECK(option_error([] { make_strategy("evolution", Options().set("tournament", "30").set("population", "20"), 1); })
             .find("larger than the population") != std::string::npos);
   CHECK(option_error([] { make_strategy("annealing", Options(), 1); }).find("unknown strategy 'annealing'") != std::string::npos);
+  // This suite does not link nos_controller_lstm, so lstm was never registered.
+  CHECK(option_error([] { make_strategy("lstm", Options(), 1); }).find("needs a build with LibTorch") != std::string::npos);
 }
 
 TEST_CASE("reward transforms: the method's four, increasing for negative metrics too") {
@@ -103,4 +106,17 @@ TEST_CASE("state bytes: round trip, and damaged or foreign states are refused") 
           t.str();
           t.floats();
         }).find("truncated") != std::string::npos);
+}
+
+TEST_CASE("strategies: the registry lists random and evolution with their option tables") {
+  std::vector<std::string> names;
+  for (const StrategyInfo& info : strategies()) names.emplace_back(info.name);
+  CHECK(std::find(names.begin(), names.end(), "random") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "evolution") != names.end());
+  for (const StrategyInfo& info : strategies())
+    if (info.name == "evolution") {
+      std::string table = describe_options(info);
+      CHECK(table.find("population=100") != std::string::npos);
+      CHECK(table.find("tournament=10") != std::string::npos);
+    }
 }
