@@ -10,6 +10,7 @@ packages=(
   libtorch-dev libopenblas0-pthread
   libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev libsqlite3-dev
   dataset-fashion-mnist gnuplot-nox
+  python3
 )
 
 missing=()

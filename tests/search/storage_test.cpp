@@ -290,11 +290,20 @@ TEST_CASE("storage: processes claiming at once get distinct candidates, each wit
 TEST_CASE("storage: an expired lease is taken over, and the stale owner's result is refused") {
   TempDir dir;
   auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+  // A lease within its time is held (a long one, so that a slow machine cannot expire it).
+  SearchId held = storage->create_search("held", "{}", {600, 3, 0});
+  storage->enqueue_batch(held, 0, {candidate(0)});
+  auto holder = storage->claim(held, "a");
+  REQUIRE(holder);
+  CHECK_FALSE(storage->claim(held, "b"));
+  CHECK(storage->requeue_expired(held) == 0);
+  CHECK(storage->heartbeat(holder->lease));
+  CHECK(holder->lease.expires_at > holder->lease.claimed_at + 599);
+
   SearchId id = make_search(*storage, 1, {0.2, 3, 0});
   auto a = storage->claim(id, "a");
   REQUIRE(a);
-  CHECK_FALSE(storage->claim(id, "b"));  // held
-  CHECK(storage->heartbeat(a->lease));
+  CHECK(storage->heartbeat(a->lease));  // not taken over yet, whatever the clock says
   sleep_seconds(0.3);
   auto b = storage->claim(id, "b");  // a's lease expired: b takes the candidate over
   REQUIRE(b);
@@ -327,7 +336,6 @@ TEST_CASE("storage: expired leases are re-queued, and a task ends crashed after 
 
   auto first = storage->claim(id, "w1");
   REQUIRE(first);
-  CHECK(storage->requeue_expired(id) == 0);  // still valid
   sleep_seconds(0.3);
   CHECK(storage->requeue_expired(id) == 1);
   CHECK(storage->counts(id).queued == 2);
