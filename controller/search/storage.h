@@ -148,8 +148,13 @@ class Storage {
   virtual void release(const Lease& lease) = 0;
   // A failed attempt (the worker crashed): re-queued, or `crashed` after max_attempts failures.
   virtual void abandon(const Lease& lease, const std::string& why) = 0;
+  // The same for every task `owner` holds, without its Lease: a supervisor saw that worker die, or
+  // `--resume` found the owner of a previous run gone. Returns how many.
+  virtual int abandon_owner(SearchId search, const std::string& owner, const std::string& why) = 0;
   // Re-queues (or ends as `crashed`) every running task whose lease has expired; returns how many.
   virtual int requeue_expired(SearchId search) = 0;
+  // The leases held now, in claim order.
+  virtual std::vector<Lease> running(SearchId search) = 0;
 
   // ---- The strategy's state, saved after every batch ----
   virtual void save_strategy_state(SearchId search, std::int64_t batch, const std::string& bytes) = 0;

@@ -366,6 +366,30 @@ void SqliteStorage::abandon(const Lease& lease, const std::string& why) {
   tx.commit();
 }
 
+int SqliteStorage::abandon_owner(SearchId search, const std::string& owner, const std::string& why) {
+  check_writable();
+  policy(search);
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  std::vector<Lease> held;
+  for (const Lease& lease : running(search))
+    if (lease.owner == owner) held.push_back(lease);
+  for (const Lease& l : held)
+    fail_attempt_locked(search, l.task, l.candidate, l.stage, l.attempt, l.owner, l.claimed_at, why);
+  tx.commit();
+  return static_cast<int>(held.size());
+}
+
+std::vector<Lease> SqliteStorage::running(SearchId search) {
+  sqlite::Statement s(*db_, "SELECT id, candidate, stage, attempt, owner, claimed_at, lease_expires FROM tasks "
+                            "WHERE search_id = ? AND state = 'running' ORDER BY claimed_at, id");
+  s.bind(1, search);
+  std::vector<Lease> out;
+  while (s.step())
+    out.push_back({search, s.integer(0), s.integer(1), static_cast<int>(s.integer(2)), s.integer(3), s.text(4),
+                   s.real(5), s.real(6)});
+  return out;
+}
+
 int SqliteStorage::requeue_expired(SearchId search) {
   check_writable();
   policy(search);

@@ -36,7 +36,9 @@ class SqliteStorage final : public Storage {
   bool finish(const Lease& lease, const EvaluationResult& result) override;
   void release(const Lease& lease) override;
   void abandon(const Lease& lease, const std::string& why) override;
+  int abandon_owner(SearchId search, const std::string& owner, const std::string& why) override;
   int requeue_expired(SearchId search) override;
+  std::vector<Lease> running(SearchId search) override;
 
   void save_strategy_state(SearchId search, std::int64_t batch, const std::string& bytes) override;
   std::optional<StrategyState> latest_strategy_state(SearchId search) override;

@@ -376,6 +376,48 @@ TEST_CASE("storage: expired leases are re-queued, and a task ends crashed after 
   CHECK(storage->evaluations(id, 1).back().detail == "worker killed by signal 11");
 }
 
+TEST_CASE("storage: a supervisor fails the tasks of a worker it saw die, without waiting for expiry") {
+  TempDir dir;
+  std::string path = dir.file("s.db");
+  auto storage = open_storage(path, OpenMode::Create);
+  SearchId id = make_search(*storage, 3, {600, 2, -1});
+  // The worker process claims two candidates and is killed while it evaluates them.
+  int status = in_child([&] {
+    auto own = open_storage(path, OpenMode::Open);
+    if (!own->claim(id, "host:1234") || !own->claim(id, "host:1234")) return 1;
+    raise(SIGKILL);
+    return 2;
+  });
+  CHECK(status == 128 + SIGKILL);
+  auto other = storage->claim(id, "host:999");
+  REQUIRE(other);
+  CHECK(other->lease.candidate == 2);
+  std::vector<Lease> held = storage->running(id);
+  REQUIRE(held.size() == 3);
+  CHECK(held[0].owner == "host:1234");
+  CHECK(held[0].candidate == 0);
+  CHECK(held[2].owner == "host:999");
+
+  CHECK(storage->abandon_owner(id, "host:1234", "worker 1234 killed by signal 9") == 2);
+  CHECK(storage->abandon_owner(id, "host:1234", "again") == 0);
+  TaskCounts counts = storage->counts(id);
+  CHECK(counts.queued == 2);
+  CHECK(counts.running == 1);  // the other worker keeps its lease
+  auto retry = storage->claim(id, "host:1235");
+  REQUIRE(retry);
+  CHECK(retry->lease.candidate == 0);  // evaluated again, first in line
+  CHECK(retry->lease.attempt == 2);
+  CHECK(storage->abandon_owner(id, "host:1235", "killed again") == 1);  // second failure: crashed
+  std::vector<Evaluation> e = storage->evaluations(id, 0);
+  REQUIRE(e.size() == 2);
+  CHECK(e[0].detail == "worker 1234 killed by signal 9");
+  CHECK_FALSE(e[0].accepted);
+  CHECK(e[1].status == "crashed");
+  CHECK(e[1].accepted);
+  CHECK(e[1].reward == -1);
+  CHECK(storage->finish(other->lease, ok_result(0.5)));
+}
+
 TEST_CASE("storage: reopening after a crash loses nothing committed and nothing uncommitted appears") {
   TempDir dir;
   std::string path = dir.file("s.db");
