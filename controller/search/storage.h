@@ -115,6 +115,13 @@ struct TaskCounts {
   std::int64_t pending() const { return queued + running; }
 };
 
+// One line of `top`: a distinct rule (canonical hash) with its best accepted result at the highest
+// stage it reached.
+struct RankedResult {
+  Candidate candidate;
+  Evaluation evaluation;
+};
+
 struct StrategyState {
   std::int64_t batch = 0;
   std::string bytes;
@@ -171,6 +178,12 @@ class Storage {
   virtual std::vector<Evaluation> evaluations(SearchId search, std::int64_t candidate = -1) = 0;
   // batch < 0: the whole search.
   virtual TaskCounts counts(SearchId search, std::int64_t batch = -1) = 0;
+  // The best `limit` rules (limit <= 0: all), one per canonical hash (a cache hit is the same rule
+  // as the candidate it copied, listed once): each hash's accepted result at the highest stage any
+  // of its candidates reached, ranked by that stage (a rule that passed more of the funnel comes
+  // first), then reward (highest first, none last), then proposal order. One SQL query with a
+  // window function (SQLite >= 3.25, PostgreSQL).
+  virtual std::vector<RankedResult> top(SearchId search, int limit) = 0;
 };
 
 enum class OpenMode {

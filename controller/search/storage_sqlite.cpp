@@ -54,8 +54,11 @@ Evaluation read_evaluation(const sqlite::Statement& s) {
 
 constexpr const char* kCandidateColumns = "idx, batch, tokens, rule, hash, fingerprint, strategy_data, created_at";
 
-Candidate read_candidate(const sqlite::Statement& s) {
-  return {s.integer(0), s.integer(1), s.text(2), s.text(3), s.text(4), s.text(5), s.blob(6), s.real(7)};
+// `first` = the column index of idx, for a statement that reads a candidate after other columns.
+Candidate read_candidate(const sqlite::Statement& s, int first = 0) {
+  int i = first;
+  return {s.integer(i), s.integer(i + 1), s.text(i + 2), s.text(i + 3), s.text(i + 4), s.text(i + 5), s.blob(i + 6),
+          s.real(i + 7)};
 }
 
 SearchInfo read_search(const sqlite::Statement& s) {
@@ -551,6 +554,26 @@ TaskCounts SqliteStorage::counts(SearchId search, std::int64_t batch) {
   counts.finished += resolved.integer(0);
   tx.commit();
   return counts;
+}
+
+std::vector<RankedResult> SqliteStorage::top(SearchId search, int limit) {
+  // Ranks every accepted result within its hash (highest stage, then reward, then the earliest
+  // candidate), keeps each hash's first, and orders those the same way. Portable SQL: PostgreSQL
+  // runs it as it is (`reward IS NULL` sorts false before true in both).
+  constexpr const char* kOrder = "e.stage DESC, (e.reward IS NULL), e.reward DESC, c.idx";
+  sqlite::Statement s(*db_, fmt::format("SELECT * FROM (SELECT {0}, c.idx, c.batch, c.tokens, c.rule, c.hash, "
+                                        "c.fingerprint, c.strategy_data, c.created_at, "
+                                        "ROW_NUMBER() OVER (PARTITION BY c.hash ORDER BY {1}) AS nth, "
+                                        "ROW_NUMBER() OVER (ORDER BY {1}) AS position "
+                                        "FROM evaluations e JOIN candidates c "
+                                        "ON c.search_id = e.search_id AND c.idx = e.candidate "
+                                        "WHERE e.search_id = ? AND e.accepted = 1) ranked "
+                                        "WHERE nth = 1 ORDER BY position LIMIT ?",
+                                        kEvaluationColumns, kOrder));
+  s.bind(1, search).bind(2, limit > 0 ? static_cast<std::int64_t>(limit) : std::int64_t{-1});
+  std::vector<RankedResult> out;
+  while (s.step()) out.push_back({read_candidate(s, 19), read_evaluation(s)});
+  return out;
 }
 
 }  // namespace nos::search

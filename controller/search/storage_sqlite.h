@@ -48,6 +48,7 @@ class SqliteStorage final : public Storage {
   std::vector<Candidate> candidates(SearchId search, std::int64_t batch) override;
   std::vector<Evaluation> evaluations(SearchId search, std::int64_t candidate) override;
   TaskCounts counts(SearchId search, std::int64_t batch) override;
+  std::vector<RankedResult> top(SearchId search, int limit) override;
 
  private:
   void create_schema();

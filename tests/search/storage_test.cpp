@@ -455,6 +455,49 @@ TEST_CASE("storage: reopening after a crash loses nothing committed and nothing 
   CHECK(claimed->lease.attempt == 2);
 }
 
+TEST_CASE("storage: top ranks one result per hash, the highest stage first, then reward, then order") {
+  TempDir dir;
+  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+  SearchId id = make_search(*storage, 5);
+  // Rewards by candidate: 0.5, 0.7, 0.6, 0.6 (a tie: the earlier candidate first), none.
+  const double rewards[] = {0.5, 0.7, 0.6, 0.6};
+  for (int i = 0; i < 5; ++i) {
+    auto claimed = storage->claim(id, "w");
+    REQUIRE(claimed);
+    EvaluationResult r = i < 4 ? ok_result(rewards[i]) : EvaluationResult{};
+    if (i == 4) r.status = "diverged";
+    storage->finish(claimed->lease, r);
+  }
+  // Candidate 0 reaches stage 2 with a low reward: a rule further through the funnel ranks first.
+  storage->enqueue_stage(id, 0, 2);
+  auto stage2 = storage->claim(id, "w");
+  REQUIRE(stage2);
+  EvaluationResult second = ok_result(0.1);
+  second.stage = 2;
+  storage->finish(stage2->lease, second);
+  // Candidate 5 has candidate 1's hash with a higher reward (a cache hit would copy it; here a
+  // rival training): the hash is listed once, with its best result.
+  NewCandidate twin = candidate(1);
+  twin.resolved = ok_result(0.8);
+  twin.resolved->source = "cache_hit";
+  storage->enqueue_batch(id, 1, {twin});
+
+  std::vector<RankedResult> top = storage->top(id, 0);
+  std::vector<std::int64_t> order;
+  for (const auto& r : top) order.push_back(r.candidate.index);
+  CHECK(order == std::vector<std::int64_t>{0, 5, 2, 3, 4});
+  CHECK(top[0].evaluation.stage == 2);
+  CHECK(top[0].evaluation.reward == doctest::Approx(0.1));
+  CHECK(top[1].candidate.hash == fmt_hash(1));
+  CHECK(top[1].evaluation.reward == doctest::Approx(0.8));
+  CHECK(top[4].evaluation.status == "diverged");
+  CHECK(!top[4].evaluation.reward);
+  CHECK(top[2].candidate.rule == candidate(2).rule);
+
+  CHECK(storage->top(id, 2).size() == 2);
+  CHECK(storage->top(id, 2)[1].candidate.index == 5);
+}
+
 TEST_CASE("storage: files that are not usable search databases get a clear error naming the file") {
   TempDir dir;
 

@@ -1,0 +1,55 @@
+// nos-search export: one ranked rule of a search as standalone PyTorch, CUDA or C++ source
+// (controller/search/export.h), written to a file or to standard output.
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+
+#include "compiler/lower.h"
+#include "compiler/passes.h"
+#include "controller/nos_search/commands.h"
+#include "controller/nos_search/open_search.h"
+#include "controller/search/export.h"
+#include "dsl/parser.h"
+
+namespace nos::search::cli {
+namespace {
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  if (out) out << text;
+  if (out) out.close();
+  if (!out) throw std::invalid_argument(fmt::format("{}: cannot write the export: {}", path, std::strerror(errno)));
+}
+
+}  // namespace
+
+int export_rule(const ExportOptions& options) {
+  ExportTarget target = parse_export_target(options.target);
+  auto storage = open_read_only(options.db);
+  SearchInfo search = choose_search(*storage, options.db);
+  std::vector<RankedResult> ranked = storage->top(search.id, options.rank);
+  if (static_cast<int>(ranked.size()) < options.rank)
+    throw std::invalid_argument(fmt::format("{}: --rank {}: search '{}' has {} ranked rule{}", storage->location(),
+                                            options.rank, search.name, ranked.size(), ranked.size() == 1 ? "" : "s"));
+  const auto& [candidate, evaluation] = ranked[options.rank - 1];
+  // The stored text is canonical DSL: parsing and optimizing it again gives the rule's IR.
+  ir::Function optimized = ir::optimize(ir::lower(dsl::parse_rule(candidate.rule, fmt::format("candidate {}", candidate.index))));
+  std::string source = search::export_rule(optimized, target, {candidate.rule, ""});
+  if (options.output == "-") {
+    std::cout << source;
+  } else {
+    write_file(options.output, source);
+    std::cerr << fmt::format("nos-search: rank {} (candidate {}, hash {}, reward {}) written to {}\n", options.rank,
+                             candidate.index, candidate.hash,
+                             evaluation.reward ? fmt::format("{:.6g}", *evaluation.reward) : "-", options.output);
+  }
+  if (evaluation.status != "ok")
+    std::cerr << fmt::format("nos-search: note: rank {}'s result is '{}', not 'ok'\n", options.rank, evaluation.status);
+  return 0;
+}
+
+}  // namespace nos::search::cli

@@ -1,0 +1,114 @@
+// nos-search status: what a search database holds: each search's configuration, its queue, its
+// results by status and source, its best rule so far and its evaluation rate.
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "controller/nos_search/commands.h"
+#include "controller/nos_search/open_search.h"
+#include "controller/nos_search/table.h"
+
+namespace nos::search::cli {
+namespace {
+
+std::string utc(double unix_seconds) {
+  return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", fmt::gmtime(static_cast<std::time_t>(unix_seconds)));
+}
+
+// "a 3, b 0, ..." in the order of `names`, every name shown (a zero is information too).
+template <typename Names>
+std::string count_list(const Names& names, const std::map<std::string, std::int64_t>& counts) {
+  std::string out;
+  for (std::string_view name : names) {
+    auto it = counts.find(std::string(name));
+    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", name, it == counts.end() ? 0 : it->second);
+  }
+  return out;
+}
+
+// The configuration's top-level entries, one per line; long values cut (the file has them whole).
+void print_config(const std::string& config_json) {
+  nlohmann::json config = nlohmann::json::parse(config_json, nullptr, /*allow_exceptions=*/false);
+  if (!config.is_object()) {
+    std::cout << "  config: " << truncate(config_json, 100) << '\n';
+    return;
+  }
+  if (config.empty()) {
+    std::cout << "  config: {}\n";
+    return;
+  }
+  std::cout << "  config:\n";
+  for (const auto& [key, value] : config.items())
+    std::cout << fmt::format("    {}: {}\n", key, truncate(value.is_string() ? value.get<std::string>() : value.dump(), 90));
+}
+
+void print_search(Storage& storage, const SearchInfo& search) {
+  std::cout << fmt::format("search '{}' (id {}), created {}\n", search.name, search.id, utc(search.created_at));
+  std::cout << fmt::format("  leases: {:g} s, {} attempts, crash reward {:g}\n", search.policy.lease_seconds,
+                           search.policy.max_attempts, search.policy.crash_reward);
+  print_config(search.config_json);
+
+  std::vector<Candidate> candidates = storage.candidates(search.id);
+  std::int64_t batches = 0;
+  for (const auto& c : candidates) batches = std::max(batches, c.batch + 1);
+  TaskCounts tasks = storage.counts(search.id);
+  std::cout << fmt::format("candidates: {} in {} batches\n", candidates.size(), batches);
+  std::cout << fmt::format("tasks: queued {}, running {}, finished {}, crashed {}\n", tasks.queued, tasks.running,
+                           tasks.finished, tasks.crashed);
+
+  // Accepted results per stage (a candidate has one per stage it reached); lost attempts apart.
+  std::map<int, std::map<std::string, std::int64_t>> statuses, sources;
+  std::int64_t lost_attempts = 0, trained = 0;
+  double first_start = 0, last_finish = 0;
+  for (const Evaluation& e : storage.evaluations(search.id)) {
+    if (!e.accepted) {
+      ++lost_attempts;
+      continue;
+    }
+    ++statuses[e.stage][e.status];
+    ++sources[e.stage][e.source];
+    if (e.source != "trained") continue;
+    ++trained;
+    first_start = trained == 1 ? e.started_at : std::min(first_start, e.started_at);
+    last_finish = std::max(last_finish, e.finished_at);
+  }
+  for (const auto& [stage, counts] : statuses) {
+    std::cout << fmt::format("stage {} results: {}\n", stage, count_list(kStatuses, counts));
+    std::cout << fmt::format("  by source: {}\n", count_list(kSources, sources[stage]));
+  }
+  if (statuses.empty()) std::cout << "results: none yet\n";
+  if (lost_attempts) std::cout << fmt::format("failed attempts (crashes, expired leases): {}\n", lost_attempts);
+  double minutes = (last_finish - first_start) / 60;
+  if (trained > 0 && minutes > 0)
+    std::cout << fmt::format("rate: {:.1f} trained evaluations per minute ({} from {} to {})\n", trained / minutes,
+                             trained, utc(first_start), utc(last_finish));
+
+  std::vector<RankedResult> best = storage.top(search.id, 1);
+  if (best.empty()) return;
+  const auto& [candidate, e] = best.front();
+  std::cout << fmt::format("best: reward {}, metric {}, lr {}, {} at stage {} (candidate {}, hash {})\n",
+                           number_cell(e.reward), number_cell(e.metric), number_cell(e.lr), e.status, e.stage,
+                           candidate.index, candidate.hash);
+  std::cout << "  rule: " << candidate.rule << '\n';
+  std::cout << "  tokens: " << candidate.tokens << '\n';
+}
+
+}  // namespace
+
+int status(const DatabaseOptions& options) {
+  auto storage = open_read_only(options);
+  std::vector<SearchInfo> searches = selected_searches(*storage, options);
+  if (searches.empty()) std::cout << fmt::format("{}: no search yet\n", storage->location());
+  for (std::size_t i = 0; i < searches.size(); ++i) {
+    if (i) std::cout << '\n';
+    print_search(*storage, searches[i]);
+  }
+  return 0;
+}
+
+}  // namespace nos::search::cli

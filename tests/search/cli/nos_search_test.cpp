@@ -1,0 +1,313 @@
+// nos-search's reading commands end to end: a search database made through the Storage API (ok,
+// rejected, crashed results, a cache hit, a later funnel stage, a queued task), then the built
+// binary's status, top and export, and its answers to files that are not usable databases.
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "compiler/lower.h"
+#include "compiler/passes.h"
+#include "compiler/printer.h"
+#include "controller/search/storage.h"
+#include "dsl/parser.h"
+#include "tests/search/temp_dir.h"
+#include "tests/tools/run_tool.h"
+
+namespace nos::search {
+namespace {
+
+using nos::testing::run_tool;
+using nos::testing::ToolResult;
+using testing::TempDir;
+
+// A candidate as the search stores it: canonical text and hash from the compiler.
+NewCandidate candidate(const std::string& source, const std::string& tokens) {
+  ir::Function f = ir::optimize(ir::lower(dsl::parse_rule(source)));
+  NewCandidate c;
+  c.rule = ir::to_text(f);
+  c.hash = ir::hash_hex(ir::canonical_hash(f));
+  c.tokens = tokens;
+  return c;
+}
+
+EvaluationResult ok(double reward, double lr, int stage = 1) {
+  EvaluationResult r;
+  r.stage = stage;
+  r.reward = reward;
+  r.metric = reward;
+  r.lr = lr;
+  return r;
+}
+
+void finish_next(Storage& storage, SearchId id, std::int64_t expected_candidate, const EvaluationResult& result) {
+  auto claimed = storage.claim(id, "worker-1");
+  REQUIRE(claimed);
+  REQUIRE(claimed->lease.candidate == expected_candidate);
+  REQUIRE(storage.finish(claimed->lease, result));
+}
+
+// The database of the tests below, and what went into it.
+struct Fixture {
+  TempDir dir;
+  std::string path = dir.file("search.db");
+  NewCandidate sgd = candidate("g", "g id id id mul");
+  NewCandidate power_sign = candidate("exp(sign(g) * sign(m)) * g", "sign_g sign_m id id mul o1 g exp id mul");
+  NewCandidate rejected = candidate("m * 0", "m zero id id mul");
+  NewCandidate crashing = candidate("adam", "adam id id id mul");
+  NewCandidate queued = candidate("sign(g)", "sign_g id id id mul");
+
+  Fixture() {
+    auto storage = open_storage(path, OpenMode::Create);
+    SearchId id = storage->create_search("fmnist", R"({"strategy": "random", "batch_size": 4, "seed": 7})",
+                                         {120, 2, -0.5});
+    // Batch 0: sgd (0), power_sign (1), a rule screened out (2), one whose worker crashes twice (3).
+    NewCandidate screened = rejected;
+    screened.resolved = EvaluationResult{};
+    screened.resolved->status = "rejected";
+    screened.resolved->source = "screened";
+    screened.resolved->detail = "zero: every update is 0";
+    storage->enqueue_batch(id, 0, {sgd, power_sign, screened, crashing});
+    finish_next(*storage, id, 0, ok(0.80, 0.1));
+    finish_next(*storage, id, 1, ok(0.90, 0.01));
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      auto claimed = storage->claim(id, "worker-1");
+      REQUIRE(claimed);
+      REQUIRE(claimed->lease.candidate == 3);
+      storage->abandon(claimed->lease, "worker died");
+    }
+    // Batch 1: power_sign again (a cache hit of candidate 1: the same rule, listed once by top),
+    // and a rule still queued; then sgd's second stage, with a lower reward than power_sign's first.
+    NewCandidate hit = power_sign;
+    hit.resolved = ok(0.90, 0.01);
+    hit.resolved->source = "cache_hit";
+    hit.resolved->reused_from = 1;
+    storage->enqueue_batch(id, 1, {hit, queued});
+    storage->enqueue_stage(id, 0, 2);
+    auto next = storage->claim(id, "worker-1");
+    REQUIRE(next);
+    REQUIRE(next->lease.candidate == 5);  // FIFO: the queued rule first, then the later stage
+    storage->release(next->lease);
+    // Take the stage-2 task: the queued rule goes back to the queue's head, so claim twice.
+    auto first = storage->claim(id, "worker-1");
+    auto second = storage->claim(id, "worker-1");
+    REQUIRE(first);
+    REQUIRE(second);
+    REQUIRE(first->lease.candidate == 5);
+    REQUIRE(second->lease.candidate == 0);
+    REQUIRE(storage->finish(second->lease, ok(0.75, 0.1, 2)));
+    storage->release(first->lease);
+  }
+
+  std::string bytes() const {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+  }
+};
+
+void raw_sql(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+}
+
+TEST_CASE("nos-search top --json: one line per rule, the highest stage first, then reward") {
+  Fixture f;
+  ToolResult r = run_tool("nos-search", {"top", f.path, "--json"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  nlohmann::json top = nlohmann::json::parse(r.out);
+  REQUIRE(top.is_array());
+  REQUIRE(top.size() == 4);  // the cache hit is power_sign again; the queued rule has no result
+
+  // sgd reached stage 2: first, although power_sign's stage-1 reward is higher.
+  CHECK(top[0]["rank"] == 1);
+  CHECK(top[0]["rule"] == f.sgd.rule);
+  CHECK(top[0]["tokens"] == f.sgd.tokens);
+  CHECK(top[0]["hash"] == f.sgd.hash);
+  CHECK(top[0]["stage"] == 2);
+  CHECK(top[0]["reward"] == doctest::Approx(0.75));
+  CHECK(top[0]["metric"] == doctest::Approx(0.75));
+  CHECK(top[0]["lr"] == doctest::Approx(0.1));
+  CHECK(top[0]["status"] == "ok");
+
+  CHECK(top[1]["rank"] == 2);
+  CHECK(top[1]["rule"] == f.power_sign.rule);
+  CHECK(top[1]["hash"] == f.power_sign.hash);
+  CHECK(top[1]["candidate"] == 1);  // the trained one, not its cache hit
+  CHECK(top[1]["source"] == "trained");
+  CHECK(top[1]["reward"] == doctest::Approx(0.90));
+  CHECK(top[1]["lr"] == doctest::Approx(0.01));
+
+  // The crash carries the search's crash reward (-0.5); the screened rule has none: last.
+  CHECK(top[2]["rule"] == f.crashing.rule);
+  CHECK(top[2]["status"] == "crashed");
+  CHECK(top[2]["reward"] == doctest::Approx(-0.5));
+  CHECK(top[3]["rule"] == f.rejected.rule);
+  CHECK(top[3]["status"] == "rejected");
+  CHECK(top[3]["reward"].is_null());
+  CHECK(top[3]["lr"].is_null());
+  CHECK(top[3]["detail"] == "zero: every update is 0");
+
+  ToolResult two = run_tool("nos-search", {"top", f.path, "-k", "2", "--json"});
+  REQUIRE(two.exit_code == 0);
+  nlohmann::json best_two = nlohmann::json::parse(two.out);
+  REQUIRE(best_two.size() == 2);
+  CHECK(best_two[1]["hash"] == f.power_sign.hash);
+}
+
+TEST_CASE("nos-search top: an aligned table with the ranks, rewards and rules") {
+  Fixture f;
+  ToolResult r = run_tool("nos-search", {"top", f.path});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  std::vector<std::string> lines;
+  for (std::size_t start = 0, end; (end = r.out.find('\n', start)) != std::string::npos; start = end + 1)
+    lines.push_back(r.out.substr(start, end - start));
+  REQUIRE(lines.size() == 5);  // the header and four rules
+  CHECK(lines[0].find("rank") != std::string::npos);
+  // Aligned: the hash column starts at the same place on every line.
+  std::size_t hash_column = lines[0].find("hash");
+  REQUIRE(hash_column != std::string::npos);
+  CHECK(lines[1].substr(hash_column, 16) == f.sgd.hash);
+  CHECK(lines[2].substr(hash_column, 16) == f.power_sign.hash);
+  CHECK(lines[3].find("crashed") != std::string::npos);
+  CHECK(lines[4].find("rejected") != std::string::npos);
+  CHECK(lines[1].find(f.sgd.rule.substr(0, 20)) != std::string::npos);
+}
+
+TEST_CASE("nos-search status: configuration, queue, results by status and source, best rule, rate") {
+  Fixture f;
+  std::string before = f.bytes();
+  ToolResult r = run_tool("nos-search", {"status", f.path});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  const std::string& out = r.out;
+  CHECK(out.find("search 'fmnist'") != std::string::npos);
+  CHECK(out.find("leases: 120 s, 2 attempts, crash reward -0.5") != std::string::npos);
+  CHECK(out.find("strategy: random") != std::string::npos);
+  CHECK(out.find("batch_size: 4") != std::string::npos);
+  CHECK(out.find("candidates: 6 in 2 batches") != std::string::npos);
+  // Tasks: sgd stage 1 and 2 and power_sign finished, plus the two results stored with their
+  // candidate (the screened rule, the cache hit); the crash; the released rule queued.
+  CHECK(out.find("tasks: queued 1, running 0, finished 5, crashed 1") != std::string::npos);
+  CHECK(out.find("stage 1 results: ok 3, invalid 0, rejected 1, diverged 0, time_budget 0, crashed 1") !=
+        std::string::npos);
+  CHECK(out.find("by source: trained 3, cache_hit 1, fingerprint_hit 0, screened 1") != std::string::npos);
+  CHECK(out.find("stage 2 results: ok 1,") != std::string::npos);
+  CHECK(out.find("failed attempts (crashes, expired leases): 1") != std::string::npos);
+  CHECK(out.find("trained evaluations per minute") != std::string::npos);
+  CHECK(out.find("best: reward 0.75, metric 0.75, lr 0.1, ok at stage 2 (candidate 0, hash " + f.sgd.hash + ")") !=
+        std::string::npos);
+  CHECK(out.find("rule: " + f.sgd.rule + "\n") != std::string::npos);
+  CHECK(f.bytes() == before);  // read-only: the reading commands never change the file
+
+  ToolResult named = run_tool("nos-search", {"status", f.path, "--search", "fmnist"});
+  CHECK(named.exit_code == 0);
+  CHECK(named.out == out);
+}
+
+TEST_CASE("nos-search export: a ranked rule as a PyTorch optimizer that python compiles") {
+  Fixture f;
+  std::string py = f.dir.file("best.py");
+  ToolResult r = run_tool("nos-search", {"export", f.path, "--target", "pytorch", "-o", py});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  CHECK(r.err.find("rank 1 (candidate 0, hash " + f.sgd.hash) != std::string::npos);
+  std::ifstream in(py);
+  std::string source{std::istreambuf_iterator<char>(in), {}};
+  CHECK(source.find("class NosRule_" + f.sgd.hash) != std::string::npos);
+  CHECK(std::system(("python3 -m py_compile '" + py + "'").c_str()) == 0);
+
+  // --rank 2 to standard output: power_sign's optimizer.
+  ToolResult second = run_tool("nos-search", {"export", f.path, "--rank", "2", "--target", "pytorch", "-o", "-"});
+  REQUIRE_MESSAGE(second.exit_code == 0, second.err);
+  CHECK(second.out.find("class NosRule_" + f.power_sign.hash) != std::string::npos);
+
+  ToolResult past = run_tool("nos-search", {"export", f.path, "--rank", "9", "--target", "pytorch", "-o", py});
+  CHECK(past.exit_code == 1);
+  CHECK(past.err.find(f.path + ": --rank 9: search 'fmnist' has 4 ranked rules") != std::string::npos);
+
+  std::string unwritable = f.dir.file("no/such/dir/x.py");
+  ToolResult bad_out = run_tool("nos-search", {"export", f.path, "--target", "pytorch", "-o", unwritable});
+  CHECK(bad_out.exit_code == 1);
+  CHECK(bad_out.err.find(unwritable + ": cannot write the export") != std::string::npos);
+
+  ToolResult no_target = run_tool("nos-search", {"export", f.path, "-o", py});
+  CHECK(no_target.exit_code == 2);
+  ToolResult bad_target = run_tool("nos-search", {"export", f.path, "--target", "jax", "-o", py});
+  CHECK(bad_target.exit_code == 2);
+}
+
+TEST_CASE("nos-search: files that are not usable search databases exit 1 naming the file") {
+  TempDir dir;
+  auto expect_error = [](const std::vector<std::string>& args, const std::string& message) {
+    ToolResult r = run_tool("nos-search", args);
+    CHECK_MESSAGE(r.exit_code == 1, r.err);
+    CHECK_MESSAGE(r.err.find("nos-search: error: " + message) != std::string::npos, r.err);
+    CHECK(r.out.empty());
+  };
+  std::string missing = dir.file("missing.db");
+  for (const char* command : {"status", "top"}) expect_error({command, missing}, missing + ": no such search database");
+  expect_error({"export", missing, "--target", "pytorch", "-o", dir.file("x.py")},
+               missing + ": no such search database");
+
+  std::string text = dir.file("notes.db");
+  std::ofstream(text) << "not a database\n" << std::string(5000, 'x');
+  expect_error({"status", text}, text + ": not a NOS search database (not an SQLite file");
+
+  std::string other = dir.file("other.db");
+  raw_sql(other, "CREATE TABLE trials (id INTEGER)");
+  expect_error({"top", other}, other + ": not a NOS search database (an SQLite file without the nos_schema table)");
+
+  std::string newer = dir.file("newer.db");
+  open_storage(newer, OpenMode::Create);
+  raw_sql(newer, "UPDATE nos_schema SET version = 99");
+  expect_error({"status", newer}, newer + ": schema version 99 is newer than this NOS reads");
+
+  Fixture f;
+  expect_error({"top", f.path, "--search", "cifar"}, f.path + ": no search named 'cifar' (it holds: fmnist)");
+  {
+    auto storage = open_storage(f.path, OpenMode::Open);
+    storage->create_search("cifar", "{}", {});
+  }
+  expect_error({"top", f.path}, f.path + ": holds 2 searches (fmnist, cifar): choose one with --search");
+  ToolResult chosen = run_tool("nos-search", {"top", f.path, "--search", "cifar", "--json"});
+  CHECK(chosen.exit_code == 0);
+  CHECK(chosen.out == "[]\n");
+  ToolResult both = run_tool("nos-search", {"status", f.path});
+  CHECK(both.exit_code == 0);
+  CHECK(both.out.find("search 'fmnist'") != std::string::npos);
+  CHECK(both.out.find("search 'cifar'") != std::string::npos);
+
+  std::string empty_search = dir.file("fresh.db");
+  open_storage(empty_search, OpenMode::Create);
+  expect_error({"top", empty_search}, empty_search + ": holds no search yet");
+
+  // Damaged pages after the header: the integrity check on opening names the file.
+  {
+    std::fstream file(f.path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(4096);
+    std::string garbage(8 * 4096, '\xa5');
+    file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  expect_error({"status", f.path}, f.path + ": the database is corrupt");
+}
+
+TEST_CASE("nos-search: usage mistakes exit 2; the commands still to come are not offered") {
+  CHECK(run_tool("nos-search", {}).exit_code == 2);
+  CHECK(run_tool("nos-search", {"top"}).exit_code == 2);  // DB is required
+  CHECK(run_tool("nos-search", {"top", "x.db", "-k", "0"}).exit_code == 2);
+  ToolResult run = run_tool("nos-search", {"run", "x.db"});
+  CHECK(run.exit_code == 2);
+  ToolResult help = run_tool("nos-search", {"--help"});
+  CHECK(help.exit_code == 0);
+  for (const char* command : {"status", "top", "export"}) CHECK(help.out.find(command) != std::string::npos);
+  CHECK(help.out.find("Coming, not in this build yet: run") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace nos::search
