@@ -6,8 +6,10 @@
 
 namespace nos::search::sqlite {
 
-Database::Database(std::string path, int flags) : path_(std::move(path)) {
-  int rc = sqlite3_open_v2(path_.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+Database::Database(std::string path, int flags, const std::string& uri) : path_(std::move(path)) {
+  const std::string& name = uri.empty() ? path_ : uri;
+  if (!uri.empty()) flags |= SQLITE_OPEN_URI;
+  int rc = sqlite3_open_v2(name.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close_v2(db_);

@@ -51,7 +51,9 @@ class Statement {
 
 class Database {
  public:
-  Database(std::string path, int flags);  // throws StorageError
+  // Throws StorageError. `uri` (a file: URI, opened with SQLITE_OPEN_URI) replaces the path for
+  // opening only; messages still name `path`.
+  Database(std::string path, int flags, const std::string& uri = "");
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

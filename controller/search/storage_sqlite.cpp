@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <system_error>
 
@@ -61,6 +63,24 @@ Candidate read_candidate(const sqlite::Statement& s, int first = 0) {
           s.real(i + 7)};
 }
 
+// A reader of a WAL database needs its -shm file, which SQLite creates beside the database. Where
+// it cannot (a finished search on a read-only mount, another user's directory: the directory is
+// not writable) and no -wal file exists (no connection has the database open: every commit is in
+// the file), the file is opened as immutable instead, which needs neither. Returns that file: URI,
+// or "" to open the path as usual.
+std::string immutable_uri(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path + "-wal", ec)) return "";
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (access(dir.empty() ? "." : dir.c_str(), W_OK) == 0) return "";
+  std::string uri = "file:";
+  for (unsigned char c : path) {
+    if (c == '?' || c == '#' || c == '%' || c < 0x20 || c >= 0x7f) uri += fmt::format("%{:02X}", c);
+    else uri += static_cast<char>(c);
+  }
+  return uri + "?immutable=1";
+}
+
 SearchInfo read_search(const sqlite::Statement& s) {
   return {s.integer(0), s.text(1), s.text(2), {s.real(3), static_cast<int>(s.integer(4)), s.real(5)}, s.real(6)};
 }
@@ -89,7 +109,7 @@ SqliteStorage::SqliteStorage(std::string path, OpenMode mode)
       break;
   }
   int flags = read_only_ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-  db_ = std::make_unique<sqlite::Database>(path_, flags);
+  db_ = std::make_unique<sqlite::Database>(path_, flags, read_only_ ? immutable_uri(path_) : "");
   sqlite3_busy_timeout(db_->handle(), 30000);
   if (!read_only_ && db_->read_only())
     throw StorageError(fmt::format("{}: read-only: a search writes to its database (check the file's permissions)", path_));

@@ -578,6 +578,26 @@ TEST_CASE("storage: a read-only file is refused for writing, a corrupt one for e
   });
   if (status == 77) MESSAGE("[SKIP] read-only check: cannot drop root privileges");
   else CHECK(status == 0);
+
+  // Readers (status, top) still read it, even where the directory is read-only too, so that SQLite
+  // cannot create the WAL's -shm file beside it.
+  for (mode_t dir_mode : {0555, 0777}) {  // 0555 first: no -shm file exists yet
+    chmod(dir.path().c_str(), dir_mode);
+    status = in_child([&] {
+      if (setgid(65534) != 0 || setuid(65534) != 0) {
+        if (geteuid() == 0) return 77;
+      }
+      auto reader = open_storage(path, OpenMode::ReadOnly);
+      auto searches = reader->searches();
+      if (searches.size() != 1 || reader->counts(searches[0].id).finished != 40 ||
+          reader->top(searches[0].id, 3).size() != 3)
+        return 1;
+      return 0;
+    });
+    if (status == 77) MESSAGE("[SKIP] read-only reader check: cannot drop root privileges");
+    else CHECK_MESSAGE(status == 0, "directory mode ", dir_mode);
+  }
+  chmod(dir.path().c_str(), 0755);
   chmod(path.c_str(), 0644);
 
   // Overwrite everything after the header page: the integrity check on opening catches it.

@@ -211,6 +211,28 @@ TEST_CASE("nos-search status: configuration, queue, results by status and source
   CHECK(named.out == out);
 }
 
+TEST_CASE("nos-search top reads a database while a search holds it open and writes to it") {
+  Fixture f;
+  auto writer = open_storage(f.path, OpenMode::Open);  // the running search: WAL, not checkpointed
+  SearchId id = writer->find_search("fmnist")->id;
+  NewCandidate fresh = candidate("sign(g) * 0.5 + g", "sign_g g id id add");
+  fresh.resolved = ok(0.95, 0.03);
+  writer->enqueue_batch(id, 2, {fresh});
+  auto claimed = writer->claim(id, "worker-2");  // a lease held now
+  REQUIRE(claimed);
+
+  ToolResult r = run_tool("nos-search", {"top", f.path, "--json", "-k", "2"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  nlohmann::json top = nlohmann::json::parse(r.out);
+  REQUIRE(top.size() == 2);
+  CHECK(top[1]["rule"] == fresh.rule);  // the latest commit is seen
+  CHECK(top[1]["reward"] == doctest::Approx(0.95));
+  ToolResult status = run_tool("nos-search", {"status", f.path});
+  REQUIRE_MESSAGE(status.exit_code == 0, status.err);
+  CHECK(status.out.find("tasks: queued 0, running 1, finished 6, crashed 1") != std::string::npos);
+  REQUIRE(writer->finish(claimed->lease, ok(0.5, 0.1)));  // and the search goes on writing
+}
+
 TEST_CASE("nos-search export: a ranked rule as a PyTorch optimizer that python compiles") {
   Fixture f;
   std::string py = f.dir.file("best.py");
