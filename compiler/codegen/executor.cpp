@@ -136,8 +136,7 @@ class CpuExecutor final : public Executor {
 std::shared_ptr<const cuda::CudaKernel> cuda_kernel(const ir::Function& f, DType dtype, const std::string& arch,
                                                     bool use_disk_cache) {
   static MemoryCache<cuda::CudaKernel> memory;
-  static const std::string compiler = "nvrtc-" + cuda::nvrtc_version() + " " + kCodegenRevision;
-  CacheKey key{ir::canonical_hash(f), "cuda", name(dtype), arch, compiler};
+  CacheKey key{ir::canonical_hash(f), "cuda", name(dtype), arch, cuda::kernel_compiler_id()};
   int slots = static_cast<int>(f.states.size());
   return memory.get_or_create(key.describe(), [&]() -> std::shared_ptr<const cuda::CudaKernel> {
     DiskCache disk;

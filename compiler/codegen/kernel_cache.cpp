@@ -54,6 +54,8 @@ std::optional<std::string> read_entry(const std::filesystem::path& path) {
 
 }  // namespace
 
+std::uint64_t content_digest(std::string_view bytes) { return fnv1a(bytes); }
+
 std::string CacheKey::describe() const {
   return "rule=" + ir::hash_hex(rule_hash) + " backend=" + backend + " dtype=" + dtype +
          " target=" + target + " compiler=" + compiler;

@@ -38,6 +38,10 @@ struct CacheKey {
   std::string file_name() const; // stable digest of describe(), plus an extension per backend
 };
 
+// FNV-1a of `bytes`: the same in every process and build, for the parts of a key that stand for
+// a text (file names, the CUDA prelude's digest).
+std::uint64_t content_digest(std::string_view bytes);
+
 // $NOS_CACHE_DIR, else $XDG_CACHE_HOME/nos, else $HOME/.cache/nos.
 std::filesystem::path default_cache_directory();
 

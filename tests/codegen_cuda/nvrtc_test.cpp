@@ -10,7 +10,11 @@
 #include <vector>
 
 #include "compiler/codegen/cuda/cuda_codegen.h"
+#include "compiler/codegen/cuda/cuda_kernel.h"
 #include "compiler/codegen/cuda/nvrtc.h"
+#include "compiler/codegen/cuda/prelude.h"
+#include "compiler/codegen/kernel_cache.h"
+#include "compiler/passes.h"
 #include "image_util.h"
 #include "rules.h"
 
@@ -24,6 +28,20 @@ TEST_CASE("nvrtc: version string and supported archs") {
   CHECK(std::find(archs.begin(), archs.end(), 80) != archs.end());
   CHECK(std::find(archs.begin(), archs.end(), 90) != archs.end());
   CHECK(std::is_sorted(archs.begin(), archs.end()));
+}
+
+TEST_CASE("cuda kernel cache: the compiler id names NVRTC, the codegen revision and the prelude's digest") {
+  const std::string id = kernel_compiler_id();
+  CHECK(id.rfind("nvrtc-" + nvrtc_version() + " ", 0) == 0);
+  CHECK(id.find(kCodegenRevision) != std::string::npos);
+  const std::string prelude = host_device_prelude() + kernel_prelude();
+  CHECK(id.find(" prelude-" + ir::hash_hex(content_digest(prelude))) != std::string::npos);
+  // The digest covers semantics.h and random.h: one changed byte in either is another key.
+  for (std::string_view part : {semantics_source(), random_source()}) {
+    std::string edited = prelude;
+    edited[prelude.find(part) + part.size() / 2] ^= 1;
+    CHECK(content_digest(edited) != content_digest(prelude));
+  }
 }
 
 TEST_CASE("nvrtc: arch names") {

@@ -5,8 +5,16 @@
 #include <utility>
 
 #include "compiler/codegen/cuda/cuda_codegen.h"
+#include "compiler/codegen/kernel_cache.h"
+#include "compiler/passes.h"
 
 namespace nos::codegen::cuda {
+
+std::string kernel_compiler_id() {
+  static const std::string id = "nvrtc-" + nvrtc_version() + " " + kCodegenRevision + " prelude-" +
+                                ir::hash_hex(content_digest(host_device_prelude() + kernel_prelude()));
+  return id;
+}
 
 CudaKernel CudaKernel::compile(const ir::Function& f, DType dtype, const std::string& arch) {
   const std::string target = arch.empty() ? current_device().arch() : arch;

@@ -13,6 +13,12 @@
 
 namespace nos::codegen::cuda {
 
+// What a kernel image depends on besides the rule, the element type and the arch: NVRTC's version,
+// the code generators' revision (kCodegenRevision) and a digest of the generated source's prelude
+// (dsl/semantics.h, dsl/random.h, the ABI structs), so that editing any of them turns cached images
+// into misses. The `compiler` field of every CUDA kernel cache key.
+std::string kernel_compiler_id();
+
 class CudaKernel {
  public:
   // Generates the rule's kernel for `dtype`, compiles it for `arch` (empty: the current device's
