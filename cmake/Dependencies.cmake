@@ -25,16 +25,6 @@ find_package(nlohmann_json 3 CONFIG QUIET)
 if(NOT TARGET nlohmann_json::nlohmann_json)
   nos_header_only(nlohmann_json::nlohmann_json nlohmann/json.hpp)
 endif()
-# fmt: the compiled library where it is installed (Debian's libfmt-dev), else its headers alone
-# with FMT_HEADER_ONLY, so the same fmt::fmt target works with only the headers carried.
-find_package(fmt CONFIG QUIET)
-if(NOT TARGET fmt::fmt)
-  nos_header_only(fmt::fmt fmt/format.h)
-  set_property(TARGET fmt::fmt APPEND PROPERTY INTERFACE_COMPILE_DEFINITIONS FMT_HEADER_ONLY)
-  message(STATUS "fmt: header-only from ${NOS_THIRD_PARTY_INCLUDE}")
-else()
-  message(STATUS "fmt ${fmt_VERSION} from ${fmt_DIR}")
-endif()
 if(NOS_BUILD_TESTS)
   find_package(doctest CONFIG QUIET)
   if(NOT TARGET doctest::doctest)
@@ -53,11 +43,37 @@ if(NOS_WITH_CUDA)
 endif()
 
 if(NOS_WITH_TORCH)
-  find_package(Torch REQUIRED)
+  include(${CMAKE_CURRENT_LIST_DIR}/Torch.cmake)
   # pip wheels of LibTorch may use the old libstdc++ string ABI; every NOS library passes
   # std::string across into nos_runtime, so all of them must match it.
   if(TORCH_CXX_FLAGS MATCHES "_GLIBCXX_USE_CXX11_ABI=0")
     add_compile_definitions(_GLIBCXX_USE_CXX11_ABI=0)
+  endif()
+endif()
+
+# fmt, after LibTorch: a torch wheel ships its own fmt headers (fmt 12 in torch 2.15) in the include
+# folder every torch-using file sees first, and a file compiled against them cannot link with
+# another fmt's library. Then every NOS target uses the wheel's fmt, header-only (from a copy, so
+# the torch-free layers see no torch header). Otherwise the compiled library where it is installed
+# (Debian's libfmt-dev), else its headers alone with FMT_HEADER_ONLY, so the same fmt::fmt target
+# works where only the headers were carried (NOS_THIRD_PARTY_INCLUDE).
+set(_nos_torch_include "${TORCH_INSTALL_PREFIX}/include")
+if(NOS_WITH_TORCH AND EXISTS "${_nos_torch_include}/fmt/format.h"
+   AND NOT _nos_torch_include IN_LIST CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES)
+  set(_nos_fmt_copy "${PROJECT_BINARY_DIR}/fmt-from-torch/include")
+  file(COPY "${_nos_torch_include}/fmt" DESTINATION "${_nos_fmt_copy}")
+  add_library(fmt::fmt INTERFACE IMPORTED GLOBAL)
+  target_include_directories(fmt::fmt INTERFACE "${_nos_fmt_copy}")
+  target_compile_definitions(fmt::fmt INTERFACE FMT_HEADER_ONLY)
+  message(STATUS "fmt: header-only, LibTorch's own (${_nos_torch_include}/fmt)")
+else()
+  find_package(fmt CONFIG QUIET)
+  if(NOT TARGET fmt::fmt)
+    nos_header_only(fmt::fmt fmt/format.h)
+    set_property(TARGET fmt::fmt APPEND PROPERTY INTERFACE_COMPILE_DEFINITIONS FMT_HEADER_ONLY)
+    message(STATUS "fmt: header-only from ${NOS_THIRD_PARTY_INCLUDE}")
+  else()
+    message(STATUS "fmt ${fmt_VERSION} from ${fmt_DIR}")
   endif()
 endif()
 
