@@ -54,11 +54,6 @@ std::vector<float> interpret_delta(const Function& f, const StepContext& ctx, co
         for (std::size_t i = 0; i < n; ++i) out[i] = nos_normal(key, i);
         break;
       }
-      case Op::Drop: {
-        unsigned long long key = nos_rng_key(ctx.seed, ctx.t, ctx.tensor, in.index);
-        for (std::size_t i = 0; i < n; ++i) out[i] = nos_drop(arg(0, i), arg(1, i), nos_uniform(key, i));
-        break;
-      }
       case Op::Lookup: {
         const LookupTable& t = f.lookups.at(in.index);
         for (std::size_t i = 0; i < count; ++i) out[i] = nos_sign_lookup(arg(0, i), t.negative, t.zero, t.positive, t.nan);
@@ -66,6 +61,12 @@ std::vector<float> interpret_delta(const Function& f, const StepContext& ctx, co
       }
       default: {
         const dsl::FunctionInfo& fn = dsl::info(fn_of(in.op));
+        if (fn.draws_random()) {  // the extra argument is this element's uniform draw
+          unsigned long long key = nos_rng_key(ctx.seed, ctx.t, ctx.tensor, in.index);
+          for (std::size_t i = 0; i < count; ++i)
+            out[i] = fn.eval(arg(0, i), fn.arity > 1 ? arg(1, i) : 0.0f, nos_uniform(key, i));
+          break;
+        }
         for (std::size_t i = 0; i < count; ++i)
           out[i] = fn.eval(arg(0, i), fn.arity > 1 ? arg(1, i) : 0.0f, in.imm);
       }

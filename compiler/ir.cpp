@@ -51,9 +51,12 @@ Value Builder::push(Instr instr) {
     case Op::Grad:
     case Op::Weight:
     case Op::Mavg:
-    case Op::Normal:
-    case Op::Drop: instr.type = Type::Elem; break;
+    case Op::Normal: instr.type = Type::Elem; break;
     default: {
+      if (draws_random(instr.op)) {
+        instr.type = Type::Elem;
+        break;
+      }
       instr.type = Type::Step;
       for (int i = 0; i < arity(instr.op); ++i)
         if (f_.body.at(instr.args[i]).type == Type::Elem) instr.type = Type::Elem;
@@ -82,7 +85,7 @@ void verify(const Function& f) {
     if (in.op == Op::Lookup && in.index >= f.lookups.size()) fail(i, "lookup table out of range");
     if (in.op == Op::Step && in.index > static_cast<int>(StepScalar::NoiseStd)) fail(i, "unknown step scalar");
     Type expected = (in.op == Op::Const || in.op == Op::Step) ? Type::Step
-                    : ((is_function(in.op) || in.op == Op::Lookup) && in.op != Op::Drop && !elem) ? Type::Step
+                    : ((is_function(in.op) || in.op == Op::Lookup) && !draws_random(in.op) && !elem) ? Type::Step
                                                                           : Type::Elem;
     if (in.type != expected) fail(i, "wrong type");
   }

@@ -26,8 +26,10 @@ using dsl::Fn;
 using Value = std::uint32_t;  // index of an instruction in Function::body
 
 enum class Op : std::uint8_t {
-  // Every vocabulary function, with the same numbering as dsl::Fn.
-  Id, Neg, Exp, Log, Sqrt, Sign, Clip, Drop, Add, Sub, Mul, Div, Pow, Keep,
+  // Every vocabulary function, generated from the same rows as dsl::Fn (dsl/functions.def), so
+  // the numbering is the same by construction and a new row is a new op.
+#define NOS_FUNCTION(id, ...) id,
+#include "dsl/functions.def"
   // Leaves.
   Const,   // imm: the value
   Grad,    // g
@@ -40,11 +42,18 @@ enum class Op : std::uint8_t {
 };
 inline constexpr int kNumOps = static_cast<int>(Op::Lookup) + 1;
 
+static_assert(static_cast<int>(Op::Const) == dsl::kNumFunctions, "ir::Op repeats dsl::Fn");
+
 inline bool is_function(Op op) { return op < Op::Const; }
 inline Fn fn_of(Op op) { return static_cast<Fn>(op); }
 inline Op op_of(Fn fn) { return static_cast<Op>(fn); }
 int arity(Op op);
-const char* name(Op op);
+const char* name(Op op);  // the vocabulary name of a function, else the leaf's: "const", "grad", ...
+// Whether the op draws per-element random numbers from its own stream (`index`): normal draws and
+// every function whose row asks for a uniform draw. Such ops are never folded or shared by value.
+inline bool draws_random(Op op) {
+  return op == Op::Normal || (is_function(op) && dsl::info(fn_of(op)).draws_random());
+}
 
 enum class Type : std::uint8_t { Step, Elem };
 
@@ -56,8 +65,9 @@ enum class StepScalar : std::uint8_t {
 };
 const char* name(StepScalar s);
 
-// Reserved random streams. A drop's stream is kFirstDropStream or above, derived from the canonical
-// hash of its operands (see lower.cpp), so equal drops share a mask and order never matters.
+// Reserved random streams. A random function's stream (drop) is kFirstDropStream or above, derived
+// from its constant probability (see lower.cpp), so equal drops share a mask, order never matters,
+// and no optimization pass can change which mask a drop gets.
 inline constexpr std::uint32_t kEpsStream = 0;
 inline constexpr std::uint32_t kNoiseStream = 1;
 inline constexpr std::uint32_t kFirstDropStream = 2;

@@ -1,5 +1,6 @@
 #include "compiler/lower.h"
 
+#include <bit>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -7,7 +8,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "compiler/passes.h"
+#include "compiler/structural_hash.h"
 #include "dsl/parser.h"
 
 namespace nos::ir {
@@ -66,14 +67,15 @@ class Lowering {
     if (e.fn == Fn::Id) return lower(*e.args.at(0));
     Value a = lower(*e.args.at(0));
     Value b = e.args.size() > 1 ? lower(*e.args[1]) : 0;
-    switch (e.fn) {
-      case Fn::Div: {
+    switch (dsl::info(e.fn).extra) {
+      case dsl::Extra::Delta: {
         float delta = e.args.size() > 2 ? constant_value(*e.args[2]) : rule_.settings.delta;
-        return builder_.apply(Fn::Div, a, b, delta);
+        return builder_.apply(e.fn, a, b, delta);
       }
-      case Fn::Drop: return builder_.apply(Fn::Drop, a, b, 0, drop_stream(a, b));
-      default: return builder_.apply(e.fn, a, b);
+      case dsl::Extra::Uniform: return builder_.apply(e.fn, a, b, 0, random_stream(constant_value(*e.args.back())));
+      case dsl::Extra::None: break;
     }
+    return builder_.apply(e.fn, a, b);
   }
 
   Value lower_operand(const dsl::OperandInfo& operand) {
@@ -115,7 +117,7 @@ class Lowering {
     throw std::logic_error("unbound constant '" + e.name + "' reached the lowering");
   }
 
-  // div's explicit delta: the parser only admits constant expressions there.
+  // div's explicit delta and drop's probability: the parser only admits constant expressions there.
   float constant_value(const Expr& e) {
     switch (e.kind) {
       case Expr::Kind::Number: return e.number;
@@ -123,37 +125,25 @@ class Lowering {
       case Expr::Kind::Call: {
         float a = constant_value(*e.args.at(0));
         float b = e.args.size() > 1 ? constant_value(*e.args[1]) : 0.0f;
-        float c = e.args.size() > 2 ? constant_value(*e.args[2]) : (e.fn == Fn::Div ? rule_.settings.delta : 0.0f);
-        if (e.fn == Fn::Drop) break;
+        const dsl::FunctionInfo& fn = dsl::info(e.fn);
+        float c = e.args.size() > 2 ? constant_value(*e.args[2]) : (fn.extra == dsl::Extra::Delta ? rule_.settings.delta : 0.0f);
+        if (fn.draws_random()) break;
         return dsl::info(e.fn).eval(a, b, c);
       }
       case Expr::Kind::Operand: break;
     }
-    throw dsl::Error({dsl::Severity::Error, nullptr, e.range, "div's third argument must be a constant"});
+    throw dsl::Error({dsl::Severity::Error, nullptr, e.range, "the delta of div and the probability of drop must be constants"});
   }
 
-  // A drop's random stream is a function of what it drops and with which probability (their
-  // canonical hash), not of where it stands: the same drop written twice is one draw, like `eps`,
-  // and reordering or simplifying a rule never changes which mask a drop gets.
-  std::uint32_t drop_stream(Value x, Value p) {
-    Function sub;
-    sub.states = f_.states;
-    std::vector<Value> remap(f_.body.size());
-    std::vector<bool> needed(f_.body.size(), false);
-    needed[x] = needed[p] = true;
-    for (Value v = static_cast<Value>(f_.body.size()); v-- > 0;)
-      if (needed[v])
-        for (int i = 0; i < arity(f_.body[v].op); ++i) needed[f_.body[v].args[i]] = true;
-    Builder b(sub);
-    for (Value v = 0; v < f_.body.size(); ++v) {
-      if (!needed[v]) continue;
-      Instr in = f_.body[v];
-      for (int i = 0; i < arity(in.op); ++i) in.args[i] = remap[in.args[i]];
-      remap[v] = b.push(in);
-    }
-    sub.result = b.apply(Fn::Drop, remap[x], remap[p], 0, 0);
-    std::uint64_t hash = canonical_hash(optimize(sub));
-    return kFirstDropStream + static_cast<std::uint32_t>(hash % (0xFFFFFFFFull - kFirstDropStream));
+  // A random function's stream (drop's mask) is keyed by its probability alone: drop(., P) draws
+  // one uniform per element and step for each distinct P, as `eps` is one draw per rule. So the
+  // same drop written twice is one draw, and neither the operand's form, the order of the rule nor
+  // any optimization pass can change which mask a drop gets: the stream is stable by construction.
+  static std::uint32_t random_stream(float probability) {
+    Fnv1a h;
+    h.add("drop-stream");
+    h.add(static_cast<std::uint64_t>(std::bit_cast<std::uint32_t>(probability)));
+    return kFirstDropStream + static_cast<std::uint32_t>(h.value() % (0xFFFFFFFFull - kFirstDropStream));
   }
 
   const dsl::Rule& rule_;

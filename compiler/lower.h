@@ -1,5 +1,6 @@
 // Syntax tree -> IR: derived operands expand through their vocabulary definitions, settings become
-// immediates and state slots, and every drop gets its own random stream in source order.
+// immediates and state slots, and every random function (drop) gets the random stream of its
+// probability: equal calls share one draw, and no optimization pass can change a stream.
 #pragma once
 
 #include "compiler/ir.h"

@@ -1,6 +1,7 @@
 // The optimization passes, one per file in passes/, each a pure Function -> Function map.
-// Every pass keeps the result bit-identical under the reference interpreter (no reassociation,
-// no rewrite that changes a finite result or a NaN into a number).
+// Every pass keeps the result identical under the reference interpreter, NaN and infinities
+// included, up to the sign of a zero result (x + 0 -> x: see rewrite_rules.cpp); no
+// reassociation, no rewrite that changes a finite result or a NaN into a number.
 #pragma once
 
 #include <cstdint>

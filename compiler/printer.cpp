@@ -41,7 +41,7 @@ std::string instr_text(const Instr& in) {
   }
   for (int a = 0; a < arity(in.op); ++a) text += (a == 0 ? " " : ", ") + value_name(in.args[a]);
   if (in.op == Op::Div) text += " delta=" + shortest(in.imm);
-  if (in.op == Op::Drop) text += " stream=" + std::to_string(in.index);
+  if (is_function(in.op) && draws_random(in.op)) text += " stream=" + std::to_string(in.index);
   if (in.op == Op::Lookup) text += " t" + std::to_string(in.index);
   return text;
 }

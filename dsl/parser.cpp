@@ -426,6 +426,9 @@ class Parser {
     if (takes_delta && n == f->arity + 1 && !args.back().constant)
       error(args.back().range, "the delta of " + std::string(f->name) +
                                    " (its last argument) must be constant: numbers and `with` names");
+    if (f->extra == Extra::Uniform && n == f->arity && !args.back().constant)
+      error(args.back().range, "the probability of " + std::string(f->name) +
+                                   " (its second argument) must be constant: numbers and `with` names");
     // A constant argument with a domain is checked once the `with` clause has valued its names.
     for (std::size_t i = 0; i < args.size(); ++i)
       if (const ArgumentDomain* domain = argument_domain(f->fn, i); domain && args[i].constant)

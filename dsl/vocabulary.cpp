@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "dsl/semantics.h"
@@ -10,22 +11,19 @@
 namespace nos::dsl {
 namespace {
 
+// The C function's arity says how the interpreter calls it: f(a), f(a, b) or f(a, b, extra).
+template <auto F>
+float eval_of(float a, float b, float extra) {
+  if constexpr (std::is_invocable_v<decltype(F), float>) return F(a);
+  else if constexpr (std::is_invocable_v<decltype(F), float, float>) return F(a, b);
+  else return F(a, b, extra);
+}
+
 constexpr FunctionInfo kFunctions[] = {
-    // fn        name    arity infix prec comm  c_function  extra           eval
-    {Fn::Id,   "id",   1, "",  0, false, "nos_id",   Extra::None, [](float a, float, float) { return nos_id(a); }, "x"},
-    {Fn::Neg,  "neg",  1, "",  0, false, "nos_neg",  Extra::None, [](float a, float, float) { return nos_neg(a); }, "-x"},
-    {Fn::Exp,  "exp",  1, "",  0, false, "nos_exp",  Extra::None, [](float a, float, float) { return nos_exp(a); }, "e^x"},
-    {Fn::Log,  "log",  1, "",  0, false, "nos_log",  Extra::None, [](float a, float, float) { return nos_log(a); }, "log|x|"},
-    {Fn::Sqrt, "sqrt", 1, "",  0, false, "nos_sqrt", Extra::None, [](float a, float, float) { return nos_sqrt(a); }, "sqrt|x|"},
-    {Fn::Sign, "sign", 1, "",  0, false, "nos_sign", Extra::None, [](float a, float, float) { return nos_sign(a); }, "sign(x), sign(0) = 0"},
-    {Fn::Clip, "clip", 2, "",  0, false, "nos_clip", Extra::None, [](float a, float b, float) { return nos_clip(a, b); }, "x clamped to [-l, l]"},
-    {Fn::Drop, "drop", 2, "",  0, false, "nos_drop", Extra::Uniform, [](float a, float b, float u) { return nos_drop(a, b, u); }, "0 with probability p, else x (no rescaling)"},
-    {Fn::Add,  "add",  2, "+", 1, true,  "nos_add",  Extra::None, [](float a, float b, float) { return nos_add(a, b); }, "x + y"},
-    {Fn::Sub,  "sub",  2, "-", 1, false, "nos_sub",  Extra::None, [](float a, float b, float) { return nos_sub(a, b); }, "x - y"},
-    {Fn::Mul,  "mul",  2, "*", 2, true,  "nos_mul",  Extra::None, [](float a, float b, float) { return nos_mul(a, b); }, "x * y"},
-    {Fn::Div,  "div",  2, "/", 2, false, "nos_div",  Extra::Delta, [](float a, float b, float d) { return nos_div(a, b, d); }, "x / (y + delta)"},
-    {Fn::Pow,  "pow",  2, "^", 4, false, "nos_pow",  Extra::None, [](float a, float b, float) { return nos_pow(a, b); }, "sign(x) * |x|^y"},
-    {Fn::Keep, "keep", 2, "",  0, false, "nos_keep", Extra::None, [](float a, float b, float) { return nos_keep(a, b); }, "x (keeps the left input)"},
+#define NOS_FUNCTION(id, name, arity, infix, precedence, commutative, c_function, extra, cost, tokens, aten, meaning) \
+  {Fn::id, name, arity, infix, precedence, commutative, #c_function, Extra::extra, Cost::cost, tokens,               \
+   eval_of<c_function>, meaning},
+#include "dsl/functions.def"
 };
 static_assert(std::size(kFunctions) == kNumFunctions);
 
@@ -55,22 +53,27 @@ constexpr OperandInfo kOperands[] = {
     {"w", Primitive::W, "", false, "the parameter itself (text form only)"},
 };
 
+// The token form's per-slot lists: operands in table order, then each function's spellings in row
+// order. A spelling `name:P` is a unary token for f(x, P).
 struct TokenTables {
   std::vector<TokenInfo> slot[3];
   TokenTables() {
     for (const OperandInfo& o : kOperands)
       if (o.in_token_form) slot[0].push_back({o.name, Slot::Operand, &o, Fn::Id, std::nullopt});
-    for (Fn fn : {Fn::Id, Fn::Neg, Fn::Exp, Fn::Log, Fn::Sqrt})
-      slot[1].push_back({info(fn).name, Slot::Unary, nullptr, fn, std::nullopt});
-    slot[1].push_back({"clip5", Slot::Unary, nullptr, Fn::Clip, 1e-5f});
-    slot[1].push_back({"clip4", Slot::Unary, nullptr, Fn::Clip, 1e-4f});
-    slot[1].push_back({"clip3", Slot::Unary, nullptr, Fn::Clip, 1e-3f});
-    slot[1].push_back({"drop1", Slot::Unary, nullptr, Fn::Drop, 0.1f});
-    slot[1].push_back({"drop3", Slot::Unary, nullptr, Fn::Drop, 0.3f});
-    slot[1].push_back({"drop5", Slot::Unary, nullptr, Fn::Drop, 0.5f});
-    slot[1].push_back({"sign", Slot::Unary, nullptr, Fn::Sign, std::nullopt});
-    for (Fn fn : {Fn::Add, Fn::Sub, Fn::Mul, Fn::Div, Fn::Pow, Fn::Keep})
-      slot[2].push_back({info(fn).name, Slot::Binary, nullptr, fn, std::nullopt});
+    for (const FunctionInfo& f : kFunctions) {
+      std::string_view rest = f.token_spellings;
+      while (!rest.empty()) {
+        std::size_t end = std::min(rest.find(' '), rest.size());
+        std::string_view word = rest.substr(0, end);
+        rest.remove_prefix(std::min(end + 1, rest.size()));
+        if (word.empty()) continue;
+        std::size_t colon = word.find(':');
+        std::optional<float> param;
+        if (colon != std::string_view::npos) param = std::stof(std::string(word.substr(colon + 1)));
+        Slot s = (f.arity == 1 || param) ? Slot::Unary : Slot::Binary;
+        slot[static_cast<int>(s)].push_back({word.substr(0, colon), s, nullptr, f.fn, param});
+      }
+    }
   }
 };
 

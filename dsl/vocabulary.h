@@ -4,7 +4,8 @@
 // operators), the printers, the token form and its random generator (per-slot token lists), the
 // IR lowering (operand definitions), the interpreter (reference semantics), both code generators
 // (C function names from semantics.h) and the controller's output heads (slot sizes).
-// Adding a function is one row in vocabulary.cpp plus its function in semantics.h and its tests.
+// Adding a function is one row in functions.def plus its function in semantics.h and its tests
+// (docs/adding-a-function.md).
 #pragma once
 
 #include <cstdint>
@@ -16,8 +17,21 @@ namespace nos::dsl {
 
 // ---- Functions -------------------------------------------------------------------------------
 
-enum class Fn : std::uint8_t { Id, Neg, Exp, Log, Sqrt, Sign, Clip, Drop, Add, Sub, Mul, Div, Pow, Keep };
-inline constexpr int kNumFunctions = 14;
+// The version of the language's meaning. Canonical hashes carry it: bump it when the meaning of
+// an existing spelling changes (a function's semantics, an operand's definition, a default
+// setting), so that stored results of the old meaning are never taken for the new one.
+inline constexpr int kLanguageVersion = 1;
+
+// ---- Functions (rows in functions.def) -------------------------------------------------------
+
+enum class Fn : std::uint8_t {
+#define NOS_FUNCTION(id, ...) id,
+#include "dsl/functions.def"
+};
+inline constexpr int kNumFunctions = 0
+#define NOS_FUNCTION(...) +1
+#include "dsl/functions.def"
+    ;
 
 // What a function needs besides its value arguments.
 enum class Extra : std::uint8_t {
@@ -25,6 +39,10 @@ enum class Extra : std::uint8_t {
   Delta,    // div: the guard delta in x / (y + delta), an immediate
   Uniform,  // drop: one uniform random draw per element, from the function's own stream
 };
+
+// Whether a function is worth replacing by a table when its argument can only be a product of
+// signs (transcendentals, division): the sign-lookup pass's cost model.
+enum class Cost : std::uint8_t { Cheap, Costly };
 
 struct FunctionInfo {
   Fn fn;
@@ -35,8 +53,12 @@ struct FunctionInfo {
   bool commutative;
   std::string_view c_function;  // its name in semantics.h, used by the C++/CUDA code generator
   Extra extra;
+  Cost cost;
+  std::string_view token_spellings;  // "clip5:1e-5 clip4:1e-4 ...": see functions.def
   float (*eval)(float a, float b, float extra);  // reference semantics (calls semantics.h)
   std::string_view meaning;
+
+  bool draws_random() const { return extra == Extra::Uniform; }
 };
 
 std::span<const FunctionInfo> functions();

@@ -83,23 +83,13 @@ class AtenIrRunner final : public StepRunner {
     }
     at::Tensor x = tensor_of(a, like);
     at::Tensor y = arity > 1 ? tensor_of(b, like) : at::Tensor();
-    switch (in.op) {
-      case ir::Op::Id:
-      case ir::Op::Keep: return x;
-      case ir::Op::Neg: return -x;
-      case ir::Op::Exp: return at::exp(x);
-      case ir::Op::Log: return at::log(at::abs(x));
-      case ir::Op::Sqrt: return at::sqrt(at::abs(x));
-      case ir::Op::Sign: return at::sign(x);
-      case ir::Op::Clip: return at::minimum(at::maximum(x, -y), y);
-      case ir::Op::Drop: return x.masked_fill(at::rand_like(x) < y, 0);
-      case ir::Op::Add: return x + y;
-      case ir::Op::Sub: return x - y;
-      case ir::Op::Mul: return x * y;
-      case ir::Op::Div: return x / (y + in.imm);
-      case ir::Op::Pow: return at::sign(x) * at::pow(at::abs(x), y);
-      default: throw std::logic_error(std::string("aten-eager: unexpected IR op ") + ir::name(in.op));
+    [[maybe_unused]] float d = in.imm;  // the Delta immediate (div's guard)
+    switch (ir::fn_of(in.op)) {
+#define NOS_FUNCTION(id, name, arity, infix, precedence, commutative, c_function, extra, cost, tokens, aten, meaning) \
+  case dsl::Fn::id: return aten;
+#include "dsl/functions.def"
     }
+    throw std::logic_error(std::string("aten-eager: unexpected IR op ") + ir::name(in.op));
   }
 
   ir::Function f_;

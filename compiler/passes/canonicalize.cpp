@@ -17,39 +17,14 @@
 
 #include "compiler/passes.h"
 #include "compiler/passes/graph.h"
+#include "compiler/structural_hash.h"
 
 namespace nos::ir {
 namespace {
 
-std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
-  std::uint64_t z = h ^ (v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2));
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-std::uint64_t slot_hash(const StateSlot& s) {
-  return mix(mix(static_cast<std::uint64_t>(s.power), std::bit_cast<std::uint32_t>(s.beta)), s.bias_correction);
-}
-
-// Bottom-up hash of every instruction's subtree; numbering-independent by construction.
-std::vector<std::uint64_t> subtree_hashes(const Function& f) {
-  std::vector<std::uint64_t> h(f.body.size());
-  for (std::size_t i = 0; i < f.body.size(); ++i) {
-    Instr in = without_dont_cares(f.body[i]);
-    std::uint64_t x = mix(static_cast<std::uint64_t>(in.op), std::bit_cast<std::uint32_t>(in.imm));
-    x = mix(x, in.op == Op::Mavg ? slot_hash(f.states.at(in.index)) : in.index);
-    std::uint64_t a = arity(in.op) > 0 ? h[in.args[0]] : 0;
-    std::uint64_t b = arity(in.op) > 1 ? h[in.args[1]] : 0;
-    if (is_function(in.op) && dsl::info(fn_of(in.op)).commutative && b < a) std::swap(a, b);
-    h[i] = mix(mix(x, a), b);
-  }
-  return h;
-}
-
 class Canonicalizer {
  public:
-  explicit Canonicalizer(const Function& f) : f_(f), hash_(subtree_hashes(f)), builder_(out_) {
+  explicit Canonicalizer(const Function& f) : f_(f), hash_(structural_hashes(f)), builder_(out_) {
     out_.name = f.name;
   }
 
@@ -97,43 +72,34 @@ class Canonicalizer {
   std::vector<std::uint32_t> first_use_;  // old slot numbers in order of first use
 };
 
-// FNV-1a, 64-bit.
-class Fnv1a {
- public:
-  template <class T>
-  void add(T value) {
-    auto bytes = std::bit_cast<std::array<unsigned char, sizeof(T)>>(value);
-    for (unsigned char byte : bytes) hash_ = (hash_ ^ byte) * 0x100000001B3ull;
-  }
-  std::uint64_t value() const { return hash_; }
-
- private:
-  std::uint64_t hash_ = 0xCBF29CE484222325ull;
-};
-
 }  // namespace
 
 Function canonicalize(const Function& f) { return Canonicalizer(f).run(); }
 
-// The name is left out: two rules that compute the same thing share a cache entry.
+// The name is left out: two rules that compute the same thing share a cache entry. Every field is
+// hashed by its spelling or its bits (structural_hash.h), behind the language version.
 std::uint64_t canonical_hash(const Function& canonical) {
   Fnv1a h;
-  h.add(static_cast<std::uint32_t>(canonical.states.size()));
+  h.add("nos-rule");
+  h.add(static_cast<std::uint64_t>(dsl::kLanguageVersion));
+  h.add(static_cast<std::uint64_t>(canonical.states.size()));
   for (const StateSlot& s : canonical.states) {
-    h.add(static_cast<std::int32_t>(s.power));
-    h.add(std::bit_cast<std::uint32_t>(s.beta));
-    h.add(static_cast<std::uint8_t>(s.bias_correction));
+    h.add(static_cast<std::uint64_t>(s.power));
+    h.add(static_cast<std::uint64_t>(std::bit_cast<std::uint32_t>(s.beta)));
+    h.add(static_cast<std::uint64_t>(s.bias_correction));
   }
-  h.add(static_cast<std::uint32_t>(canonical.body.size()));
-  for (const Instr& in : canonical.body) {
-    h.add(static_cast<std::uint8_t>(in.op));
-    h.add(static_cast<std::uint8_t>(in.type));
-    h.add(in.args[0]);
-    h.add(in.args[1]);
-    h.add(std::bit_cast<std::uint32_t>(in.imm));
-    h.add(in.index);
+  h.add(static_cast<std::uint64_t>(canonical.body.size()));
+  for (const Instr& raw : canonical.body) {
+    Instr in = without_dont_cares(raw);
+    h.add(std::string_view(name(in.op)));
+    h.add(std::string_view(in.type == Type::Step ? "step" : "elem"));
+    h.add(static_cast<std::uint64_t>(in.args[0]));
+    h.add(static_cast<std::uint64_t>(in.args[1]));
+    h.add(static_cast<std::uint64_t>(std::bit_cast<std::uint32_t>(in.imm)));
+    if (in.op == Op::Step) h.add(std::string_view(name(static_cast<StepScalar>(in.index))));
+    else h.add(static_cast<std::uint64_t>(in.index));
   }
-  h.add(canonical.result);
+  h.add(static_cast<std::uint64_t>(canonical.result));
   return h.value();
 }
 

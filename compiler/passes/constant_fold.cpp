@@ -10,7 +10,7 @@ namespace nos::ir {
 namespace {
 
 bool foldable(const Function& f, const Instr& in) {
-  if (!is_function(in.op) || in.op == Op::Drop) return false;
+  if (!is_function(in.op) || draws_random(in.op)) return false;
   for (int a = 0; a < arity(in.op); ++a)
     if (f.body[in.args[a]].op != Op::Const) return false;
   return true;

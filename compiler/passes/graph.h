@@ -16,7 +16,7 @@ Function remove_dead_instructions(const Function& f);
 // The Instr fields an op reads: the rest are don't-cares that must not split equal instructions.
 inline bool reads_imm(Op op) { return op == Op::Const || op == Op::Div || op == Op::Step; }
 inline bool reads_index(Op op) {
-  return op == Op::Mavg || op == Op::Step || op == Op::Normal || op == Op::Drop || op == Op::Lookup;
+  return op == Op::Mavg || op == Op::Step || op == Op::Lookup || draws_random(op);
 }
 
 // `in` with its don't-care fields zeroed.

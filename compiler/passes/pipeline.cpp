@@ -1,5 +1,5 @@
-// optimize: the standard pass pipeline, written out so `nosc --emit=opt` and its trace show
-// exactly what ran.
+// optimize: the standard pass pipeline, written out so that `nosc explain` (which prints the
+// trace) shows exactly what ran.
 //
 // Folding exposes literals to the rewrite table (x * (2 - 1) becomes x * 1), and rewriting exposes
 // new constant expressions (keep(2, g) * 3 becomes 2 * 3), so fold, simplify and CSE run until the

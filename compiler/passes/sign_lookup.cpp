@@ -22,9 +22,7 @@ namespace {
 
 constexpr Value kNone = std::numeric_limits<Value>::max();
 
-bool is_costly(Op op) {
-  return op == Op::Exp || op == Op::Log || op == Op::Pow || op == Op::Div || op == Op::Sqrt;
-}
+bool is_costly(Op op) { return is_function(op) && dsl::info(fn_of(op)).cost == dsl::Cost::Costly; }
 
 class SignLookups {
  public:
@@ -67,7 +65,7 @@ class SignLookups {
       return;
     }
     // A pure function (no random draw) of constants and of values that share one root.
-    if (!is_function(in.op) || in.op == Op::Drop) return;
+    if (!is_function(in.op) || draws_random(in.op)) return;
     Value root = kNone;
     bool costly = is_costly(in.op);
     for (int a = 0; a < arity(in.op); ++a) {

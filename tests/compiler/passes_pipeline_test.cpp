@@ -33,17 +33,17 @@ TEST_CASE("optimize: golden dump of a noisy rule") {
         "rule noisy\n"
         "  s0 = m: mavg(g^1, beta=0.9, bias_correction=on)\n"
         "  %0 = grad                     elem\n"
-        "  %1 = mavg s0                  elem\n"
+        "  %1 = const 0                  step\n"
         "  %2 = mul %0, %1               elem\n"
-        "  %3 = const 1e-4               step\n"
-        "  %4 = weight                   elem\n"
-        "  %5 = mul %3, %4               elem\n"
-        "  %6 = sub %2, %5               elem\n"
-        "  %7 = const 0                  step\n"
-        "  %8 = mul %0, %7               elem\n"
-        "  %9 = add %6, %8               elem\n"
+        "  %3 = mavg s0                  elem\n"
+        "  %4 = mul %0, %3               elem\n"
+        "  %5 = weight                   elem\n"
+        "  %6 = const 1e-4               step\n"
+        "  %7 = mul %5, %6               elem\n"
+        "  %8 = sub %4, %7               elem\n"
+        "  %9 = add %2, %8               elem\n"
         "  result %9\n");
-  CHECK(to_text(opt) == "noisy: g * m - 1e-4 * w + g * 0");
+  CHECK(to_text(opt) == "noisy: g * 0 + (g * m - w * 1e-4)");
   CHECK(bytes_per_param(noisy_rule()) == 12 + 16);
   CHECK(bytes_per_param(opt) == 12 + 8);
 }

@@ -90,6 +90,13 @@ TEST_CASE("errors: constant arguments outside their domain") {
   for (const char* fine : {"clip(g, 0)", "clip(g, 1e30)", "drop(g, 0)", "drop(g, 1)", "div(g, m, 0)", "div(g, m, 1)",
                            "clip(g, m)", "drop(g, v)", "drop(g, p) with p = 0.25", "clip(g, -(-1))"})
     CHECK_MESSAGE(message_of(fine) == "", fine);
+TEST_CASE("errors: the probability of drop must be constant (it keys the mask)") {
+  CHECK(error_of("drop(g, m)") ==
+        "<expr>:1:9: error: the probability of drop (its second argument) must be constant: numbers and `with` names\n"
+        "  drop(g, m)\n"
+        "          ^\n");
+  CHECK(message_of("drop(g, drop(0.5, 0.5))").starts_with("the probability of drop"));
+  CHECK(message_of("drop(g, p / 2) with p = 0.6") == "");
 }
 
 TEST_CASE("errors: unclosed and unmatched parentheses") {

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "dsl/semantics.h"
@@ -17,6 +19,35 @@ TEST_CASE("vocabulary: function rows are in Fn order and unique") {
   CHECK(find_function("clip")->arity == 2);
   CHECK(find_infix("^")->fn == Fn::Pow);
   CHECK(find_infix("%") == nullptr);
+}
+
+TEST_CASE("vocabulary: docs/dsl.md documents every function and every sampled token") {
+  std::ifstream in(std::string(NOS_SOURCE_DIR) + "/docs/dsl.md");
+  REQUIRE(in);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string doc = text.str();
+  for (const FunctionInfo& f : functions()) {
+    CAPTURE(std::string(f.name));
+    CHECK(doc.find("`" + std::string(f.name) + "(") != std::string::npos);  // its row of the Functions table
+  }
+  std::size_t table = doc.find("| u1, u2 |");
+  REQUIRE(table != std::string::npos);
+  std::string unary_row = doc.substr(table, doc.find('\n', table) - table);
+  std::set<std::string> words;  // the row's words between spaces and backticks
+  std::string word;
+  for (char c : unary_row + " ") {
+    if (c == ' ' || c == '`') {
+      if (!word.empty()) words.insert(word);
+      word.clear();
+    } else {
+      word += c;
+    }
+  }
+  for (const TokenInfo& t : tokens(Slot::Unary)) {
+    CAPTURE(std::string(t.spelling));
+    CHECK(words.count(std::string(t.spelling)) == 1);
+  }
 }
 
 TEST_CASE("vocabulary: token slots match DSL.md") {

@@ -110,7 +110,7 @@ class RuleLayout {
   // The random streams live instructions draw from, sorted: key[j] is streams_[j]'s key.
   void collect_streams() {
     for (std::size_t k = 0; k < f_.body.size(); ++k)
-      if (live_[k] && (f_.body[k].op == Op::Normal || f_.body[k].op == Op::Drop)) streams_.push_back(f_.body[k].index);
+      if (live_[k] && draws_random(f_.body[k].op)) streams_.push_back(f_.body[k].index);
     std::sort(streams_.begin(), streams_.end());
     streams_.erase(std::unique(streams_.begin(), streams_.end()), streams_.end());
   }

@@ -161,7 +161,7 @@ class KernelEmitter {
     llvm::Value* seed = step_field({kStepSeed}, b_.getInt64Ty(), "seed");
     llvm::Value* t = step_field({kStepT}, b_.getInt32Ty(), "t");
     for (const ir::Instr& in : f_.body)
-      if ((in.op == ir::Op::Normal || in.op == ir::Op::Drop) && !keys_.count(in.index))
+      if (ir::draws_random(in.op) && !keys_.count(in.index))
         keys_[in.index] = call("nos_rng_key", {seed, t, tensor_id, b_.getInt32(in.index)});
     b_.CreateCondBr(b_.CreateICmpSLT(begin, end), loop, exit);
 
