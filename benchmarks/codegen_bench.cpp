@@ -12,17 +12,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 #include <thread>
 #include <time.h>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "compiler/codegen/llvm/cpu_backend.h"
-#include "compiler/lower.h"
-#include "compiler/passes.h"
-#include "dsl/parser.h"
+#include "compiler/compile.h"
+#include "tools/tool_main.h"
 
 namespace {
 
@@ -49,7 +48,7 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-ir::Function compile_rule(const char* text) { return ir::optimize(ir::lower(dsl::parse_rule(text))); }
+ir::Function compile_rule(const char* text) { return compiler::compile_text(text, {.check_non_finite = false}).optimized; }
 
 // The baseline: one fused loop that reads and writes the same arrays as the rule's kernel, with
 // one add per array so nothing can be elided. Compiled by the host compiler, auto-vectorized.
@@ -123,9 +122,9 @@ void bench_compile(const Rule& rule, int reps) {
     cpu::CpuKernel::compile(f, DType::F32);
     cpu.push_back(thread_cpu_ms() - begin);
   }
-  std::printf("{\"bench\":\"compile\",\"rule\":\"%s\",\"first_in_process_ms\":%.2f,\"compile_ms\":%.2f,"
-              "\"compile_cpu_ms\":%.2f}\n",
-              rule.name, first, median, ::median(cpu));
+  fmt::print(R"({{"bench":"compile","rule":"{}","first_in_process_ms":{:.2f},"compile_ms":{:.2f},"compile_cpu_ms":{:.2f}}})"
+             "\n",
+             rule.name, first, median, ::median(cpu));
   std::fflush(stdout);
 }
 
@@ -153,10 +152,10 @@ void bench_bandwidth(const Rule& rule, std::int64_t n, int threads, int reps) {
   });
   double bytes = static_cast<double>(ir::bytes_per_param(f)) * static_cast<double>(n);
   double kernel_gbs = bytes / kernel_ms / 1e6, copy_gbs = bytes / copy_ms / 1e6;
-  std::printf("{\"bench\":\"bandwidth\",\"rule\":\"%s\",\"elements\":%lld,\"threads\":%d,\"bytes_per_element\":%d,"
-              "\"kernel_ms\":%.3f,\"kernel_gbs\":%.2f,\"copy_ms\":%.3f,\"copy_gbs\":%.2f,\"ratio\":%.3f}\n",
-              rule.name, static_cast<long long>(n), threads, ir::bytes_per_param(f), kernel_ms, kernel_gbs, copy_ms,
-              copy_gbs, kernel_gbs / copy_gbs);
+  fmt::print(R"({{"bench":"bandwidth","rule":"{}","elements":{},"threads":{},"bytes_per_element":{},)"
+             R"("kernel_ms":{:.3f},"kernel_gbs":{:.2f},"copy_ms":{:.3f},"copy_gbs":{:.2f},"ratio":{:.3f}}})"
+             "\n",
+             rule.name, n, threads, ir::bytes_per_param(f), kernel_ms, kernel_gbs, copy_ms, copy_gbs, kernel_gbs / copy_gbs);
   std::fflush(stdout);
 }
 
@@ -165,17 +164,20 @@ void bench_bandwidth(const Rule& rule, std::int64_t n, int threads, int reps) {
 int main(int argc, char** argv) {
   int reps = 7;
   std::int64_t n = 16 << 20;
-  for (int a = 1; a < argc; ++a) {
-    if (!std::strcmp(argv[a], "--reps") && a + 1 < argc) reps = std::max(1, std::atoi(argv[++a]));
-    else if (!std::strcmp(argv[a], "--elements") && a + 1 < argc) n = std::max(1LL, std::atoll(argv[++a]));
-    else {
-      std::fprintf(stderr, "usage: %s [--reps N] [--elements N]\n", argv[0]);
-      return 2;
-    }
-  }
-  std::printf("{\"bench\":\"target\",\"cpu\":\"%s\"}\n", cpu::cpu_target_id().c_str());
-  for (const Rule& rule : {kRules[1], kRules[2]}) bench_compile(rule, reps);
-  for (const Rule& rule : kRules)
-    for (int threads : {1, 2}) bench_bandwidth(rule, n, threads, reps);
-  return 0;
+  CLI::App app{"nos-codegen-bench: compile time and bandwidth of the LLVM CPU backend's kernels, as JSON lines."};
+  app.name("nos-codegen-bench");
+  app.add_option("--reps", reps, "timed runs per measurement (the median is reported)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--elements", n, "floats per tensor of the bandwidth runs")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30))
+      ->capture_default_str();
+  app.footer("Exit status: 0 success, 1 invalid input or unwritable output, 2 usage error, 3 internal error.");
+  return tool::run_main(app, argc, argv, [&] {
+    fmt::print(R"({{"bench":"target","cpu":"{}"}})" "\n", cpu::cpu_target_id());
+    for (const Rule& rule : {kRules[1], kRules[2]}) bench_compile(rule, reps);
+    for (const Rule& rule : kRules)
+      for (int threads : {1, 2}) bench_bandwidth(rule, n, threads, reps);
+    return int(tool::kOk);
+  });
 }

@@ -2,23 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
+
+#include <fmt/format.h>
 
 namespace nos::runtime {
 
 std::optional<std::string> DivergenceGuard::check(double loss, std::int64_t step) {
-  std::ostringstream why;
-  if (!std::isfinite(loss)) {
-    why << "loss is " << loss << " at step " << step;
-    return why.str();
-  }
+  if (!std::isfinite(loss)) return fmt::format("loss is {:g} at step {}", loss, step);
   if (!initial_) initial_ = loss;
   // A floor on the reference keeps a near-zero first loss from flagging ordinary noise.
   double limit = factor_ * std::max(*initial_, 1e-3);
-  if (loss > limit) {
-    why << "loss " << loss << " at step " << step << " exceeds " << factor_ << " x the initial loss " << *initial_;
-    return why.str();
-  }
+  if (loss > limit)
+    return fmt::format("loss {:g} at step {} exceeds {:g} x the initial loss {:g}", loss, step, factor_, *initial_);
   return std::nullopt;
 }
 

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
@@ -16,12 +17,32 @@ namespace {
 constexpr std::int64_t kConvFilters = 32;
 constexpr std::int64_t kConvHead = 128;
 
+// A model larger than this is a typo (--hidden 1000000000), not a child network: refuse it before
+// LibTorch tries to allocate it. 2^28 float32 parameters are 1 GiB, 5 GiB with gradients and three
+// state buffers.
+constexpr double kMaxParameters = double(1 << 28);
+
+void check_size(double parameters, const std::string& what) {
+  if (parameters > kMaxParameters)
+    throw std::invalid_argument(fmt::format("model {} would have {:.3g} parameters; at most {:.0f} are supported",
+                                            what, parameters, kMaxParameters));
+}
+
 torch::nn::Sequential mlp(const ModelSpec& spec, std::int64_t inputs, std::int64_t classes) {
   torch::nn::Sequential net;
   net->push_back(torch::nn::Flatten());
+  double parameters = 0;
+  std::int64_t previous = inputs;
+  std::string widths;
+  for (std::int64_t hidden : spec.hidden) {
+    parameters += double(previous) * double(hidden) + double(hidden);
+    previous = hidden;
+    widths += (widths.empty() ? "" : ",") + std::to_string(hidden);
+  }
+  check_size(parameters + double(previous) * double(classes) + double(classes), "mlp with hidden widths " + widths);
   std::int64_t width = inputs;
   for (std::int64_t hidden : spec.hidden) {
-    if (hidden <= 0) throw std::invalid_argument("mlp: hidden layer widths must be positive, got " + std::to_string(hidden));
+    if (hidden <= 0) throw std::invalid_argument(fmt::format("mlp: hidden layer widths must be positive, got {}", hidden));
     net->push_back(torch::nn::Linear(width, hidden));
     net->push_back(torch::nn::ReLU());
     width = hidden;
@@ -38,6 +59,8 @@ torch::nn::Sequential convnet(const std::vector<std::int64_t>& shape, std::int64
   if (height < 4 || width < 4)
     throw std::invalid_argument("model convnet needs images of at least 4x4 pixels, got " + std::to_string(height) +
                                 "x" + std::to_string(width));
+  check_size(double(kConvFilters) * double(height / 4) * double(width / 4) * double(kConvHead),
+             fmt::format("convnet on {}x{} images", height, width));
   torch::nn::Sequential net;
   for (std::int64_t in : {channels, kConvFilters}) {
     net->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, kConvFilters, 3).padding(1)));

@@ -1,5 +1,6 @@
-// JSON for run results: what `nos-train --json` writes and the search reads. Non-finite numbers
-// (a diverged loss) become null, since JSON has no NaN.
+// JSON for the pieces of a run (EpochRecord, RunResult, OptimizerSpec), written and read in one
+// place with the evaluate API's types (evaluate_json.cpp). Non-finite numbers (a diverged loss)
+// become null, since JSON has no NaN, and come back as NaN.
 #pragma once
 
 #include <cstddef>
@@ -15,9 +16,10 @@ namespace nos::runtime {
 inline constexpr std::size_t kLossCurvePoints = 200;
 
 nlohmann::json to_json(const EpochRecord& epoch);
-// status, stop_reason, message, lr, val_acc, val_acc_mean_last_k, val_acc_max_last_k, last_k,
-// steps, seconds, backend, history, loss_curve {every, values}.
+// status, message, lr, val_acc, val_acc_mean_last_k, val_acc_max_last_k, last_k, steps, seconds,
+// compile_seconds, train_seconds, validation_seconds, backend, history, loss_curve {every, values}.
 nlohmann::json to_json(const RunResult& run);
+RunResult run_from_json(const nlohmann::json& j);        // throws std::invalid_argument naming the key
 nlohmann::json to_json(const OptimizerSpec& optimizer);  // {"rule": {...}} or {"torch": "adam", ...}
 
 // Means over consecutive chunks of `every` values so that at most `points` remain.

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <iostream>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <c10/core/DeviceGuard.h>
@@ -96,7 +96,7 @@ void RuleParamState::serialize(InputArchive& archive) {
 
 // ---- the optimizer ------------------------------------------------------------------------------
 
-RuleOptimizer::RuleOptimizer(std::vector<torch::optim::OptimizerParamGroup> param_groups, runtime::CompiledRule rule,
+RuleOptimizer::RuleOptimizer(std::vector<torch::optim::OptimizerParamGroup> param_groups, compiler::CompiledRule rule,
                              RuleOptimizerOptions defaults)
     : Optimizer(std::move(param_groups), std::make_unique<RuleOptimizerOptions>(defaults)), rule_(std::move(rule)) {
   validate(defaults);
@@ -104,7 +104,7 @@ RuleOptimizer::RuleOptimizer(std::vector<torch::optim::OptimizerParamGroup> para
     validate(static_cast<const RuleOptimizerOptions&>(group.options()));
 }
 
-RuleOptimizer::RuleOptimizer(std::vector<torch::Tensor> params, runtime::CompiledRule rule,
+RuleOptimizer::RuleOptimizer(std::vector<torch::Tensor> params, compiler::CompiledRule rule,
                              RuleOptimizerOptions defaults)
     : RuleOptimizer(std::vector<torch::optim::OptimizerParamGroup>{torch::optim::OptimizerParamGroup(std::move(params))},
                     std::move(rule), std::move(defaults)) {}
@@ -132,8 +132,8 @@ codegen::Backend RuleOptimizer::backend_for(const RuleOptimizerOptions& options,
     if (codegen::backend_available(codegen::Backend::Cpu, &why)) return codegen::Backend::Cpu;
     static std::once_flag warned;
     std::call_once(warned, [&] {
-      std::cerr << "nos: warning: the LLVM CPU backend is unavailable (" << why
-                << "); RuleOptimizer falls back to the reference interpreter, which is slow\n";
+      fmt::print(stderr, "nos: warning: the LLVM CPU backend is unavailable ({}); RuleOptimizer falls back to the "
+                 "reference interpreter, which is slow\n", why);
     });
     return codegen::Backend::Interp;
   }
@@ -175,6 +175,16 @@ std::shared_ptr<codegen::Executor> RuleOptimizer::executor(codegen::Backend back
     exec = codegen::make_executor(rule_.optimized, backend, dtype, options);
   }
   return exec;
+}
+
+void RuleOptimizer::build_kernels() {
+  for (const torch::optim::OptimizerParamGroup& group : param_groups_) {
+    const auto& options = static_cast<const RuleOptimizerOptions&>(group.options());
+    for (const torch::Tensor& param : group.params()) {
+      c10::DeviceGuard on_device(param.device());
+      executor(backend_for(options, param.device()), kernel_dtype(param), options.threads());
+    }
+  }
 }
 
 torch::Tensor RuleOptimizer::step(LossClosure closure) {

@@ -1,6 +1,6 @@
 // nos::RuleOptimizer: a torch::optim::Optimizer that runs a compiled update rule.
 //
-//   auto rule = nos::runtime::compile_rule_text("exp(sign(g) * sign(m)) * g");
+//   auto rule = nos::compiler::compile_text("exp(sign(g) * sign(m)) * g");
 //   nos::RuleOptimizer opt(model->parameters(), rule, nos::RuleOptimizerOptions(0.05).total_steps(T));
 //   loss.backward(); opt.step(); opt.zero_grad();
 //   torch::save(opt, "opt.pt");  ...  torch::load(opt2, "opt.pt");
@@ -23,7 +23,7 @@
 #include <torch/serialize/archive.h>
 
 #include "compiler/codegen/executor.h"
-#include "runtime/rule_source.h"
+#include "compiler/compile.h"
 
 namespace nos {
 
@@ -65,9 +65,9 @@ class RuleOptimizer : public torch::optim::Optimizer {
  public:
   // Throws std::invalid_argument when a group's options are invalid: an unknown backend, a
   // negative lr, or no total_steps for a rule that reads T.
-  RuleOptimizer(std::vector<torch::optim::OptimizerParamGroup> param_groups, runtime::CompiledRule rule,
+  RuleOptimizer(std::vector<torch::optim::OptimizerParamGroup> param_groups, compiler::CompiledRule rule,
                 RuleOptimizerOptions defaults = {});
-  RuleOptimizer(std::vector<torch::Tensor> params, runtime::CompiledRule rule, RuleOptimizerOptions defaults = {});
+  RuleOptimizer(std::vector<torch::Tensor> params, compiler::CompiledRule rule, RuleOptimizerOptions defaults = {});
 
   // Applies one update to every parameter that has a gradient; parameters without one are skipped
   // (their state does not move). Returns the closure's loss when one is given.
@@ -79,17 +79,21 @@ class RuleOptimizer : public torch::optim::Optimizer {
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
 
-  const runtime::CompiledRule& rule() const { return rule_; }
+  const compiler::CompiledRule& rule() const { return rule_; }
   std::int64_t step_count() const { return t_; }  // steps taken so far; the next step is t + 1
   // The backend step() uses (or would use) for tensors on `device`.
   codegen::Backend backend_for(const RuleOptimizerOptions& options, const c10::Device& device) const;
+  // Builds (or loads from the kernel caches) every kernel step() will need for the parameters as
+  // they are now, so a rule whose kernel cannot be built fails here, before training, and the
+  // build's time is measured apart from the steps. Throws what the backend throws.
+  void build_kernels();
 
  private:
   void validate(const RuleOptimizerOptions& options) const;
   RuleParamState& state_for(const torch::Tensor& param);
   std::shared_ptr<codegen::Executor> executor(codegen::Backend backend, codegen::DType dtype, std::int64_t threads);
 
-  runtime::CompiledRule rule_;
+  compiler::CompiledRule rule_;
   std::int64_t t_ = 0;
   std::map<std::tuple<codegen::Backend, codegen::DType, std::int64_t>, std::shared_ptr<codegen::Executor>> executors_;
 };

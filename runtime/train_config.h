@@ -3,13 +3,26 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "runtime/rule_source.h"
+#include "compiler/compile.h"
 
 namespace nos::runtime {
+
+// How a child run (or an evaluation) ended. Strings only in JSON (name / parse_status).
+enum class Status {
+  Ok,             // completed every epoch
+  Diverged,       // the loss became NaN/inf or exploded (DivergenceGuard)
+  TimeBudget,     // stopped early by the time budget; its metrics cover what it trained
+  CompileFailed,  // the rule, or its kernel for this backend, could not be built
+};
+const char* name(Status status);  // "ok", "diverged", "time_budget", "compile_failed"
+std::optional<Status> parse_status(std::string_view text);
+bool usable(Status status);       // Ok or TimeBudget: the run's accuracy means something
 
 struct ModelSpec {
   std::string name = "mlp";               // "mlp" or "convnet" (models.h)
@@ -18,7 +31,7 @@ struct ModelSpec {
 
 // The optimizer under test: a compiled rule, or one of LibTorch's for comparison.
 struct OptimizerSpec {
-  std::optional<CompiledRule> rule;
+  std::optional<compiler::CompiledRule> rule;
   std::string torch_optimizer;  // "adam" | "rmsprop" | "sgd" when there is no rule
   double momentum = 0;          // sgd only
   std::string describe() const; // the rule's text, or e.g. "torch sgd (momentum 0.9)"
@@ -47,19 +60,24 @@ struct EpochRecord {
   bool complete = true;           // false when the run stopped inside this epoch
 };
 
+using EpochCallback = std::function<void(const EpochRecord&)>;
+
 struct RunResult {
   double lr = 0;
-  std::string status = "ok";             // "ok" | "diverged"
-  std::string stop_reason = "completed"; // "completed" | "diverged" | "time_budget"
-  std::string message;                   // why it diverged, e.g. "loss is nan at step 12"
+  Status status = Status::Ok;
+  std::string message;                   // why it stopped early, e.g. "loss is nan at step 12"
   std::vector<EpochRecord> history;
-  std::vector<double> batch_losses;      // the loss curve, one value per step
+  std::vector<double> batch_losses;      // the loss curve: one value per step, or per loss_every steps
+  std::size_t loss_every = 1;            // steps per value of batch_losses (> 1 when read from JSON)
   std::int64_t steps = 0;
   double val_acc = 0;                    // at the end of the run (final validation accuracy)
   double val_acc_mean_last_k = 0;
   double val_acc_max_last_k = 0;
   int last_k = 0;                        // epochs the two above cover (fewer if the run was shorter)
-  double seconds = 0;
+  double seconds = 0;                    // the whole run
+  double compile_seconds = 0;            // building the rule's kernels
+  double train_seconds = 0;              // forward, backward and optimizer steps
+  double validation_seconds = 0;         // the per-epoch validation
   std::string backend;                   // the kernel backend a rule ran on; "torch" otherwise
 };
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/nn/functional/loss.h>
@@ -76,6 +77,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spe
                                                         std::vector<torch::Tensor> params, std::int64_t total_steps,
                                                         const torch::Device& device, std::string& backend) {
   if (spec.rule) {
+    // The kernels' seed is 64 bits, RuleOptimizerOptions' an int64: the same bits, never saturated.
     auto options = RuleOptimizerOptions(config.lr)
                        .total_steps(total_steps)
                        .seed(static_cast<std::int64_t>(config.seed))
@@ -95,7 +97,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spe
   if (spec.torch_optimizer == "sgd")
     return std::make_unique<torch::optim::SGD>(std::move(params),
                                                torch::optim::SGDOptions(config.lr).momentum(spec.momentum));
-  throw std::invalid_argument("unknown optimizer '" + spec.torch_optimizer + "' (expected adam, rmsprop or sgd)");
+  throw std::invalid_argument(fmt::format("unknown optimizer '{}' (expected adam, rmsprop or sgd)", spec.torch_optimizer));
 }
 
 }  // namespace
@@ -118,7 +120,7 @@ bool device_available(const std::string& device, std::string* why) {
     return false;
   }
   if (parsed.has_index() && parsed.index() >= static_cast<int>(torch::cuda::device_count())) {
-    if (why) *why = "device '" + device + "': there are only " + std::to_string(torch::cuda::device_count()) + " CUDA devices";
+    if (why) *why = fmt::format("device '{}': there are only {} CUDA devices", device, torch::cuda::device_count());
     return false;
   }
   return true;
@@ -145,14 +147,25 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
   result.lr = config.lr;
   std::unique_ptr<torch::optim::Optimizer> optimizer = make_optimizer(
       optimizer_spec, config, model->parameters(), steps_per_epoch * config.epochs, device, result.backend);
+  if (auto* rule_optimizer = dynamic_cast<RuleOptimizer*>(optimizer.get())) {
+    auto compile_start = Clock::now();
+    try {
+      rule_optimizer->build_kernels();
+    } catch (const std::exception& e) {  // the candidate's fault, not the run's: a result
+      result.status = Status::CompileFailed;
+      result.message = fmt::format("the {} kernel of this rule cannot be built: {}", result.backend, e.what());
+      result.compile_seconds = result.seconds = seconds_since(compile_start);
+      return result;
+    }
+    result.compile_seconds = seconds_since(compile_start);
+  }
 
   DivergenceGuard guard(config.divergence_factor);
-  auto stop = [&](const char* reason, std::string message) {
-    result.stop_reason = reason;
+  auto stop = [&](Status status, std::string message) {
+    result.status = status;
     result.message = std::move(message);
-    if (result.stop_reason == "diverged") result.status = "diverged";
   };
-  for (int epoch = 1; epoch <= config.epochs && result.stop_reason == "completed"; ++epoch) {
+  for (int epoch = 1; epoch <= config.epochs && result.status == Status::Ok; ++epoch) {
     auto epoch_start = Clock::now();
     std::vector<std::int64_t> order = seeded_permutation(n, epoch_seed(config.seed, epoch));
     torch::Tensor permutation = torch::from_blob(order.data(), {n}, torch::kLong).to(device);
@@ -165,7 +178,7 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
                                             train_set.y.index_select(0, index));
       double value = loss.item<double>();
       if (std::optional<std::string> diverged = guard.check(value, result.steps + 1)) {
-        stop("diverged", *diverged);  // before the step: the update must not run on a broken loss
+        stop(Status::Diverged, *diverged);  // before the step: the update must not run on a broken loss
         break;
       }
       loss.backward();
@@ -174,15 +187,18 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
       loss_sum += value;
       result.batch_losses.push_back(value);
       if (config.time_budget > 0 && seconds_since(start) > config.time_budget) {
-        stop("time_budget", "the time budget of " + std::to_string(config.time_budget) + " s ran out after " +
-                                std::to_string(result.steps) + " steps");
+        stop(Status::TimeBudget,
+             fmt::format("the time budget of {:g} s ran out after {} steps", config.time_budget, result.steps));
         break;
       }
     }
+    result.train_seconds += seconds_since(epoch_start);
+    auto validation_start = Clock::now();
     Evaluation eval = evaluate(model, val_set);
-    if (result.stop_reason == "completed" || result.stop_reason == "time_budget")
+    result.validation_seconds += seconds_since(validation_start);
+    if (result.status != Status::Diverged)
       if (std::optional<std::string> diverged = guard.check(eval.loss, result.steps))
-        stop("diverged", "validation " + *diverged);
+        stop(Status::Diverged, "validation " + *diverged);
     EpochRecord record;
     record.epoch = epoch;
     record.train_loss = batches ? loss_sum / static_cast<double>(batches) : std::nan("");

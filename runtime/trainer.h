@@ -11,11 +11,10 @@
 
 namespace nos::runtime {
 
-using EpochCallback = std::function<void(const EpochRecord&)>;
-
-// Never throws for a diverging rule: that is a result (status "diverged"). Throws
-// std::invalid_argument for a configuration that cannot run (unknown model or device, a model that
-// does not fit the data) and std::runtime_error when the rule's kernel cannot be built.
+// Never throws for what the rule does: diverging (status Diverged), running out of time
+// (TimeBudget) or a kernel that cannot be built (CompileFailed) are results. Throws
+// std::invalid_argument for a configuration that cannot run (unknown model or device, a model
+// that does not fit the data or is too large). Callers outside the runtime use evaluate.h.
 RunResult train(const Split& data, const OptimizerSpec& optimizer, const TrainConfig& config,
                 const EpochCallback& on_epoch = {});
 

@@ -1,7 +1,10 @@
 #include "benchmarks/nos_bench/bench_rules.h"
 
+#include <charconv>
 #include <random>
 #include <stdexcept>
+
+#include <fmt/format.h>
 
 #include "dsl/tokens.h"
 
@@ -45,15 +48,16 @@ const std::vector<std::string>& builtin_rule_names() {
 
 BenchRule builtin_rule(std::string_view name) {
   for (const Builtin& b : kBuiltins)
-    if (name == b.name) return {b.name, b.known, runtime::compile_rule_text(b.text)};
-  throw std::invalid_argument("unknown rule '" + std::string(name) + "'");
+    if (name == b.name) return {b.name, b.known, compiler::compile_text(b.text, {.check_non_finite = false})};
+  throw std::invalid_argument(fmt::format("unknown rule '{}'", name));
 }
 
 BenchRule random_rule(std::uint64_t seed, int groups) {
   std::mt19937_64 rng(seed);
   for (;;) {
-    runtime::CompiledRule rule = runtime::compile_rule(dsl::to_rule(dsl::random_tokens(rng, groups)));
-    if (reads_gradient(rule.optimized)) return {"random" + std::to_string(seed), Known::None, std::move(rule)};
+    dsl::TokenSequence tokens = dsl::random_tokens(rng, groups);
+    compiler::CompiledRule rule = compiler::compile({dsl::to_rule(tokens), nullptr, tokens}, {.check_non_finite = false});
+    if (reads_gradient(rule.optimized)) return {fmt::format("random{}", seed), Known::None, std::move(rule)};
   }
 }
 
@@ -62,16 +66,29 @@ std::vector<BenchRule> select_rules(const std::vector<std::string>& names, int r
   for (const std::string& name : names) {
     if (name.rfind("random", 0) == 0 && name.size() > 6 &&
         name.find_first_not_of("0123456789", 6) == std::string::npos) {
-      rules.push_back(random_rule(std::stoull(name.substr(6)), random_groups));
+      std::uint64_t seed = 0;
+      auto [end, ec] = std::from_chars(name.data() + 6, name.data() + name.size(), seed);
+      if (ec != std::errc() || end != name.data() + name.size())
+        throw std::invalid_argument(fmt::format("rule '{}': the seed {} is larger than {}", name, name.substr(6), UINT64_MAX));
+      rules.push_back(random_rule(seed, random_groups));
       continue;
     }
     try {
       rules.push_back(builtin_rule(name));
     } catch (const std::invalid_argument&) {
-      throw std::invalid_argument("unknown rule '" + name + "' (expected one of sgd, adam, rmsprop, powersign, "
-                                  "addsign, or randomK for a seeded random rule)");
+      throw std::invalid_argument(fmt::format("unknown rule '{}' (expected one of sgd, adam, rmsprop, powersign, "
+                                              "addsign, or randomK for a seeded random rule)",
+                                              name));
     }
   }
+  return rules;
+}
+
+std::vector<BenchRule> given_rules(const std::vector<compiler::RuleSource>& sources) {
+  std::vector<BenchRule> rules;
+  for (const compiler::RuleSource& source : sources)
+    for (compiler::CompiledRule& rule : compiler::compile_all(source))
+      rules.push_back({fmt::format("rule{}", rules.size() + 1), Known::None, std::move(rule)});
   return rules;
 }
 

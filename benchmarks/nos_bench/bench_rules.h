@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/rule_source.h"
+#include "compiler/compile.h"
 
 namespace nos::bench {
 
@@ -30,7 +30,7 @@ enum class Known { None, Sgd, Adam, Rmsprop, PowerSign, AddSign };
 struct BenchRule {
   std::string name;            // "adam", "random3", or "rule1" for --rule
   Known known = Known::None;
-  runtime::CompiledRule rule;  // its canonical text, optimized IR and hash
+  compiler::CompiledRule rule;  // its canonical text, optimized IR and hash
 };
 
 // sgd adam rmsprop powersign addsign, in that order.
@@ -46,5 +46,9 @@ BenchRule random_rule(std::uint64_t seed, int groups);
 // Expands a --rules list: built-in names, and "randomK" for random_rule(K, groups). Throws
 // std::invalid_argument for anything else.
 std::vector<BenchRule> select_rules(const std::vector<std::string>& names, int random_groups);
+
+// The rules given with --rule / -e / --tokens (tools/rule_options.h), named rule1, rule2, ... in
+// order; a file without --rule-name gives all its rules. Throws dsl::Error for an invalid rule.
+std::vector<BenchRule> given_rules(const std::vector<compiler::RuleSource>& sources);
 
 }  // namespace nos::bench

@@ -7,7 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "compiler/tool_main.h"
+#include "tools/rule_options.h"
+#include "tools/tool_main.h"
 
 namespace nos::bench {
 

@@ -9,13 +9,15 @@
 //
 // Never-seen rules are the benchmark rules times a new constant each (x * 1.000244...), so no cache
 // anywhere can answer them; the kernel does the same work plus one multiply.
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iostream>
 #include <memory>
 #include <random>
+#include <system_error>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "benchmarks/nos_bench/bench_rules.h"
@@ -87,7 +89,7 @@ std::vector<ir::Function> variants(const ir::Function& f, int count) {
 struct ScratchCache {
   std::filesystem::path dir;
   ScratchCache() {
-    dir = std::filesystem::temp_directory_path() / ("nos-bench-cache-" + std::to_string(std::random_device{}()));
+    dir = std::filesystem::temp_directory_path() / fmt::format("nos-bench-cache-{}", std::random_device{}());
     std::filesystem::create_directories(dir);
     setenv("NOS_CACHE_DIR", dir.c_str(), 1);
   }
@@ -100,8 +102,8 @@ struct ScratchCache {
 void frontend(const std::vector<BenchRule>& rules, int reps, std::vector<Record>& out) {
   for (const BenchRule& r : rules) {
     std::string text = r.rule.text;
-    Stats s = time_each(reps, [&](int) { runtime::compile_rule_text(text); });
-    out.push_back({"all", "frontend", r.name, s, "parse + lower + optimize + hash"});
+    Stats s = time_each(reps, [&](int) { compiler::compile_text(text, {.check_non_finite = false}); });
+    out.push_back({"all", "frontend", r.name, s, "parse + lower + optimize + hash + canonical text"});
   }
 }
 
@@ -179,18 +181,19 @@ void nvrtc_stages(const std::vector<BenchRule>& rules, int reps, const std::stri
 #endif
 
 void print(const std::vector<Record>& records) {
-  std::printf("%-7s %-14s %-10s %12s %12s %12s %6s  %s\n", "backend", "stage", "rule", "median", "min", "max", "reps", "what");
+  fmt::print("{:<7} {:<14} {:<10} {:>12} {:>12} {:>12} {:>6}  {}\n", "backend", "stage", "rule", "median", "min", "max",
+             "reps", "what");
   for (const Record& r : records) {
     if (r.stats.reps == 0) {
-      std::printf("%-7s %-14s %-10s %s\n", r.backend.c_str(), r.stage.c_str(), r.rule.c_str(), r.note.c_str());
+      fmt::print("{:<7} {:<14} {:<10} {}\n", r.backend, r.stage, r.rule, r.note);
       continue;
     }
     // Cache hits are a few µs, compiles several ms: each in the unit that reads best.
     bool us = r.stats.median_ms < 1;
     double f = us ? 1000 : 1;
     const char* unit = us ? "us" : "ms";
-    std::printf("%-7s %-14s %-10s %9.1f %s %9.1f %s %9.1f %s %6d  %s\n", r.backend.c_str(), r.stage.c_str(), r.rule.c_str(),
-                r.stats.median_ms * f, unit, r.stats.min_ms * f, unit, r.stats.max_ms * f, unit, r.stats.reps, r.note.c_str());
+    fmt::print("{:<7} {:<14} {:<10} {:9.1f} {} {:9.1f} {} {:9.1f} {} {:6}  {}\n", r.backend, r.stage, r.rule,
+               r.stats.median_ms * f, unit, r.stats.min_ms * f, unit, r.stats.max_ms * f, unit, r.stats.reps, r.note);
   }
   std::fflush(stdout);
 }
@@ -214,33 +217,40 @@ nlohmann::json to_json(const std::vector<Record>& records) {
 }
 
 int run_compile(const CompileOptions& o) {
+#ifdef NOS_BENCH_NVRTC
+  if (std::string problem = codegen::cuda::arch_problem(o.arch); !problem.empty())
+    throw UsageError(fmt::format("--arch {}: {}", o.arch, problem));
+#endif
   std::vector<BenchRule> rules = select_rules(o.rules, o.random_groups);
   if (rules.empty()) throw UsageError("--rules: give at least one rule");
   ScratchCache scratch;
   std::vector<Record> records;
-  std::cerr << "nos-bench compile: frontend\n";
+  fmt::print(stderr, "nos-bench compile: frontend\n");
   frontend(rules, o.reps, records);
 #ifdef NOS_BENCH_LLVM
-  std::cerr << "nos-bench compile: llvm\n";
+  fmt::print(stderr, "nos-bench compile: llvm\n");
   llvm_stages(rules, o.reps, records);
 #else
   records.push_back({"llvm", "compile", "-", {}, "skipped: this build has no LLVM backend (NOS_WITH_LLVM=OFF)"});
 #endif
-  std::cerr << "nos-bench compile: executor (cpu)\n";
+  fmt::print(stderr, "nos-bench compile: executor (cpu)\n");
   executor_stages(codegen::Backend::Cpu, "llvm", rules, o.reps, records);
 #ifdef NOS_BENCH_NVRTC
-  std::cerr << "nos-bench compile: nvrtc\n";
+  fmt::print(stderr, "nos-bench compile: nvrtc\n");
   nvrtc_stages(rules, o.reps, o.arch, records);
   executor_stages(codegen::Backend::Cuda, "nvrtc", rules, o.reps, records);
 #else
   records.push_back({"nvrtc", "compile", "-", {}, "skipped: this build has no CUDA backend (NOS_WITH_CUDA=OFF)"});
 #endif
   print(records);
-  for (const BenchRule& r : rules) std::printf("  %s: %s\n", r.name.c_str(), r.rule.text.c_str());
+  for (const BenchRule& r : rules) fmt::print("  {}: {}\n", r.name, r.rule.text);
   if (!o.json.empty()) {
-    std::ofstream out(o.json);
-    out << to_json(records).dump(2) << '\n';
-    if (!out.flush()) throw std::invalid_argument("--json: failed writing '" + o.json + "'");
+    std::string text = to_json(records).dump(2) + "\n";
+    std::FILE* file = std::fopen(o.json.c_str(), "w");
+    if (!file) throw std::system_error(errno, std::generic_category(), fmt::format("--json: cannot write '{}'", o.json));
+    bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+    ok = std::fclose(file) == 0 && ok;
+    if (!ok) throw std::system_error(errno, std::generic_category(), fmt::format("--json: failed writing '{}'", o.json));
   }
   return kOk;
 }

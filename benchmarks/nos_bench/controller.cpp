@@ -7,10 +7,12 @@
 // Every record: strategy, operation, groups, batch, median/min/max wall ms, the median CPU time of the
 // calling thread (cpu_median_ms: with --threads 1 all of LibTorch's work runs there, so this is what
 // the operation costs on an idle core even when the machine is shared), reps, threads, load average.
+#include <cerrno>
+#include <cstdio>
 #include <ctime>
-#include <fstream>
-#include <iostream>
+#include <system_error>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "benchmarks/nos_bench/commands.h"
@@ -18,6 +20,7 @@
 #include "benchmarks/nos_bench/timing.h"
 #include "controller/lstm/lstm_strategy.h"
 #include "controller/strategy.h"
+#include "tools/options.h"
 
 namespace nos::bench {
 namespace {
@@ -66,7 +69,8 @@ int run_controller(const ControllerOptions& o) {
                         {"cpu_median_ms", summarize(cpu).median_ms}, {"reps", s.reps},
                         {"threads", o.threads}, {"device", strategy == "lstm" ? o.device : "cpu"},
                         {"load_avg_1m", load_average_1m()}};
-    std::cout << r.dump() << std::endl;
+    fmt::print("{}\n", r.dump());
+    std::fflush(stdout);
     records.push_back(r);
   };
   for (int groups : o.groups) {
@@ -126,9 +130,12 @@ int run_controller(const ControllerOptions& o) {
     }
   }
   if (!o.json.empty()) {
-    std::ofstream out(o.json);
-    if (!out) throw std::invalid_argument("--json: cannot write '" + o.json + "'");
-    out << records.dump(2) << '\n';
+    std::string text = records.dump(2) + "\n";
+    std::FILE* file = std::fopen(o.json.c_str(), "w");
+    if (!file) throw std::system_error(errno, std::generic_category(), fmt::format("--json: cannot write '{}'", o.json));
+    bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+    ok = std::fclose(file) == 0 && ok;
+    if (!ok) throw std::system_error(errno, std::generic_category(), fmt::format("--json: failed writing '{}'", o.json));
   }
   return kOk;
 }
@@ -145,9 +152,7 @@ void add_controller_command(CLI::App& app, Runner& run) {
       ->delimiter(',')
       ->check(CLI::Range(1, 32))
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "LibTorch intra-op threads (0: LibTorch's default)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  tool::add_threads_option(*cmd, o->threads, "LibTorch intra-op threads (0: LibTorch's default)");
   cmd->add_option("--device", o->device, "the lstm controller's device: cpu or cuda[:N]")->capture_default_str();
   cmd->add_option("--json", o->json, "write the records as a JSON array to this file");
   cmd->callback([&run, o] { run = [o] { return run_controller(*o); }; });

@@ -2,16 +2,21 @@
 // single tensors of several sizes and over ResNet-50's parameters, timed in interleaved rounds
 // (or one implementation after the other with --sequential). Tables to stdout, records to --json.
 #include <algorithm>
-#include <fstream>
+#include <cerrno>
+#include <cstdio>
 #include <functional>
-#include <iostream>
+#include <limits>
 #include <memory>
+#include <system_error>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "benchmarks/nos_bench/commands.h"
 #include "benchmarks/nos_bench/report.h"
 #include "benchmarks/nos_bench/resnet50_shapes.h"
 #include "benchmarks/nos_bench/step_impls.h"
+#include "tools/options.h"
 
 namespace nos::bench {
 namespace {
@@ -23,7 +28,7 @@ struct KernelsOptions {
   std::vector<std::string> sizes{"1M", "4M", "16M", "64M"};
   std::vector<std::string> layouts{"single", "resnet50"};
   std::vector<std::string> rules{"sgd", "adam", "rmsprop", "powersign", "addsign", "random1", "random2", "random3"};
-  std::vector<std::string> extra_rules;  // --rule: rule text or file
+  tool::RuleOptions extra_rules;  // --rule, -e, --tokens, --rule-name
   std::vector<std::string> impls{"nos", "libtorch", "aten-eager", "aten-fused", "roofline"};
   int random_groups = 2;
   MeasureOptions measure;
@@ -37,11 +42,13 @@ std::int64_t parse_size(const std::string& text) {
   try {
     value = std::stoll(text, &used);
   } catch (const std::exception&) {
-    throw UsageError("--sizes: '" + text + "' is not a size (e.g. 1M, 512K, 1000)");
+    throw UsageError(fmt::format("--sizes: '{}' is not a size (e.g. 1M, 512K, 1000)", text));
   }
   std::string suffix = text.substr(used);
   int shift = suffix.empty() ? 0 : suffix == "K" || suffix == "k" ? 10 : suffix == "M" ? 20 : suffix == "G" ? 30 : -1;
-  if (shift < 0 || value <= 0) throw UsageError("--sizes: '" + text + "' is not a size (e.g. 1M, 512K, 1000)");
+  if (shift < 0 || value <= 0) throw UsageError(fmt::format("--sizes: '{}' is not a size (e.g. 1M, 512K, 1000)", text));
+  if (value > (std::numeric_limits<std::int64_t>::max() >> shift))
+    throw UsageError(fmt::format("--sizes: {} is too large", text));
   return static_cast<std::int64_t>(value) << shift;
 }
 
@@ -74,15 +81,14 @@ std::vector<Workload> workloads(const KernelsOptions& o) {
 
 std::vector<BenchRule> rules(const KernelsOptions& o) {
   std::vector<BenchRule> out = select_rules(o.rules, o.random_groups);
-  for (std::size_t i = 0; i < o.extra_rules.size(); ++i)
-    out.push_back({"rule" + std::to_string(i + 1), Known::None, runtime::load_rule(o.extra_rules[i])});
+  for (BenchRule& rule : given_rules(o.extra_rules.sources())) out.push_back(std::move(rule));
   return out;
 }
 
 Impl parse_impl(const std::string& text) {
   for (Impl impl : all_impls())
     if (text == name(impl)) return impl;
-  throw UsageError("--impls: unknown implementation '" + text + "'");
+  throw UsageError(fmt::format("--impls: unknown implementation '{}'", text));
 }
 
 KernelRecord make_record(Impl impl, const BenchRule& rule, const Workload& workload) {
@@ -162,42 +168,43 @@ std::vector<KernelRecord> measure_case(const std::vector<Impl>& impls, const Ben
 }
 
 void write_json(const std::string& path, const std::vector<KernelRecord>& records) {
-  std::ofstream out(path);
-  out << to_json(records).dump(2) << '\n';
-  if (!out.flush()) throw std::invalid_argument("--json: failed writing '" + path + "'");
+  std::string text = to_json(records).dump(2) + "\n";
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  if (!file) throw std::system_error(errno, std::generic_category(), fmt::format("--json: cannot write '{}'", path));
+  bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  ok = std::fclose(file) == 0 && ok;
+  if (!ok) throw std::system_error(errno, std::generic_category(), fmt::format("--json: failed writing '{}'", path));
 }
 
 int run_kernels(KernelsOptions o) {
   std::string why;
-  if (!torch_device_available(o.device, &why)) throw std::invalid_argument("--device " + o.device + ": " + why);
+  if (!torch_device_available(o.device, &why)) throw std::invalid_argument(fmt::format("--device {}: {}", o.device, why));
   if (o.threads <= 0) o.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   set_torch_threads(o.threads);
   std::vector<Impl> impls;
   for (const std::string& text : o.impls) impls.push_back(parse_impl(text));
   std::vector<BenchRule> bench_rules = rules(o);
   std::vector<Workload> loads = workloads(o);
-  if (!o.json.empty() && !std::ofstream(o.json)) throw std::invalid_argument("--json: cannot write '" + o.json + "'");
+  if (!o.json.empty()) write_json(o.json, {});  // fail now, not after the measurements, when it cannot be written
 
-  std::cerr << "nos-bench kernels: load average " << load_average_1m() << ", " << torch_description() << "; "
-            << bench_rules.size() << " rules, " << loads.size() << " workloads, " << impls.size() << " implementations\n";
+  fmt::print(stderr, "nos-bench kernels: load average {:g}, {}; {} rules, {} workloads, {} implementations\n",
+             load_average_1m(), torch_description(), bench_rules.size(), loads.size(), impls.size());
   std::vector<KernelRecord> all;
   std::size_t total = bench_rules.size() * loads.size(), done = 0;
   for (const Workload& workload : loads) {
     std::vector<KernelRecord> records;
     for (const BenchRule& rule : bench_rules) {
-      std::cerr << "[" << ++done << "/" << total << "] " << workload.layout << " " << workload.numel << " " << rule.name
-                << " ..." << std::flush;
+      fmt::print(stderr, "[{}/{}] {} {} {} ...", ++done, total, workload.layout, workload.numel, rule.name);
+      std::fflush(stderr);
       std::vector<KernelRecord> measured = measure_case(impls, rule, workload, o.measure, o.sequential);
-      for (const KernelRecord& r : measured) {
-        std::cerr << " " << r.impl << " ";
-        if (r.measured()) std::cerr << r.stats.median_ms << " ms";
-        else std::cerr << "(skipped)";
-      }
-      std::cerr << '\n';
+      std::string line;
+      for (const KernelRecord& r : measured)
+        line += r.measured() ? fmt::format(" {} {:g} ms", r.impl, r.stats.median_ms) : fmt::format(" {} (skipped)", r.impl);
+      fmt::print(stderr, "{}\n", line);
       records.insert(records.end(), measured.begin(), measured.end());
     }
-    print_table(std::cout, records);
-    std::cout.flush();
+    fmt::print("{}", format_table(records));
+    std::fflush(stdout);
     all.insert(all.end(), records.begin(), records.end());
     if (!o.json.empty()) write_json(o.json, all);  // after every workload: a long run keeps what it measured
   }
@@ -212,9 +219,7 @@ void add_kernels_command(CLI::App& app, Runner& run) {
                                                 "(nos, libtorch, aten-eager, aten-fused, roofline)");
   cmd->add_option("--device", o->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   cmd->add_option("--json", o->json, "write one JSON record per (rule, layout, numel, impl) to this file");
-  cmd->add_option("--threads", o->threads, "CPU threads of every implementation (0: all cores)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  tool::add_threads_option(*cmd, o->threads, "CPU threads of every implementation (0: all cores)");
   cmd->add_option("--sizes", o->sizes, "single-tensor sizes in floats, comma-separated (K, M, G = 2^10, 2^20, 2^30)")
       ->delimiter(',')
       ->capture_default_str();
@@ -226,7 +231,7 @@ void add_kernels_command(CLI::App& app, Runner& run) {
                   "rules, comma-separated: sgd adam rmsprop powersign addsign, randomK (a random rule drawn with seed K)")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--rule", o->extra_rules, "an extra rule: its text or a rule file (repeatable)");
+  tool::add_rule_options(*cmd, o->extra_rules, {.repeatable = true, .what = "an extra rule"});
   cmd->add_option("--impls", o->impls, "implementations, comma-separated")
       ->delimiter(',')
       ->check(CLI::IsMember({"nos", "libtorch", "aten-eager", "aten-fused", "roofline"}))

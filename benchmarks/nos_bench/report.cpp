@@ -1,7 +1,8 @@
 #include "benchmarks/nos_bench/report.h"
 
-#include <cstdio>
 #include <optional>
+
+#include <fmt/format.h>
 
 namespace nos::bench {
 namespace {
@@ -30,11 +31,9 @@ std::optional<double> pct_of_roofline(const std::vector<KernelRecord>& records, 
 
 nlohmann::json optional_json(std::optional<double> v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
-std::string format_or_dash(std::optional<double> v, const char* format) {
-  if (!v) return "-";
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, format, *v);
-  return buffer;
+// `v` with fmt's `spec` (e.g. "{:.2f}x"), or "-" when there is none.
+std::string format_or_dash(std::optional<double> v, fmt::format_string<double> spec) {
+  return v ? fmt::format(spec, static_cast<double>(*v)) : std::string("-");
 }
 
 }  // namespace
@@ -78,42 +77,37 @@ nlohmann::json to_json(const std::vector<KernelRecord>& records) {
   return out;
 }
 
-void print_table(std::ostream& out, const std::vector<KernelRecord>& records) {
-  if (records.empty()) return;
+std::string format_table(const std::vector<KernelRecord>& records) {
+  if (records.empty()) return {};
+  std::string out;
   const KernelRecord& first = records.front();
-  char line[256];
-  std::snprintf(line, sizeof line, "\n== %s, %lld floats in %lld tensor%s, %s, %d thread%s ==\n", first.layout.c_str(),
-                static_cast<long long>(first.numel), static_cast<long long>(first.tensors),
-                first.tensors == 1 ? "" : "s", first.device.c_str(), first.threads, first.threads == 1 ? "" : "s");
-  out << line;
-  std::snprintf(line, sizeof line, "%-11s %-10s %5s %10s %21s %8s %10s %8s %8s\n", "rule", "impl", "B/p", "ms median",
-                "[min, max]", "GB/s", "x libtorch", "x eager", "%roof");
-  out << line;
+  out += fmt::format("\n== {}, {} floats in {} tensor{}, {}, {} thread{} ==\n", first.layout, first.numel, first.tensors,
+                     first.tensors == 1 ? "" : "s", first.device, first.threads, first.threads == 1 ? "" : "s");
+  out += fmt::format("{:<11} {:<10} {:>5} {:>10} {:>21} {:>8} {:>10} {:>8} {:>8}\n", "rule", "impl", "B/p", "ms median",
+                     "[min, max]", "GB/s", "x libtorch", "x eager", "%roof");
   std::string last_rule;
   for (const KernelRecord& r : records) {
-    if (!last_rule.empty() && r.rule != last_rule) out << '\n';
+    if (!last_rule.empty() && r.rule != last_rule) out += '\n';
     last_rule = r.rule;
     if (!r.measured()) {
-      std::snprintf(line, sizeof line, "%-11s %-10s %5d   skipped: %s\n", r.rule.c_str(), r.impl.c_str(),
-                    r.bytes_per_param, r.skipped.c_str());
-      out << line;
+      out += fmt::format("{:<11} {:<10} {:>5}   skipped: {}\n", r.rule, r.impl, r.bytes_per_param, r.skipped);
       continue;
     }
-    std::string spread = "[" + format_or_dash(r.stats.min_ms, "%.3f") + ", " + format_or_dash(r.stats.max_ms, "%.3f") + "]";
-    std::snprintf(line, sizeof line, "%-11s %-10s %5d %10.3f %21s %8.1f %10s %8s %8s\n", r.rule.c_str(), r.impl.c_str(),
-                  r.bytes_per_param, r.stats.median_ms, spread.c_str(), r.gbps(),
-                  format_or_dash(speedup(records, r, "libtorch"), "%.2fx").c_str(),
-                  format_or_dash(speedup(records, r, "aten-eager"), "%.2fx").c_str(),
-                  format_or_dash(pct_of_roofline(records, r), "%.0f%%").c_str());
-    out << line;
+    std::string spread = fmt::format("[{:.3f}, {:.3f}]", r.stats.min_ms, r.stats.max_ms);
+    out += fmt::format("{:<11} {:<10} {:>5} {:>10.3f} {:>21} {:>8.1f} {:>10} {:>8} {:>8}\n", r.rule, r.impl,
+                       r.bytes_per_param, r.stats.median_ms, spread, r.gbps(),
+                       format_or_dash(speedup(records, r, "libtorch"), "{:.2f}x"),
+                       format_or_dash(speedup(records, r, "aten-eager"), "{:.2f}x"),
+                       format_or_dash(pct_of_roofline(records, r), "{:.0f}%"));
   }
   // Rule texts once, under the table, so the rows stay short.
   last_rule.clear();
   for (const KernelRecord& r : records)
     if (r.rule != last_rule) {
       last_rule = r.rule;
-      out << "  " << r.rule << ": " << r.rule_text << '\n';
+      out += fmt::format("  {}: {}\n", r.rule, r.rule_text);
     }
+  return out;
 }
 
 }  // namespace nos::bench

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <ostream>
 #include <string>
 #include <vector>
 
@@ -39,6 +38,6 @@ struct KernelRecord {
 nlohmann::json to_json(const std::vector<KernelRecord>& records);
 
 // The table of the records of one workload (same layout and numel), grouped by rule.
-void print_table(std::ostream& out, const std::vector<KernelRecord>& records);
+std::string format_table(const std::vector<KernelRecord>& records);
 
 }  // namespace nos::bench

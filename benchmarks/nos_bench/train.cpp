@@ -8,40 +8,47 @@
 // MNIST; docs/benchmarks.md). With --lr-sweep each optimizer instead tries its default times
 // 1/3, 1 and 3 on the first seed (runtime::sweep_lr: the best final validation accuracy wins), and
 // the other seeds run at the winner; the first seed's run at the winner is reused, so every
-// optimizer has `seeds` runs at its chosen rate.
-#include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <memory>
-#include <sstream>
-#include <cstdint>
+// optimizer has `seeds` runs at its chosen rate. Every run is one evaluation (runtime/evaluate.h).
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <system_error>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "benchmarks/nos_bench/bench_rules.h"
 #include "benchmarks/nos_bench/commands.h"
 #include "benchmarks/nos_bench/plot.h"
 #include "runtime/data/dataset.h"
-#include "runtime/report.h"
-#include "runtime/sweep.h"
-#include "runtime/trainer.h"
+#include "runtime/evaluate.h"
+#include "tools/options.h"
 
 namespace nos::bench {
 namespace {
 
-using runtime::OptimizerSpec;
+using runtime::EvaluateResult;
+using runtime::EvaluateSpec;
 using runtime::RunResult;
 
+// What a contender is: a rule, or one of LibTorch's optimizers.
+struct OptimizerSpec {
+  std::optional<compiler::CompiledRule> rule;
+  std::string torch_optimizer;
+  double momentum = 0;
+};
+
 struct TrainOptions {
-  runtime::TrainConfig config;  // model, epochs, batch size, threads, device; lr and seed per run
+  EvaluateSpec child;  // model, epochs, batch size, threads, device, data, subset; candidate, lr, seed per run
   int seeds = 3;
   std::vector<std::string> optimizers{"adam", "rmsprop", "sgd-momentum", "powersign", "addsign"};
-  std::vector<std::string> rules;  // --rule: extra rules (text or file)
+  tool::RuleOptions rules;         // --rule, -e, --tokens, --rule-name: extra rules
   double rule_lr = 0.01;           // their learning rate
   bool lr_sweep = false;
-  std::string data = "fashion-mnist";
-  runtime::SplitOptions split;
   std::string out = "bench-train";
 };
 
@@ -71,14 +78,14 @@ Contender builtin(const std::string& name) {
     return {name, spec, 0.01};
   }
   if (name == "powersign") {
-    spec.rule = runtime::compile_rule_text("exp(sign(g) * sign(m)) * g");
+    spec.rule = compiler::compile_text("exp(sign(g) * sign(m)) * g", {.check_non_finite = false});
     return {name, spec, 0.03};
   }
   if (name == "addsign") {
-    spec.rule = runtime::compile_rule_text("(1 + sign(g) * sign(m)) * g");
+    spec.rule = compiler::compile_text("(1 + sign(g) * sign(m)) * g", {.check_non_finite = false});
     return {name, spec, 0.03};
   }
-  throw UsageError("--optimizers: unknown optimizer '" + name + "' (adam, rmsprop, sgd-momentum, powersign, addsign)");
+  throw UsageError(fmt::format("--optimizers: unknown optimizer '{}' (adam, rmsprop, sgd-momentum, powersign, addsign)", name));
 }
 
 struct Summary {
@@ -103,23 +110,22 @@ struct ContenderResult {
   Contender contender;
   std::vector<double> grid;                 // learning rates tried (one when not sweeping)
   std::vector<RunResult> sweep;             // the first seed's run at each rate of the grid
-  std::vector<RunResult> runs;              // one per seed, at the chosen rate
-  std::vector<std::uint64_t> seeds;
+  std::vector<EvaluateResult> runs;         // one evaluation per seed, at the chosen rate
+  std::vector<EvaluateSpec> specs;          // what each of them was
 };
+
+const RunResult& best_run(const EvaluateResult& r) { return r.runs[r.best]; }
 
 Series accuracy_curve(const ContenderResult& r) {
   Series s;
-  s.title = r.contender.name + " (lr " + [&] {
-    std::ostringstream text;
-    text << r.contender.lr;
-    return text.str();
-  }() + ")";
+  s.title = fmt::format("{} (lr {:g})", r.contender.name, r.contender.lr);
   // Epochs every run reached: a diverged run stops early and must not bend the mean of the others.
   std::size_t epochs = SIZE_MAX;
-  for (const RunResult& run : r.runs) epochs = std::min(epochs, run.history.size());
+  for (const EvaluateResult& run : r.runs) epochs = run.runs.empty() ? 0 : std::min(epochs, best_run(run).history.size());
+  if (r.runs.empty()) epochs = 0;
   for (std::size_t e = 0; e < epochs; ++e) {
     std::vector<double> acc;
-    for (const RunResult& run : r.runs) acc.push_back(100 * run.history[e].val_acc);
+    for (const EvaluateResult& run : r.runs) acc.push_back(100 * best_run(run).history[e].val_acc);
     Summary sum = summarize(acc);
     s.x.push_back(static_cast<double>(e + 1));
     s.mean.push_back(sum.mean);
@@ -132,122 +138,137 @@ nlohmann::json to_json(const ContenderResult& r) {
   std::vector<double> acc, seconds;
   int diverged = 0;
   nlohmann::json runs = nlohmann::json::array();
+  int failed = 0;
   for (std::size_t i = 0; i < r.runs.size(); ++i) {
-    acc.push_back(r.runs[i].val_acc);
-    seconds.push_back(r.runs[i].seconds);
-    diverged += r.runs[i].status == "diverged";
-    nlohmann::json run = runtime::to_json(r.runs[i]);
-    run["seed"] = r.seeds[i];
-    runs.push_back(std::move(run));
+    acc.push_back(r.runs[i].metric);
+    seconds.push_back(r.runs[i].timings.total);
+    diverged += r.runs[i].status == runtime::Status::Diverged;
+    failed += r.runs[i].status == runtime::Status::CompileFailed;
+    runs.push_back(runtime::to_json(r.runs[i], r.specs[i]));
   }
   nlohmann::json sweep = nlohmann::json::array();
   for (const RunResult& run : r.sweep)
-    sweep.push_back({{"lr", run.lr}, {"val_acc", run.val_acc}, {"status", run.status}});
+    sweep.push_back({{"lr", run.lr}, {"val_acc", run.val_acc}, {"status", runtime::name(run.status)}});
   Summary a = summarize(acc), t = summarize(seconds);
   nlohmann::json j = {{"name", r.contender.name}, {"lr", r.contender.lr},       {"lr_grid", r.grid},
                       {"sweep", sweep},           {"val_acc_mean", a.mean},     {"val_acc_std", a.std},
                       {"seconds_mean", t.mean},   {"seconds_std", t.std},       {"diverged", diverged},
-                      {"runs", runs}};
-  j.update(runtime::to_json(r.contender.spec));
+                      {"compile_failed", failed}, {"runs", runs}};
+  if (r.contender.spec.rule)
+    j["rule"] = {{"name", r.contender.spec.rule->name},
+                 {"text", r.contender.spec.rule->text},
+                 {"canonical_text", r.contender.spec.rule->canonical_text},
+                 {"hash", r.contender.spec.rule->hash_hex()}};
+  else
+    j["torch"] = r.contender.spec.torch_optimizer;
+  if (r.contender.spec.torch_optimizer == "sgd") j["momentum"] = r.contender.spec.momentum;
   return j;
+}
+
+// The contender as an evaluation at `lrs` with `seed`; its compiled rule goes in through Prepared.
+EvaluateSpec spec_for(const TrainOptions& o, const Contender& c, std::vector<double> lrs, std::uint64_t seed) {
+  EvaluateSpec spec = o.child;
+  if (c.spec.rule) spec.rule = compiler::RuleSource::text(c.spec.rule->text);
+  spec.torch_optimizer = c.spec.torch_optimizer;
+  spec.momentum = c.spec.momentum;
+  spec.lrs = std::move(lrs);
+  spec.seed = seed;
+  return spec;
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  if (!file) throw std::system_error(errno, std::generic_category(), fmt::format("cannot write {}", path.string()));
+  bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  ok = std::fclose(file) == 0 && ok;
+  if (!ok) throw std::system_error(errno, std::generic_category(), fmt::format("failed writing {}", path.string()));
 }
 
 int run_train(TrainOptions o) {
   std::vector<Contender> contenders;
   for (const std::string& name : o.optimizers) contenders.push_back(builtin(name));
-  for (std::size_t i = 0; i < o.rules.size(); ++i) {
+  for (BenchRule& rule : given_rules(o.rules.sources())) {
     OptimizerSpec spec;
-    spec.rule = runtime::load_rule(o.rules[i]);
-    contenders.push_back({"rule" + std::to_string(i + 1), spec, o.rule_lr});
+    spec.rule = std::move(rule.rule);
+    contenders.push_back({rule.name, spec, o.rule_lr});
   }
   if (contenders.empty()) throw UsageError("nothing to train: give --optimizers or --rule");
+  std::error_code ec;
+  if (std::filesystem::exists(o.out, ec) && !std::filesystem::is_directory(o.out, ec))
+    throw std::invalid_argument(fmt::format("--out: '{}' exists and is not a directory", o.out));
   std::filesystem::create_directories(o.out);
 
-  runtime::Dataset data = runtime::load_dataset(o.data);
-  std::cerr << "nos-bench train: " << o.data << " (" << data.size() << " examples), model " << o.config.model.name
-            << ", " << o.config.epochs << " epochs, " << o.seeds << " seeds, " << contenders.size() << " optimizers\n";
-  // One split per seed, shared by every optimizer: the seed decides split, initial weights and order.
-  std::vector<runtime::Split> splits;
-  for (int s = 0; s < o.seeds; ++s) {
-    runtime::SplitOptions split = o.split;
-    split.seed = static_cast<std::uint64_t>(s);
-    splits.push_back(runtime::split_dataset(data, split));
-  }
+  runtime::Dataset data = runtime::load_dataset(o.child.data);
+  fmt::print(stderr, "nos-bench train: {} ({} examples), model {}, {} epochs, {} seeds, {} optimizers\n", o.child.data,
+             data.size(), o.child.model.name, o.child.epochs, o.seeds, contenders.size());
 
   auto progress = [](const std::string& what) {
     return [what](const runtime::EpochRecord& e) {
-      std::cerr << "  " << what << " epoch " << e.epoch << ": val acc " << 100 * e.val_acc << "%, " << e.seconds << " s\n";
+      fmt::print(stderr, "  {} epoch {}: val acc {:g}%, {:g} s\n", what, e.epoch, 100 * e.val_acc, e.seconds);
     };
   };
   std::vector<ContenderResult> results;
   for (Contender& c : contenders) {
     ContenderResult r{c, {c.lr}, {}, {}, {}};
-    runtime::TrainConfig config = o.config;
-    config.seed = 0;
+    runtime::Prepared prepared{c.spec.rule ? &*c.spec.rule : nullptr, &data};
+    runtime::Observer observer{[&](double lr) { fmt::print(stderr, " lr {:g}\n", lr); }, progress(c.name)};
     if (o.lr_sweep) {
       r.grid = {c.lr / 3, c.lr, c.lr * 3};
-      std::cerr << c.name << ": sweeping lr on seed 0\n";
-      runtime::SweepResult sweep = runtime::sweep_lr(
-          splits[0], c.spec, config, r.grid, [&](double lr) { std::cerr << " lr " << lr << '\n'; },
-          progress(c.name));
+      fmt::print(stderr, "{}: sweeping lr on seed 0\n", c.name);
+      EvaluateSpec spec = spec_for(o, c, r.grid, 0);
+      EvaluateResult sweep = runtime::evaluate(spec, observer, prepared);
       r.sweep = sweep.runs;
-      r.contender.lr = sweep.runs[sweep.best].lr;
-      r.runs.push_back(sweep.runs[sweep.best]);
-      r.seeds.push_back(0);
+      if (!sweep.runs.empty()) r.contender.lr = sweep.lr;
+      // The first seed's run at the winner, as if it had been evaluated alone.
+      if (!sweep.runs.empty()) {
+        RunResult best = best_run(sweep);
+        sweep.runs = {best};
+        sweep.best = 0;
+      }
+      spec.lrs = {r.contender.lr};
+      r.runs.push_back(std::move(sweep));
+      r.specs.push_back(std::move(spec));
     }
     for (int s = static_cast<int>(r.runs.size()); s < o.seeds; ++s) {
-      config.seed = static_cast<std::uint64_t>(s);
-      config.lr = r.contender.lr;
-      std::cerr << c.name << ": seed " << s << ", lr " << config.lr << '\n';
-      r.runs.push_back(runtime::train(splits[s], c.spec, config, progress(c.name)));
-      r.seeds.push_back(config.seed);
+      fmt::print(stderr, "{}: seed {}, lr {:g}\n", c.name, s, r.contender.lr);
+      EvaluateSpec spec = spec_for(o, c, {r.contender.lr}, static_cast<std::uint64_t>(s));
+      r.runs.push_back(runtime::evaluate(spec, {{}, progress(c.name)}, prepared));
+      r.specs.push_back(std::move(spec));
     }
     results.push_back(std::move(r));
   }
 
   // Results: the table on stdout, then the files.
-  std::printf("\n%-14s %-9s %-20s %-18s %s\n", "optimizer", "lr", "val acc (mean ± std)", "s/run (mean ± std)", "diverged");
+  fmt::print("\n{:<14} {:<9} {:<20} {:<18} {}\n", "optimizer", "lr", "val acc (mean ± std)", "s/run (mean ± std)",
+             "diverged");
   nlohmann::json optimizers = nlohmann::json::array();
-  Plot plot{"Validation accuracy, " + o.config.model.name + " on " + o.data + " (mean ± std over " +
-                std::to_string(o.seeds) + " seeds)",
+  Plot plot{fmt::format("Validation accuracy, {} on {} (mean ± std over {} seeds)", o.child.model.name, o.child.data,
+                        o.seeds),
             "epoch", "validation accuracy (%)", {}};
   for (const ContenderResult& r : results) {
     nlohmann::json j = to_json(r);
-    std::printf("%-14s %-9g %6.2f ± %5.2f %%      %7.2f ± %6.2f    %d/%zu\n", r.contender.name.c_str(), r.contender.lr,
-                100 * j["val_acc_mean"].get<double>(), 100 * j["val_acc_std"].get<double>(),
-                j["seconds_mean"].get<double>(), j["seconds_std"].get<double>(), j["diverged"].get<int>(), r.runs.size());
+    fmt::print("{:<14} {:<9g} {:6.2f} ± {:5.2f} %      {:7.2f} ± {:6.2f}    {}/{}\n", r.contender.name, r.contender.lr,
+               100 * j["val_acc_mean"].get<double>(), 100 * j["val_acc_std"].get<double>(), j["seconds_mean"].get<double>(),
+               j["seconds_std"].get<double>(), j["diverged"].get<int>(), r.runs.size());
     optimizers.push_back(std::move(j));
     plot.series.push_back(accuracy_curve(r));
   }
   for (const Contender& c : contenders)
-    if (c.spec.rule) std::printf("  %s: %s\n", c.name.c_str(), c.spec.rule->text.c_str());
+    if (c.spec.rule) fmt::print("  {}: {}\n", c.name, c.spec.rule->text);
 
-  nlohmann::json report = {
-      {"optimizers", optimizers},
-      {"config",
-       {{"model", o.config.model.name},
-        {"hidden", o.config.model.hidden},
-        {"epochs", o.config.epochs},
-        {"batch_size", o.config.batch_size},
-        {"seeds", o.seeds},
-        {"threads", o.config.threads},
-        {"device", o.config.device},
-        {"lr_sweep", o.lr_sweep},
-        {"data", o.data},
-        {"data_source", data.source},
-        {"train_size", splits.front().train.size()},
-        {"val_size", splits.front().val.size()},
-        {"train_subset", o.split.train_subset},
-        {"val_fraction", o.split.val_fraction}}}};
+  nlohmann::json report = {{"optimizers", optimizers},
+                           {"config",
+                            {{"seeds", o.seeds},
+                             {"lr_sweep", o.lr_sweep},
+                             {"data_source", data.source},
+                             {"child", runtime::to_json(spec_for(o, contenders.front(), {contenders.front().lr}, 0))}}}};
   std::filesystem::path json_path = std::filesystem::path(o.out) / "train.json";
-  std::ofstream json(json_path);
-  json << report.dump(2) << '\n';
-  if (!json.flush()) throw std::runtime_error("failed writing " + json_path.string());
+  write_file(json_path, report.dump(2) + "\n");
 
   PlotFiles files = plot_curves(plot, o.out, "accuracy");
-  std::printf("\nwrote %s, %s, %s\n", json_path.c_str(), files.data.c_str(), files.script.c_str());
-  if (files.problem.empty()) std::printf("plot: %s\n", files.image.c_str());
-  else std::printf("no plot: %s\n", files.problem.c_str());
+  fmt::print("\nwrote {}, {}, {}\n", json_path.string(), files.data.string(), files.script.string());
+  if (files.problem.empty()) fmt::print("plot: {}\n", files.image.string());
+  else fmt::print("no plot: {}\n", files.problem);
   return kOk;
 }
 
@@ -255,17 +276,17 @@ int run_train(TrainOptions o) {
 
 void add_train_command(CLI::App& app, Runner& run) {
   auto o = std::make_shared<TrainOptions>();
-  o->config.epochs = 3;
+  o->child.epochs = 3;
   CLI::App* cmd = app.add_subcommand("train", "train one model with LibTorch's optimizers and NOS rules over several "
                                               "seeds; report accuracy and time, plot the curves");
-  cmd->add_option("--model", o->config.model.name, "mlp or convnet")
+  cmd->add_option("--model", o->child.model.name, "mlp or convnet")
       ->check(CLI::IsMember({"mlp", "convnet"}))  // runtime/models.h's names; that header pulls in torch
       ->capture_default_str();
-  cmd->add_option("--hidden", o->config.model.hidden, "mlp hidden layer widths, comma-separated")
+  cmd->add_option("--hidden", o->child.model.hidden, "mlp hidden layer widths, comma-separated")
       ->delimiter(',')
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd->add_option("--epochs", o->config.epochs, "epochs per run")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_option("--epochs", o->child.epochs, "epochs per run")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd->add_option("--seeds", o->seeds, "runs per optimizer (seeds 0..K-1: split, initial weights, data order)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
@@ -273,19 +294,19 @@ void add_train_command(CLI::App& app, Runner& run) {
       ->delimiter(',')
       ->check(CLI::IsMember({"adam", "rmsprop", "sgd-momentum", "powersign", "addsign"}))
       ->capture_default_str();
-  cmd->add_option("--rule", o->rules, "an extra rule to train: its text or a rule file (repeatable)");
-  cmd->add_option("--rule-lr", o->rule_lr, "learning rate of the --rule rules")->check(CLI::PositiveNumber)->capture_default_str();
+  tool::add_rule_options(*cmd, o->rules, {.repeatable = true, .what = "an extra rule to train"});
+  cmd->add_option("--rule-lr", o->rule_lr, "learning rate of the --rule rules")
+      ->check(tool::learning_rate_validator())
+      ->capture_default_str();
   cmd->add_flag("--lr-sweep", o->lr_sweep, "try each optimizer's learning rate times 1/3, 1, 3 on the first seed first");
-  cmd->add_option("--data", o->data, "fashion-mnist, an MNIST-layout directory or prefix, or a .csv file (as nos-train)")
+  cmd->add_option("--data", o->child.data, "fashion-mnist, an MNIST-layout directory or prefix, or a .csv file (as nos-train)")
       ->capture_default_str();
-  cmd->add_option("--train-subset", o->split.train_subset, "train on only this many examples (0: all)")
+  cmd->add_option("--train-subset", o->child.train_subset, "train on only this many examples (0: all)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd->add_option("--batch-size", o->config.batch_size, "examples per step")->check(CLI::Range(1, 1 << 20))->capture_default_str();
-  cmd->add_option("--threads", o->config.threads, "CPU threads for LibTorch and the rule kernels (0: LibTorch's default)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  cmd->add_option("--device", o->config.device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--batch-size", o->child.batch_size, "examples per step")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  tool::add_threads_option(*cmd, o->child.threads, "CPU threads for LibTorch and the rule kernels (0: LibTorch's default)");
+  cmd->add_option("--device", o->child.device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--out", o->out, "directory for train.json, accuracy.dat, accuracy.gp and accuracy.png")
       ->capture_default_str();
   cmd->callback([&run, o] { run = [o] { return run_train(*o); }; });

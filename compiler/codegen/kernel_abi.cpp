@@ -1,5 +1,6 @@
 #include "compiler/codegen/kernel_abi.h"
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -15,6 +16,13 @@ const char* name(DType dtype) {
 }
 
 int element_bytes(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
+
+std::string learning_rate_problem(double lr) {
+  if (!(lr > 0) || !std::isfinite(lr)) return "must be a positive finite number";
+  if (static_cast<float>(lr) == 0.0f) return "rounds to 0 in float32, the type the kernels compute in";
+  if (!std::isfinite(static_cast<float>(lr))) return "does not fit in float32, the type the kernels compute in";
+  return {};
+}
 
 KernelStep make_step(const ir::Function& optimized, float lr, std::uint32_t t, std::uint32_t total_steps,
                      std::uint64_t seed) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "compiler/ir.h"
 
@@ -41,6 +42,15 @@ struct KernelStep {
 // the work over threads by tensor and range.
 using CpuKernelFn = void (*)(const KernelTensor* tensors, std::uint32_t tensor, std::int64_t begin,
                              std::int64_t end, const KernelStep* step);
+
+// The most CPU threads a kernel call, a training run or a tool's --threads may ask for: more is a
+// typo, not a machine.
+inline constexpr int kMaxThreads = 1024;
+
+// Why `lr` cannot be a learning rate of these kernels, or an empty string when it can: it must be
+// positive and finite, and stay positive once rounded to float32 (KernelStep::lr), so that 1e-50
+// is refused instead of silently training with 0.
+std::string learning_rate_problem(double lr);
 
 // The per-step argument for step t of T: lr, t, seed and ir::step_inputs() in ABI order.
 // Throws std::runtime_error when the rule needs more than kMaxStepInputs inputs.

@@ -1,27 +1,26 @@
 // nosc check: validate rules and print each in canonical form. nosc fmt: reprint rules as written,
 // in the canonical layout.
-#include <iostream>
+#include <fmt/format.h>
 
 #include "compiler/nosc/commands.h"
-#include "compiler/passes.h"
-#include "compiler/printer.h"
 #include "dsl/printer.h"
 
 namespace nos::nosc {
 
 void add_check_command(CLI::App& app, Runner& run) {
-  auto input = std::make_shared<RuleInput>();
+  auto input = std::make_shared<tool::RuleOptions>();
   auto hash = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("check", "Validate rules; print each optimized rule as canonical text");
-  input->add_options(*cmd, false);
+  add_rule_input(*cmd, *input);
   cmd->add_flag("--hash", *hash, "also print each rule's canonical hash");
   cmd->callback([&run, input, hash] {
     run = [input, hash] {
-      for (const LoadedRule& loaded : load_rules(*input)) {
-        ir::Function optimized = compile_rule(loaded, true);
-        std::cout << ir::to_text(optimized);  // "name: text" for named rules
-        if (*hash) std::cout << "  # " << ir::hash_hex(ir::canonical_hash(optimized));
-        std::cout << '\n';
+      for (const compiler::ParsedRule& parsed : compiler::parse(input->source())) {
+        compiler::CompiledRule rule = compiler::compile(parsed);
+        tool::print_warnings(rule);
+        std::string line = rule.name.empty() ? rule.canonical_text : rule.name + ": " + rule.canonical_text;
+        if (*hash) line += "  # " + rule.hash_hex();
+        fmt::print("{}\n", line);
       }
       return int(kOk);
     };
@@ -29,12 +28,13 @@ void add_check_command(CLI::App& app, Runner& run) {
 }
 
 void add_fmt_command(CLI::App& app, Runner& run) {
-  auto input = std::make_shared<RuleInput>();
+  auto input = std::make_shared<tool::RuleOptions>();
   CLI::App* cmd = app.add_subcommand("fmt", "Print rules as written, in canonical layout (comments dropped)");
-  input->add_options(*cmd, false);
+  add_rule_input(*cmd, *input);
   cmd->callback([&run, input] {
     run = [input] {
-      for (const LoadedRule& loaded : load_rules(*input)) std::cout << dsl::print(loaded.rule) << '\n';
+      for (const compiler::ParsedRule& parsed : compiler::parse(input->source()))
+        fmt::print("{}\n", dsl::print(parsed.rule));
       return int(kOk);
     };
   });

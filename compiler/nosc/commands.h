@@ -1,19 +1,16 @@
-// The subcommands of `nosc` and what they share: how a rule is given on the command line.
+// The subcommands of `nosc`. Each add_*_command registers its CLI11 subcommand; when it is chosen,
+// `run` is set to the function that does its work and returns the exit status. Rules come in
+// through tools/rule_options.h (FILE, --rule, -e, --tokens, --rule-name) and are compiled by the
+// one compile API (compiler/compile.h).
 #pragma once
 
 #include <functional>
-#include <memory>
-#include <optional>
-#include <stdexcept>
-#include <string>
-#include <vector>
 
 #include <CLI/CLI.hpp>
 
-#include "compiler/ir.h"
-#include "compiler/tool_main.h"
-#include "dsl/ast.h"
-#include "dsl/tokens.h"
+#include "compiler/compile.h"
+#include "tools/rule_options.h"
+#include "tools/tool_main.h"
 
 namespace nos::nosc {
 
@@ -22,30 +19,10 @@ using tool::kOk;
 using tool::kUsage;
 using tool::UsageError;
 
-// A rule given as FILE, as -e EXPR, or as --tokens "op1 op2 u1 u2 b ...".
-struct RuleInput {
-  std::string file;
-  std::string expr;
-  std::string tokens;
-  std::string rule_name;  // --rule: one rule of a file holding several
-
-  void add_options(CLI::App& command, bool select_one);
-};
-
-struct LoadedRule {
-  dsl::Rule rule;
-  std::shared_ptr<const dsl::Source> source;
-  std::optional<dsl::TokenSequence> tokens;  // when given as tokens, or when the text fits
-};
-
-// Throws dsl::Error for an invalid rule, UsageError for a bad combination of options.
-std::vector<LoadedRule> load_rules(const RuleInput& input);
-LoadedRule load_one_rule(const RuleInput& input);
-
-// Lowers and optimizes; warns on stderr when the rule can only produce NaN/inf.
-ir::Function compile_rule(const LoadedRule& loaded, bool warn_non_finite);
-
-std::string display_name(const dsl::Rule& rule);  // the rule's name, or "<anonymous>"
+// nosc's rule options: the positional FILE too, one source (a file may hold several rules).
+inline void add_rule_input(CLI::App& command, tool::RuleOptions& options) {
+  tool::add_rule_options(command, options, {.positional_file = true, .repeatable = false, .what = "the rule"});
+}
 
 using Runner = std::function<int()>;
 void add_check_command(CLI::App& app, Runner& run);

@@ -3,8 +3,11 @@
 //   --target cuda | ptx | cubin   (GPU: CUDA C++ source, PTX, CUBIN for --arch)
 #include <unistd.h>
 
-#include <fstream>
-#include <iostream>
+#include <cerrno>
+#include <cstdio>
+#include <system_error>
+
+#include <fmt/format.h>
 
 #include "compiler/codegen/kernel_abi.h"  // DType, also without any backend
 #include "compiler/nosc/commands.h"
@@ -23,7 +26,7 @@ namespace {
 codegen::DType parse_dtype(const std::string& name) {
   for (codegen::DType d : {codegen::DType::F32, codegen::DType::BF16, codegen::DType::F16})
     if (name == codegen::name(d)) return d;
-  throw UsageError("unknown --dtype '" + name + "' (f32, bf16, f16)");
+  throw UsageError(fmt::format("unknown --dtype '{}' (f32, bf16, f16)", name));
 }
 
 std::string generate(const ir::Function& f, const std::string& target, codegen::DType dtype, const std::string& arch) {
@@ -38,8 +41,8 @@ std::string generate(const ir::Function& f, const std::string& target, codegen::
     auto kind = target == "ptx" ? codegen::cuda::ImageKind::Ptx : codegen::cuda::ImageKind::Cubin;
     codegen::cuda::CompiledImage image = codegen::cuda::compile(source, arch, kind);
     if (kind == codegen::cuda::ImageKind::Cubin && image.kind != kind)
-      std::cerr << "nosc: note: NVRTC " << codegen::cuda::nvrtc_version() << " does not know " << arch
-                << "; wrote PTX for " << image.arch << " (the driver compiles it for the device)\n";
+      fmt::print(stderr, "nosc: note: NVRTC {} does not know {}; wrote PTX for {} (the driver compiles it for the device)\n",
+                 codegen::cuda::nvrtc_version(), arch, image.arch);
     if (image.kind == codegen::cuda::ImageKind::Ptx && !image.image.empty() && image.image.back() == '\0')
       image.image.pop_back();  // the NUL is for cuModuleLoadData, not for a file
     return image.image;
@@ -47,15 +50,37 @@ std::string generate(const ir::Function& f, const std::string& target, codegen::
 #endif
   (void)f, (void)dtype, (void)arch;
   bool cpu = target == "llvm" || target == "asm";
-  throw UsageError("--target " + target + " needs the " + (cpu ? "LLVM" : "CUDA") + " backend, which this build lacks (" +
-                   (cpu ? "NOS_WITH_LLVM" : "NOS_WITH_CUDA") + "=OFF)");
+  throw UsageError(fmt::format("--target {} needs the {} backend, which this build lacks ({}=OFF)", target,
+                               cpu ? "LLVM" : "CUDA", cpu ? "NOS_WITH_LLVM" : "NOS_WITH_CUDA"));
+}
+
+// A bad --arch is the user's mistake, found before any code is generated.
+void check_arch(const std::string& target, const std::string& arch) {
+  if (target != "ptx" && target != "cubin") return;
+#ifdef NOS_HAVE_CUDA
+  if (std::string problem = codegen::cuda::arch_problem(arch); !problem.empty())
+    throw UsageError(fmt::format("--arch {}: {}", arch, problem));
+#else
+  (void)arch;
+#endif
+}
+
+// Writes all of `bytes` to `path`; a full disk or an unwritable path is a system_error (exit 1).
+void write_file(const std::string& path, const std::string& bytes) {
+  errno = 0;
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (!file) throw std::system_error(errno, std::generic_category(), fmt::format("-o: cannot write '{}'", path));
+  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
+  int error = errno;
+  ok = std::fclose(file) == 0 && ok;
+  if (!ok) throw std::system_error(error ? error : errno, std::generic_category(), fmt::format("-o: failed writing '{}'", path));
 }
 
 }  // namespace
 
 void add_compile_command(CLI::App& app, Runner& run) {
   struct Options {
-    RuleInput input;
+    tool::RuleOptions input;
     std::string target = "llvm";
     std::string arch = "sm_90";
     std::string dtype = "f32";
@@ -63,7 +88,7 @@ void add_compile_command(CLI::App& app, Runner& run) {
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("compile", "Write a rule's fused update kernel (LLVM IR, assembly, CUDA, PTX, CUBIN)");
-  o->input.add_options(*cmd, true);
+  add_rule_input(*cmd, o->input);
   cmd->add_option("--target", o->target, "llvm | asm (CPU); cuda | ptx | cubin (GPU)")
       ->check(CLI::IsMember({"llvm", "asm", "cuda", "ptx", "cubin"}))
       ->capture_default_str();
@@ -74,18 +99,17 @@ void add_compile_command(CLI::App& app, Runner& run) {
   cmd->callback([&run, o] {
     run = [o] {
       codegen::DType dtype = parse_dtype(o->dtype);
-      LoadedRule loaded = load_one_rule(o->input);
-      ir::Function f = compile_rule(loaded, true);
-      std::string code = generate(f, o->target, dtype, o->arch);
+      check_arch(o->target, o->arch);
+      compiler::CompiledRule rule = compiler::compile_one(o->input.source());
+      tool::print_warnings(rule);
+      std::string code = generate(rule.optimized, o->target, dtype, o->arch);
       if (o->output.empty()) {
         if (o->target == "cubin" && ::isatty(1)) throw UsageError("a CUBIN is binary: give -o FILE");
-        std::cout << code;
+        std::fwrite(code.data(), 1, code.size(), stdout);  // checked when the tool flushes
         return int(kOk);
       }
-      std::ofstream out(o->output, std::ios::binary);
-      if (!out.write(code.data(), static_cast<std::streamsize>(code.size())))
-        throw UsageError("cannot write '" + o->output + "'");
-      std::cerr << "nosc: wrote " << code.size() << " bytes to " << o->output << '\n';
+      write_file(o->output, code);
+      fmt::print(stderr, "nosc: wrote {} bytes to {}\n", code.size(), o->output);
       return int(kOk);
     };
   });

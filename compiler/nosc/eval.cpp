@@ -3,15 +3,17 @@
 //   STEPS.json = {"lr": 0.01, "total_steps": 100, "w": [...], "grads": [[...], ...]}
 // applies w <- w - lr * delta once per entry of "grads" (t = 1, 2, ...; T = total_steps).
 #include <cmath>
+#include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <limits>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "compiler/codegen/kernel_abi.h"
 #include "compiler/nosc/backend_run.h"
 #include "compiler/nosc/commands.h"
-#include "compiler/passes.h"
+#include "tools/options.h"
 
 namespace nos::nosc {
 namespace {
@@ -25,51 +27,63 @@ struct Steps {
 
 // Input-file problems are reported like rule errors: the file, the field, what was expected.
 [[noreturn]] void bad_input(const std::string& file, const std::string& what) {
-  throw dsl::Error({dsl::Severity::Error, nullptr, {}, file + ": " + what});
+  throw dsl::Error({dsl::Severity::Error, nullptr, {}, fmt::format("{}: {}", file, what)});
 }
 
 float to_float(const nlohmann::json& value, const std::string& file, const std::string& where) {
-  if (!value.is_number()) bad_input(file, where + " must be a number, got " + std::string(value.type_name()));
+  if (!value.is_number()) bad_input(file, fmt::format("{} must be a number, got {}", where, value.type_name()));
   double d = value.get<double>();
   if (std::isfinite(d) && std::abs(d) > std::numeric_limits<float>::max())
-    bad_input(file, where + " = " + value.dump() + " does not fit in float32");
+    bad_input(file, fmt::format("{} = {} does not fit in float32", where, value.dump()));
   return static_cast<float>(d);
 }
 
 std::vector<float> to_floats(const nlohmann::json& value, const std::string& file, const std::string& where) {
   if (!value.is_array()) bad_input(file, where + " must be an array of numbers");
   std::vector<float> out;
-  for (std::size_t i = 0; i < value.size(); ++i)
-    out.push_back(to_float(value[i], file, where + "[" + std::to_string(i) + "]"));
+  for (std::size_t i = 0; i < value.size(); ++i) out.push_back(to_float(value[i], file, fmt::format("{}[{}]", where, i)));
   return out;
 }
 
-Steps read_steps(const std::string& file) {
+nlohmann::json read_json(const std::string& file) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) bad_input(file, "is a directory, not a STEPS.json file");
   std::ifstream in(file);
   if (!in) bad_input(file, "cannot open the file");
-  nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    bad_input(file, std::string("not valid JSON: ") + e.what());
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {  // parse errors, and numbers beyond double (1e400)
+    bad_input(file, fmt::format("not valid JSON: {}", e.what()));
   }
+}
+
+Steps read_steps(const std::string& file) {
+  nlohmann::json j = read_json(file);
   if (!j.is_object()) bad_input(file, "expected an object with \"lr\", \"total_steps\", \"w\", \"grads\"");
   for (const char* key : {"lr", "total_steps", "w", "grads"})
-    if (!j.contains(key)) bad_input(file, std::string("missing \"") + key + "\"");
+    if (!j.contains(key)) bad_input(file, fmt::format("missing \"{}\"", key));
   Steps steps;
-  steps.lr = to_float(j["lr"], file, "\"lr\"");
-  if (!j["total_steps"].is_number_integer() || j["total_steps"].get<long long>() < 1 ||
-      j["total_steps"].get<long long>() > std::numeric_limits<std::uint32_t>::max())
-    bad_input(file, "\"total_steps\" must be a positive integer");
-  steps.total_steps = j["total_steps"].get<std::uint32_t>();
+  if (!j["lr"].is_number()) bad_input(file, "\"lr\" must be a number");
+  if (std::string problem = codegen::learning_rate_problem(j["lr"].get<double>()); !problem.empty())
+    bad_input(file, fmt::format("\"lr\" = {} {}", j["lr"].dump(), problem));
+  steps.lr = static_cast<float>(j["lr"].get<double>());
+  const nlohmann::json& total = j["total_steps"];
+  if (!total.is_number_unsigned() || total.get<std::uint64_t>() < 1 ||
+      total.get<std::uint64_t>() > std::numeric_limits<std::uint32_t>::max())
+    bad_input(file, fmt::format("\"total_steps\" must be an integer from 1 to {}, got {}",
+                                std::numeric_limits<std::uint32_t>::max(), total.dump()));
+  steps.total_steps = total.get<std::uint32_t>();
   steps.w = to_floats(j["w"], file, "\"w\"");
   if (!j["grads"].is_array()) bad_input(file, "\"grads\" must be an array of arrays");
+  // Steps past T would run the decays (ld, cd, rd) below zero: T counts every step given.
+  if (j["grads"].size() > steps.total_steps)
+    bad_input(file, fmt::format("\"grads\" holds {} steps, more than \"total_steps\" = {}", j["grads"].size(),
+                                steps.total_steps));
   for (std::size_t k = 0; k < j["grads"].size(); ++k) {
-    std::string where = "\"grads\"[" + std::to_string(k) + "]";
+    std::string where = fmt::format("\"grads\"[{}]", k);
     steps.grads.push_back(to_floats(j["grads"][k], file, where));
     if (steps.grads.back().size() != steps.w.size())
-      bad_input(file, where + " has " + std::to_string(steps.grads.back().size()) + " values but \"w\" has " +
-                          std::to_string(steps.w.size()));
+      bad_input(file, fmt::format("{} has {} values but \"w\" has {}", where, steps.grads.back().size(), steps.w.size()));
   }
   return steps;
 }
@@ -89,25 +103,26 @@ nlohmann::json float_array(const std::vector<float>& values) {
 
 void add_eval_command(CLI::App& app, Runner& run) {
   struct Options {
-    RuleInput input;
+    tool::RuleOptions input;
     std::string steps_file;
     std::string backend = "interp";
     std::uint64_t seed = 0;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("eval", "Apply a rule to given gradients; print the final parameters as JSON");
-  o->input.add_options(*cmd, true);
+  add_rule_input(*cmd, o->input);
   cmd->add_option("--input", o->steps_file,
                   "STEPS.json: {\"lr\": 0.01, \"total_steps\": 100, \"w\": [...], \"grads\": [[...], ...]}")
       ->required();
   cmd->add_option("--backend", o->backend, "interp (reference interpreter), cpu (LLVM JIT) or cuda")
       ->check(CLI::IsMember({"interp", "cpu", "cuda"}))
       ->capture_default_str();
-  cmd->add_option("--seed", o->seed, "seed of the random streams (drop, eps, noise)")->capture_default_str();
+  tool::add_seed_option(*cmd, "--seed", o->seed, "seed of the random streams (drop, eps, noise)");
   cmd->callback([&run, o] {
     run = [o] {
-      LoadedRule loaded = load_one_rule(o->input);
-      ir::Function f = compile_rule(loaded, true);
+      compiler::CompiledRule rule = compiler::compile_one(o->input.source());
+      tool::print_warnings(rule);
+      const ir::Function& f = rule.optimized;
       Steps steps = read_steps(o->steps_file);
       codegen::Backend backend = *codegen::parse_backend(o->backend);
       std::string why;
@@ -117,12 +132,12 @@ void add_eval_command(CLI::App& app, Runner& run) {
       for (const std::vector<float>& g : steps.grads) grads.push_back({g});
       run_steps(f, backend, {steps.lr, steps.total_steps, o->seed}, tensors, grads);
       steps.w = tensors[0].w;
-      nlohmann::json out = {{"rule", display_name(loaded.rule)},
-                            {"hash", ir::hash_hex(ir::canonical_hash(f))},
+      nlohmann::json out = {{"rule", rule.display_name()},
+                            {"hash", rule.hash_hex()},
                             {"backend", o->backend},
                             {"steps", steps.grads.size()},
                             {"w", float_array(steps.w)}};
-      std::cout << out.dump() << '\n';
+      fmt::print("{}\n", out.dump());
       return int(kOk);
     };
   });

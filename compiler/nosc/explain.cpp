@@ -1,7 +1,6 @@
 // nosc explain: every stage of the pipeline for a rule, from tokens to the canonical hash.
-#include <iostream>
+#include <fmt/format.h>
 
-#include "compiler/lower.h"
 #include "compiler/nosc/commands.h"
 #include "compiler/passes.h"
 #include "compiler/printer.h"
@@ -10,53 +9,47 @@
 namespace nos::nosc {
 namespace {
 
-void explain(const LoadedRule& loaded) {
-  const dsl::Rule& rule = loaded.rule;
-  std::cout << "rule " << display_name(rule) << '\n';
-  std::cout << "text:    " << dsl::print(*rule.body) << '\n';
-  if (loaded.tokens)
-    std::cout << "tokens:  " << dsl::print_tokens(*loaded.tokens) << '\n';
+void explain(const compiler::ParsedRule& parsed, const compiler::CompiledRule& rule) {
+  const ir::Function& optimized = rule.optimized;
+  fmt::print("rule {}\n", rule.display_name());
+  fmt::print("text:    {}\n", dsl::print(*parsed.rule.body));
+  if (rule.tokens)
+    fmt::print("tokens:  {}\n", dsl::print_tokens(*rule.tokens));
   else
-    std::cout << "tokens:  (does not fit the token form)\n";
+    fmt::print("tokens:  (does not fit the token form)\n");
 
-  ir::Function lowered = ir::lower(rule);
-  std::cout << "\n== lowered ==\n" << ir::dump(lowered);
-  std::vector<ir::PassRecord> trace;
-  ir::Function optimized = ir::optimize(lowered, &trace);
-  for (const ir::PassRecord& record : trace) std::cout << "\n== after " << record.pass << " ==\n" << ir::dump(record.after);
+  fmt::print("\n== lowered ==\n{}", ir::dump(rule.lowered));
+  for (const ir::PassRecord& record : rule.trace) fmt::print("\n== after {} ==\n{}", record.pass, ir::dump(record.after));
 
-  std::cout << "\nstate buffers:";
-  if (optimized.states.empty()) std::cout << " none";
+  std::string states;
   for (const ir::StateSlot& s : optimized.states)
-    std::cout << ' ' << ir::state_name(s.power) << " (beta " << s.beta
-              << (s.bias_correction ? ", bias-corrected)" : ", raw)");
-  std::cout << '\n';
+    states += fmt::format(" {} (beta {}{}", ir::state_name(s.power), s.beta, s.bias_correction ? ", bias-corrected)" : ", raw)");
+  fmt::print("\nstate buffers:{}\n", states.empty() ? " none" : states);
   int bytes = ir::bytes_per_param(optimized);
-  std::cout << "bytes per parameter per step (f32): " << bytes << " = w 8 + g 4 + state "
-            << bytes - 12 << '\n';
-  std::cout << "needs total steps T: " << (ir::needs_total_steps(optimized) ? "yes" : "no") << '\n';
-  std::cout << "canonical text: " << ir::to_text(optimized) << '\n';
-  std::cout << "canonical hash: " << ir::hash_hex(ir::canonical_hash(optimized)) << '\n';
+  fmt::print("bytes per parameter per step (f32): {} = w 8 + g 4 + state {}\n", bytes, bytes - 12);
+  fmt::print("needs total steps T: {}\n", ir::needs_total_steps(optimized) ? "yes" : "no");
+  fmt::print("canonical text: {}\n", ir::to_text(optimized));
+  fmt::print("canonical hash: {}\n", rule.hash_hex());
   ir::Function kernel_form = ir::lower_sign_lookups(optimized);
-  if (!(kernel_form == optimized))
-    std::cout << "\n== for code generation: sign lookups ==\n" << ir::dump(kernel_form);
+  if (!(kernel_form == optimized)) fmt::print("\n== for code generation: sign lookups ==\n{}", ir::dump(kernel_form));
 }
 
 }  // namespace
 
 void add_explain_command(CLI::App& app, Runner& run) {
-  auto input = std::make_shared<RuleInput>();
+  auto input = std::make_shared<tool::RuleOptions>();
   CLI::App* cmd = app.add_subcommand(
       "explain", "Show tokens, the IR before and after each pass, state kept, bytes moved, the hash");
-  input->add_options(*cmd, false);
+  add_rule_input(*cmd, *input);
   cmd->callback([&run, input] {
     run = [input] {
       bool first = true;
-      for (const LoadedRule& loaded : load_rules(*input)) {
-        if (!first) std::cout << '\n';
+      for (const compiler::ParsedRule& parsed : compiler::parse(input->source())) {
+        if (!first) fmt::print("\n");
         first = false;
-        compile_rule(loaded, true);  // for the NaN warning
-        explain(loaded);
+        compiler::CompiledRule rule = compiler::compile(parsed, {.trace = true});
+        tool::print_warnings(rule);
+        explain(parsed, rule);
       }
       return int(kOk);
     };

@@ -3,12 +3,13 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
-#include <iomanip>
-#include <iostream>
 #include <random>
+
+#include <fmt/format.h>
 
 #include "compiler/nosc/backend_run.h"
 #include "compiler/nosc/commands.h"
+#include "tools/options.h"
 
 namespace nos::nosc {
 namespace {
@@ -69,32 +70,31 @@ std::uint64_t max_ulp(const std::vector<TensorData>& a, const std::vector<Tensor
 
 void add_verify_command(CLI::App& app, Runner& run) {
   struct Options {
-    RuleInput input;
+    tool::RuleOptions input;
     std::uint64_t seed = 1;
     int steps = 5;
     std::uint64_t max_ulp = 0;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("verify", "Check every available backend against the interpreter, in ulps");
-  o->input.add_options(*cmd, false);
-  cmd->add_option("--seed", o->seed, "seed of the random data and of the rule's random streams")->capture_default_str();
+  add_rule_input(*cmd, o->input);
+  tool::add_seed_option(*cmd, "--seed", o->seed, "seed of the random data and of the rule's random streams");
   cmd->add_option("--steps", o->steps, "optimizer steps to run")->check(CLI::Range(1, 1000))->capture_default_str();
   cmd->add_option("--max-ulp", o->max_ulp, "largest difference accepted (exit 1 beyond it)")->capture_default_str();
   cmd->callback([&run, o] {
     run = [o] {
       bool all_ok = true;
-      for (const LoadedRule& loaded : load_rules(o->input)) {
-        ir::Function f = compile_rule(loaded, false);
+      for (const compiler::CompiledRule& rule : compiler::compile_all(o->input.source(), {.check_non_finite = false})) {
+        const ir::Function& f = rule.optimized;
         Problem problem = make_problem(o->seed, o->steps);
         StepPlan plan{0.01f, static_cast<std::uint32_t>(2 * o->steps), o->seed};
         std::vector<TensorData> reference = problem.tensors;
         run_steps(f, codegen::Backend::Interp, plan, reference, problem.grads);
-        std::cout << display_name(loaded.rule) << ":\n";
+        fmt::print("{}:\n", rule.display_name());
         for (codegen::Backend backend : {codegen::Backend::Cpu, codegen::Backend::Cuda}) {
           std::string why;
-          std::cout << "  " << std::setw(5) << std::left << codegen::name(backend);
           if (!codegen::backend_available(backend, &why)) {
-            std::cout << "skipped (" << why << ")\n";
+            fmt::print("  {:<5}skipped ({})\n", codegen::name(backend), why);
             continue;
           }
           std::vector<TensorData> tensors = problem.tensors;
@@ -102,9 +102,10 @@ void add_verify_command(CLI::App& app, Runner& run) {
           std::uint64_t worst = max_ulp(reference, tensors);
           bool ok = worst <= o->max_ulp;
           all_ok &= ok;
-          std::cout << (ok ? "ok  " : "FAIL") << " max difference " << (worst == UINT64_MAX ? std::string("NaN vs number")
-                                                                                          : std::to_string(worst) + " ulp")
-                    << " over " << o->steps << " steps, 5099 elements, w and " << f.states.size() << " state buffers\n";
+          fmt::print("  {:<5}{} max difference {} over {} steps, 5099 elements, w and {} state buffers\n",
+                     codegen::name(backend), ok ? "ok  " : "FAIL",
+                     worst == UINT64_MAX ? std::string("NaN vs number") : fmt::format("{} ulp", worst), o->steps,
+                     f.states.size());
         }
       }
       return all_ok ? int(kOk) : int(kInvalid);

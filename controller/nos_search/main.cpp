@@ -12,7 +12,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "compiler/tool_main.h"
+#include "tools/tool_main.h"
 #include "controller/nos_search/commands.h"
 #include "controller/search/export.h"
 #include "controller/search/storage.h"

@@ -1,5 +1,6 @@
 // Data loading (IDX, CSV, data specs), the seeded split, and the torch-free bookkeeping of a run:
-// the divergence guard, the summary metrics, the sweep's choice and the loss-curve downsampling.
+// the divergence guard, the summary metrics and the loss-curve downsampling. Torch-free: this suite
+// links nos_runtime_core alone.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -12,7 +13,6 @@
 #include "runtime/data/idx.h"
 #include "runtime/metrics.h"
 #include "runtime/report.h"
-#include "runtime/sweep.h"
 #include "test_data_files.h"
 
 using namespace nos::runtime;
@@ -225,17 +225,6 @@ TEST_CASE("summarize takes the mean and max over the last k epochs") {
   CHECK(run.val_acc_max_last_k == 0.9);
   summarize(run, 10);
   CHECK(run.last_k == 4);
-}
-
-TEST_CASE("best_run prefers runs that did not diverge, then accuracy, then the earlier lr") {
-  std::vector<RunResult> runs(4);
-  runs[0].val_acc = 0.5;
-  runs[1].val_acc = 0.95, runs[1].status = "diverged";
-  runs[2].val_acc = 0.7;
-  runs[3].val_acc = 0.7;
-  CHECK(best_run(runs) == 2);
-  for (RunResult& r : runs) r.status = "diverged";
-  CHECK(best_run(runs) == 1);
 }
 
 TEST_CASE("the loss curve keeps at most the requested points, as chunk means") {

@@ -129,7 +129,7 @@ struct EquivalenceResult {
 inline EquivalenceResult run_equivalence(const EquivalenceCase& c, const torch::Device& device,
                                          const std::string& backend) {
   std::vector<Batch> batches = random_batches(device);
-  auto rule = runtime::compile_rule_text(c.rule);
+  auto rule = compiler::compile_text(c.rule);
   auto options = RuleOptimizerOptions(c.lr).backend(backend);
   std::vector<torch::Tensor> initial = detached_copy(test_model(device)->parameters());
   EquivalenceResult result;

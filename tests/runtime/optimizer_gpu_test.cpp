@@ -31,7 +31,7 @@ bool skip_without_cuda() {
 TEST_CASE("Adam, SGD and RMSProp as rules match LibTorch's optimizers over 200 steps on CUDA") {
   if (skip_without_cuda()) return;
   torch::Device gpu(torch::kCUDA, 0);
-  CHECK((RuleOptimizer({torch::zeros({1}, gpu)}, runtime::compile_rule_text("g"))
+  CHECK((RuleOptimizer({torch::zeros({1}, gpu)}, compiler::compile_text("g"))
              .backend_for(RuleOptimizerOptions(), gpu) == codegen::Backend::Cuda));
   for (const EquivalenceCase& c : equivalence_cases()) {
     CAPTURE(c.rule);
@@ -56,16 +56,16 @@ TEST_CASE("a CUDA checkpoint resumes training bit for bit") {
   std::string path = temp_dir("checkpoint_gpu") + "/optimizer.pt";
   auto options = RuleOptimizerOptions(1e-3).seed(3);
   torch::nn::Sequential straight = test_model(gpu);
-  RuleOptimizer straight_opt(straight->parameters(), runtime::compile_rule_text(text), options);
+  RuleOptimizer straight_opt(straight->parameters(), compiler::compile_text(text), options);
   train_steps(straight, straight_opt, batches, 12);
 
   torch::nn::Sequential resumed = test_model(gpu);
   {
-    RuleOptimizer opt(resumed->parameters(), runtime::compile_rule_text(text), options);
+    RuleOptimizer opt(resumed->parameters(), compiler::compile_text(text), options);
     train_steps(resumed, opt, batches, 5);
     torch::save(opt, path);
   }
-  RuleOptimizer resumed_opt(resumed->parameters(), runtime::compile_rule_text(text));
+  RuleOptimizer resumed_opt(resumed->parameters(), compiler::compile_text(text));
   torch::load(resumed_opt, path);
   train_steps(resumed, resumed_opt, batches, 7, /*first_step=*/5);
   auto a = straight->parameters(), b = resumed->parameters();

@@ -28,7 +28,7 @@ std::vector<std::string> cpu_backends() {
   return backends;
 }
 
-runtime::CompiledRule compile(const std::string& text) { return runtime::compile_rule_text(text); }
+compiler::CompiledRule compile(const std::string& text) { return compiler::compile_text(text); }
 
 }  // namespace
 
@@ -92,7 +92,7 @@ TEST_CASE("a checkpoint of another rule is refused, naming both hashes") {
   torch::Device cpu(torch::kCPU);
   std::string path = temp_dir("checkpoint_other") + "/optimizer.pt";
   torch::nn::Sequential model = test_model(cpu);
-  runtime::CompiledRule powersign = compile("exp(sign_g * sign_m) * g"), adam = compile("adam");
+  compiler::CompiledRule powersign = compile("exp(sign_g * sign_m) * g"), adam = compile("adam");
   RuleOptimizer saved(model->parameters(), powersign, RuleOptimizerOptions(0.01).backend("interp"));
   train_steps(model, saved, random_batches(cpu), 2);
   torch::save(saved, path);

@@ -49,10 +49,10 @@ TEST_CASE("nosc compile: CPU targets on every example rule") {
   REQUIRE(rules.size() >= 20);
   for (const ExampleRule& rule : rules) {
     INFO(rule.file << " --rule " << rule.name);
-    auto llvm = run_tool("nosc", {"compile", rule.file, "--rule", rule.name, "--target", "llvm"});
+    auto llvm = run_tool("nosc", {"compile", rule.file, "--rule-name", rule.name, "--target", "llvm"});
     CHECK(llvm.exit_code == 0);
     CHECK(llvm.out.find("define void @nos_kernel") != std::string::npos);
-    auto assembly = run_tool("nosc", {"compile", rule.file, "--rule", rule.name, "--target", "asm"});
+    auto assembly = run_tool("nosc", {"compile", rule.file, "--rule-name", rule.name, "--target", "asm"});
     CHECK(assembly.exit_code == 0);
     CHECK(assembly.out.find("nos_kernel:") != std::string::npos);
   }
@@ -66,14 +66,14 @@ TEST_CASE("nosc compile: CUDA targets on every example rule") {
 #else
   for (const ExampleRule& rule : example_rules()) {
     INFO(rule.file << " --rule " << rule.name);
-    auto cuda = run_tool("nosc", {"compile", rule.file, "--rule", rule.name, "--target", "cuda", "--dtype", "bf16"});
+    auto cuda = run_tool("nosc", {"compile", rule.file, "--rule-name", rule.name, "--target", "cuda", "--dtype", "bf16"});
     CHECK(cuda.exit_code == 0);
     CHECK(cuda.out.find("__global__") != std::string::npos);
-    auto ptx = run_tool("nosc", {"compile", rule.file, "--rule", rule.name, "--target", "ptx", "--arch", "sm_80"});
+    auto ptx = run_tool("nosc", {"compile", rule.file, "--rule-name", rule.name, "--target", "ptx", "--arch", "sm_80"});
     CHECK(ptx.exit_code == 0);
     CHECK(ptx.out.find(".entry nos_kernel") != std::string::npos);
     std::string cubin_path = temp_file("kernel.cubin", "");
-    auto cubin = run_tool("nosc", {"compile", rule.file, "--rule", rule.name, "--target", "cubin", "--arch", "sm_90", "-o", cubin_path});
+    auto cubin = run_tool("nosc", {"compile", rule.file, "--rule-name", rule.name, "--target", "cubin", "--arch", "sm_90", "-o", cubin_path});
     CHECK(cubin.exit_code == 0);
     std::ifstream in(cubin_path, std::ios::binary);
     char magic[4] = {};
@@ -86,10 +86,10 @@ TEST_CASE("nosc compile: CUDA targets on every example rule") {
 TEST_CASE("nosc eval and explain: every example rule runs on the interpreter") {
   for (const ExampleRule& rule : example_rules()) {
     INFO(rule.file << " --rule " << rule.name);
-    auto eval = run_tool("nosc", {"eval", rule.file, "--rule", rule.name, "--input", steps_file()});
+    auto eval = run_tool("nosc", {"eval", rule.file, "--rule-name", rule.name, "--input", steps_file()});
     CHECK(eval.exit_code == 0);
     CHECK(eval.out.find("\"w\":[") != std::string::npos);
-    CHECK(run_tool("nosc", {"explain", rule.file, "--rule", rule.name}).exit_code == 0);
+    CHECK(run_tool("nosc", {"explain", rule.file, "--rule-name", rule.name}).exit_code == 0);
   }
 }
 

@@ -93,9 +93,27 @@ TEST_CASE("nosc: usage errors exit 2") {
   auto both = run_tool("nosc", {"check", example("sgd"), "-e", "g"});
   CHECK(both.exit_code == 2);
   CHECK(both.err.find("exactly one rule") != std::string::npos);
+  auto file_and_rule = run_tool("nosc", {"eval", example("adam"), "--rule", "adam", "--input", steps_json(make_case())});
+  CHECK(file_and_rule.exit_code == 2);  // --rule is a rule (file or text) in every tool; --rule-name picks one
+  CHECK(file_and_rule.err.find("exactly one rule") != std::string::npos);
+  auto name_without_file = run_tool("nosc", {"check", "-e", "g", "--rule-name", "adam"});
+  CHECK(name_without_file.exit_code == 2);
+  CHECK(name_without_file.err.find("--rule-name 'adam' picks a rule of a rule file") != std::string::npos);
+}
+
+TEST_CASE("nosc: a file of several rules needs --rule-name where one rule is needed (exit 1)") {
   auto several = run_tool("nosc", {"eval", example("powersign"), "--input", steps_json(make_case())});
-  CHECK(several.exit_code == 2);
-  CHECK(several.err.find("--rule") != std::string::npos);
+  CHECK(several.exit_code == 1);
+  CHECK(several.err.find("holds 6 rules; pick one by name (--rule-name): powersign") != std::string::npos);
+  auto unknown = run_tool("nosc", {"check", example("adam"), "--rule-name", "nope"});
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.err.find("adam.dsl: no rule named 'nope'; it holds: adam adam_long adam_torch") != std::string::npos);
+  auto picked = run_tool("nosc", {"check", "--rule", example("adam"), "--rule-name", "adam_torch"});
+  CHECK(picked.exit_code == 0);
+  CHECK(picked.out.rfind("adam_torch: ", 0) == 0);
+  auto text = run_tool("nosc", {"check", "--rule", "exp(sign(g) * sign(m)) * g"});
+  CHECK(text.exit_code == 0);
+  CHECK(text.out == run_tool("nosc", {"check", "-e", "exp(sign(g) * sign(m)) * g"}).out);
 }
 
 TEST_CASE("nosc: check, fmt and explain work on every example") {
@@ -150,17 +168,17 @@ TEST_CASE("nosc: commuted and token-form rules share the canonical hash") {
 TEST_CASE("nosc: eval matches independently computed updates") {
   Case c = make_case();
   check_eval({example("sgd")}, reference(c, [](double g, double, double, double, double, double) { return g; }), c);
-  check_eval({example("adam"), "--rule", "adam"},
+  check_eval({example("adam"), "--rule-name", "adam"},
              reference(c, [](double, double, double m, double v, double, double) { return m / (std::sqrt(v) + 1e-8); }), c);
-  check_eval({example("rmsprop"), "--rule", "rmsprop_torch"},
+  check_eval({example("rmsprop"), "--rule-name", "rmsprop_torch"},
              reference(c, [](double g, double, double, double v, double, double) { return g / (std::sqrt(v) + 1e-8); },
                        0.9, 0.99, false),
              c);
-  check_eval({example("powersign"), "--rule", "powersign"},
+  check_eval({example("powersign"), "--rule-name", "powersign"},
              reference(c, [](double g, double, double m, double, double, double) { return std::exp(sign(g) * sign(m)) * g; }), c);
-  check_eval({example("addsign"), "--rule", "addsign_ld"},
+  check_eval({example("addsign"), "--rule-name", "addsign_ld"},
              reference(c, [](double g, double, double m, double, double t, double T) { return (1 + (1 - t / T) * sign(g) * sign(m)) * g; }), c);
-  check_eval({example("powersign"), "--rule", "powersign_cd"},
+  check_eval({example("powersign"), "--rule-name", "powersign_cd"},
              reference(c, [](double g, double, double m, double, double t, double T) {
                return std::exp(0.5 * (1 + std::cos(2 * M_PI * 0.5 * t / T)) * sign(g) * sign(m)) * g;
              }), c);

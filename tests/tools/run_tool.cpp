@@ -31,11 +31,13 @@ std::string temp_file(const std::string& name, const std::string& content) {
   return path.string();
 }
 
-ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args, const std::string& input,
-                    const std::vector<std::string>& env) {
+namespace {
+
+ToolResult run(const std::string& tool, const std::vector<std::string>& args, const std::string& input,
+               const std::vector<std::string>& env, const std::string& stdout_path) {
   std::string exe = std::string(NOS_BINARY_DIR) + "/bin/" + tool;
   std::string in_path = temp_file("stdin.txt", input);
-  std::string out_path = temp_file("stdout.txt", "");
+  std::string out_path = stdout_path.empty() ? temp_file("stdout.txt", "") : stdout_path;
   std::string err_path = temp_file("stderr.txt", "");
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
@@ -54,9 +56,20 @@ ToolResult run_tool(const std::string& tool, const std::vector<std::string>& arg
   ::waitpid(pid, &status, 0);
   ToolResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out_path);
+  if (stdout_path.empty()) r.out = slurp(out_path);
   r.err = slurp(err_path);
   return r;
+}
+
+}  // namespace
+
+ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args, const std::string& input,
+                    const std::vector<std::string>& env) {
+  return run(tool, args, input, env, "");
+}
+
+ToolResult run_tool_to(const std::string& stdout_path, const std::string& tool, const std::vector<std::string>& args) {
+  return run(tool, args, "", {}, stdout_path);
 }
 
 }  // namespace nos::testing

@@ -16,6 +16,8 @@ struct ToolResult {
 // ("NAME=value") is added to its environment.
 ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args, const std::string& input = "",
                     const std::vector<std::string>& env = {});
+// The same with standard output going to `stdout_path` (e.g. /dev/full); ToolResult::out stays empty.
+ToolResult run_tool_to(const std::string& stdout_path, const std::string& tool, const std::vector<std::string>& args);
 
 std::string source_path(const std::string& relative);  // a path inside the source tree
 std::string temp_file(const std::string& name, const std::string& content);  // written under the build tree

@@ -55,10 +55,25 @@ int arch_number(std::string_view arch) {
   for (std::string_view prefix : {"sm_", "compute_"})
     if (digits.starts_with(prefix)) digits.remove_prefix(prefix.size()), ok = true;
   if (!digits.empty() && (digits.back() == 'a' || digits.back() == 'f')) digits.remove_suffix(1);  // sm_90a, sm_100f
-  ok = ok && digits.size() >= 2 &&
+  ok = ok && digits.size() >= 2 && digits.size() <= 4 &&
        std::all_of(digits.begin(), digits.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
   if (!ok) throw NvrtcError("not a GPU architecture: '" + std::string(arch) + "' (expected e.g. sm_90)");
   return std::stoi(std::string(digits));
+}
+
+std::string arch_problem(std::string_view arch) {
+  int requested = 0;
+  try {
+    requested = arch_number(arch);
+  } catch (const NvrtcError& e) {
+    return e.what();
+  }
+  const std::vector<int> known = nvrtc_supported_archs();
+  if (known.empty()) return "NVRTC " + nvrtc_version() + " reports no GPU architectures";
+  if (requested < known.front())
+    return "NVRTC " + nvrtc_version() + " cannot compile for " + std::string(arch) + " (oldest: sm_" +
+           std::to_string(known.front()) + ")";
+  return {};
 }
 
 std::string numbered_lines(std::string_view source) {

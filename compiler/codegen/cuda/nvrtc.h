@@ -27,6 +27,9 @@ class NvrtcError : public std::runtime_error {
 std::string nvrtc_version();                // "13.0": part of every kernel cache key
 std::vector<int> nvrtc_supported_archs();   // ascending, e.g. 75 80 86 ... 120
 int arch_number(std::string_view arch);     // "sm_90" -> 90, "sm_90a" -> 90, "compute_80" -> 80; throws
+// Why compile() would refuse `arch` (not an architecture, older than this NVRTC knows), or an
+// empty string when it can compile for it: what tools check their --arch option with.
+std::string arch_problem(std::string_view arch);
 std::string numbered_lines(std::string_view source);  // "   1 | ..." per line, for error messages
 
 // Compiles `source` for `arch` ("sm_80", "sm_90", "sm_90a", ...). With ImageKind::Cubin, an arch

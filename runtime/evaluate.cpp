@@ -1,0 +1,109 @@
+#include "runtime/evaluate.h"
+
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "runtime/trainer.h"
+
+namespace nos::runtime {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+double metric_of(const RunResult& run, Metric metric) {
+  switch (metric) {
+    case Metric::ValAcc: return run.val_acc;
+    case Metric::ValAccMeanLastK: return run.val_acc_mean_last_k;
+    case Metric::ValAccMaxLastK: return run.val_acc_max_last_k;
+  }
+  return run.val_acc;
+}
+
+// The best run by the spec's metric among runs whose metric means something (ok or out of time);
+// ties go to the earlier learning rate.
+std::size_t best_by(const std::vector<RunResult>& runs, Metric metric) {
+  std::size_t best = 0;
+  auto rank = [&](const RunResult& r) { return std::pair{usable(r.status), metric_of(r, metric)}; };
+  for (std::size_t i = 1; i < runs.size(); ++i)
+    if (rank(runs[i]) > rank(runs[best])) best = i;
+  return best;
+}
+
+}  // namespace
+
+EvaluateResult evaluate(const EvaluateSpec& spec, const Observer& observer, const Prepared& prepared) {
+  if (std::string problem = spec_problem(spec); !problem.empty()) throw std::invalid_argument(problem);
+  std::string why;
+  if (!device_available(spec.device, &why)) throw std::invalid_argument(why);
+  auto start = Clock::now();
+  EvaluateResult result;
+
+  OptimizerSpec optimizer;
+  optimizer.torch_optimizer = spec.torch_optimizer;
+  optimizer.momentum = spec.momentum;
+  if (prepared.rule) {
+    optimizer.rule = *prepared.rule;
+  } else if (spec.rule) {
+    try {
+      optimizer.rule = compiler::compile_one(*spec.rule);
+    } catch (const dsl::Error& e) {  // the candidate's fault: a result, like a kernel that fails
+      result.status = Status::CompileFailed;
+      result.message = e.diagnostic().render();
+      result.timings.compile = result.timings.total = seconds_since(start);
+      return result;
+    }
+  }
+  if (optimizer.rule) result.rule = *optimizer.rule;
+  result.optimizer = optimizer.describe();
+  result.timings.compile = seconds_since(start);
+
+  auto data_start = Clock::now();
+  Dataset loaded;
+  if (!prepared.data) loaded = load_dataset(spec.data);
+  const Dataset& data = prepared.data ? *prepared.data : loaded;
+  SplitOptions split_options;
+  split_options.val_fraction = spec.val_fraction;
+  split_options.train_subset = spec.train_subset;
+  split_options.seed = spec.seed;
+  Split split = split_dataset(data, split_options);
+  result.data = {data.source, split.train.size(), split.val.size(), data.num_classes, data.shape};
+  result.timings.data = seconds_since(data_start);
+
+  TrainConfig config;
+  config.model = spec.model;
+  config.epochs = spec.epochs;
+  config.batch_size = spec.batch_size;
+  config.device = spec.device;
+  config.seed = spec.seed;
+  config.threads = spec.threads;
+  config.backend = spec.backend;
+  config.last_k = spec.last_k;
+  config.divergence_factor = spec.divergence_factor;
+  // The budget is the whole evaluation's, shared equally so every learning rate gets the same chance.
+  if (spec.time_budget > 0) config.time_budget = spec.time_budget / static_cast<double>(spec.lrs.size());
+  for (double lr : spec.lrs) {
+    if (observer.on_run_start) observer.on_run_start(lr);
+    config.lr = lr;
+    result.runs.push_back(train(split, optimizer, config, observer.on_epoch));
+    const RunResult& run = result.runs.back();
+    result.timings.compile += run.compile_seconds;
+    result.timings.training += run.train_seconds;
+    result.timings.validation += run.validation_seconds;
+    if (run.status == Status::CompileFailed) break;  // every rate would fail the same way
+  }
+  result.best = best_by(result.runs, spec.metric);
+  const RunResult& best = result.runs[result.best];
+  result.status = best.status;
+  result.message = best.message;
+  result.lr = best.lr;
+  result.metric = metric_of(best, spec.metric);
+  result.timings.total = seconds_since(start);
+  return result;
+}
+
+}  // namespace nos::runtime

@@ -1,0 +1,118 @@
+// The one "evaluate this candidate" API: a candidate (a rule, or one of LibTorch's optimizers for
+// comparison) and the child run to judge it by (model, data, subset, epochs, batch size, seed,
+// threads, device, learning rate or grid, time budget, metric) in; a result with a status,
+// metrics, curves and timings out. nos-train, `nos-bench train` and the search's workers call it.
+//
+// The spec and result types and their JSON (evaluate_json.cpp) are torch-free, in
+// nos_runtime_core, so a process that only schedules and stores evaluations needs no LibTorch;
+// evaluate() itself trains, in nos_runtime.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "compiler/compile.h"
+#include "runtime/data/dataset.h"
+#include "runtime/train_config.h"
+
+namespace nos::runtime {
+
+// The value a child run is judged by (RunResult's fields of the same names).
+enum class Metric { ValAcc, ValAccMeanLastK, ValAccMaxLastK };
+const char* name(Metric metric);  // "val_acc", "val_acc_mean_last_k", "val_acc_max_last_k"
+std::optional<Metric> parse_metric(std::string_view text);
+
+struct EvaluateSpec {
+  // The candidate: a rule, or (without one) LibTorch's "adam" | "rmsprop" | "sgd".
+  std::optional<compiler::RuleSource> rule;
+  std::string torch_optimizer;
+  double momentum = 0;  // sgd only
+
+  // The child run.
+  ModelSpec model;
+  std::string data = "fashion-mnist";  // load_dataset's spec: a name, a directory, a prefix, a .csv
+  std::int64_t train_subset = 0;       // > 0: train on only this many examples
+  double val_fraction = 1.0 / 6;       // held out for validation
+  int epochs = 1;
+  std::int64_t batch_size = 128;
+  std::uint64_t seed = 0;              // the split, initial weights, data order, the rule's noise
+  int threads = 0;                     // 0: LibTorch's default
+  std::string device = "cpu";          // "cpu", "cuda", "cuda:N"
+  std::string backend = "auto";        // the rule's kernel backend: auto, interp, cpu, cuda
+  std::vector<double> lrs{1e-3};       // one learning rate, or a grid: every rate from the same start
+  double time_budget = 0;              // seconds for the whole evaluation (shared by the grid); 0 = none
+  Metric metric = Metric::ValAcc;      // what picks the best rate and is reported as `metric`
+  int last_k = 3;                      // epochs the mean/max metrics are taken over
+  double divergence_factor = 1e3;      // a loss above this times the first loss diverges
+};
+
+// Why `spec` cannot run, naming the field; empty when it can. evaluate() throws it as
+// std::invalid_argument; from_json() checks it too.
+std::string spec_problem(const EvaluateSpec& spec);
+
+struct Timings {
+  double compile = 0;     // the rule (compile API) and its kernels
+  double data = 0;        // loading and splitting the data
+  double training = 0;    // the training steps of every run
+  double validation = 0;  // the per-epoch validation of every run
+  double total = 0;       // the whole evaluation, wall clock
+};
+
+struct DataInfo {
+  std::string source;              // what load_dataset read, e.g. the file it found
+  std::int64_t train_size = 0, val_size = 0, classes = 0;
+  std::vector<std::int64_t> shape;  // of one example
+};
+
+struct EvaluateResult {
+  // Ok, Diverged, TimeBudget: the best run's; CompileFailed: the rule or its kernel could not be
+  // built (no run, or runs that stopped at their first step).
+  Status status = Status::Ok;
+  std::string message;                        // why, when not ok
+  std::optional<compiler::CompiledRule> rule; // the candidate's identity, when it is a rule that compiled
+  std::string optimizer;                      // OptimizerSpec::describe(): the rule, or "torch sgd ..."
+  double metric = 0;                          // spec.metric of the best run
+  double lr = 0;                              // the best run's learning rate
+  std::vector<RunResult> runs;                // one per learning rate, in spec.lrs order
+  std::size_t best = 0;                       // index into runs
+  DataInfo data;
+  Timings timings;
+};
+
+struct Observer {
+  std::function<void(double lr)> on_run_start;  // before each run of the grid
+  EpochCallback on_epoch;                       // after each epoch
+};
+
+// What a caller may have prepared already: the rule compiled (its warnings reported, its errors
+// refused: nos-train), the data loaded (the search's workers, nos-bench's seeds). Borrowed.
+struct Prepared {
+  const compiler::CompiledRule* rule = nullptr;  // used instead of spec.rule
+  const Dataset* data = nullptr;                 // used instead of loading spec.data
+};
+
+// Never throws for what the candidate does (diverging, a rule or kernel that cannot be built: a
+// status). Throws std::invalid_argument for a spec that cannot run (spec_problem, an unknown
+// device, a model that does not fit the data or the machine) and for data that cannot be read.
+EvaluateResult evaluate(const EvaluateSpec& spec, const Observer& observer = {}, const Prepared& prepared = {});
+
+// JSON, the one place for it: the spec's keys are its field names (rule: {"text"|"file"|"tokens",
+// "name"}; model: {"name", "hidden"}; metric and status as strings). from_json throws
+// std::invalid_argument naming the key for a missing candidate, a wrong type or a bad value; keys
+// that are absent take the defaults above.
+nlohmann::json to_json(const EvaluateSpec& spec);
+EvaluateSpec spec_from_json(const nlohmann::json& j);
+// The best run's fields at the top level (status, message, lr, val_acc, ..., history, loss_curve),
+// then metric {name, value}, rule {name, text, canonical_text, hash} or torch/momentum, sweep (every
+// run), best, data, timings and spec.
+nlohmann::json to_json(const EvaluateResult& result, const EvaluateSpec& spec);
+// The result's fields back (rule: its identity only, no IR); throws std::invalid_argument.
+EvaluateResult result_from_json(const nlohmann::json& j);
+
+}  // namespace nos::runtime

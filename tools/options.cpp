@@ -1,0 +1,44 @@
+#include "tools/options.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "compiler/codegen/kernel_abi.h"
+
+namespace nos::tool {
+
+CLI::Option* add_threads_option(CLI::App& app, int& threads, const std::string& help) {
+  return app.add_option("--threads", threads, help)->check(CLI::Range(0, codegen::kMaxThreads))->capture_default_str();
+}
+
+CLI::Validator seed_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        std::uint64_t value = 0;
+        const char* end = text.data() + text.size();
+        auto [stop, ec] = std::from_chars(text.data(), end, value);
+        if (text.empty() || stop != end || (text.size() > 1 && text[0] == '0'))
+          return fmt::format("'{}' is not a seed (a decimal number from 0 to {})", text, UINT64_MAX);
+        if (ec == std::errc::result_out_of_range) return fmt::format("seed {} is larger than {}", text, UINT64_MAX);
+        return {};
+      },
+      "SEED");
+}
+
+CLI::Option* add_seed_option(CLI::App& app, const std::string& name, std::uint64_t& seed, const std::string& help) {
+  return app.add_option(name, seed, help)->check(seed_validator())->capture_default_str();
+}
+
+CLI::Validator learning_rate_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(text, value)) return fmt::format("'{}' is not a number", text);
+        std::string problem = codegen::learning_rate_problem(value);
+        return problem.empty() ? std::string() : fmt::format("learning rate {}: {}", text, problem);
+      },
+      "LR");
+}
+
+}  // namespace nos::tool

@@ -1,0 +1,24 @@
+// Options several tools share, checked the same way everywhere: thread counts (bounded), seeds
+// (decimal, never saturated or wrapped) and learning rates (positive, and not 0 once the kernels
+// round them to float32).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace nos::tool {
+
+// --threads: 0 (the library's default) to codegen::kMaxThreads.
+CLI::Option* add_threads_option(CLI::App& app, int& threads, const std::string& help);
+
+// Seeds are plain decimal numbers that fit in 64 bits. CLI11 alone would saturate 2^64 to 2^64-1,
+// wrap -1 to 2^64-1 and read 010 as octal: three different seeds that look like others.
+CLI::Validator seed_validator();
+CLI::Option* add_seed_option(CLI::App& app, const std::string& name, std::uint64_t& seed, const std::string& help);
+
+// A learning rate: a positive finite number that stays positive in float32.
+CLI::Validator learning_rate_validator();
+
+}  // namespace nos::tool
