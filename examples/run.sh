@@ -23,20 +23,20 @@ for file in examples/*.dsl; do
 done
 echo
 echo "== nosc explain: PowerSign"
-"$nosc" explain examples/powersign.dsl --rule powersign
+"$nosc" explain examples/powersign.dsl --rule-name powersign
 echo
 echo "== nosc eval: three steps of each rule on $steps"
 for file in examples/*.dsl; do
   for rule in $("$nosc" check "$file" | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\): .*/\1/p'); do
     printf '%-18s ' "$rule"
-    "$nosc" eval "$file" --rule "$rule" --input "$steps"
+    "$nosc" eval "$file" --rule-name "$rule" --input "$steps"
   done
 done
 
 echo
 echo "== nosc verify: the compiled CPU kernels against the interpreter"
-"$nosc" verify examples/powersign.dsl --rule powersign
-"$nosc" verify examples/adam.dsl --rule adam
+"$nosc" verify examples/powersign.dsl --rule-name powersign
+"$nosc" verify examples/adam.dsl --rule-name adam
 echo
 echo "== nos-train: one epoch of Fashion-MNIST (20,000 examples) with PowerSign, then Adam"
 build/bin/nos-train --rule "exp(sign(g) * sign(m)) * g" --model mlp --data fashion-mnist --epochs 1 \
