@@ -63,15 +63,14 @@ EvaluateResult evaluate(const EvaluateSpec& spec, const Observer& observer, cons
   result.timings.compile = seconds_since(start);
 
   auto data_start = Clock::now();
-  Dataset loaded;
-  if (!prepared.data) loaded = load_dataset(spec.data);
-  const Dataset& data = prepared.data ? *prepared.data : loaded;
-  SplitOptions split_options;
-  split_options.val_fraction = spec.val_fraction;
-  split_options.train_subset = spec.train_subset;
-  split_options.seed = spec.seed;
-  Split split = split_dataset(data, split_options);
-  result.data = {data.source, split.train.size(), split.val.size(), data.num_classes, data.shape};
+  Split made;
+  if (!prepared.split) {
+    Dataset loaded;
+    if (!prepared.data) loaded = load_dataset(spec.data);
+    made = split_dataset(prepared.data ? *prepared.data : loaded, split_options(spec));
+  }
+  const Split& split = prepared.split ? *prepared.split : made;
+  result.data = {split.train.source, split.train.size(), split.val.size(), split.train.num_classes, split.train.shape};
   result.timings.data = seconds_since(data_start);
 
   TrainConfig config;

@@ -41,7 +41,10 @@ struct EvaluateSpec {
   double val_fraction = 1.0 / 6;       // held out for validation
   int epochs = 1;
   std::int64_t batch_size = 128;
-  std::uint64_t seed = 0;              // the split, initial weights, data order, the rule's noise
+  std::uint64_t seed = 0;              // initial weights, data order, the rule's noise (and the split)
+  // The train/validation split and subset; absent: `seed`. A search fixes it, so that every
+  // candidate is judged on the same validation examples while each child has its own seed.
+  std::optional<std::uint64_t> split_seed;
   int threads = 0;                     // 0: LibTorch's default
   std::string device = "cpu";          // "cpu", "cuda", "cuda:N"
   std::string backend = "auto";        // the rule's kernel backend: auto, interp, cpu, cuda
@@ -95,7 +98,13 @@ struct Observer {
 struct Prepared {
   const compiler::CompiledRule* rule = nullptr;  // used instead of spec.rule
   const Dataset* data = nullptr;                 // used instead of loading spec.data
+  // Used instead of splitting the data: the caller made it with split_options(spec) (a worker
+  // splits once for every candidate).
+  const Split* split = nullptr;
 };
+
+// The split `spec` asks for: its val_fraction, train_subset and split seed.
+SplitOptions split_options(const EvaluateSpec& spec);
 
 // Never throws for what the candidate does (diverging, a rule or kernel that cannot be built: a
 // status). Throws std::invalid_argument for a spec that cannot run (spec_problem, an unknown

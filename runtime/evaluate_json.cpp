@@ -228,6 +228,7 @@ json to_json(const EvaluateSpec& spec) {
   j["epochs"] = spec.epochs;
   j["batch_size"] = spec.batch_size;
   j["seed"] = spec.seed;
+  if (spec.split_seed) j["split_seed"] = *spec.split_seed;
   j["threads"] = spec.threads;
   j["device"] = spec.device;
   j["backend"] = spec.backend;
@@ -258,6 +259,11 @@ EvaluateSpec spec_from_json(const json& j) {
   read(j, "epochs", s.epochs, "spec");
   read(j, "batch_size", s.batch_size, "spec");
   read(j, "seed", s.seed, "spec");
+  if (j.contains("split_seed")) {
+    std::uint64_t split_seed = 0;
+    read(j, "split_seed", split_seed, "spec");
+    s.split_seed = split_seed;
+  }
   read(j, "threads", s.threads, "spec");
   read(j, "device", s.device, "spec");
   read(j, "backend", s.backend, "spec");

@@ -26,6 +26,14 @@ std::optional<Metric> parse_metric(std::string_view text) {
   return std::nullopt;
 }
 
+SplitOptions split_options(const EvaluateSpec& spec) {
+  SplitOptions options;
+  options.val_fraction = spec.val_fraction;
+  options.train_subset = spec.train_subset;
+  options.seed = spec.split_seed.value_or(spec.seed);
+  return options;
+}
+
 std::string spec_problem(const EvaluateSpec& s) {
   if (s.rule.has_value() == !s.torch_optimizer.empty()) return "give exactly one candidate: a rule or a torch optimizer";
   if (!s.rule && s.torch_optimizer != "adam" && s.torch_optimizer != "rmsprop" && s.torch_optimizer != "sgd")

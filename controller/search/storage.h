@@ -84,6 +84,10 @@ struct NewCandidate {
   // A result known without training (invalid, a hash or fingerprint hit, screened out): the
   // candidate is stored finished with it, and no task is queued.
   std::optional<EvaluationResult> resolved;
+  // A copy of a candidate of the same batch that is not evaluated yet (the same hash or
+  // fingerprint): stored without a task and without a result; the search gives it the copied
+  // result with store_result() once that candidate is finished, so that a duplicate never trains.
+  bool deferred = false;
 };
 
 struct Candidate {
@@ -127,6 +131,14 @@ struct StrategyState {
   std::string bytes;
 };
 
+// What the search recorded about one batch when it saved the strategy's state after it: the
+// strategy's statistics (baseline, entropy, ...) and the batch's summary, as a JSON object.
+struct BatchRecord {
+  std::int64_t batch = 0;
+  std::string statistics_json = "{}";
+  double saved_at = 0;  // unix seconds, database clock
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -151,6 +163,9 @@ class Storage {
   virtual bool heartbeat(Lease& lease) = 0;
   // Commits the result at once; false (and the attempt is kept, not accepted) for a stale lease.
   virtual bool finish(const Lease& lease, const EvaluationResult& result) = 0;
+  // Gives a stored candidate without a task at `result.stage` (a deferred copy) its accepted result,
+  // known without training. StorageError when it has a task at that stage or a result already.
+  virtual void store_result(SearchId search, std::int64_t candidate, const EvaluationResult& result) = 0;
   // Hands the lease back unevaluated (a worker asked to stop): not a failed attempt.
   virtual void release(const Lease& lease) = 0;
   // A failed attempt (the worker crashed): re-queued, or `crashed` after max_attempts failures.
@@ -164,8 +179,18 @@ class Storage {
   virtual std::vector<Lease> running(SearchId search) = 0;
 
   // ---- The strategy's state, saved after every batch ----
-  virtual void save_strategy_state(SearchId search, std::int64_t batch, const std::string& bytes) = 0;
+  // `statistics_json` (a JSON object) is what batch_records() returns for the batch.
+  virtual void save_strategy_state(SearchId search, std::int64_t batch, const std::string& bytes,
+                                   const std::string& statistics_json) = 0;
   virtual std::optional<StrategyState> latest_strategy_state(SearchId search) = 0;
+  // Every saved batch's statistics, in batch order (not the state bytes).
+  virtual std::vector<BatchRecord> batch_records(SearchId search) = 0;
+
+  // ---- Artifacts: named JSON documents of a search (a baseline's result, `final`'s table) ----
+  // Replaces the document stored under `key`.
+  virtual void put_artifact(SearchId search, const std::string& key, const std::string& json) = 0;
+  virtual std::optional<std::string> artifact(SearchId search, const std::string& key) = 0;
+  virtual std::vector<std::string> artifact_keys(SearchId search) = 0;  // sorted
 
   // ---- Reading ----
   // The accepted, non-crashed result at `stage` of the earliest candidate with this hash or

@@ -16,6 +16,16 @@ Words words(Dialect dialect) {
   return {"BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "BYTEA"};
 }
 
+// Named JSON documents of a search: a baseline's result, `final`'s table (since version 2).
+std::string artifacts_table() {
+  return "CREATE TABLE artifacts ("
+         " search_id BIGINT NOT NULL REFERENCES searches(id),"
+         " key TEXT NOT NULL,"
+         " value TEXT NOT NULL,"  // JSON
+         " saved_at DOUBLE PRECISION NOT NULL,"
+         " PRIMARY KEY (search_id, key))";
+}
+
 }  // namespace
 
 std::vector<std::string> create_statements(Dialect dialect) {
@@ -111,17 +121,23 @@ std::vector<std::string> create_statements(Dialect dialect) {
           " search_id BIGINT NOT NULL REFERENCES searches(id),"
           " batch BIGINT NOT NULL,"
           " state {} NOT NULL,"
+          " statistics TEXT NOT NULL DEFAULT '{{}}',"  // since version 2: the batch's statistics, JSON
           " saved_at DOUBLE PRECISION NOT NULL,"
           " PRIMARY KEY (search_id, batch))",
           w.blob),
+      artifacts_table(),
   };
 }
 
+// Version 1 -> 2: the batch statistics beside each saved strategy state, and the artifacts table.
+static std::vector<std::string> version_2(Dialect) {
+  return {"ALTER TABLE strategy_states ADD COLUMN statistics TEXT NOT NULL DEFAULT '{}'", artifacts_table()};
+}
+
 const std::vector<Migration>& migrations() {
-  // Version 1 is the first: nothing to migrate from yet. A change to create_statements() bumps
-  // kVersion and adds {kVersion - 1, statements} here.
-  static const std::vector<Migration> none;
-  return none;
+  // A change to create_statements() bumps kVersion and adds {kVersion - 1, statements} here.
+  static const std::vector<Migration> steps{{1, version_2}};
+  return steps;
 }
 
 }  // namespace nos::search::schema

@@ -234,8 +234,11 @@ std::vector<SearchInfo> SqliteStorage::searches() {
 std::int64_t SqliteStorage::enqueue_batch(SearchId search, std::int64_t batch, const std::vector<NewCandidate>& batch_candidates) {
   check_writable();
   policy(search);  // the search must exist
-  for (const NewCandidate& c : batch_candidates)
+  for (const NewCandidate& c : batch_candidates) {
     if (c.resolved) check_result(path_, *c.resolved);
+    if (c.resolved && c.deferred)
+      throw StorageError(fmt::format("{}: a candidate cannot be both resolved and deferred", path_));
+  }
   sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
   sqlite::Statement next(*db_, "SELECT COALESCE(MAX(idx) + 1, 0) FROM candidates WHERE search_id = ?");
   next.bind(1, search).step();
@@ -253,7 +256,7 @@ std::int64_t SqliteStorage::enqueue_batch(SearchId search, std::int64_t batch, c
     insert.reset();
     if (c.resolved) {
       insert_evaluation(search, index, 0, 0, true, *c.resolved, "", std::nullopt);
-    } else {
+    } else if (!c.deferred) {
       queue.bind(1, search).bind(2, index).run();
       queue.reset();
     }
@@ -363,6 +366,28 @@ bool SqliteStorage::finish(const Lease& lease, const EvaluationResult& result) {
                     lease.claimed_at);
   tx.commit();
   return accepted;
+}
+
+void SqliteStorage::store_result(SearchId search, std::int64_t candidate, const EvaluationResult& result) {
+  check_writable();
+  check_result(path_, result);
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  sqlite::Statement exists(*db_, "SELECT count(*) FROM candidates WHERE search_id = ? AND idx = ?");
+  exists.bind(1, search).bind(2, candidate).step();
+  if (exists.integer(0) == 0)
+    throw StorageError(fmt::format("{}: search {} has no candidate {}", path_, search, candidate));
+  sqlite::Statement task(*db_, "SELECT count(*) FROM tasks WHERE search_id = ? AND candidate = ? AND stage = ?");
+  task.bind(1, search).bind(2, candidate).bind(3, result.stage).step();
+  if (task.integer(0) != 0)
+    throw StorageError(fmt::format("{}: candidate {} has a stage-{} task: its result comes from it", path_, candidate,
+                                   result.stage));
+  sqlite::Statement done(*db_, "SELECT count(*) FROM evaluations WHERE search_id = ? AND candidate = ? AND stage = ? "
+                               "AND accepted = 1");
+  done.bind(1, search).bind(2, candidate).bind(3, result.stage).step();
+  if (done.integer(0) != 0)
+    throw StorageError(fmt::format("{}: candidate {} has a stage-{} result already", path_, candidate, result.stage));
+  insert_evaluation(search, candidate, 0, 0, true, result, "", std::nullopt);
+  tx.commit();
 }
 
 void SqliteStorage::release(const Lease& lease) {
@@ -491,16 +516,19 @@ void SqliteStorage::insert_evaluation(SearchId search, std::int64_t candidate, s
 
 // ---- Strategy state ---------------------------------------------------------------------------
 
-void SqliteStorage::save_strategy_state(SearchId search, std::int64_t batch, const std::string& bytes) {
+void SqliteStorage::save_strategy_state(SearchId search, std::int64_t batch, const std::string& bytes,
+                                        const std::string& statistics_json) {
   check_writable();
   sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
-  sqlite::Statement(*db_, fmt::format("INSERT INTO strategy_states (search_id, batch, state, saved_at) VALUES (?, ?, ?, {}) "
-                                      "ON CONFLICT (search_id, batch) DO UPDATE SET state = excluded.state, "
+  sqlite::Statement(*db_, fmt::format("INSERT INTO strategy_states (search_id, batch, state, statistics, saved_at) "
+                                      "VALUES (?, ?, ?, ?, {}) ON CONFLICT (search_id, batch) DO UPDATE SET "
+                                      "state = excluded.state, statistics = excluded.statistics, "
                                       "saved_at = excluded.saved_at",
                                       kNow))
       .bind(1, search)
       .bind(2, batch)
       .bind_blob(3, bytes)
+      .bind(4, statistics_json)
       .run();
   tx.commit();
 }
@@ -509,6 +537,45 @@ std::optional<StrategyState> SqliteStorage::latest_strategy_state(SearchId searc
   sqlite::Statement s(*db_, "SELECT batch, state FROM strategy_states WHERE search_id = ? ORDER BY batch DESC LIMIT 1");
   if (!s.bind(1, search).step()) return std::nullopt;
   return StrategyState{s.integer(0), s.blob(1)};
+}
+
+std::vector<BatchRecord> SqliteStorage::batch_records(SearchId search) {
+  sqlite::Statement s(*db_, "SELECT batch, statistics, saved_at FROM strategy_states WHERE search_id = ? ORDER BY batch");
+  s.bind(1, search);
+  std::vector<BatchRecord> out;
+  while (s.step()) out.push_back({s.integer(0), s.text(1), s.real(2)});
+  return out;
+}
+
+// ---- Artifacts --------------------------------------------------------------------------------
+
+void SqliteStorage::put_artifact(SearchId search, const std::string& key, const std::string& json) {
+  check_writable();
+  policy(search);  // the search must exist
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  sqlite::Statement(*db_, fmt::format("INSERT INTO artifacts (search_id, key, value, saved_at) VALUES (?, ?, ?, {}) "
+                                      "ON CONFLICT (search_id, key) DO UPDATE SET value = excluded.value, "
+                                      "saved_at = excluded.saved_at",
+                                      kNow))
+      .bind(1, search)
+      .bind(2, key)
+      .bind(3, json)
+      .run();
+  tx.commit();
+}
+
+std::optional<std::string> SqliteStorage::artifact(SearchId search, const std::string& key) {
+  sqlite::Statement s(*db_, "SELECT value FROM artifacts WHERE search_id = ? AND key = ?");
+  if (!s.bind(1, search).bind(2, key).step()) return std::nullopt;
+  return s.text(0);
+}
+
+std::vector<std::string> SqliteStorage::artifact_keys(SearchId search) {
+  sqlite::Statement s(*db_, "SELECT key FROM artifacts WHERE search_id = ? ORDER BY key");
+  s.bind(1, search);
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  return out;
 }
 
 // ---- Reading ----------------------------------------------------------------------------------

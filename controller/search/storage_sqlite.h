@@ -40,8 +40,16 @@ class SqliteStorage final : public Storage {
   int requeue_expired(SearchId search) override;
   std::vector<Lease> running(SearchId search) override;
 
-  void save_strategy_state(SearchId search, std::int64_t batch, const std::string& bytes) override;
+  void store_result(SearchId search, std::int64_t candidate, const EvaluationResult& result) override;
+
+  void save_strategy_state(SearchId search, std::int64_t batch, const std::string& bytes,
+                           const std::string& statistics_json) override;
   std::optional<StrategyState> latest_strategy_state(SearchId search) override;
+  std::vector<BatchRecord> batch_records(SearchId search) override;
+
+  void put_artifact(SearchId search, const std::string& key, const std::string& json) override;
+  std::optional<std::string> artifact(SearchId search, const std::string& key) override;
+  std::vector<std::string> artifact_keys(SearchId search) override;
 
   std::optional<Evaluation> lookup_by_hash(SearchId search, const std::string& hash, int stage) override;
   std::optional<Evaluation> lookup_by_fingerprint(SearchId search, const std::string& fingerprint, int stage) override;

@@ -110,8 +110,8 @@ TEST_CASE("storage: a search's configuration, candidates and queue survive reope
     auto storage = open_storage(path, OpenMode::Create);
     id = make_search(*storage, 3, {30, 2, -1});
     CHECK(storage->enqueue_batch(id, 1, {candidate(3), candidate(4)}) == 3);
-    storage->save_strategy_state(id, 0, std::string("\0state0", 7));
-    storage->save_strategy_state(id, 1, "state1");
+    storage->save_strategy_state(id, 0, std::string("\0state0", 7), R"({"entropy":2.5})");
+    storage->save_strategy_state(id, 1, "state1", "{}");
   }
   auto storage = open_storage(path, OpenMode::Open);
   std::optional<SearchInfo> info = storage->find_search("s");
@@ -138,6 +138,12 @@ TEST_CASE("storage: a search's configuration, candidates and queue survive reope
   REQUIRE(state);
   CHECK(state->batch == 1);
   CHECK(state->bytes == "state1");
+  std::vector<BatchRecord> records = storage->batch_records(id);
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].batch == 0);
+  CHECK(records[0].statistics_json == R"({"entropy":2.5})");
+  CHECK(records[1].batch == 1);
+  CHECK(records[1].saved_at >= records[0].saved_at);
 
   // First come, first served: the queue is in enqueue order.
   for (int i = 0; i < 5; ++i) {
@@ -534,14 +540,14 @@ TEST_CASE("storage: files that are not usable search databases get a clear error
   open_storage(newer, OpenMode::Create);
   raw_sql(newer, "UPDATE nos_schema SET version = 99");
   CHECK(open_error(newer, OpenMode::Open) ==
-        newer + ": schema version 99 is newer than this NOS reads (1): use a newer nos-search");
+        newer + ": schema version 99 is newer than this NOS reads (2): use a newer nos-search");
 
   std::string older = dir.file("older.db");
   open_storage(older, OpenMode::Create);
   raw_sql(older, "UPDATE nos_schema SET version = 0");
   CHECK(open_error(older, OpenMode::Open) ==
-        older + ": schema version 0 cannot be migrated to 1 (no migration from 0)");
-  CHECK(open_error(older, OpenMode::ReadOnly).starts_with(older + ": schema version 0 is older than 1"));
+        older + ": schema version 0 cannot be migrated to 2 (no migration from 0)");
+  CHECK(open_error(older, OpenMode::ReadOnly).starts_with(older + ": schema version 0 is older than 2"));
 
   std::string existing = dir.file("existing.db");
   open_storage(existing, OpenMode::Create);
@@ -553,6 +559,82 @@ TEST_CASE("storage: files that are not usable search databases get a clear error
   auto reader = open_storage(existing, OpenMode::ReadOnly);
   CHECK(reader->searches().empty());
   CHECK_THROWS_WITH_AS(reader->create_search("s", "{}", {}), doctest::Contains(": opened read-only"), StorageError);
+}
+
+TEST_CASE("storage: a version-1 database is migrated to version 2 on its first writable open") {
+  TempDir dir;
+  std::string path = dir.file("v1.db");
+  SearchId id;
+  {
+    auto storage = open_storage(path, OpenMode::Create);
+    id = make_search(*storage, 2);
+    storage->save_strategy_state(id, 0, "s0", "{}");
+  }
+  // What version 1 looked like: no statistics column, no artifacts table.
+  raw_sql(path, "DROP TABLE artifacts; CREATE TABLE old_states AS SELECT search_id, batch, state, saved_at FROM "
+                "strategy_states; DROP TABLE strategy_states; ALTER TABLE old_states RENAME TO strategy_states; "
+                "UPDATE nos_schema SET version = 1");
+  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(path + ": schema version 1 is older than 2"));
+  {
+    auto storage = open_storage(path, OpenMode::Open);
+    REQUIRE(storage->batch_records(id).size() == 1);
+    CHECK(storage->batch_records(id)[0].statistics_json == "{}");
+    storage->put_artifact(id, "baseline:adam", R"({"metric":0.8})");
+    CHECK(storage->candidates(id).size() == 2);  // nothing lost
+  }
+  auto reader = open_storage(path, OpenMode::ReadOnly);
+  CHECK(reader->artifact(id, "baseline:adam") == R"({"metric":0.8})");
+}
+
+TEST_CASE("storage: artifacts are named JSON documents, replaced by key") {
+  TempDir dir;
+  auto storage = open_storage(dir.file("a.db"), OpenMode::Create);
+  SearchId id = make_search(*storage, 0);
+  CHECK_FALSE(storage->artifact(id, "final"));
+  storage->put_artifact(id, "final", "[1]");
+  storage->put_artifact(id, "baseline:adam", "{}");
+  storage->put_artifact(id, "final", "[2]");
+  CHECK(storage->artifact(id, "final") == "[2]");
+  CHECK(storage->artifact_keys(id) == std::vector<std::string>{"baseline:adam", "final"});
+  CHECK_THROWS_AS(storage->put_artifact(id + 7, "x", "{}"), StorageError);
+}
+
+TEST_CASE("storage: a deferred copy has no task until the search stores the result it copies") {
+  TempDir dir;
+  auto storage = open_storage(dir.file("d.db"), OpenMode::Create);
+  SearchId id = make_search(*storage, 0);
+  NewCandidate first = candidate(0), copy = candidate(0);
+  copy.deferred = true;
+  CHECK(storage->enqueue_batch(id, 0, {first, copy}) == 0);
+  CHECK(storage->counts(id).queued == 1);  // only the first trains
+  std::optional<ClaimedTask> task = storage->claim(id, "w");
+  REQUIRE(task);
+  CHECK(task->candidate.index == 0);
+  CHECK_FALSE(storage->claim(id, "w"));
+  EvaluationResult trained;
+  trained.metric = trained.reward = 0.75;
+  REQUIRE(storage->finish(task->lease, trained));
+
+  EvaluationResult hit = trained;
+  hit.source = "cache_hit";
+  hit.reused_from = 0;
+  storage->store_result(id, 1, hit);
+  std::vector<Evaluation> copied = storage->evaluations(id, 1);
+  REQUIRE(copied.size() == 1);
+  CHECK(copied[0].accepted);
+  CHECK(copied[0].source == "cache_hit");
+  CHECK(copied[0].reused_from == 0);
+  CHECK(copied[0].reward == 0.75);
+  CHECK(storage->top(id, 0).size() == 1);  // the same rule, listed once
+  CHECK_THROWS_WITH_AS(storage->store_result(id, 1, hit), doctest::Contains("candidate 1 has a stage-1 result already"),
+                       StorageError);
+  CHECK_THROWS_WITH_AS(storage->store_result(id, 0, hit), doctest::Contains("candidate 0 has a stage-1 task"),
+                       StorageError);
+  CHECK_THROWS_WITH_AS(storage->store_result(id, 9, hit), doctest::Contains("has no candidate 9"), StorageError);
+  NewCandidate both = candidate(1);
+  both.deferred = true;
+  both.resolved = EvaluationResult{};
+  CHECK_THROWS_AS(storage->enqueue_batch(id, 1, {both}), StorageError);
 }
 
 TEST_CASE("storage: a read-only file is refused for writing, a corrupt one for everything") {

@@ -1,0 +1,110 @@
+// A search's whole configuration: the strategy, the budget, the child network every candidate
+// trains (the evaluate API's spec), the learning-rate protocol, the screening probes, the funnel's
+// second stage and the reward. Stored as JSON in the database when the search is created, so
+// that workers (on this machine or others) and `--resume` run exactly the search that was started.
+// Torch-free.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/reward.h"
+#include "controller/search/probes.h"
+#include "controller/search/storage.h"
+#include "runtime/evaluate.h"
+
+namespace nos::search {
+
+// A configuration that cannot run: the message names the key (`child.epochs: ...`) and, for a
+// file, the file. The CLI exits 1.
+class ConfigError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// The child network a candidate is judged by.
+struct ChildConfig {
+  std::string data = "fashion-mnist";
+  runtime::ModelSpec model;           // mlp with one hidden layer of 256
+  std::int64_t train_subset = 10000;  // examples trained on (0: the whole training split)
+  double val_fraction = 1.0 / 6;
+  int epochs = 5;                     // as in the method
+  std::int64_t batch_size = 128;
+  runtime::Metric metric = runtime::Metric::ValAcc;
+  int last_k = 3;
+  std::string backend = "auto";       // the rule's kernel backend
+  std::string device = "cpu";
+  double time_budget = 120;           // seconds per evaluation (sweep and training); 0: none
+  double divergence_factor = 1e3;
+};
+
+// How a candidate's learning rate is chosen: a short sweep over a log grid (each rate trains
+// sweep_epochs), then the full training at the best one; or one fixed rate.
+struct LrConfig {
+  std::vector<double> grid{1e-3, 1e-2, 1e-1, 1};
+  int sweep_epochs = 1;
+  std::optional<double> fixed;
+};
+
+// The funnel's second stage (as Lion's search does): the best of each batch are trained again on
+// a larger budget; ranking uses the highest stage a rule reached. Off while top_fraction is 0 and
+// there is no margin.
+struct FunnelConfig {
+  double top_fraction = 0;        // the top q of each batch (0.1: 10 %)
+  std::optional<double> margin;   // also every candidate within this of the best reward so far
+  std::int64_t train_subset = 0;  // 0: the whole training split
+  int epochs = 10;
+  bool enabled() const { return top_fraction > 0 || margin.has_value(); }
+};
+
+struct SearchConfig {
+  std::string strategy = "lstm";
+  // The strategy's own options (controller/strategy.h): batch, groups, algorithm, ... as text.
+  std::map<std::string, std::string> strategy_options;
+  std::int64_t budget = 200;   // candidates proposed in all (rounded up to whole batches)
+  double time_budget = 0;      // seconds of search (summed over resumed runs); 0: none
+  std::uint64_t seed = 0;
+  int workers = 0;             // worker processes; 0: one per core
+  int threads_per_worker = 1;  // LibTorch threads of each worker (part of what the results depend on)
+  bool async = false;          // learn as results arrive (faster, not reproducible)
+  ChildConfig child;
+  LrConfig lr;
+  FunnelConfig funnel;
+  controller::RewardTransform reward = controller::RewardTransform::Identity;
+  double failure_reward = 0;   // invalid, rejected, diverged, crashed
+  bool screen = true;          // reject what the probes' screening rejects (else only fingerprint)
+  ProbeConfig probes;
+  LeasePolicy lease;
+};
+
+// Keys are the field names (strategy_options as "strategy_options": {"batch": "20"}; numbers in
+// strategy options may be given as numbers). Absent keys keep the defaults above. Throws
+// ConfigError naming the key for an unknown key, a wrong type or a bad value; `where` (a file
+// name, or "the stored configuration") starts the message.
+SearchConfig config_from_json(const nlohmann::json& j, std::string_view where);
+nlohmann::json to_json(const SearchConfig& config);
+
+// Why `config` cannot run, naming the key; empty when it can. config_from_json checks it.
+std::string config_problem(const SearchConfig& config);
+
+// The seed of candidate `index`'s child: every child its own, derived from the search's seed only
+// (so 1 worker or 4 give the same results), and the seed of the split every child shares.
+std::uint64_t child_seed(std::uint64_t search_seed, std::int64_t index);
+std::uint64_t split_seed(std::uint64_t search_seed);
+
+// The final training run of candidate `index` at `stage` (1, or 2 for the funnel), without the
+// candidate (rule or torch optimizer) and without its learning rate (the caller sets lrs): the
+// child, its seeds, one thread per worker.
+runtime::EvaluateSpec child_spec(const SearchConfig& config, int stage, std::int64_t index);
+
+// The reward of an evaluation's metric, or the failure reward when it has none.
+double reward_of(const SearchConfig& config, std::string_view status, std::optional<double> metric);
+
+}  // namespace nos::search

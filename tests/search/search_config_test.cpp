@@ -1,0 +1,95 @@
+// The search's configuration: JSON round trip, the defaults the issue fixes, and errors that name
+// the key; the child's seeds.
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include "controller/search/search_config.h"
+
+namespace nos::search {
+namespace {
+
+using nlohmann::json;
+
+std::string error_of(const json& j) {
+  try {
+    config_from_json(j, "search.json");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("search config: defaults are the method's protocol and survive a JSON round trip") {
+  SearchConfig c = config_from_json(json::object(), "x");
+  CHECK(c.strategy == "lstm");
+  CHECK(c.child.model.name == "mlp");
+  CHECK(c.child.train_subset == 10000);
+  CHECK(c.child.epochs == 5);
+  CHECK(c.lr.grid.size() == 4);
+  CHECK(c.lr.sweep_epochs == 1);
+  CHECK_FALSE(c.funnel.enabled());
+
+  c.strategy = "evolution";
+  c.strategy_options = {{"batch", "8"}, {"population", "30"}};
+  c.seed = 17;
+  c.lr.fixed = 0.01;
+  c.funnel.margin = 0.02;
+  c.child.metric = runtime::Metric::ValAccMaxLastK;
+  c.reward = controller::RewardTransform::Square;
+  c.probes.min_descent_cosine = 0.2;
+  json j = to_json(c);
+  SearchConfig back = config_from_json(j, "x");
+  CHECK(to_json(back) == j);
+  CHECK(back.strategy_options.at("population") == "30");
+  CHECK(back.lr.fixed == 0.01);
+  CHECK(back.funnel.margin == 0.02);
+  CHECK(back.funnel.enabled());
+
+  // Numbers are accepted as strategy options, as people write them.
+  CHECK(config_from_json(json{{"strategy_options", {{"batch", 12}}}}, "x").strategy_options.at("batch") == "12");
+}
+
+TEST_CASE("search config: an unknown key, a wrong type or a bad value names the file and the key") {
+  CHECK(error_of({{"epochs", 3}}).starts_with("search.json: epochs: unknown key (known: strategy, "));
+  CHECK(error_of({{"child", {{"epoch", 3}}}}).starts_with("search.json: child.epoch: unknown key (known: data, model"));
+  CHECK(error_of({{"child", {{"epochs", "five"}}}}) == "search.json: child.epochs: expected an integer, not \"five\"");
+  CHECK(error_of({{"child", {{"epochs", 0}}}}) == "search.json: child.epochs: must be 1 .. 100000, not 0");
+  CHECK(error_of({{"budget", 0}}) == "search.json: budget: must be at least 1 candidate, not 0");
+  CHECK(error_of({{"seed", -1}}) == "search.json: seed: expected an integer, not -1");
+  CHECK(error_of({{"lr", {{"grid", {0.1, -1}}}}}) == "search.json: lr.grid: -1 is not a positive learning rate");
+  CHECK(error_of({{"reward", "cubic"}}).starts_with("search.json: reward: "));
+  CHECK(error_of({{"child", {{"metric", "loss"}}}}).starts_with("search.json: child.metric: unknown metric 'loss'"));
+  CHECK(error_of({{"child", {{"model", "resnet"}}}}).starts_with("search.json: child: "));
+  CHECK(error_of(json::array()) == "search.json: the configuration: expected a JSON object");
+  CHECK(error_of({{"strategy_options", {{"batch", json::array()}}}}).starts_with("search.json: strategy_options.batch: "));
+}
+
+TEST_CASE("search config: every child has its own seed, all share the split") {
+  SearchConfig c;
+  c.seed = 3;
+  std::set<std::uint64_t> seeds;
+  for (int i = 0; i < 100; ++i) seeds.insert(child_seed(c.seed, i));
+  CHECK(seeds.size() == 100);
+  CHECK(child_seed(3, 5) != child_seed(4, 5));
+  runtime::EvaluateSpec a = child_spec(c, 1, 0), b = child_spec(c, 1, 1);
+  CHECK(a.seed != b.seed);
+  REQUIRE(a.split_seed);
+  CHECK(a.split_seed == b.split_seed);
+  CHECK(a.threads == 1);
+  CHECK(a.epochs == 5);
+  CHECK(a.train_subset == 10000);
+  c.funnel.epochs = 12;
+  CHECK(child_spec(c, 2, 0).epochs == 12);
+  CHECK(child_spec(c, 2, 0).train_subset == 0);
+
+  CHECK(reward_of(c, "ok", 0.8) == doctest::Approx(0.8));
+  CHECK(reward_of(c, "time_budget", 0.5) == doctest::Approx(0.5));
+  c.failure_reward = -0.1;
+  CHECK(reward_of(c, "diverged", 0.3) == doctest::Approx(-0.1));
+  CHECK(reward_of(c, "ok", std::nullopt) == doctest::Approx(-0.1));
+}
+
+}  // namespace nos::search
