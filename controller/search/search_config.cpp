@@ -317,6 +317,16 @@ runtime::EvaluateSpec child_spec(const SearchConfig& c, int stage, std::int64_t 
   return spec;
 }
 
+std::unique_ptr<controller::Strategy> make_strategy(const SearchConfig& c) {
+  controller::Options options;
+  for (const auto& [key, value] : c.strategy_options) options.set(key, value);
+  try {
+    return controller::make_strategy(c.strategy, options, c.seed);
+  } catch (const controller::OptionError& e) {
+    throw ConfigError(e.what());
+  }
+}
+
 double reward_of(const SearchConfig& c, std::string_view status, std::optional<double> metric) {
   if ((status != "ok" && status != "time_budget") || !metric || !std::isfinite(*metric)) return c.failure_reward;
   return controller::transform_reward(c.reward, *metric);

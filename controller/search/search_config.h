@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/reward.h"
+#include "controller/strategy.h"
 #include "controller/search/probes.h"
 #include "controller/search/storage.h"
 #include "runtime/evaluate.h"
@@ -103,6 +104,11 @@ std::uint64_t split_seed(std::uint64_t search_seed);
 // candidate (rule or torch optimizer) and without its learning rate (the caller sets lrs): the
 // child, its seeds, one thread per worker.
 runtime::EvaluateSpec child_spec(const SearchConfig& config, int stage, std::int64_t index);
+
+// The search's strategy, fresh (seeded with the search's seed); restore() its saved state to
+// continue. Throws ConfigError for an unknown strategy or a bad option (naming strategy_options).
+// The lstm strategy exists only after controller::register_lstm_strategy().
+std::unique_ptr<controller::Strategy> make_strategy(const SearchConfig& config);
 
 // The reward of an evaluation's metric, or the failure reward when it has none.
 double reward_of(const SearchConfig& config, std::string_view status, std::optional<double> metric);

@@ -1,0 +1,43 @@
+// The search's protocol for judging one optimizer on the child network (the method's
+// experiments): a short learning-rate sweep, then the full training at the best rate; and its
+// outcome as the storage's EvaluationResult (status, reward, metrics, curves, timings as
+// controller/search/README.md documents them). The workers evaluate candidates with it, `final`
+// the top rules and the baselines, `run` its Adam baseline. Needs LibTorch (nos_search_child).
+#pragma once
+
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/search/search_config.h"
+#include "controller/search/storage.h"
+#include "runtime/evaluate.h"
+
+namespace nos::search {
+
+struct ChildEvaluation {
+  std::optional<runtime::EvaluateResult> sweep;  // absent for a fixed rate
+  runtime::EvaluateResult final;                 // the sweep's result when no rate could train
+  bool trained_final = false;                    // the full training ran (a usable sweep, or a fixed rate)
+  double sweep_seconds = 0;
+  double total_seconds = 0;
+};
+
+// `spec` is child_spec(config, stage, index) with the candidate set (its rule or torch optimizer);
+// its lrs are replaced by the sweep's grid, then by the chosen rate. The child's time budget is
+// shared by the sweep and the training in proportion to their epochs. Throws what evaluate()
+// throws for a spec that cannot run (std::invalid_argument).
+ChildEvaluation evaluate_child(const SearchConfig& config, runtime::EvaluateSpec spec,
+                               const runtime::Observer& observer = {}, const runtime::Prepared& prepared = {});
+
+// "ok", "diverged", "time_budget", or "invalid" (the rule or its kernel could not be built).
+const char* storage_status(runtime::Status status);
+
+// The stored form: status, lr, metric, reward (reward_of), metrics/curves/timings JSON. Source
+// "trained".
+EvaluationResult to_evaluation(const SearchConfig& config, int stage, const ChildEvaluation& evaluation);
+
+// The artifact form of a baseline's evaluation: {optimizer, status, lr, metric, metrics, curves, timings}.
+nlohmann::json to_artifact(const SearchConfig& config, const ChildEvaluation& evaluation);
+
+}  // namespace nos::search
