@@ -1,5 +1,5 @@
-// The subcommands of nos-search that read a search database (status, top, export): their options
-// and entry points. Each opens the database read-only and returns the process's exit status.
+// The subcommands of nos-search that read a search database (status, top, export, report): their
+// options and entry points. Each opens the database read-only and returns the process's exit status.
 #pragma once
 
 #include <string>
@@ -25,8 +25,15 @@ struct ExportOptions {
   std::string output;  // "-" = standard output
 };
 
+struct ReportOptions {
+  DatabaseOptions db;
+  std::string output;  // the directory of index.html and the PNGs
+  int k = 20;          // rules in the top table
+};
+
 int status(const DatabaseOptions& options);
 int top(const TopOptions& options);
 int export_rule(const ExportOptions& options);
+int report(const ReportOptions& options);
 
 }  // namespace nos::search::cli

@@ -327,8 +327,10 @@ TEST_CASE("nos-search: usage mistakes exit 2; the commands still to come are not
   CHECK(run.exit_code == 2);
   ToolResult help = run_tool("nos-search", {"--help"});
   CHECK(help.exit_code == 0);
-  for (const char* command : {"status", "top", "export"}) CHECK(help.out.find(command) != std::string::npos);
+  for (const char* command : {"status", "top", "export", "report"}) CHECK(help.out.find(command) != std::string::npos);
   CHECK(help.out.find("Coming, not in this build yet: run") != std::string::npos);
+  CHECK(help.out.find("final (the funnel's last stage).") != std::string::npos);  // report is no longer coming
+  CHECK(run_tool("nos-search", {"report", "x.db"}).exit_code == 2);  // -o is required
 }
 
 }  // namespace

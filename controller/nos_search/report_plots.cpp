@@ -1,0 +1,329 @@
+#include "controller/nos_search/report_plots.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+namespace nos::search::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Dark, distinguishable colors (ColorBrewer Dark2), as nos-bench's plots use.
+constexpr const char* kColors[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#e6ab02"};
+
+const char* status_color(std::string_view status) {
+  if (status == "ok") return "#1b9e77";
+  if (status == "invalid") return "#999999";
+  if (status == "rejected") return "#e6ab02";
+  if (status == "diverged") return "#d95f02";
+  if (status == "time_budget") return "#7570b3";
+  return "#222222";  // crashed
+}
+
+// gnuplot strings are single-quoted; a quote inside is doubled.
+std::string gp_string(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+// A data cell; '-' is the missing value (`set datafile missing`).
+std::string cell(const std::optional<double>& value) { return value ? fmt::format("{:.10g}", *value) : "-"; }
+
+// The lines every script starts with: the PNG, its look, missing values.
+std::string preamble(const Figure& figure, const std::string& xlabel, const std::string& ylabel) {
+  // noenhanced: rule names and keys are shown as written (no _ subscripts, no ^ superscripts).
+  return fmt::format(
+      "# {}.gp: draws {}.png ({}). Redraw by hand: gnuplot {}.gp\n"
+      "set terminal pngcairo size 960,440 noenhanced font 'DejaVu Sans,10'\n"
+      "set output {}\n"
+      "set datafile missing '-'\n"
+      "set grid\nset key outside right top\n"
+      "set xlabel {}\nset ylabel {}\n"
+      "set autoscale xfix\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n",
+      figure.name, figure.name, figure.title, figure.name, gp_string(figure.name + ".png"), gp_string(xlabel),
+      gp_string(ylabel));
+}
+
+// Integer tics on a batch axis when there are few batches (gnuplot would label 0.5 steps).
+std::string batch_axis(const ReportData& data) {
+  return data.batches.size() <= 12 ? "set xtics 1\n" : "set format x '%.0f'\n";
+}
+
+std::string datablock(const std::string& name, const std::string& header, const std::string& rows) {
+  return fmt::format("${} << EOD\n# {}\n{}EOD\n", name, header, rows);
+}
+
+bool any_results(const ReportData& data) { return data.results > 0; }
+
+std::string no_results_reason(const ReportData& data) {
+  return data.batches.empty() ? "No batch yet: the search has proposed no candidate." : "No stage-1 result yet.";
+}
+
+Figure rewards(const ReportData& data) {
+  Figure f{"rewards", "Reward per batch", "", "", "", false};
+  f.caption = "Mean and maximum stage-1 reward of each batch's candidates";
+  bool any = false;
+  std::string rows;
+  for (const BatchSummary& b : data.batches) {
+    any = any || b.mean_reward.has_value();
+    rows += fmt::format("{} {} {} {}\n", b.batch, cell(b.mean_reward), cell(b.max_reward), cell(b.baseline));
+  }
+  if (!any) {
+    f.absent = any_results(data) ? "No result carries a reward yet." : no_results_reason(data);
+    return f;
+  }
+  f.caption += data.any_baseline() ? ", and the strategy's baseline after learning from the batch."
+                                   : "; the strategy reports no baseline.";
+  f.script = preamble(f, "batch", "reward") + batch_axis(data) + datablock("data", "batch mean max baseline", rows) +
+             fmt::format("plot $data using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb '{}' title 'mean', \\\n"
+                         "     $data using 1:3 with linespoints lw 2 pt 7 ps 0.6 lc rgb '{}' title 'max'",
+                         kColors[0], kColors[1]);
+  if (data.any_baseline())
+    f.script += fmt::format(", \\\n     $data using 1:4 with lines lw 2 dt 2 lc rgb '{}' title 'baseline'", kColors[2]);
+  f.script += "\n";
+  return f;
+}
+
+// The best so far against the number of results (x = 0) or against wall time (x = 1).
+Figure best_so_far(const ReportData& data, bool against_time) {
+  Figure f{against_time ? "best_time" : "best_results",
+           against_time ? "Best reward so far against wall time" : "Best reward so far against results",
+           "", "", "", false};
+  if (data.best.empty()) {
+    f.absent = any_results(data) ? "No result carries a reward yet." : no_results_reason(data);
+    return f;
+  }
+  double span = data.best.back().seconds;
+  double scale = 1;
+  std::string unit = "seconds";
+  if (span > 3 * 3600) scale = 3600, unit = "hours";
+  else if (span > 300) scale = 60, unit = "minutes";
+  f.caption = against_time ? fmt::format("The highest stage-1 reward found so far, against the {} since the search "
+                                         "was created (a stopped and resumed search includes the pause).",
+                                         unit)
+                           : "The highest stage-1 reward found so far, against the number of candidates with a "
+                             "stage-1 result (trained, reused from the cache or a fingerprint, or screened out).";
+  // Column 4 marks the improvements (a point each); the last row may only carry the best on.
+  std::string rows;
+  for (std::size_t i = 0; i < data.best.size(); ++i) {
+    const BestSoFar& p = data.best[i];
+    bool improved = i == 0 || p.reward > data.best[i - 1].reward;
+    rows += fmt::format("{} {:.10g} {:.10g} {}\n", p.evaluations, p.seconds / scale, p.reward, improved ? 1 : 0);
+  }
+  int x = against_time ? 2 : 1;
+  f.script = preamble(f, against_time ? unit : "results", "best reward") + "set key off\nset xrange [0:*]\n" +
+             datablock("data", "results time best improved", rows) +
+             fmt::format("plot $data using {}:3 with steps lw 2 lc rgb '{}', \\\n"
+                         "     $data using {}:($4 > 0 ? $3 : 1/0) with points pt 7 ps 0.7 lc rgb '{}'\n",
+                         x, kColors[0], x, kColors[0]);
+  return f;
+}
+
+Figure entropy(const ReportData& data) {
+  Figure f{"entropy", "Policy entropy per batch", "", "", "", false};
+  f.caption = "The entropy of the strategy's policy after learning from each batch (mean per decision, nats).";
+  if (!data.any_entropy()) {
+    bool recorded = std::any_of(data.batches.begin(), data.batches.end(), [](const BatchSummary& b) { return b.recorded; });
+    f.absent = recorded ? "The strategy reports no entropy (a strategy without a policy, such as random or evolution)."
+                        : "No batch statistics stored yet (the search saves them after each batch).";
+    return f;
+  }
+  std::string rows;
+  for (const BatchSummary& b : data.batches)
+    if (b.entropy) rows += fmt::format("{} {:.10g}\n", b.batch, *b.entropy);
+  f.script = preamble(f, "batch", "entropy") + batch_axis(data) + "set key off\n" + datablock("data", "batch entropy", rows) +
+             fmt::format("plot $data using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb '{}'\n", kColors[2]);
+  return f;
+}
+
+// Stacked bars: each status's box reaches the running total, drawn from the top down.
+Figure statuses(const ReportData& data) {
+  Figure f{"statuses", "Statuses per batch", "", "", "", false};
+  f.caption = "Each batch's stage-1 results by status, stacked.";
+  if (!any_results(data)) {
+    f.absent = no_results_reason(data);
+    return f;
+  }
+  std::vector<std::string> shown;  // the statuses that occur, in kStatuses order
+  for (std::string_view status : kStatuses)
+    for (const BatchSummary& b : data.batches)
+      if (b.statuses.count(std::string(status))) {
+        shown.emplace_back(status);
+        break;
+      }
+  std::string rows;
+  for (const BatchSummary& b : data.batches) {
+    rows += std::to_string(b.batch);
+    std::int64_t total = 0;
+    for (const std::string& status : shown) {
+      auto it = b.statuses.find(status);
+      total += it == b.statuses.end() ? 0 : it->second;
+      rows += " " + std::to_string(total);
+    }
+    rows += "\n";
+  }
+  std::string header = "batch";
+  for (const std::string& status : shown) header += " " + status + "(cumulative)";
+  f.script = preamble(f, "batch", "results") + batch_axis(data) +
+             "set style fill solid 0.9 noborder\nset boxwidth 0.8\nset yrange [0:*]\n" + datablock("data", header, rows) +
+             "plot ";
+  for (std::size_t k = shown.size(); k-- > 0;) {
+    if (k + 1 != shown.size()) f.script += ", \\\n     ";
+    f.script += fmt::format("$data using 1:{} with boxes lc rgb '{}' title {}", k + 2, status_color(shown[k]),
+                            gp_string(shown[k]));
+  }
+  f.script += "\n";
+  return f;
+}
+
+Figure hit_rates(const ReportData& data) {
+  Figure f{"hits", "Cache and fingerprint hit rates per batch", "", "", "", false};
+  f.caption = "Share of each batch's stage-1 results reused instead of trained: the same rule seen before (cache "
+              "hit, by canonical hash) or the same behaviour on the probes (fingerprint hit); and the share "
+              "screened out by the probes.";
+  if (!any_results(data)) {
+    f.absent = no_results_reason(data);
+    return f;
+  }
+  std::string rows;
+  for (const BatchSummary& b : data.batches)
+    if (b.results > 0)
+      rows += fmt::format("{} {:.6g} {:.6g} {:.6g}\n", b.batch, 100 * b.share("cache_hit"),
+                          100 * b.share("fingerprint_hit"), 100 * b.share("screened"));
+  f.script = preamble(f, "batch", "% of the batch's results") + batch_axis(data) + "set yrange [0:100]\n" +
+             datablock("data", "batch cache_hit% fingerprint_hit% screened%", rows) +
+             // The cache line is wide and drawn first, so that it shows where the other one covers it.
+             fmt::format("plot $data using 1:2 with linespoints lw 4 pt 7 ps 0.8 lc rgb '{}' title 'cache hits', \\\n"
+                         "     $data using 1:3 with linespoints lw 2 pt 5 ps 0.6 lc rgb '{}' title 'fingerprint hits', \\\n"
+                         "     $data using 1:4 with linespoints lw 1.5 dt 2 pt 9 ps 0.6 lc rgb '#666666' title 'screened out'\n",
+                         kColors[0], kColors[1]);
+  return f;
+}
+
+Figure curves(const ReportData& data) {
+  Figure f{"curves", "Training curves of the top rules beside the baselines", "", "", "", true};
+  f.caption = fmt::format("Validation accuracy per epoch of the final training run of the top {} rules (ranks as in "
+                          "the table above), dashed: the baselines trained on the same task.",
+                          kCurveRules);
+  const Baseline* adam = data.adam();
+  if (!adam) f.caption += " No Adam baseline stored.";
+  else if (adam->curve.epochs.empty()) f.caption += " Adam's baseline holds no per-epoch curve.";
+  std::vector<const Curve*> dashed;
+  for (const Baseline& b : data.baselines)
+    if (!b.curve.epochs.empty()) dashed.push_back(&b.curve);
+  if (data.top_curves.empty() && dashed.empty()) {
+    f.absent = data.top.empty() ? "No ranked rule yet." : "No per-epoch validation accuracy stored for the top rules.";
+    if (!adam) f.absent += " No Adam baseline stored.";
+    return f;
+  }
+  std::string blocks, plot = "plot ";
+  std::size_t k = 0;
+  auto add = [&](const Curve& c, bool baseline, const char* color) {
+    std::string rows;
+    for (std::size_t i = 0; i < c.epochs.size(); ++i) rows += fmt::format("{:.10g} {:.10g}\n", c.epochs[i], c.val_acc[i]);
+    std::string name = fmt::format("curve{}", k);
+    blocks += datablock(name, c.title + ": epoch val_acc", rows);
+    if (k++) plot += ", \\\n     ";
+    plot += fmt::format("${} using 1:2 with linespoints lw 2 {} pt 7 ps 0.5 lc rgb '{}' title {}", name,
+                        baseline ? "dt 2" : "dt 1", color, gp_string(c.title));
+  };
+  for (std::size_t i = 0; i < data.top_curves.size(); ++i) add(data.top_curves[i], false, kColors[i % 7]);
+  static constexpr const char* kBaselineColors[] = {"#000000", "#666666", "#aaaaaa"};
+  for (std::size_t i = 0; i < dashed.size(); ++i) add(*dashed[i], true, kBaselineColors[i % 3]);
+  f.script = preamble(f, "epoch", "validation accuracy") + "set xtics 1\n" + blocks + plot + "\n";
+  return f;
+}
+
+// The child's standard error, read to its end.
+std::string read_all(int fd) {
+  std::string out;
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) != 0;) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Figure> report_figures(const ReportData& data) {
+  return {rewards(data),    best_so_far(data, false), best_so_far(data, true), entropy(data),
+          statuses(data),   hit_rates(data),          curves(data)};
+}
+
+std::optional<fs::path> find_gnuplot() {
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path ? path : "";
+  while (!dirs.empty()) {
+    std::size_t colon = dirs.find(':');
+    std::string_view dir = dirs.substr(0, colon);
+    dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
+    if (dir.empty()) continue;
+    fs::path candidate = fs::path(dir) / "gnuplot";
+    if (::access(candidate.c_str(), X_OK) == 0 && !fs::is_directory(candidate)) return candidate;
+  }
+  return std::nullopt;
+}
+
+fs::path draw(const fs::path& gnuplot, const fs::path& dir, const Figure& figure) {
+  fs::path script = dir / (figure.name + ".gp");
+  fs::path image = dir / (figure.name + ".png");
+  {
+    std::ofstream out(script, std::ios::binary);
+    if (out) out << figure.script;
+    if (out) out.close();
+    if (!out) throw std::invalid_argument(fmt::format("{}: cannot write: {}", script.string(), std::strerror(errno)));
+  }
+  std::error_code ignored;
+  fs::remove(image, ignored);  // a PNG left by an earlier report must not pass for this one
+
+  int err[2];
+  if (::pipe(err) != 0) throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
+  std::string script_name = figure.name + ".gp";
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+  if (pid == 0) {
+    // gnuplot runs in DIR: the script names its PNG relative to it, so DIR can be moved whole.
+    ::close(err[0]);
+    ::dup2(err[1], STDERR_FILENO);
+    int null = ::open("/dev/null", O_RDWR);
+    if (null >= 0) ::dup2(null, STDIN_FILENO), ::dup2(null, STDOUT_FILENO);
+    if (::chdir(dir.c_str()) != 0) {
+      fmt::print(stderr, "cannot enter {}: {}\n", dir.string(), std::strerror(errno));
+      ::_exit(126);
+    }
+    ::execl(gnuplot.c_str(), "gnuplot", script_name.c_str(), static_cast<char*>(nullptr));
+    fmt::print(stderr, "cannot run {}: {}\n", gnuplot.string(), std::strerror(errno));
+    ::_exit(127);
+  }
+  ::close(err[1]);
+  std::string messages = read_all(err[0]);
+  ::close(err[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (ok && fs::is_regular_file(image, ignored) && fs::file_size(image, ignored) > 0) return image;
+  while (!messages.empty() && messages.back() == '\n') messages.pop_back();
+  std::string how = !WIFEXITED(status)   ? fmt::format("killed by signal {}", WTERMSIG(status))
+                    : ok                 ? std::string("drew no ") + image.filename().string()
+                                         : fmt::format("exit status {}", WEXITSTATUS(status));
+  throw std::invalid_argument(fmt::format("{}: gnuplot failed ({}){}{}", script.string(), how,
+                                          messages.empty() ? "" : ":\n", messages));
+}
+
+}  // namespace nos::search::cli

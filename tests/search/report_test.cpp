@@ -1,0 +1,247 @@
+// nos-search report's parts without the binary: what read_report extracts from a synthetic search
+// (tests/search/report_search.h), which figures it leads to, and the page's escaping and embedding.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "controller/nos_search/report_data.h"
+#include "controller/nos_search/report_html.h"
+#include "controller/nos_search/report_plots.h"
+#include "tests/search/report_search.h"
+#include "tests/search/temp_dir.h"
+
+namespace nos::search::cli {
+namespace {
+
+using testing::kTopRule;
+using testing::TempDir;
+
+const Figure& figure(const std::vector<Figure>& figures, const std::string& name) {
+  auto it = std::find_if(figures.begin(), figures.end(), [&](const Figure& f) { return f.name == name; });
+  REQUIRE(it != figures.end());
+  return *it;
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST_CASE("read_report: per-batch rewards, statuses, sources and the strategy's statistics") {
+  TempDir dir;
+  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+  SearchId id = testing::make_report_search(*storage);
+  ReportData data = read_report(*storage, *storage->find_search("fmnist"), 20);
+  CHECK(data.search.id == id);
+  CHECK(data.candidates == 11);
+  CHECK(data.results == 10);  // c10 is still queued
+  CHECK(data.tasks.queued == 1);
+  REQUIRE(data.batches.size() == 3);
+
+  const BatchSummary& b0 = data.batches[0];
+  CHECK(b0.batch == 0);
+  CHECK(b0.candidates == 4);
+  CHECK(b0.results == 4);
+  // 0.80, 0.95 and the crash's reward 0; the screened rule has none.
+  CHECK(*b0.mean_reward == doctest::Approx((0.80 + 0.95 + 0) / 3));
+  CHECK(*b0.max_reward == doctest::Approx(0.95));
+  CHECK(b0.statuses.at("ok") == 2);
+  CHECK(b0.statuses.at("rejected") == 1);
+  CHECK(b0.statuses.at("crashed") == 1);  // the lost first attempt is not counted
+  CHECK(b0.sources.at("trained") == 3);
+  CHECK(b0.sources.at("screened") == 1);
+  CHECK(b0.recorded);
+  CHECK(*b0.baseline == doctest::Approx(0.5));
+  CHECK(*b0.entropy == doctest::Approx(2.1));
+
+  const BatchSummary& b1 = data.batches[1];
+  CHECK(*b1.mean_reward == doctest::Approx((0.95 + 0.80 + 0.83 + 0) / 4));
+  CHECK(b1.share("cache_hit") == doctest::Approx(0.25));
+  CHECK(b1.share("fingerprint_hit") == doctest::Approx(0.25));
+  CHECK(b1.share("screened") == 0);
+  CHECK(b1.statuses.at("diverged") == 1);
+  CHECK(*b1.baseline == doctest::Approx(0.6));
+
+  // Batch 2 is not finished: its results are shown, the strategy has said nothing about it yet.
+  const BatchSummary& b2 = data.batches[2];
+  CHECK(b2.candidates == 3);
+  CHECK(b2.results == 2);
+  CHECK(*b2.max_reward == doctest::Approx(0.85));
+  CHECK_FALSE(b2.recorded);
+  CHECK_FALSE(b2.baseline);
+  CHECK_FALSE(b2.entropy);
+  CHECK(data.any_baseline());
+  CHECK(data.any_entropy());
+}
+
+TEST_CASE("read_report: best so far, the top rules, their curves and the baselines") {
+  TempDir dir;
+  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+  testing::make_report_search(*storage);
+  ReportData data = read_report(*storage, *storage->find_search("fmnist"), 20);
+
+  // Improvements at the 2nd and 3rd result (the 1st, screened, has no reward), then the last result.
+  REQUIRE(data.best.size() == 3);
+  CHECK(data.best[0].evaluations == 2);
+  CHECK(data.best[0].reward == doctest::Approx(0.80));
+  CHECK(data.best[1].evaluations == 3);
+  CHECK(data.best[1].reward == doctest::Approx(0.95));
+  CHECK(data.best[2].evaluations == 10);
+  CHECK(data.best[2].reward == doctest::Approx(0.95));
+  for (std::size_t i = 1; i < data.best.size(); ++i) CHECK(data.best[i].seconds >= data.best[i - 1].seconds);
+  CHECK(data.best[0].seconds >= 0);
+
+  // Storage::top's order: one line per hash (the cache hit is c1 again).
+  REQUIRE(data.top.size() == 9);
+  CHECK(data.top[0].candidate.rule == kTopRule);
+  CHECK(data.top[0].candidate.index == 1);
+  CHECK(data.top[1].candidate.index == 9);
+  CHECK(data.top[2].candidate.index == 6);
+  CHECK(data.top[4].candidate.index == 5);
+  ReportData three = read_report(*storage, *storage->find_search("fmnist"), 3);
+  CHECK(three.top.size() == 3);
+
+  // Ranks 1, 2, 4 with their own curves; rank 5 (a fingerprint hit) with the curve it reused;
+  // rank 3 stored none, and the notes say so.
+  REQUIRE(data.top_curves.size() == 4);
+  CHECK(data.top_curves[0].title == "rank 1");
+  CHECK(data.top_curves[0].epochs == std::vector<double>{1, 2, 3});
+  CHECK(data.top_curves[0].val_acc[2] == doctest::Approx(0.95));
+  CHECK(data.top_curves[1].title == "rank 2");
+  CHECK(data.top_curves[2].title == "rank 4");
+  CHECK(data.top_curves[3].title == "rank 5");
+  CHECK(data.top_curves[3].val_acc == data.top_curves[2].val_acc);  // c5 reused c0's result
+  REQUIRE(data.notes.size() == 1);
+  CHECK(contains(data.notes[0], "rank 3 (ok, trained): no per-epoch validation accuracy stored"));
+
+  // baseline:adam first, baseline:sgd without a curve; final:table is not a baseline.
+  REQUIRE(data.baselines.size() == 2);
+  CHECK(data.baselines[0].name == "adam");
+  CHECK(*data.baselines[0].lr == doctest::Approx(0.001));
+  CHECK(*data.baselines[0].metric == doctest::Approx(0.86));
+  CHECK(data.baselines[0].curve.val_acc.size() == 3);
+  CHECK(data.baselines[1].name == "sgd");
+  CHECK(data.baselines[1].curve.epochs.empty());
+  REQUIRE(data.adam());
+  CHECK(data.adam()->status == "ok");
+}
+
+TEST_CASE("read_report: a search with no batch yet, and one whose strategy reports nothing") {
+  TempDir dir;
+  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+  SearchId id = storage->create_search("empty", "{}", {});
+  ReportData data = read_report(*storage, *storage->find_search("empty"), 20);
+  CHECK(data.candidates == 0);
+  CHECK(data.results == 0);
+  CHECK(data.batches.empty());
+  CHECK(data.best.empty());
+  CHECK(data.top.empty());
+  CHECK(data.baselines.empty());
+  CHECK_FALSE(data.adam());
+  for (const Figure& f : report_figures(data)) {
+    CHECK_MESSAGE(f.script.empty(), f.name);
+    CHECK_MESSAGE(!f.absent.empty(), f.name);
+  }
+  std::vector<Figure> figures = report_figures(data);
+  CHECK(contains(figure(figures, "rewards").absent, "No batch yet"));
+  CHECK(contains(figure(figures, "curves").absent, "No Adam baseline stored."));
+  std::string page = report_html(data, figures, std::vector<std::string>(figures.size()));
+  CHECK(contains(page, "This search has no batches yet"));
+  CHECK(contains(page, "No Adam baseline stored."));
+  CHECK(contains(page, "No ranked rule yet."));
+  CHECK_FALSE(contains(page, "<img"));
+
+  // A random strategy: statistics without baseline or entropy; one record that is not JSON.
+  NewCandidate c = testing::report_candidate(0, "g");
+  storage->enqueue_batch(id, 0, {c});
+  testing::finish_claimed(*storage, id, testing::ok_result(0.5));
+  storage->save_strategy_state(id, 0, "", R"({"batch": 0, "strategy": {"kind": "random"}})");
+  storage->save_strategy_state(id, 1, "", "not json");
+  data = read_report(*storage, *storage->find_search("empty"), 20);
+  REQUIRE(data.batches.size() == 2);  // batch 1 has a record and no candidate
+  CHECK_FALSE(data.any_baseline());
+  CHECK_FALSE(data.any_entropy());
+  REQUIRE(!data.notes.empty());
+  CHECK(contains(data.notes.front(), "batch 1: its statistics are not JSON"));
+  figures = report_figures(data);
+  CHECK(contains(figure(figures, "entropy").absent, "The strategy reports no entropy"));
+  CHECK(contains(figure(figures, "rewards").caption, "the strategy reports no baseline"));
+  CHECK_FALSE(contains(figure(figures, "rewards").script, "title 'baseline'"));
+  CHECK_FALSE(figure(figures, "statuses").script.empty());
+}
+
+TEST_CASE("report_figures: the scripts carry the series and are valid gnuplot input in form") {
+  TempDir dir;
+  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+  testing::make_report_search(*storage);
+  ReportData data = read_report(*storage, *storage->find_search("fmnist"), 20);
+  std::vector<Figure> figures = report_figures(data);
+  std::vector<std::string> names;
+  for (const Figure& f : figures) {
+    names.push_back(f.name);
+    CHECK_MESSAGE(!f.script.empty(), f.name << ": " << f.absent);
+    CHECK(contains(f.script, "set output '" + f.name + ".png'"));
+    CHECK(contains(f.script, "set terminal pngcairo"));
+  }
+  CHECK(names == std::vector<std::string>{"rewards", "best_results", "best_time", "entropy", "statuses", "hits", "curves"});
+  // Batch 2 has no baseline: a missing value, not a zero.
+  CHECK(contains(figure(figures, "rewards").script, "\n2 0.425 0.85 -\n"));
+  CHECK(contains(figure(figures, "entropy").script, "\n1 1.9\n"));
+  // Stacked statuses: batch 1 ok 2, diverged 1 (cumulative 3) + crashed 0, rejected 0 ...
+  CHECK(contains(figure(figures, "statuses").script, "title 'diverged'"));
+  CHECK(contains(figure(figures, "hits").script, "\n1 25 25 0\n"));
+  const Figure& curves = figure(figures, "curves");
+  CHECK(curves.about_top_rules);
+  CHECK(contains(curves.script, "title 'rank 5'"));
+  CHECK(contains(curves.script, "title 'adam'"));
+  CHECK_FALSE(contains(curves.script, "title 'sgd'"));  // no curve stored
+  CHECK_FALSE(contains(curves.caption, "No Adam baseline"));
+}
+
+TEST_CASE("report_html: escaped rule text, embedded PNGs, absent plots said in words") {
+  TempDir dir;
+  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+  testing::make_report_search(*storage);
+  ReportData data = read_report(*storage, *storage->find_search("fmnist"), 20);
+  std::vector<Figure> figures = report_figures(data);
+  std::vector<std::string> pngs(figures.size());
+  pngs[0] = std::string("\x89PNG\r\n\x1a\n", 8);
+  std::string page = report_html(data, figures, pngs);
+  CHECK(contains(page, "<code>" + html_escape(kTopRule) + "</code>"));
+  CHECK_FALSE(contains(page, kTopRule));  // never as raw markup
+  CHECK(contains(page, "<img src=\"data:image/png;base64," + base64(pngs[0]) + "\""));
+  CHECK(contains(page, "<p class=\"absent\">"));  // the other figures had no PNG here
+  CHECK(contains(page, "rank 3 (ok, trained): no per-epoch validation accuracy stored"));
+  // The table comes before the curves that refer to its ranks.
+  CHECK(page.find("id=\"top\"") < page.find("id=\"curves\""));
+  CHECK(page.find("id=\"rewards\"") < page.find("id=\"top\""));
+  CHECK_FALSE(contains(page, "No Adam baseline stored."));
+}
+
+TEST_CASE("html_escape and base64") {
+  CHECK(html_escape("a<b>&\"c'") == "a&lt;b&gt;&amp;&quot;c&#39;");
+  CHECK(html_escape("g * m") == "g * m");
+  // RFC 4648's test vectors.
+  CHECK(base64("") == "");
+  CHECK(base64("f") == "Zg==");
+  CHECK(base64("fo") == "Zm8=");
+  CHECK(base64("foo") == "Zm9v");
+  CHECK(base64("foob") == "Zm9vYg==");
+  CHECK(base64("fooba") == "Zm9vYmE=");
+  CHECK(base64("foobar") == "Zm9vYmFy");
+  CHECK(base64(std::string("\xff\x00\xfe", 3)) == "/wD+");
+}
+
+TEST_CASE("val_acc_curve: epochs without val_acc skipped, a missing epoch counted, bad text named") {
+  Curve c = val_acc_curve(R"({"epochs": [{"val_acc": 0.5}, {"epoch": 2, "val_loss": 1}, {"epoch": 3, "val_acc": 0.7}]})");
+  CHECK(c.epochs == std::vector<double>{1, 3});
+  CHECK(c.val_acc == std::vector<double>{0.5, 0.7});
+  std::string problem;
+  CHECK(val_acc_curve("{}", &problem).epochs.empty());
+  CHECK(problem.empty());
+  CHECK(val_acc_curve(R"({"epochs": 3})").epochs.empty());
+  CHECK(val_acc_curve("[1, 2]", &problem).epochs.empty());
+  CHECK(problem == "not a JSON object");
+  CHECK(val_acc_curve("{oops", &problem).epochs.empty());
+  CHECK(problem == "not JSON");
+}
+
+}  // namespace
+}  // namespace nos::search::cli
