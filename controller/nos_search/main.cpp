@@ -1,23 +1,29 @@
 // nos-search: the neural optimizer search's command line. This build has the commands that read a
-// search database: status, top, export, report. run, worker and final come with the evaluate API.
+// search database (status, top, export, report) and, with LibTorch, final (the best rules trained
+// again beside the baselines). run and worker come next.
 //
 //   nos-search status search.db
 //   nos-search top search.db -k 5 --json
 //   nos-search export search.db --rank 1 --target pytorch -o best_rule.py
 //   nos-search report search.db -o report/
+//   nos-search final search.db --top 3 --seeds 3 --json final.json
 //
 // Exit status: 0 ok, 1 bad input (a database that is missing, not a NOS search, another schema
 // version, corrupt; an unknown --search; a --rank past the ranked rules; an unwritable -o; no
-// gnuplot for report),
+// gnuplot for report; no ranked rule for final to retrain),
 // 2 a command-line mistake, 3 an internal error (a NOS bug).
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
+#include "tools/options.h"
 #include "tools/tool_main.h"
 #include "controller/nos_search/commands.h"
 #include "controller/search/export.h"
 #include "controller/search/storage.h"
+#ifdef NOS_SEARCH_HAVE_FINAL
+#include "controller/lstm/lstm_strategy.h"
+#endif
 
 namespace {
 
@@ -37,8 +43,11 @@ int main(int argc, char** argv) {
                "nos-search");
   app.require_subcommand(1);
   app.footer(
-      "Coming, not in this build yet: run (a search), worker (an evaluation worker), final (the funnel's last "
-      "stage).\nExit status: 0 ok, 1 bad input (the database or file is named), 2 usage, 3 internal error.");
+      "Coming, not in this build yet: run (a search), worker (an evaluation worker)."
+#ifndef NOS_SEARCH_HAVE_FINAL
+      "\nNot in this build: final (it trains: it needs LibTorch, and this build has NOS_WITH_TORCH=OFF)."
+#endif
+      "\nExit status: 0 ok, 1 bad input (the database or file is named), 2 usage, 3 internal error.");
 
   DatabaseOptions status_options;
   CLI::App* status_cmd = app.add_subcommand(
@@ -79,6 +88,49 @@ int main(int argc, char** argv) {
   report_cmd->add_option("-k", report_options.k, "rules in the top table")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+#ifdef NOS_SEARCH_HAVE_FINAL
+  nos::controller::register_lstm_strategy();  // an lstm search's state must be restorable
+  FinalOptions final_options;
+  CLI::App* final_cmd = app.add_subcommand(
+      "final", "train the search's best rules, the controller's greedy rule and the baselines again over several "
+               "seeds, each learning rate chosen by the search's own sweep: mean and std per optimizer, a table, a "
+               "verdict, JSON; stored as the search's artifact 'final'");
+  final_cmd->add_option("DB", final_options.db.database, "the search database (an SQLite file); written unless --no-store")
+      ->required();
+  final_cmd->add_option("--search", final_options.db.search, "which search of the file (default: its only one)");
+  final_cmd->add_option("--top", final_options.top, "how many of the best rules (those with a result, as `top` ranks them)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  final_cmd->add_option("--seeds", final_options.seeds, "trainings per optimizer, each with its own seed and split")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  final_cmd->add_option("--baselines", final_options.baselines, "LibTorch optimizers to compare with, comma-separated "
+                                                                "(adam, rmsprop, sgd), or none")
+      ->capture_default_str();
+  final_cmd->add_option("--sgd-momentum", final_options.sgd_momentum, "the momentum of the sgd baseline")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  final_cmd->add_flag("--no-greedy", final_options.no_greedy, "leave out the controller's greedy rule");
+  final_cmd->add_option("--data", final_options.data,
+                        "transfer task: train on this data instead (a name, an IDX directory or prefix, a .csv)");
+  final_cmd->add_option("--model", final_options.model, "transfer task: this child network instead (mlp, convnet)");
+  final_cmd->add_option("--hidden", final_options.hidden, "transfer task: these mlp hidden widths, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 24));
+  final_cmd->add_option("--epochs", final_options.epochs, "transfer task: train this many epochs instead")
+      ->check(CLI::Range(1, 100000));
+  final_cmd->add_option("--train-subset", final_options.train_subset,
+                        "transfer task: train on this many examples instead (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  nos::tool::add_threads_option(*final_cmd, final_options.threads, "LibTorch threads per training (0: the search's "
+                                                                   "threads_per_worker)");
+  final_cmd->add_option("--time-budget", final_options.time_budget,
+                        "seconds per optimizer and seed, sweep included (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  final_cmd->add_option("--json", final_options.json, "also write the document (controller/search/README.md) to this file");
+  final_cmd->add_flag("--no-store", final_options.no_store, "open the database read-only; store no 'final' artifact");
+#endif
 
   return nos::tool::run_main(app, argc, argv, [&]() -> int {
     try {
@@ -86,6 +138,9 @@ int main(int argc, char** argv) {
       if (*top_cmd) return top(top_options);
       if (*export_cmd) return export_rule(export_options);
       if (*report_cmd) return report(report_options);
+#ifdef NOS_SEARCH_HAVE_FINAL
+      if (*final_cmd) return final_retrain(final_options);
+#endif
     } catch (const nos::search::StorageError& e) {
       // The storage layer's messages start with the file: bad input, not a NOS bug.
       std::cerr << "nos-search: error: " << e.what() << '\n';

@@ -1,0 +1,172 @@
+#include "controller/nos_search/final_training.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "controller/search/child_evaluation.h"
+#include "runtime/evaluate.h"
+
+namespace nos::search::cli {
+namespace {
+
+using nlohmann::json;
+
+json number_or_null(const std::optional<double>& x) { return x ? json(*x) : json(nullptr); }
+
+void summarize(FinalResult& r) {
+  std::vector<double> present;
+  for (const auto& m : r.metrics)
+    if (m) present.push_back(*m);
+  if (present.empty()) return;
+  double sum = 0;
+  for (double x : present) sum += x;
+  double mean = sum / static_cast<double>(present.size());
+  double squares = 0;
+  for (double x : present) squares += (x - mean) * (x - mean);
+  r.mean = mean;
+  r.std = present.size() > 1 ? std::sqrt(squares / static_cast<double>(present.size() - 1)) : 0.0;
+}
+
+std::string mean_std(const FinalResult& r) {
+  return r.mean ? fmt::format("{:.4f} ± {:.4f}", *r.mean, *r.std) : std::string("no metric");
+}
+
+}  // namespace
+
+const char* name(FinalKind kind) {
+  switch (kind) {
+    case FinalKind::Rule: return "rule";
+    case FinalKind::Greedy: return "greedy";
+    case FinalKind::Baseline: return "baseline";
+  }
+  return "baseline";
+}
+
+std::vector<FinalResult> retrain(const FinalTask& task, const std::vector<FinalOptimizer>& optimizers,
+                                 const runtime::Dataset& data, const FinalProgress& progress) {
+  std::vector<FinalResult> results(optimizers.size());
+  for (std::size_t i = 0; i < optimizers.size(); ++i) results[i].optimizer = optimizers[i];
+  for (std::size_t s = 0; s < task.seeds.size(); ++s) {
+    runtime::EvaluateSpec base = child_spec(task.config, 1, 0);
+    base.seed = task.seeds[s];
+    base.split_seed.reset();  // each seed its own split: the search chose its rules on one
+    base.threads = task.threads;
+    base.time_budget = task.time_budget;
+    runtime::Split split;
+    try {
+      split = runtime::split_dataset(data, runtime::split_options(base));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(fmt::format("the {} task: {}", task.name, e.what()));
+    }
+    for (std::size_t i = 0; i < optimizers.size(); ++i) {
+      const FinalOptimizer& o = optimizers[i];
+      runtime::EvaluateSpec spec = base;
+      runtime::Prepared prepared{.rule = nullptr, .data = &data, .split = &split};
+      if (o.rule) {
+        spec.rule = compiler::RuleSource::text(o.rule->canonical_text);
+        prepared.rule = &*o.rule;
+      } else {
+        spec.torch_optimizer = o.torch_optimizer;
+        spec.momentum = o.momentum;
+      }
+      ChildEvaluation evaluation;
+      try {
+        evaluation = evaluate_child(task.config, spec, {}, prepared);
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(fmt::format("the {} task: {}", task.name, e.what()));
+      }
+      json run = to_artifact(task.config, evaluation);
+      run["seed"] = task.seeds[s];
+      FinalResult& r = results[i];
+      std::optional<double> metric;
+      if (run["metric"].is_number()) metric = run["metric"].get<double>();
+      r.metrics.push_back(metric);
+      r.lrs.push_back(evaluation.final.lr);
+      if (run["status"] == "ok") ++r.ok;
+      if (progress) progress(o, s, run);
+      r.runs.push_back(std::move(run));
+    }
+  }
+  for (FinalResult& r : results) summarize(r);
+  return results;
+}
+
+void rank_results(std::vector<FinalResult>& results) {
+  std::stable_sort(results.begin(), results.end(), [](const FinalResult& a, const FinalResult& b) {
+    if (a.mean.has_value() != b.mean.has_value()) return a.mean.has_value();
+    return a.mean && *a.mean > *b.mean;
+  });
+}
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  std::size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+json task_json(const FinalTask& task) {
+  const SearchConfig& c = task.config;
+  json lr = {{"grid", c.lr.grid}, {"sweep_epochs", c.lr.sweep_epochs}};
+  lr["fixed"] = c.lr.fixed ? json(*c.lr.fixed) : json(nullptr);
+  return {{"name", task.name},
+          {"data", c.child.data},
+          {"model", c.child.model.name},
+          {"hidden", c.child.model.hidden},
+          {"epochs", c.child.epochs},
+          {"train_subset", c.child.train_subset},
+          {"val_fraction", c.child.val_fraction},
+          {"batch_size", c.child.batch_size},
+          {"metric", runtime::name(c.child.metric)},
+          {"lr", lr},
+          {"threads", task.threads},
+          {"time_budget", task.time_budget},
+          {"seeds", task.seeds}};
+}
+
+json result_json(const FinalResult& r) {
+  const FinalOptimizer& o = r.optimizer;
+  json metrics = json::array();
+  for (const auto& m : r.metrics) metrics.push_back(number_or_null(m));
+  json out = {{"optimizer", o.name},
+              {"kind", name(o.kind)},
+              {"rule", o.rule ? json(o.rule->canonical_text) : json(nullptr)},
+              {"hash", o.rule ? json(o.rule->hash_hex()) : json(nullptr)},
+              {"search", o.search},
+              {"metrics", metrics},
+              {"mean", number_or_null(r.mean)},
+              {"std", number_or_null(r.std)},
+              {"ok", r.ok},
+              {"lrs", r.lrs},
+              {"lr_median", median(r.lrs)},
+              {"runs", r.runs}};
+  if (o.torch_optimizer == "sgd") out["momentum"] = o.momentum;
+  return out;
+}
+
+std::string verdict(const std::vector<FinalResult>& results, std::string_view metric) {
+  const FinalResult *found = nullptr, *baseline = nullptr;
+  for (const FinalResult& r : results) {
+    const FinalResult*& slot = r.optimizer.kind == FinalKind::Baseline ? baseline : found;
+    if (!slot) slot = &r;
+  }
+  if (!found) return "no found rule was trained";
+  std::string rule_part = fmt::format("best found rule ({}) {} {}", found->optimizer.name, metric, mean_std(*found));
+  if (!baseline) return rule_part + "; no baseline to compare with";
+  std::string line = fmt::format("{} vs {} {}", rule_part, baseline->optimizer.name, mean_std(*baseline));
+  if (!found->mean && !baseline->mean) return line + ": neither produced a metric";
+  if (!found->mean || (baseline->mean && *baseline->mean > *found->mean))
+    line += fmt::format(": {} is better on this task", baseline->optimizer.name);
+  else if (!baseline->mean || *found->mean > *baseline->mean)
+    line += ": the found rule is better on this task";
+  else
+    return line + ": a tie on this task";
+  if (found->mean && baseline->mean && std::abs(*found->mean - *baseline->mean) <= std::max(*found->std, *baseline->std))
+    line += " (by less than one standard deviation)";
+  return line;
+}
+
+}  // namespace nos::search::cli
