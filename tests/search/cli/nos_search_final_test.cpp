@@ -120,7 +120,7 @@ const json& result_named(const json& results, const std::string& optimizer) {
   return results;
 }
 
-TEST_CASE("nos-search final: the top rules and the baselines over the same seeds; the JSON is stored as 'final'") {
+TEST_CASE("nos-search final: the top rules and the baselines over the same seeds, the JSON stored as 'final'") {
   Fixture f;
   std::string out = f.dir.file("final.json");
   ToolResult r = run_tool("nos-search", {"final", f.path, "--top", "2", "--seeds", "2", "--baselines", "adam,sgd",
