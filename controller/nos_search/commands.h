@@ -1,11 +1,14 @@
 // The subcommands of nos-search: their options and entry points. Each returns the process's exit
-// status. status, top, export and report open the database read-only; final writes its `final`
-// artifact.
+// status. status, top, export and report open the database read-only; run and worker write the
+// search, final its `final` artifact.
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
+
+#include "controller/search/search_config.h"
 
 namespace nos::search::cli {
 
@@ -58,10 +61,43 @@ struct FinalOptions {
   }
 };
 
+struct WorkerCommandOptions {
+  DatabaseOptions db;
+  std::string owner;         // empty: worker_name()
+  int threads = 0;           // 0: the search's threads_per_worker
+  double max_idle = 0;       // seconds; 0: wait for work forever
+  std::int64_t max_tasks = 0;
+  bool quiet = false;
+};
+
+// `nos-search run`: the configuration comes from --config (or the defaults), then each option
+// given on the command line (named in `given`, as CLI11 spells them: "--epochs") replaces its key.
+struct RunOptions {
+  std::string config_file;
+  std::string db;            // empty: search-YYYYmmdd-HHMMSS.db in the current directory
+  std::string name = "search";
+  std::string data, model, strategy, algorithm, groups, lr_grid;
+  std::vector<std::int64_t> hidden;
+  std::vector<std::string> strategy_options;  // key=value
+  std::int64_t budget = 0, train_subset = 0;
+  double time_budget = 0, lr = 0;
+  int batch = 0, workers = 0, threads_per_worker = 0, epochs = 0;
+  std::uint64_t seed = 0;
+  bool resume = false, async = false, baseline = true, report = true, quiet = false;
+  std::string report_dir;    // empty: beside the database, search.db -> search-report/
+  std::set<std::string> given;
+};
+
 int status(const DatabaseOptions& options);
 int top(const TopOptions& options);
 int export_rule(const ExportOptions& options);
 int report(const ReportOptions& options);
 int final_retrain(const FinalOptions& options);
+int worker(const WorkerCommandOptions& options);
+int run(const RunOptions& options);
+
+// The search's stored configuration; StorageError naming the file when it is not JSON, ConfigError
+// when it does not read (a database written by another NOS).
+SearchConfig stored_config(const SearchInfo& search, const std::string& location);
 
 }  // namespace nos::search::cli

@@ -1,7 +1,9 @@
-// nos-search: the neural optimizer search's command line. This build has the commands that read a
-// search database (status, top, export, report) and, with LibTorch, final (the best rules trained
-// again beside the baselines). run and worker come next.
+// nos-search: the neural optimizer search's command line: run a search (and its workers), read
+// its database (status, top, export, report), and train its best rules again beside the
+// baselines (final).
 //
+//   nos-search run                      the demo: a short search on Fashion-MNIST, next to Adam
+//   nos-search run --budget 2000 --db my.db --resume
 //   nos-search status search.db
 //   nos-search top search.db -k 5 --json
 //   nos-search export search.db --rank 1 --target pytorch -o best_rule.py
@@ -38,16 +40,67 @@ void add_database(CLI::App& command, DatabaseOptions& db) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app("nos-search: neural optimizer search. Reads a search database: its status, its best rules, "
-               "their export as standalone source, and a report with plots.",
+  CLI::App app("nos-search: neural optimizer search. Runs a search (the controller proposes update rules, worker "
+               "processes train a child network with each, the controller learns from their validation accuracy) and "
+               "reads its database: status, best rules, their export as standalone source, a report with plots.",
                "nos-search");
   app.require_subcommand(1);
   app.footer(
-      "Coming, not in this build yet: run (a search), worker (an evaluation worker)."
-#ifndef NOS_SEARCH_HAVE_FINAL
-      "\nNot in this build: final (it trains: it needs LibTorch, and this build has NOS_WITH_TORCH=OFF)."
+#ifndef NOS_SEARCH_HAS_RUN
+      "Not in this build: run, worker, final (they train: they need LibTorch, and this build has NOS_WITH_TORCH=OFF).\n"
 #endif
-      "\nExit status: 0 ok, 1 bad input (the database or file is named), 2 usage, 3 internal error.");
+      "Exit status: 0 ok, 1 bad input (the database or file is named), 2 usage, 3 internal error, 130 stopped "
+      "(resume with run --resume).");
+
+#if NOS_SEARCH_HAS_RUN
+  RunOptions run_options;
+  CLI::App* run_cmd = app.add_subcommand(
+      "run", "run a search on this machine; with no options, a demo (Fashion-MNIST MLP child on a 10k subset, "
+             "about 4 minutes on 2 cores) that ends with the best rules next to Adam");
+  run_cmd->add_option("--config", run_options.config_file,
+                      "a JSON configuration (keys: controller/search/README.md); options given here replace its keys");
+  run_cmd->add_option("--db", run_options.db, "the search database to create (default: search-YYYYmmdd-HHMMSS.db)");
+  run_cmd->add_option("--name", run_options.name, "the search's name in the database")->capture_default_str();
+  run_cmd->add_option("--data", run_options.data, "the child's data: fashion-mnist, an IDX directory or prefix, a .csv");
+  run_cmd->add_option("--model", run_options.model, "the child network: mlp or convnet")->check(CLI::IsMember({"mlp", "convnet"}));
+  run_cmd->add_option("--hidden", run_options.hidden, "mlp hidden layer widths (default 256)");
+  run_cmd->add_option("--strategy", run_options.strategy, "lstm (the method's controller), evolution or random");
+  run_cmd->add_option("--algorithm", run_options.algorithm, "lstm: ppo or reinforce");
+  run_cmd->add_option("--strategy-option,-O", run_options.strategy_options, "KEY=VALUE: any option of the strategy");
+  run_cmd->add_option("--budget", run_options.budget, "candidates to propose (default 400; whole batches)")->check(CLI::PositiveNumber);
+  run_cmd->add_option("--time-budget", run_options.time_budget, "seconds of search; the batch in progress finishes")
+      ->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--batch", run_options.batch, "candidates per batch (default 20)")->check(CLI::PositiveNumber);
+  run_cmd->add_option("--groups", run_options.groups, "groups per rule, or a schedule such as 1:100,2:300,3 (default 2)");
+  run_cmd->add_option("--workers", run_options.workers, "worker processes (default: one per core)")->check(CLI::PositiveNumber);
+  run_cmd->add_option("--threads-per-worker", run_options.threads_per_worker, "LibTorch threads of each worker (default 1)")
+      ->check(CLI::PositiveNumber);
+  run_cmd->add_option("--epochs", run_options.epochs, "child training epochs (default 5)")->check(CLI::PositiveNumber);
+  run_cmd->add_option("--train-subset", run_options.train_subset, "child training examples (default 10000; 0: all)")
+      ->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--lr-grid", run_options.lr_grid, "the learning-rate sweep's rates, comma-separated (default 0.001,0.01,0.1,1)");
+  run_cmd->add_option("--lr", run_options.lr, "one fixed learning rate instead of the sweep")->check(CLI::PositiveNumber);
+  run_cmd->add_option("--seed", run_options.seed, "the search's seed: the same seed gives the same search");
+  run_cmd->add_flag("--resume", run_options.resume, "continue the stopped search in --db (nothing finished is repeated)");
+  run_cmd->add_flag("--async", run_options.async, "learn as batches finish while others run (faster, not reproducible)");
+  run_cmd->add_flag("!--no-baseline", run_options.baseline, "skip the Adam baseline at the end");
+  run_cmd->add_option("--report", run_options.report_dir, "where the report goes at the end (default: DB's name + -report/)");
+  run_cmd->add_flag("!--no-report", run_options.report, "no report at the end");
+  run_cmd->add_flag("--quiet,-q", run_options.quiet, "no progress output");
+
+  WorkerCommandOptions worker_options;
+  CLI::App* worker_cmd = app.add_subcommand(
+      "worker", "evaluate a search's queued candidates (what run starts; more by hand add throughput)");
+  worker_cmd->add_option("--db", worker_options.db.database, "the search database")->required();
+  worker_cmd->add_option("--search", worker_options.db.search, "which search of the file (default: its only one)");
+  worker_cmd->add_option("--owner", worker_options.owner, "the name its leases carry (default HOST/PID)");
+  worker_cmd->add_option("--threads", worker_options.threads, "LibTorch threads (default: the search's; results depend on it)")
+      ->check(CLI::PositiveNumber);
+  worker_cmd->add_option("--max-idle", worker_options.max_idle, "exit after this many seconds without work (default: never)")
+      ->check(CLI::NonNegativeNumber);
+  worker_cmd->add_option("--max-tasks", worker_options.max_tasks, "exit after this many evaluations")->check(CLI::PositiveNumber);
+  worker_cmd->add_flag("--quiet,-q", worker_options.quiet, "no line per evaluation");
+#endif
 
   DatabaseOptions status_options;
   CLI::App* status_cmd = app.add_subcommand(
@@ -134,6 +187,14 @@ int main(int argc, char** argv) {
 
   return nos::tool::run_main(app, argc, argv, [&]() -> int {
     try {
+#if NOS_SEARCH_HAS_RUN
+      if (*run_cmd) {
+        for (const CLI::Option* option : run_cmd->get_options())
+          if (option->count() > 0) run_options.given.insert(option->get_name());
+        return run(run_options);
+      }
+      if (*worker_cmd) return worker(worker_options);
+#endif
       if (*status_cmd) return status(status_options);
       if (*top_cmd) return top(top_options);
       if (*export_cmd) return export_rule(export_options);

@@ -69,7 +69,7 @@ struct SearchConfig {
   std::string strategy = "lstm";
   // The strategy's own options (controller/strategy.h): batch, groups, algorithm, ... as text.
   std::map<std::string, std::string> strategy_options;
-  std::int64_t budget = 200;   // candidates proposed in all (rounded up to whole batches)
+  std::int64_t budget = 400;   // candidates proposed in all (rounded up to whole batches)
   double time_budget = 0;      // seconds of search (summed over resumed runs); 0: none
   std::uint64_t seed = 0;
   int workers = 0;             // worker processes; 0: one per core

@@ -155,8 +155,10 @@ class Storage {
   // Stores a batch atomically: indices continue the search's sequence (the first is returned);
   // each unresolved candidate gets a stage-1 task, queued in order.
   virtual std::int64_t enqueue_batch(SearchId search, std::int64_t batch, const std::vector<NewCandidate>& candidates) = 0;
-  // Queues another stage of a stored candidate (the funnel's re-evaluation).
+  // Queues another stage of a stored candidate (the funnel's re-evaluation). StorageError when it
+  // has a task at that stage already (has_task says).
   virtual std::int64_t enqueue_stage(SearchId search, std::int64_t candidate, int stage) = 0;
+  virtual bool has_task(SearchId search, std::int64_t candidate, int stage) = 0;
   // Takes the first queued task (after re-queuing expired leases), or nullopt when none is queued.
   virtual std::optional<ClaimedTask> claim(SearchId search, const std::string& owner) = 0;
   // Extends the lease; false when the lease is no longer this owner's (stop working on it).

@@ -266,6 +266,12 @@ std::int64_t SqliteStorage::enqueue_batch(SearchId search, std::int64_t batch, c
   return first;
 }
 
+bool SqliteStorage::has_task(SearchId search, std::int64_t candidate, int stage) {
+  sqlite::Statement s(*db_, "SELECT count(*) FROM tasks WHERE search_id = ? AND candidate = ? AND stage = ?");
+  s.bind(1, search).bind(2, candidate).bind(3, stage).step();
+  return s.integer(0) != 0;
+}
+
 std::int64_t SqliteStorage::enqueue_stage(SearchId search, std::int64_t candidate, int stage) {
   check_writable();
   sqlite::Transaction tx(*db_, sqlite::Transaction::Write);

@@ -31,6 +31,7 @@ class SqliteStorage final : public Storage {
 
   std::int64_t enqueue_batch(SearchId search, std::int64_t batch, const std::vector<NewCandidate>& candidates) override;
   std::int64_t enqueue_stage(SearchId search, std::int64_t candidate, int stage) override;
+  bool has_task(SearchId search, std::int64_t candidate, int stage) override;
   std::optional<ClaimedTask> claim(SearchId search, const std::string& owner) override;
   bool heartbeat(Lease& lease) override;
   bool finish(const Lease& lease, const EvaluationResult& result) override;

@@ -218,7 +218,10 @@ TEST_CASE("storage: results known without training, and lookups by hash and fing
   CHECK(storage->lookup_by_hash(id, fmt_hash(0))->candidate == 0);  // the earliest stays the answer
 
   // Stage 2 of the funnel is a task of its own.
+  CHECK_FALSE(storage->has_task(id, 0, 2));
   storage->enqueue_stage(id, 0, 2);
+  CHECK(storage->has_task(id, 0, 2));
+  CHECK(storage->has_task(id, 0, 1));
   CHECK_THROWS_AS(storage->enqueue_stage(id, 0, 2), StorageError);
   CHECK_THROWS_AS(storage->enqueue_stage(id, 99, 2), StorageError);
   auto second = storage->claim(id, "w");

@@ -1,0 +1,262 @@
+// nos-search run: a whole search on this machine. Creates (or with --resume reopens) the search
+// database, starts the worker processes, runs the controller's loop until the budget is spent,
+// then trains Adam on the same child with the same learning-rate sweep and prints the best rules
+// next to it.
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "controller/lstm/lstm_strategy.h"
+#include "controller/nos_search/commands.h"
+#include "controller/nos_search/open_search.h"
+#include "controller/nos_search/progress.h"
+#include "controller/nos_search/table.h"
+#include "controller/search/child_evaluation.h"
+#include "controller/search/search_loop.h"
+#include "controller/search/worker_loop.h"
+#include "controller/search/worker_pool.h"
+#include "runtime/data/dataset.h"
+#include "tools/tool_main.h"
+
+namespace nos::search::cli {
+namespace {
+
+std::atomic<bool> stop_requested{false};
+void request_stop(int) { stop_requested.store(true); }
+
+// Options that describe the search itself: fixed once it is created.
+constexpr const char* kFixedOnResume[] = {"--config", "--data", "--model", "--hidden", "--strategy", "--algorithm",
+                                          "--batch", "--groups", "--epochs", "--train-subset", "--seed", "--async",
+                                          "--threads-per-worker", "--lr-grid", "--lr", "--strategy-option", "--name"};
+
+std::vector<double> parse_grid(const std::string& text) {
+  std::vector<double> grid;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    char* end = nullptr;
+    double v = std::strtod(item.c_str(), &end);
+    if (item.empty() || *end != '\0') throw tool::UsageError(fmt::format("--lr-grid: '{}' is not a number", item));
+    grid.push_back(v);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return grid;
+}
+
+SearchConfig configure(const RunOptions& o) {
+  SearchConfig c;
+  if (!o.config_file.empty()) {
+    std::ifstream in(o.config_file);
+    if (!in) throw std::invalid_argument(fmt::format("{}: cannot read the configuration: {}", o.config_file, std::strerror(errno)));
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) throw std::invalid_argument(fmt::format("{}: not valid JSON", o.config_file));
+    c = config_from_json(j, o.config_file);
+  }
+  auto given = [&](const char* name) { return o.given.count(name) > 0; };
+  if (given("--data")) c.child.data = o.data;
+  if (given("--model")) c.child.model.name = o.model;
+  if (given("--hidden")) c.child.model.hidden = o.hidden;
+  if (given("--epochs")) c.child.epochs = o.epochs;
+  if (given("--train-subset")) c.child.train_subset = o.train_subset;
+  if (given("--strategy")) c.strategy = o.strategy;
+  if (given("--algorithm")) c.strategy_options["algorithm"] = o.algorithm;
+  if (given("--batch")) c.strategy_options["batch"] = std::to_string(o.batch);
+  if (given("--groups")) c.strategy_options["groups"] = o.groups;
+  for (const std::string& item : o.strategy_options) {
+    std::size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw tool::UsageError(fmt::format("--strategy-option: expected key=value, not '{}'", item));
+    c.strategy_options[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  if (given("--budget")) c.budget = o.budget;
+  if (given("--time-budget")) c.time_budget = o.time_budget;
+  if (given("--seed")) c.seed = o.seed;
+  if (given("--workers")) c.workers = o.workers;
+  if (given("--threads-per-worker")) c.threads_per_worker = o.threads_per_worker;
+  if (given("--async")) c.async = o.async;
+  if (given("--lr-grid")) c.lr.grid = parse_grid(o.lr_grid);
+  if (given("--lr")) c.lr.fixed = o.lr;
+  if (std::string problem = config_problem(c); !problem.empty()) throw ConfigError("nos-search run: " + problem);
+  return c;
+}
+
+std::string default_database() {
+  return fmt::format("search-{:%Y%m%d-%H%M%S}.db", fmt::gmtime(std::time(nullptr)));
+}
+
+// One `run` at a time per database: a second one would propose the same batches.
+class RunLock {
+ public:
+  explicit RunLock(const std::string& path) : fd_(open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (fd_ >= 0 && flock(fd_, LOCK_EX | LOCK_NB) != 0)
+      throw StorageError(fmt::format("{}: another nos-search run is working on this search (wait for it, or stop it)", path));
+  }
+  ~RunLock() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+ private:
+  int fd_;
+};
+
+// Adam on the search's child through the same protocol (its rate from the same sweep), stored as
+// the `baseline:adam` artifact so that a resumed search, `report` and `final` reuse it.
+nlohmann::json adam_baseline(Storage& storage, SearchId search, const SearchConfig& config, ProgressPrinter& progress) {
+  if (std::optional<std::string> stored = storage.artifact(search, "baseline:adam"))
+    return nlohmann::json::parse(*stored);
+  progress.note("training Adam on the same child, its learning rate from the same sweep ...");
+  runtime::EvaluateSpec spec = child_spec(config, 1, -1);
+  spec.torch_optimizer = "adam";
+  nlohmann::json artifact = to_artifact(config, evaluate_child(config, spec));
+  storage.put_artifact(search, "baseline:adam", artifact.dump());
+  return artifact;
+}
+
+// The report beside the database: search.db -> search-report/.
+std::string default_report_dir(const std::string& db) {
+  std::filesystem::path path(db);
+  std::string stem = path.extension() == ".db" ? path.stem().string() : path.filename().string();
+  return (path.parent_path() / (stem + "-report")).string();
+}
+
+void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::json* adam, const std::string& db,
+                   const std::string& report_line) {
+  std::vector<RankedResult> ranked = storage.top(search.id, 5);
+  std::optional<double> adam_metric;
+  if (adam && (*adam)["metric"].is_number()) adam_metric = (*adam)["metric"].get<double>();
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t i = 0; i < ranked.size(); ++i) {
+    const auto& [c, e] = ranked[i];
+    std::string versus = "-";
+    if (adam_metric && e.metric) versus = fmt::format("{:+.4f}", *e.metric - *adam_metric);
+    rows.push_back({std::to_string(i + 1), number_cell(e.metric), versus, number_cell(e.lr), e.status,
+                    std::to_string(e.stage), truncate(c.rule, 64)});
+  }
+  std::cout << fmt::format("\nbest rules of search '{}':\n", search.name);
+  std::cout << render_table({{"rank", true}, {"metric", true}, {"vs adam", true}, {"lr", true}, {"status"}, {"stage", true}, {"rule"}},
+                            rows);
+  if (adam) {
+    std::cout << fmt::format("adam: metric {} at lr {} (the same child, its rate from the same sweep)\n",
+                             adam_metric ? fmt::format("{:.4f}", *adam_metric) : "-",
+                             (*adam)["lr"].is_number() ? fmt::format("{:g}", (*adam)["lr"].get<double>()) : "-");
+    if (adam_metric && !ranked.empty() && ranked[0].evaluation.metric)
+      std::cout << (*ranked[0].evaluation.metric > *adam_metric
+                        ? "the best rule found beats Adam on this child (check it over seeds: nos-search final)\n"
+                        : "Adam is better than every rule found on this child\n");
+  }
+  std::cout << fmt::format("database: {}\n{}  nos-search top {}            the full ranking\n"
+                           "  nos-search final {}          the best rules against Adam, RMSProp and SGD over seeds\n"
+                           "  nos-search export {} --target pytorch -o rule.py\n",
+                           db, report_line, db, db, db);
+}
+
+}  // namespace
+
+int run(const RunOptions& options) {
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+  controller::register_lstm_strategy();
+  const std::string db = options.db.empty() ? default_database() : options.db;
+
+  std::unique_ptr<Storage> storage;
+  SearchInfo search;
+  SearchConfig config;
+  if (options.resume) {
+    for (const char* name : kFixedOnResume)
+      if (options.given.count(name))
+        throw tool::UsageError(fmt::format("{} cannot change when resuming: the search's stored configuration fixes it", name));
+    storage = open_storage(db, OpenMode::Open);
+    DatabaseOptions which{db, options.given.count("--name") ? options.name : ""};
+    search = choose_search(*storage, which);
+    config = stored_config(search, db);
+    if (options.given.count("--workers")) config.workers = options.workers;
+    if (options.given.count("--budget")) config.budget = options.budget;
+    if (options.given.count("--time-budget")) config.time_budget = options.time_budget;
+  } else {
+    config = configure(options);
+    // An unknown strategy or option, data that cannot be read: refused before any file is written.
+    make_strategy(config);
+    runtime::load_dataset(config.child.data);
+    storage = open_storage(db, OpenMode::Create);
+    search.id = storage->create_search(options.name, to_json(config).dump(), config.lease);
+    search = *storage->find_search(options.name);
+  }
+  RunLock lock(db);
+  std::unique_ptr<controller::Strategy> strategy = make_strategy(config);
+  ProgressPrinter progress(isatty(STDERR_FILENO) != 0);
+
+  // Leases of workers of an earlier run that are gone (killed with it) go back to the queue, not
+  // counted as failures: the candidate did nothing wrong.
+  int released = 0;
+  for (const Lease& lease : storage->running(search.id))
+    if (is_dead_local_worker(lease.owner)) storage->release(lease), ++released;
+  if (released) progress.note(fmt::format("{} task(s) of the stopped run's workers back in the queue", released));
+
+  if (options.resume) runtime::load_dataset(config.child.data);  // before workers start (each loads it once)
+
+  int workers = config.workers > 0 ? config.workers : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  WorkerPool pool({self_executable(), "worker", "--db", db, "--search", search.name}, db + ".workers.log");
+  pool.start(workers);
+  if (!options.quiet)
+    progress.note(fmt::format("search '{}' in {}: strategy {}, budget {} candidates in batches of {}, {} worker(s) "
+                              "(log: {})",
+                              search.name, db, config.strategy, config.budget, strategy->batch_size(), workers, pool.log_path()));
+
+  LoopEvents events;
+  events.on_batch = [&](const SearchProgress& p) { if (!options.quiet) progress.batch(p); };
+  events.on_wait = [&](const SearchProgress& p) { if (!options.quiet) progress.wait(p); };
+  events.on_note = [&](const std::string& line) { progress.note(line); };
+  events.poll_workers = [&] { return pool.poll(*storage, search.id); };
+  SearchLoop loop(*storage, search.id, config, *strategy, events);
+  LoopEnd end = loop.run(&stop_requested);
+  pool.stop(storage.get(), search.id);
+  progress.clear();
+  if (end == LoopEnd::Stopped) {
+    std::cerr << fmt::format("nos-search: stopped; every finished evaluation is stored. Continue with:\n"
+                             "  nos-search run --db {} --resume\n",
+                             db);
+    return 130;
+  }
+  if (end == LoopEnd::TimeBudget) progress.note(fmt::format("the time budget ({}) is spent", duration_text(config.time_budget)));
+  nlohmann::json adam;
+  if (options.baseline) adam = adam_baseline(*storage, search.id, config, progress);
+  std::string report_line;
+  if (options.report) {
+    ReportOptions report_options;
+    report_options.db = {db, search.name};
+    report_options.output = options.report_dir.empty() ? default_report_dir(db) : options.report_dir;
+    try {
+      std::ostringstream ignored;  // report's own line: the summary says where it is
+      std::streambuf* saved = std::cout.rdbuf(ignored.rdbuf());
+      try {
+        report(report_options);
+      } catch (...) {
+        std::cout.rdbuf(saved);
+        throw;
+      }
+      std::cout.rdbuf(saved);
+      report_line = fmt::format("report: {}/index.html\n", report_options.output);
+    } catch (const std::exception& e) {
+      report_line = fmt::format("no report: {}\n", e.what());
+    }
+  }
+  print_summary(*storage, search, options.baseline ? &adam : nullptr, db, report_line);
+  return 0;
+}
+
+}  // namespace nos::search::cli

@@ -1,0 +1,246 @@
+#include "controller/search/search_loop.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "controller/search/intake.h"
+
+namespace nos::search {
+namespace {
+
+using nlohmann::json;
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// The accepted stage-1 result of each candidate of a batch, in candidate order.
+std::vector<Evaluation> stage_one_results(Storage& storage, SearchId search, const std::vector<Candidate>& candidates) {
+  std::vector<Evaluation> out;
+  for (const Candidate& c : candidates)
+    for (const Evaluation& e : storage.evaluations(search, c.index))
+      if (e.accepted && e.stage == 1) out.push_back(e);
+  return out;
+}
+
+bool same_tokens(const std::vector<controller::Proposal>& proposals, const std::vector<Candidate>& stored) {
+  if (proposals.size() != stored.size()) return false;
+  for (std::size_t i = 0; i < stored.size(); ++i)
+    if (dsl::print_tokens(proposals[i].tokens) != stored[i].tokens) return false;
+  return true;
+}
+
+}  // namespace
+
+SearchLoop::SearchLoop(Storage& storage, SearchId search, const SearchConfig& config, controller::Strategy& strategy,
+                       LoopEvents events)
+    : storage_(storage), search_(search), config_(config), strategy_(strategy), events_(std::move(events)) {
+  const std::int64_t batch = strategy_.batch_size();
+  progress_.batches = (config_.budget + batch - 1) / batch;
+  progress_.budget = progress_.batches * batch;
+}
+
+void SearchLoop::count(const Evaluation& e) {
+  ++progress_.evaluated;
+  if (e.source == "cache_hit") ++progress_.cache_hits;
+  else if (e.source == "fingerprint_hit") ++progress_.fingerprint_hits;
+  else if (e.source == "trained") ++progress_.trained;
+  if (e.source == "trained" || e.source == "screened") {
+    if (e.status == "rejected") ++progress_.rejected;
+    else if (e.status == "invalid") ++progress_.invalid;
+    else if (e.status == "diverged") ++progress_.diverged;
+    else if (e.status == "crashed") ++progress_.crashed;
+    else if (e.status == "time_budget") ++progress_.time_budget;
+  }
+}
+
+void SearchLoop::refresh_rates() {
+  double run_seconds = now_seconds() - started_;
+  progress_.elapsed = elapsed_before_ + run_seconds;
+  std::int64_t done = progress_.evaluated - evaluated_at_start_;
+  progress_.per_minute = run_seconds > 0 ? 60.0 * static_cast<double>(done) / run_seconds : 0;
+  if (progress_.per_minute > 0)
+    progress_.eta = 60.0 * static_cast<double>(std::max<std::int64_t>(0, progress_.budget - progress_.evaluated)) /
+                    progress_.per_minute;
+  else
+    progress_.eta.reset();
+  TaskCounts counts = storage_.counts(search_);
+  progress_.queued = counts.queued;
+  progress_.running = counts.running;
+}
+
+bool SearchLoop::out_of_time() const {
+  return config_.time_budget > 0 && elapsed_before_ + (now_seconds() - started_) >= config_.time_budget;
+}
+
+bool SearchLoop::wait_until(const std::function<bool()>& done, const std::atomic<bool>* stop) {
+  double last_report = 0;
+  while (!done()) {
+    if (stop && stop->load()) return false;
+    if (events_.poll_workers)
+      for (const std::string& line : events_.poll_workers())
+        if (events_.on_note) events_.on_note(line);
+    if (events_.on_wait && now_seconds() - last_report >= 0.5) {
+      refresh_rates();
+      events_.on_wait(progress_);
+      last_report = now_seconds();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+void SearchLoop::queue_second_stage(std::int64_t batch) {
+  if (!config_.funnel.enabled()) return;
+  std::vector<Candidate> candidates = storage_.candidates(search_, batch);
+  std::vector<Evaluation> results = stage_one_results(storage_, search_, candidates);
+  std::vector<const Evaluation*> trained;
+  for (const Evaluation& e : results)
+    if (e.source == "trained" && e.reward && (e.status == "ok" || e.status == "time_budget")) trained.push_back(&e);
+  std::stable_sort(trained.begin(), trained.end(), [](const Evaluation* a, const Evaluation* b) { return *a->reward > *b->reward; });
+  std::size_t top = static_cast<std::size_t>(std::ceil(config_.funnel.top_fraction * static_cast<double>(candidates.size())));
+  for (std::size_t i = 0; i < trained.size(); ++i) {
+    bool chosen = i < top;
+    if (config_.funnel.margin && progress_.best_reward)
+      chosen = chosen || *trained[i]->reward >= *progress_.best_reward - *config_.funnel.margin;
+    if (chosen && !storage_.has_task(search_, trained[i]->candidate, 2))
+      storage_.enqueue_stage(search_, trained[i]->candidate, 2);
+  }
+}
+
+void SearchLoop::learn(std::int64_t batch, const std::vector<controller::Proposal>& proposals) {
+  resolve_copies(storage_, search_, batch);
+  std::vector<Candidate> candidates = storage_.candidates(search_, batch);
+  std::vector<Evaluation> results = stage_one_results(storage_, search_, candidates);
+  if (results.size() != candidates.size())
+    throw std::logic_error(fmt::format("batch {}: {} candidates but {} results", batch, candidates.size(), results.size()));
+
+  std::vector<controller::Outcome> outcomes;
+  std::map<std::string, int> statuses, sources;
+  double sum = 0, max = -INFINITY, min = INFINITY;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const Evaluation& e = results[i];
+    double reward = e.reward.value_or(config_.failure_reward);
+    outcomes.push_back({proposals[i], reward});
+    count(e);
+    ++statuses[e.status];
+    ++sources[e.source];
+    sum += reward, max = std::max(max, reward), min = std::min(min, reward);
+    if (e.reward && (!progress_.best_reward || *e.reward > *progress_.best_reward)) {
+      progress_.best_reward = *e.reward;
+      progress_.best_rule = candidates[i].rule;
+    }
+  }
+  progress_.batch_mean_reward = results.empty() ? 0 : sum / static_cast<double>(results.size());
+  queue_second_stage(batch);
+  strategy_.observe(outcomes);
+
+  refresh_rates();
+  json strategy_statistics = json::object();
+  for (const controller::Statistic& s : strategy_.statistics())
+    strategy_statistics[s.name] = std::isfinite(s.value) ? json(s.value) : json(nullptr);
+  json statistics = {{"batch", batch},
+                     {"elapsed", progress_.elapsed},
+                     {"evaluated", progress_.evaluated},
+                     {"rewards", {{"mean", progress_.batch_mean_reward}, {"max", max}, {"min", min}}},
+                     {"statuses", statuses},
+                     {"sources", sources},
+                     {"strategy", strategy_statistics}};
+  if (progress_.best_reward) statistics["best"] = {{"reward", *progress_.best_reward}, {"rule", progress_.best_rule}};
+  storage_.save_strategy_state(search_, batch, strategy_.save(), statistics.dump());
+  if (events_.on_batch) events_.on_batch(progress_);
+}
+
+LoopEnd SearchLoop::run(const std::atomic<bool>* stop) {
+  started_ = now_seconds();
+  std::int64_t next = 0;
+  if (std::optional<StrategyState> state = storage_.latest_strategy_state(search_)) {
+    if (config_.async) throw SearchError("an --async search cannot be resumed (its proposals depend on timing)");
+    strategy_.restore(state->bytes);
+    next = state->batch + 1;
+    std::vector<BatchRecord> records = storage_.batch_records(search_);
+    if (!records.empty()) {
+      json last = json::parse(records.back().statistics_json, nullptr, false);
+      if (last.is_object() && last.contains("elapsed") && last["elapsed"].is_number()) elapsed_before_ = last["elapsed"].get<double>();
+    }
+    // What the batches learned from so far have counted.
+    for (std::int64_t b = 0; b < next; ++b) {
+      std::vector<Candidate> candidates = storage_.candidates(search_, b);
+      std::vector<Evaluation> results = stage_one_results(storage_, search_, candidates);
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        count(results[i]);
+        if (results[i].reward && (!progress_.best_reward || *results[i].reward > *progress_.best_reward)) {
+          progress_.best_reward = *results[i].reward;
+          progress_.best_rule = candidates[i].rule;
+        }
+      }
+    }
+    evaluated_at_start_ = progress_.evaluated;
+    if (events_.on_note)
+      events_.on_note(fmt::format("resuming after batch {} ({} candidates evaluated, {:.0f} s searched)", state->batch,
+                                  progress_.evaluated, elapsed_before_));
+  }
+
+  const std::int64_t batch_size = strategy_.batch_size();
+  // Batches proposed and not yet learned from (several only with --async).
+  std::vector<std::pair<std::int64_t, std::vector<controller::Proposal>>> open;
+  LoopEnd end = LoopEnd::Budget;
+  while (true) {
+    if (stop && stop->load()) return LoopEnd::Stopped;
+    bool more = next < progress_.batches;
+    if (more && out_of_time() && storage_.candidates(search_, next).empty()) {
+      more = false;
+      end = LoopEnd::TimeBudget;
+    }
+    // Propose: one batch at a time, or (async) whenever the queue runs short.
+    bool room = open.empty() || (config_.async && storage_.counts(search_).queued < batch_size);
+    if (more && room) {
+      progress_.batch = next;
+      std::vector<controller::Proposal> proposals = strategy_.propose(static_cast<int>(batch_size));
+      std::vector<Candidate> stored = storage_.candidates(search_, next);
+      if (stored.empty()) {
+        Intake intake = take_in(proposals, config_, storage_, search_);
+        storage_.enqueue_batch(search_, next, intake.candidates);
+      } else if (!same_tokens(proposals, stored)) {
+        throw SearchError(fmt::format("{}: batch {} is stored, but the strategy restored from batch {} proposes other "
+                                      "rules: the search's configuration or this build's strategy changed",
+                                      storage_.location(), next, next - 1));
+      } else if (events_.on_note) {
+        events_.on_note(fmt::format("batch {} was stored before the search stopped: waiting for its evaluations", next));
+      }
+      open.emplace_back(next, std::move(proposals));
+      ++next;
+      continue;
+    }
+    if (open.empty()) break;
+    // Learn from the first batch whose tasks have all ended (in order, unless async).
+    auto finished = [&](std::int64_t batch) { return storage_.counts(search_, batch).pending() == 0; };
+    std::size_t ready = open.size();
+    bool waited = wait_until(
+        [&] {
+          for (std::size_t i = 0; i < open.size(); ++i)
+            if (finished(open[i].first)) {
+              ready = i;
+              return true;
+            }
+          return config_.async && next < progress_.batches && storage_.counts(search_).queued < batch_size;
+        },
+        stop);
+    if (!waited) return LoopEnd::Stopped;
+    if (ready == open.size()) continue;  // async: room to propose
+    learn(open[ready].first, open[ready].second);
+    open.erase(open.begin() + static_cast<std::ptrdiff_t>(ready));
+  }
+  // The funnel's last second-stage tasks.
+  if (!wait_until([&] { return storage_.counts(search_).pending() == 0; }, stop)) return LoopEnd::Stopped;
+  refresh_rates();
+  return end;
+}
+
+}  // namespace nos::search

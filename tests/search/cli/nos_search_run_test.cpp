@@ -1,0 +1,285 @@
+// nos-search run end to end on a tiny child (blobs, 16 hidden units): the same seed gives the same
+// candidates and rewards with 1 worker or 2; a worker killed with SIGKILL mid-evaluation costs one
+// attempt and the search completes with the same results; `run` killed with SIGKILL and resumed
+// completes without repeating or losing a finished evaluation, ending where an uninterrupted run
+// ends; bad input is refused before anything is written.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "controller/search/storage.h"
+#include "tests/runtime/test_data_files.h"
+#include "tests/search/temp_dir.h"
+#include "tests/tools/run_tool.h"
+
+namespace nos::search {
+namespace {
+
+using nos::testing::run_tool;
+using nos::testing::ToolResult;
+using testing::TempDir;
+
+const std::string& blobs() {
+  static const std::string file = nos::testing::write_blobs_csv(nos::testing::temp_dir("search_run") + "/blobs.csv", 1500, 8, 3, false);
+  return file;
+}
+
+// The search every test runs: 3 batches of 8 from the lstm controller, children of `epochs` epochs.
+std::vector<std::string> search_args(const std::string& db, int workers, int epochs = 3) {
+  return {"run", "--db", db, "--data", blobs(), "--hidden", "16", "--epochs", std::to_string(epochs), "--train-subset", "0",
+          "--lr-grid", "0.01,0.1", "--budget", "24", "--batch", "8", "--seed", "7", "--workers", std::to_string(workers),
+          "--no-baseline", "--quiet"};
+}
+
+// Each candidate's accepted stage-1 result: what must not depend on workers, kills or resumes.
+struct Row {
+  std::string tokens, status, source;
+  std::optional<double> reward, metric, lr;
+  bool operator==(const Row&) const = default;
+};
+
+std::vector<Row> snapshot(const std::string& db) {
+  auto storage = open_storage(db, OpenMode::ReadOnly);
+  SearchId id = storage->searches().at(0).id;
+  std::map<std::int64_t, Row> rows;
+  for (const Candidate& c : storage->candidates(id)) rows[c.index].tokens = c.tokens;
+  for (const Evaluation& e : storage->evaluations(id))
+    if (e.accepted && e.stage == 1) {
+      Row& r = rows[e.candidate];
+      r.status = e.status, r.source = e.source, r.reward = e.reward, r.metric = e.metric, r.lr = e.lr;
+    }
+  std::vector<Row> out;
+  for (auto& [index, row] : rows) out.push_back(row);
+  return out;
+}
+
+// Starts build/bin/nos-search in the background, its output to `log`.
+pid_t start(const std::vector<std::string>& args, const std::string& log) {
+  std::string exe = std::string(NOS_BINARY_DIR) + "/bin/nos-search";
+  std::vector<std::string> all{exe};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::fflush(stdout);  // or the child would write the parent's buffered output again
+  std::fflush(stderr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* out = std::freopen(log.c_str(), "w", stdout);
+    (void)out;
+    dup2(STDOUT_FILENO, STDERR_FILENO);
+    execv(exe.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Polls the database (read-only, as another terminal would) until `ready` holds; false after 60 s.
+template <class Ready>
+bool poll(const std::string& db, Ready ready) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (std::filesystem::exists(db)) {
+      try {
+        auto storage = open_storage(db, OpenMode::ReadOnly);
+        std::vector<SearchInfo> searches = storage->searches();
+        if (!searches.empty() && ready(*storage, searches[0].id)) return true;
+      } catch (const StorageError&) {
+        // created but not yet initialized: try again
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+pid_t pid_of(const std::string& owner) { return static_cast<pid_t>(std::stol(owner.substr(owner.rfind('/') + 1))); }
+
+const std::vector<Row>& reference() {
+  static const std::vector<Row> rows = [] {
+    TempDir dir;
+    std::string db = dir.file("reference.db");
+    ToolResult r = run_tool("nos-search", search_args(db, 1));
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    return snapshot(db);
+  }();
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("nos-search run: the same seed gives the same candidates and rewards with 1 worker or 2") {
+  const std::vector<Row>& one = reference();
+  REQUIRE(one.size() == 24);
+  int trained = 0;
+  for (const Row& r : one) {
+    CHECK_FALSE(r.status.empty());  // every candidate has its result
+    trained += r.source == "trained";
+  }
+  CHECK(trained > 0);
+
+  TempDir dir;
+  std::string db = dir.file("two.db");
+  ToolResult r = run_tool("nos-search", search_args(db, 2));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  std::vector<Row> two = snapshot(db);
+  REQUIRE(two.size() == one.size());
+  for (std::size_t i = 0; i < one.size(); ++i) CHECK_MESSAGE(two[i] == one[i], "candidate ", i, ": ", two[i].tokens);
+
+  // The learned state and the batch statistics are stored after every batch.
+  auto storage = open_storage(db, OpenMode::ReadOnly);
+  SearchId id = storage->searches().at(0).id;
+  CHECK(storage->batch_records(id).size() == 3);
+  nlohmann::json last = nlohmann::json::parse(storage->batch_records(id).back().statistics_json);
+  CHECK(last["evaluated"] == 24);
+  CHECK(last["strategy"].contains("entropy"));
+  ToolResult top = run_tool("nos-search", {"top", db, "--json"});
+  CHECK(top.exit_code == 0);
+  CHECK(nlohmann::json::parse(top.out).size() >= 1);
+}
+
+TEST_CASE("nos-search run: a worker killed mid-evaluation costs one attempt; the search completes the same") {
+  TempDir dir;
+  std::string db = dir.file("kill-worker.db");
+  // Longer children, so that an evaluation is in progress when the kill comes.
+  std::vector<std::string> args = search_args(db, 2, 60);
+  pid_t run = start(args, dir.file("run.log"));
+  std::string victim;
+  std::int64_t candidate = -1;
+  REQUIRE(poll(db, [&](Storage& s, SearchId id) {
+    for (const Lease& lease : s.running(id))
+      if (lease.candidate >= 3) {
+        victim = lease.owner, candidate = lease.candidate;
+        return true;
+      }
+    return false;
+  }));
+  REQUIRE(kill(pid_of(victim), SIGKILL) == 0);
+  REQUIRE(wait_exit(run) == 0);
+
+  auto storage = open_storage(db, OpenMode::ReadOnly);
+  SearchId id = storage->searches().at(0).id;
+  std::vector<Evaluation> attempts = storage->evaluations(id, candidate);
+  REQUIRE(attempts.size() >= 2);
+  CHECK(attempts[0].status == "crashed");
+  CHECK_FALSE(attempts[0].accepted);
+  CHECK(attempts[0].detail.find("killed by signal 9") != std::string::npos);
+  CHECK(attempts.back().accepted);
+  CHECK(attempts.back().source == "trained");
+  CHECK(attempts.back().status != "crashed");  // evaluated again, by another worker
+
+  // The same search without the kill: the retried candidate's result is the one it would have had.
+  TempDir other;
+  std::string clean = other.file("clean.db");
+  ToolResult r = run_tool("nos-search", search_args(clean, 2, 60));
+  REQUIRE(r.exit_code == 0);
+  CHECK(snapshot(db) == snapshot(clean));
+}
+
+TEST_CASE("nos-search run: killed with SIGKILL and resumed, it completes as an uninterrupted run, nothing repeated") {
+  TempDir dir;
+  std::string db = dir.file("kill-run.db");
+  pid_t run = start(search_args(db, 2), dir.file("run.log"));
+  // Kill it once the first batch is learned from and the second is being evaluated.
+  REQUIRE(poll(db, [](Storage& s, SearchId id) { return !s.batch_records(id).empty() && !s.running(id).empty(); }));
+  REQUIRE(kill(run, SIGKILL) == 0);
+  wait_exit(run);
+  std::vector<Evaluation> before;
+  {
+    auto storage = open_storage(db, OpenMode::ReadOnly);
+    before = storage->evaluations(storage->searches().at(0).id);
+  }
+  CHECK(before.size() < 24);
+
+  ToolResult resumed = run_tool("nos-search", {"run", "--db", db, "--resume", "--workers", "2", "--no-baseline"});
+  REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.err);
+  CHECK(resumed.err.find("resuming after batch") != std::string::npos);
+
+  auto storage = open_storage(db, OpenMode::ReadOnly);
+  SearchId id = storage->searches().at(0).id;
+  std::vector<Evaluation> after = storage->evaluations(id);
+  // Nothing lost: every row stored before the kill is still there, unchanged.
+  std::map<std::int64_t, const Evaluation*> by_id;
+  for (const Evaluation& e : after) by_id[e.id] = &e;
+  for (const Evaluation& e : before) {
+    REQUIRE(by_id.count(e.id));
+    CHECK(by_id[e.id]->candidate == e.candidate);
+    CHECK(by_id[e.id]->reward == e.reward);
+  }
+  // Nothing repeated: one trained-or-reused result per candidate, and no crash was charged.
+  std::map<std::int64_t, int> results;
+  for (const Evaluation& e : after) {
+    CHECK(e.status != "crashed");
+    if (e.stage == 1) ++results[e.candidate];
+  }
+  CHECK(results.size() == 24);
+  for (const auto& [candidate, n] : results) CHECK_MESSAGE(n == 1, "candidate ", candidate);
+  CHECK(snapshot(db) == reference());
+
+  ToolResult top_resumed = run_tool("nos-search", {"top", db, "--json", "-k", "100"});
+  TempDir other;
+  std::string clean = other.file("clean.db");
+  REQUIRE(run_tool("nos-search", search_args(clean, 1)).exit_code == 0);
+  ToolResult top_clean = run_tool("nos-search", {"top", clean, "--json", "-k", "100"});
+  nlohmann::json a = nlohmann::json::parse(top_resumed.out), b = nlohmann::json::parse(top_clean.out);
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i)
+    for (const char* key : {"rule", "tokens", "hash", "reward", "metric", "lr", "status", "candidate"})
+      CHECK_MESSAGE(a[i][key] == b[i][key], "rank ", i + 1, " ", key);
+}
+
+TEST_CASE("nos-search run: bad input is refused with the place named, before anything is written") {
+  TempDir dir;
+  std::string db = dir.file("s.db");
+  ToolResult r = run_tool("nos-search", {"run", "--db", db, "--strategy", "anneal"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("unknown strategy 'anneal'") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(db));
+
+  std::string config = dir.file("search.json");
+  std::ofstream(config) << R"({"child": {"epoch": 3}})";
+  r = run_tool("nos-search", {"run", "--db", db, "--config", config});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find(config + ": child.epoch: unknown key") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(db));
+
+  r = run_tool("nos-search", {"run", "--db", db, "--data", dir.file("missing.csv"), "--no-baseline"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("missing.csv") != std::string::npos);
+
+  r = run_tool("nos-search", {"run", "--db", dir.file("none.db"), "--resume"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("none.db: no such search database") != std::string::npos);
+
+  r = run_tool("nos-search", {"run", "--db", dir.file("none.db"), "--resume", "--epochs", "3"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--epochs cannot change when resuming") != std::string::npos);
+
+  r = run_tool("nos-search", {"run", "--db", db, "-O", "nonsense"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--strategy-option: expected key=value") != std::string::npos);
+
+  r = run_tool("nos-search", {"run", "--db", db, "--strategy", "random", "--algorithm", "ppo"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("algorithm") != std::string::npos);
+}
+
+}  // namespace nos::search
