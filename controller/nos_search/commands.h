@@ -83,7 +83,7 @@ struct RunOptions {
   double time_budget = 0, lr = 0;
   int batch = 0, workers = 0, threads_per_worker = 0, epochs = 0;
   std::uint64_t seed = 0;
-  bool resume = false, async = false, baseline = true, report = true, quiet = false;
+  bool resume = false, overlap = true, async = false, baseline = true, report = true, quiet = false;
   std::string report_dir;    // empty: beside the database, search.db -> search-report/
   std::set<std::string> given;
 };

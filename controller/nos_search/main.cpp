@@ -82,7 +82,11 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--lr", run_options.lr, "one fixed learning rate instead of the sweep")->check(CLI::PositiveNumber);
   run_cmd->add_option("--seed", run_options.seed, "the search's seed: the same seed gives the same search");
   run_cmd->add_flag("--resume", run_options.resume, "continue the stopped search in --db (nothing finished is repeated)");
-  run_cmd->add_flag("--async", run_options.async, "learn as batches finish while others run (faster, not reproducible)");
+  run_cmd->add_flag("!--no-overlap", run_options.overlap,
+                    "propose a batch only after learning from the one before (the method's loop; workers wait at "
+                    "every batch's end). By default the next batch is proposed while one is evaluated: still "
+                    "deterministic");
+  run_cmd->add_flag("--async", run_options.async, "learn from batches as they finish, in any order (not reproducible)");
   run_cmd->add_flag("!--no-baseline", run_options.baseline, "skip the Adam baseline at the end");
   run_cmd->add_option("--report", run_options.report_dir, "where the report goes at the end (default: DB's name + -report/)");
   run_cmd->add_flag("!--no-report", run_options.report, "no report at the end");

@@ -39,7 +39,7 @@ void request_stop(int) { stop_requested.store(true); }
 
 // Options that describe the search itself: fixed once it is created.
 constexpr const char* kFixedOnResume[] = {"--config", "--data", "--model", "--hidden", "--strategy", "--algorithm",
-                                          "--batch", "--groups", "--epochs", "--train-subset", "--seed", "--async",
+                                          "--batch", "--groups", "--epochs", "--train-subset", "--seed", "--async", "--no-overlap",
                                           "--threads-per-worker", "--lr-grid", "--lr", "--strategy-option", "--name"};
 
 std::vector<double> parse_grid(const std::string& text) {
@@ -89,6 +89,7 @@ SearchConfig configure(const RunOptions& o) {
   if (given("--workers")) c.workers = o.workers;
   if (given("--threads-per-worker")) c.threads_per_worker = o.threads_per_worker;
   if (given("--async")) c.async = o.async;
+  if (given("--no-overlap")) c.overlap = o.overlap;
   if (given("--lr-grid")) c.lr.grid = parse_grid(o.lr_grid);
   if (given("--lr")) c.lr.fixed = o.lr;
   if (std::string problem = config_problem(c); !problem.empty()) throw ConfigError("nos-search run: " + problem);

@@ -1,6 +1,7 @@
 #include "controller/search/intake.h"
 
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -32,11 +33,26 @@ EvaluationResult reused(const Evaluation& from, std::string source) {
   return r;
 }
 
+InFlight InFlight::of(Storage& storage, SearchId search, const std::vector<std::int64_t>& batches) {
+  InFlight out;
+  for (std::int64_t batch : batches)
+    for (const Candidate& c : storage.candidates(search, batch)) {
+      if (out.first_index < 0 || c.index < out.first_index) out.first_index = c.index;
+      if (!c.hash.empty()) out.hashes.insert(c.hash);
+      if (!c.fingerprint.empty()) out.fingerprints.insert(c.fingerprint);
+    }
+  return out;
+}
+
 Intake take_in(const std::vector<controller::Proposal>& proposals, const SearchConfig& config, Storage& storage,
-               SearchId search) {
+               SearchId search, const InFlight& in_flight) {
   Intake out;
-  // Hashes and fingerprints of this batch's candidates still to be evaluated.
-  std::map<std::string, bool> pending_hashes, pending_fingerprints;
+  // Hashes and fingerprints of this batch's candidates still to be evaluated, and of the batches in
+  // flight; a stored result of a batch in flight is not final for this purpose (see InFlight).
+  std::set<std::string> pending_hashes = in_flight.hashes, pending_fingerprints = in_flight.fingerprints;
+  auto settled = [&](const std::optional<Evaluation>& hit) {
+    return hit && (in_flight.first_index < 0 || hit->candidate < in_flight.first_index);
+  };
   for (const controller::Proposal& p : proposals) {
     NewCandidate c;
     c.tokens = dsl::print_tokens(p.tokens);
@@ -56,28 +72,28 @@ Intake take_in(const std::vector<controller::Proposal>& proposals, const SearchC
     if (rule.non_finite) {
       c.resolved = known(config, "invalid", "screened", "only produces NaN/inf: " + *rule.non_finite);
       ++out.invalid;
-    } else if (std::optional<Evaluation> hit = storage.lookup_by_hash(search, c.hash)) {
+    } else if (std::optional<Evaluation> hit = storage.lookup_by_hash(search, c.hash); settled(hit)) {
       c.resolved = reused(*hit, "cache_hit");
       ++out.cache_hits;
-    } else if (pending_hashes.count(c.hash)) {
+    } else if (hit || pending_hashes.count(c.hash)) {
       c.deferred = true;
       ++out.deferred;
     }
     if (!c.resolved && !c.deferred) {
       ProbeResult probed = probe(rule.optimized, config.probes);
       c.fingerprint = probed.fingerprint;
-      if (std::optional<Evaluation> hit = storage.lookup_by_fingerprint(search, c.fingerprint)) {
+      if (std::optional<Evaluation> hit = storage.lookup_by_fingerprint(search, c.fingerprint); settled(hit)) {
         c.resolved = reused(*hit, "fingerprint_hit");
         ++out.fingerprint_hits;
-      } else if (pending_fingerprints.count(c.fingerprint)) {
+      } else if (hit || pending_fingerprints.count(c.fingerprint)) {
         c.deferred = true;
         ++out.deferred;
       } else if (config.screen && !probed.passed()) {
         c.resolved = known(config, "rejected", "screened", fmt::format("{}: {}", name(probed.verdict), probed.reason));
         ++out.rejected;
       } else {
-        pending_hashes[c.hash] = true;
-        pending_fingerprints[c.fingerprint] = true;
+        pending_hashes.insert(c.hash);
+        pending_fingerprints.insert(c.fingerprint);
         ++out.queued;
       }
     }
@@ -88,37 +104,29 @@ Intake take_in(const std::vector<controller::Proposal>& proposals, const SearchC
 
 int resolve_copies(Storage& storage, SearchId search, std::int64_t batch) {
   std::vector<Candidate> candidates = storage.candidates(search, batch);
-  std::map<std::int64_t, Evaluation> results;  // accepted stage-1 results of the batch, by index
-  for (const Candidate& c : candidates)
-    for (const Evaluation& e : storage.evaluations(search, c.index))
-      if (e.accepted && e.stage == 1) results.emplace(c.index, e);
   int stored = 0;
   for (const Candidate& c : candidates) {
-    if (results.count(c.index)) continue;
-    const Candidate* of = nullptr;
-    std::string source;
-    for (const Candidate& earlier : candidates) {
-      if (earlier.index >= c.index || !results.count(earlier.index)) continue;
-      if (!c.hash.empty() && earlier.hash == c.hash) {
-        of = &earlier, source = "cache_hit";
-        break;
+    bool has_result = false;
+    for (const Evaluation& e : storage.evaluations(search, c.index)) has_result = has_result || (e.accepted && e.stage == 1);
+    if (has_result) continue;
+    // The earliest candidate with a result (the lookups skip crashed ones) ...
+    std::optional<Evaluation> from;
+    std::string source = "cache_hit";
+    if (!c.hash.empty()) from = storage.lookup_by_hash(search, c.hash);
+    if (!from && !c.fingerprint.empty()) from = storage.lookup_by_fingerprint(search, c.fingerprint), source = "fingerprint_hit";
+    // ... or, when the one it copies crashed, that crash.
+    if (!from)
+      for (const Candidate& earlier : storage.candidates(search)) {
+        if (earlier.index >= c.index) break;
+        bool same_hash = !c.hash.empty() && earlier.hash == c.hash;
+        if (!same_hash && (c.fingerprint.empty() || earlier.fingerprint != c.fingerprint)) continue;
+        for (const Evaluation& e : storage.evaluations(search, earlier.index))
+          if (e.accepted && e.stage == 1) from = e, source = same_hash ? "cache_hit" : "fingerprint_hit";
+        if (from) break;
       }
-    }
-    if (!of)
-      for (const Candidate& earlier : candidates)
-        if (earlier.index < c.index && results.count(earlier.index) && !c.fingerprint.empty() &&
-            earlier.fingerprint == c.fingerprint) {
-          of = &earlier, source = "fingerprint_hit";
-          break;
-        }
-    if (!of)
+    if (!from)
       throw std::logic_error(fmt::format("candidate {} of batch {} has no result and copies no candidate", c.index, batch));
-    EvaluationResult copy = reused(results.at(of->index), source);
-    storage.store_result(search, c.index, copy);
-    Evaluation stored_copy;
-    static_cast<EvaluationResult&>(stored_copy) = copy;
-    stored_copy.candidate = c.index;
-    results.emplace(c.index, stored_copy);
+    storage.store_result(search, c.index, reused(*from, source));
     ++stored;
   }
   return stored;

@@ -111,7 +111,7 @@ SearchConfig config_from_json(const json& j, std::string_view where) {
   SearchConfig c;
   Section top(j, where, "");
   top.check_known({"strategy", "strategy_options", "budget", "time_budget", "seed", "workers", "threads_per_worker",
-                   "async", "child", "lr", "funnel", "reward", "failure_reward", "screen", "probes", "lease"});
+                   "overlap", "async", "child", "lr", "funnel", "reward", "failure_reward", "screen", "probes", "lease"});
   top.read("strategy", c.strategy);
   if (top.has("strategy_options")) {
     const json& o = top.at("strategy_options");
@@ -127,6 +127,7 @@ SearchConfig config_from_json(const json& j, std::string_view where) {
   top.read("seed", c.seed);
   top.read("workers", c.workers);
   top.read("threads_per_worker", c.threads_per_worker);
+  top.read("overlap", c.overlap);
   top.read("async", c.async);
   top.read("failure_reward", c.failure_reward);
   top.read("screen", c.screen);
@@ -257,6 +258,7 @@ json to_json(const SearchConfig& c) {
       {"seed", c.seed},
       {"workers", c.workers},
       {"threads_per_worker", c.threads_per_worker},
+      {"overlap", c.overlap},
       {"async", c.async},
       {"child",
        {{"data", ch.data},

@@ -74,7 +74,11 @@ struct SearchConfig {
   std::uint64_t seed = 0;
   int workers = 0;             // worker processes; 0: one per core
   int threads_per_worker = 1;  // LibTorch threads of each worker (part of what the results depend on)
-  bool async = false;          // learn as results arrive (faster, not reproducible)
+  // Propose the next batch while the current one is evaluated, so that workers never wait for the
+  // controller; it still learns from each whole batch, in order, so the search stays deterministic
+  // (its proposals lag its learning by one batch; PPO's importance ratio accounts for that).
+  bool overlap = true;
+  bool async = false;          // learn from batches as they finish, in any order (not reproducible)
   ChildConfig child;
   LrConfig lr;
   FunnelConfig funnel;

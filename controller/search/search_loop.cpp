@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/search/intake.h"
+#include "dsl/diagnostic.h"
+#include "dsl/tokens.h"
 
 namespace nos::search {
 namespace {
@@ -157,8 +159,24 @@ void SearchLoop::learn(std::int64_t batch, const std::vector<controller::Proposa
   if (events_.on_batch) events_.on_batch(progress_);
 }
 
+std::vector<controller::Proposal> SearchLoop::stored_proposals(std::int64_t batch) {
+  std::vector<controller::Proposal> out;
+  for (const Candidate& c : storage_.candidates(search_, batch)) {
+    controller::Proposal p;
+    p.index = static_cast<std::uint64_t>(c.index);
+    p.tokens = dsl::parse_tokens(std::make_shared<dsl::Source>("candidate " + std::to_string(c.index), c.tokens));
+    p.data = c.strategy_data;
+    p.origin = "stored";
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 LoopEnd SearchLoop::run(const std::atomic<bool>* stop) {
   started_ = now_seconds();
+  // Batches proposed and not yet learned from: at most one (the method's loop), two (overlapped:
+  // the next one is proposed while the first is evaluated), or any number (async).
+  std::vector<std::pair<std::int64_t, std::vector<controller::Proposal>>> open;
   std::int64_t next = 0;
   if (std::optional<StrategyState> state = storage_.latest_strategy_state(search_)) {
     if (config_.async) throw SearchError("an --async search cannot be resumed (its proposals depend on timing)");
@@ -183,14 +201,19 @@ LoopEnd SearchLoop::run(const std::atomic<bool>* stop) {
     }
     evaluated_at_start_ = progress_.evaluated;
     if (events_.on_note)
-      events_.on_note(fmt::format("resuming after batch {} ({} candidates evaluated, {:.0f} s searched)", state->batch,
+      events_.on_note(fmt::format("resuming after batch {} ({} candidates evaluated, {:.0f} s searched)", state->batch + 1,
                                   progress_.evaluated, elapsed_before_));
+    // Overlapped, the saved state had already proposed the batch after it: that one is open.
+    if (config_.overlap && !storage_.candidates(search_, next).empty()) {
+      open.emplace_back(next, stored_proposals(next));
+      ++next;
+    }
   }
 
   const std::int64_t batch_size = strategy_.batch_size();
-  // Batches proposed and not yet learned from (several only with --async).
-  std::vector<std::pair<std::int64_t, std::vector<controller::Proposal>>> open;
+  const std::size_t lag = config_.overlap ? 1 : 0;
   LoopEnd end = LoopEnd::Budget;
+  auto finished = [&](std::int64_t batch) { return storage_.counts(search_, batch).pending() == 0; };
   while (true) {
     if (stop && stop->load()) return LoopEnd::Stopped;
     bool more = next < progress_.batches;
@@ -198,33 +221,34 @@ LoopEnd SearchLoop::run(const std::atomic<bool>* stop) {
       more = false;
       end = LoopEnd::TimeBudget;
     }
-    // Propose: one batch at a time, or (async) whenever the queue runs short.
-    bool room = open.empty() || (config_.async && storage_.counts(search_).queued < batch_size);
+    bool room = config_.async ? open.empty() || storage_.counts(search_).queued < batch_size : open.size() <= lag;
     if (more && room) {
       progress_.batch = next;
       std::vector<controller::Proposal> proposals = strategy_.propose(static_cast<int>(batch_size));
       std::vector<Candidate> stored = storage_.candidates(search_, next);
       if (stored.empty()) {
-        Intake intake = take_in(proposals, config_, storage_, search_);
+        std::vector<std::int64_t> flying;
+        for (const auto& [batch, unused] : open) flying.push_back(batch);
+        Intake intake = take_in(proposals, config_, storage_, search_, InFlight::of(storage_, search_, flying));
         storage_.enqueue_batch(search_, next, intake.candidates);
       } else if (!same_tokens(proposals, stored)) {
-        throw SearchError(fmt::format("{}: batch {} is stored, but the strategy restored from batch {} proposes other "
-                                      "rules: the search's configuration or this build's strategy changed",
-                                      storage_.location(), next, next - 1));
+        throw SearchError(fmt::format("{}: batch {} is stored, but the strategy restored from its saved state proposes "
+                                      "other rules: the search's configuration or this build's strategy changed",
+                                      storage_.location(), next + 1));
       } else if (events_.on_note) {
-        events_.on_note(fmt::format("batch {} was stored before the search stopped: waiting for its evaluations", next));
+        events_.on_note(fmt::format("batch {} was stored before the search stopped: waiting for its evaluations", next + 1));
       }
       open.emplace_back(next, std::move(proposals));
       ++next;
       continue;
     }
     if (open.empty()) break;
-    // Learn from the first batch whose tasks have all ended (in order, unless async).
-    auto finished = [&](std::int64_t batch) { return storage_.counts(search_, batch).pending() == 0; };
+    // Learn from the oldest open batch once its tasks (and so every earlier batch's) have ended;
+    // async: from any finished batch, or go back to proposing when the queue runs short.
     std::size_t ready = open.size();
     bool waited = wait_until(
         [&] {
-          for (std::size_t i = 0; i < open.size(); ++i)
+          for (std::size_t i = 0; i < (config_.async ? open.size() : 1); ++i)
             if (finished(open[i].first)) {
               ready = i;
               return true;
@@ -233,7 +257,7 @@ LoopEnd SearchLoop::run(const std::atomic<bool>* stop) {
         },
         stop);
     if (!waited) return LoopEnd::Stopped;
-    if (ready == open.size()) continue;  // async: room to propose
+    if (ready == open.size()) continue;
     learn(open[ready].first, open[ready].second);
     open.erase(open.begin() + static_cast<std::ptrdiff_t>(ready));
   }

@@ -4,7 +4,9 @@
 // and its state is saved with the batch's statistics. The funnel's second stage is queued for the
 // best of each batch. Every step is in the database, so a stopped search resumes where it was:
 // the saved state is restored, a batch stored after it is re-proposed (the same calls give the
-// same proposals), checked against the stored one and waited for, never proposed twice.
+// same proposals), checked against the stored one and waited for, never proposed twice. By default
+// the next batch is proposed while the current one is evaluated (SearchConfig::overlap), so the
+// workers never wait for the controller; learning stays in batch order, so results stay the same.
 // Torch-free: the workers are other processes (or, in tests, threads) reached through the storage.
 #pragma once
 
@@ -62,7 +64,7 @@ class SearchLoop {
   const SearchProgress& progress() const { return progress_; }
 
  private:
-  struct BatchRun;
+  std::vector<controller::Proposal> stored_proposals(std::int64_t batch);  // a stored batch, as observe needs it
   bool wait_until(const std::function<bool()>& done, const std::atomic<bool>* stop);
   void learn(std::int64_t batch, const std::vector<controller::Proposal>& proposals);
   void queue_second_stage(std::int64_t batch);
