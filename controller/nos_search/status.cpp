@@ -47,6 +47,36 @@ void print_config(const std::string& config_json) {
     std::cout << fmt::format("    {}: {}\n", key, truncate(value.is_string() ? value.get<std::string>() : value.dump(), 90));
 }
 
+// What `run`'s progress line says, from the batch statistics it stores: batches and candidates
+// learned from against the budget, the last batch's mean reward, the rate and the time left.
+void print_progress(Storage& storage, const SearchInfo& search, std::size_t stored) {
+  std::vector<BatchRecord> records = storage.batch_records(search.id);
+  nlohmann::json config = nlohmann::json::parse(search.config_json, nullptr, /*allow_exceptions=*/false);
+  std::int64_t budget = config.is_object() && config.contains("budget") && config["budget"].is_number_integer()
+                            ? config["budget"].get<std::int64_t>()
+                            : 0;
+  if (records.empty()) {
+    std::cout << fmt::format("progress: no batch learned from yet ({} candidates stored)\n", stored);
+    return;
+  }
+  nlohmann::json last = nlohmann::json::parse(records.back().statistics_json, nullptr, false);
+  if (!last.is_object()) return;
+  std::int64_t evaluated = last.value("evaluated", std::int64_t{0});
+  double elapsed = last.value("elapsed", 0.0);
+  double per_minute = elapsed > 0 ? 60.0 * static_cast<double>(evaluated) / elapsed : 0;
+  std::string mean = last.contains("rewards") && last["rewards"].is_object() && last["rewards"].contains("mean") &&
+                             last["rewards"]["mean"].is_number()
+                         ? fmt::format("{:.4f}", last["rewards"]["mean"].get<double>())
+                         : "-";
+  std::string left = "done";
+  if (budget > evaluated)
+    left = per_minute > 0 ? fmt::format("about {:.0f} s left at that rate", 60.0 * static_cast<double>(budget - evaluated) / per_minute)
+                          : "?";
+  std::cout << fmt::format("progress: {} batches learned from, {}/{} candidates evaluated in {:.0f} s of search; last "
+                           "batch's mean reward {}; {:.0f} candidates per minute; {}\n",
+                           records.size(), evaluated, budget, elapsed, mean, per_minute, left);
+}
+
 void print_search(Storage& storage, const SearchInfo& search) {
   std::cout << fmt::format("search '{}' (id {}), created {}\n", search.name, search.id, utc(search.created_at));
   std::cout << fmt::format("  leases: {:g} s, {} attempts, crash reward {:g}\n", search.policy.lease_seconds,
@@ -87,6 +117,8 @@ void print_search(Storage& storage, const SearchInfo& search) {
   if (trained > 0 && minutes > 0)
     std::cout << fmt::format("rate: {:.1f} trained evaluations per minute ({} from {} to {})\n", trained / minutes,
                              trained, utc(first_start), utc(last_finish));
+
+  print_progress(storage, search, candidates.size());
 
   std::vector<RankedResult> best = storage.top(search.id, 1);
   if (best.empty()) return;

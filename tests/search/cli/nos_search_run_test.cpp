@@ -151,6 +151,9 @@ TEST_CASE("nos-search run: the same seed gives the same candidates and rewards w
   nlohmann::json last = nlohmann::json::parse(storage->batch_records(id).back().statistics_json);
   CHECK(last["evaluated"] == 24);
   CHECK(last["strategy"].contains("entropy"));
+  ToolResult status = run_tool("nos-search", {"status", db});
+  CHECK(status.exit_code == 0);
+  CHECK(status.out.find("progress: 3 batches learned from, 24/24 candidates evaluated") != std::string::npos);
   ToolResult top = run_tool("nos-search", {"top", db, "--json"});
   CHECK(top.exit_code == 0);
   CHECK(nlohmann::json::parse(top.out).size() >= 1);
