@@ -80,7 +80,8 @@ struct RunOptions {
   std::vector<std::int64_t> hidden;
   std::vector<std::string> strategy_options;  // key=value
   std::int64_t budget = 0, train_subset = 0;
-  double time_budget = 0, lr = 0;
+  double time_budget = 0, lr = 0, funnel_top = 0;
+  int funnel_epochs = 0;
   int batch = 0, workers = 0, threads_per_worker = 0, epochs = 0;
   std::uint64_t seed = 0;
   bool resume = false, overlap = true, async = false, baseline = true, report = true, quiet = false;

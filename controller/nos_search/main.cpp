@@ -80,6 +80,12 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--lr-grid", run_options.lr_grid, "the learning-rate sweep's rates, comma-separated (default 0.001,0.01,0.1,1)");
   run_cmd->add_option("--lr", run_options.lr, "one fixed learning rate instead of the sweep")->check(CLI::PositiveNumber);
+  run_cmd->add_option("--funnel-top", run_options.funnel_top,
+                      "the funnel's second stage: the best FRACTION of each batch trained again on --funnel-epochs "
+                      "and the whole training split (default 0: no second stage)")
+      ->check(CLI::Range(0.0, 1.0));
+  run_cmd->add_option("--funnel-epochs", run_options.funnel_epochs, "epochs of the second stage (default 10)")
+      ->check(CLI::PositiveNumber);
   run_cmd->add_option("--seed", run_options.seed, "the search's seed: the same seed gives the same search");
   run_cmd->add_flag("--resume", run_options.resume, "continue the stopped search in --db (nothing finished is repeated)");
   run_cmd->add_flag("!--no-overlap", run_options.overlap,

@@ -40,7 +40,8 @@ void request_stop(int) { stop_requested.store(true); }
 // Options that describe the search itself: fixed once it is created.
 constexpr const char* kFixedOnResume[] = {"--config", "--data", "--model", "--hidden", "--strategy", "--algorithm",
                                           "--batch", "--groups", "--epochs", "--train-subset", "--seed", "--async", "--no-overlap",
-                                          "--threads-per-worker", "--lr-grid", "--lr", "--strategy-option", "--name"};
+                                          "--threads-per-worker", "--lr-grid", "--lr", "--strategy-option", "--name",
+                                          "--funnel-top", "--funnel-epochs"};
 
 std::vector<double> parse_grid(const std::string& text) {
   std::vector<double> grid;
@@ -92,6 +93,8 @@ SearchConfig configure(const RunOptions& o) {
   if (given("--no-overlap")) c.overlap = o.overlap;
   if (given("--lr-grid")) c.lr.grid = parse_grid(o.lr_grid);
   if (given("--lr")) c.lr.fixed = o.lr;
+  if (given("--funnel-top")) c.funnel.top_fraction = o.funnel_top;
+  if (given("--funnel-epochs")) c.funnel.epochs = o.funnel_epochs;
   if (std::string problem = config_problem(c); !problem.empty()) throw ConfigError("nos-search run: " + problem);
   return c;
 }

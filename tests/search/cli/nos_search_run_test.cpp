@@ -266,6 +266,49 @@ TEST_CASE("nos-search run: killed with SIGKILL and resumed, it completes as an u
       CHECK_MESSAGE(a[i][key] == b[i][key], "rank ", i + 1, " ", key);
 }
 
+TEST_CASE("nos-search run: the funnel trains the best of each batch again; top ranks the second stage first") {
+  TempDir dir;
+  std::string db = dir.file("funnel.db");
+  std::vector<std::string> args = search_args(db, 2);
+  for (const char* a : {"--funnel-top", "0.25", "--funnel-epochs", "4"}) args.push_back(a);
+  ToolResult r = run_tool("nos-search", args);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  auto storage = open_storage(db, OpenMode::ReadOnly);
+  SearchId id = storage->searches().at(0).id;
+  std::map<std::int64_t, int> second;  // per batch
+  std::map<std::int64_t, std::int64_t> batch_of;
+  for (const Candidate& c : storage->candidates(id)) batch_of[c.index] = c.batch;
+  for (const Evaluation& e : storage->evaluations(id))
+    if (e.accepted && e.stage == 2) {
+      ++second[batch_of[e.candidate]];
+      CHECK(e.source == "trained");
+      CHECK(nlohmann::json::parse(e.metrics_json)["epochs"] == 4);
+    }
+  // Two of each batch of 8 (those that trained; the others were hits or screened out).
+  for (const auto& [batch, n] : second) CHECK(n <= 2);
+  REQUIRE_FALSE(second.empty());
+  std::vector<RankedResult> top = storage->top(id, 0);
+  REQUIRE_FALSE(top.empty());
+  CHECK(top.front().evaluation.stage == 2);
+  // The strategy learned from stage-1 rewards: the first stage matches the search without a funnel.
+  CHECK(snapshot(db) == reference());
+}
+
+TEST_CASE("nos-search run --async: learns from batches as they finish; every candidate gets its result") {
+  TempDir dir;
+  std::string db = dir.file("async.db");
+  std::vector<std::string> args = search_args(db, 2);
+  args.push_back("--async");
+  ToolResult r = run_tool("nos-search", args);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  std::vector<Row> rows = snapshot(db);
+  CHECK(rows.size() == 24);
+  for (const Row& row : rows) CHECK_FALSE(row.status.empty());
+  ToolResult resumed = run_tool("nos-search", {"run", "--db", db, "--resume"});
+  CHECK(resumed.exit_code == 1);
+  CHECK(resumed.err.find("an --async search cannot be resumed") != std::string::npos);
+}
+
 TEST_CASE("nos-search run: bad input is refused with the place named, before anything is written") {
   TempDir dir;
   std::string db = dir.file("s.db");
