@@ -132,7 +132,7 @@ KernelRecord record(const char* impl, double ms) {
 }
 }  // namespace
 
-TEST_CASE("kernel report: gbps, speedups and the share of the roofline; skipped records") {
+TEST_CASE("kernel report: gbps, speedups and the share of the roofline, skipped records") {
   std::vector<KernelRecord> records = {record("nos", 2), record("libtorch", 40), record("roofline", 1.6)};
   KernelRecord skipped = record("aten-fused", 0);
   skipped.skipped = "no kernel for CPU";

@@ -20,7 +20,7 @@ std::uint64_t hash_of(const Function& f) { return canonical_hash(canonicalize(f)
 
 }  // namespace
 
-TEST_CASE("canonicalize: golden dump; post-order from the result, slots by first use") {
+TEST_CASE("canonicalize: golden dump, post-order from the result, slots by first use") {
   Function f = build([](Ir& ir) {
     Value v = ir.v(), m = ir.m(), g = ir.g();
     (void)ir.exp(g);  // unreachable: not part of the canonical form

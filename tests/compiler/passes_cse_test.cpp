@@ -7,7 +7,7 @@
 using namespace nos::ir;
 using nos::ir::testing::Ir;
 
-TEST_CASE("cse: golden dump; commutative operands merge in either order") {
+TEST_CASE("cse: golden dump, commutative operands merge in either order") {
   Ir ir("cse");
   Value g1 = ir.g(), g2 = ir.g();
   Value g12 = ir.mul(g1, g2);

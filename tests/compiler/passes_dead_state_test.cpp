@@ -7,7 +7,7 @@
 using namespace nos::ir;
 using nos::ir::testing::Ir;
 
-TEST_CASE("dead_state: golden dump; unread slots go and the rest are renumbered in order") {
+TEST_CASE("dead_state: golden dump, unread slots go and the rest are renumbered in order") {
   Ir ir("dead");
   Value m = ir.m();
   Value unused_v = ir.v();

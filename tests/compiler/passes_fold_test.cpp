@@ -10,7 +10,7 @@
 using namespace nos::ir;
 using nos::ir::testing::Ir;
 
-TEST_CASE("fold_constants: golden dump; chains fold in one sweep, leaves and drop stay") {
+TEST_CASE("fold_constants: golden dump, chains fold in one sweep, leaves and drop stay") {
   Ir ir("fold");
   Value three = ir.neg(ir.c(3));                      // -3
   Value e = ir.exp(ir.c(1));                          // e in float32

@@ -71,7 +71,7 @@ TEST_CASE("sign lookup: PowerSign's exp becomes a table of exp(-1), exp(0), exp(
   check_same_values(f, out, 1);
 }
 
-TEST_CASE("sign lookup: a function of sign(x) alone reads x; cheap functions stay as they are") {
+TEST_CASE("sign lookup: a function of sign(x) alone reads x, cheap functions stay as they are") {
   Ir ir;
   Value g = ir.g();
   Function f = ir.done(ir.mul(ir.sqrt(ir.add(ir.c(2), ir.sign(g))), g));

@@ -171,7 +171,7 @@ TEST_CASE("printer: to_text rejects IR that no text lowers to") {
   rejects([](Ir& ir) { return ir.m(1.5f); });                              // beta out of range
 }
 
-TEST_CASE("printer: a drop used twice prints twice; lowering gives both the same mask again") {
+TEST_CASE("printer: a drop used twice prints twice, lowering gives both the same mask again") {
   nos::dsl::Rule rule = nos::dsl::parse_rule("drop(g, 0.5) * (drop(g, 0.5) + 1)");
   Function f = optimize(lower(rule));
   int drops = 0;

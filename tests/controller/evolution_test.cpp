@@ -79,7 +79,7 @@ TEST_CASE("evolution: removing a group rewires the references to it") {
   }
 }
 
-TEST_CASE("evolution: finds a hidden 2-group target; random does not at the same budget") {
+TEST_CASE("evolution: finds a hidden 2-group target, random does not at the same budget") {
   auto s = make_strategy("evolution", small_population(), 1);
   Trace whole = run_search(*s, 150, target_reward());
   auto r = make_strategy("random", Options(), 1);
@@ -102,7 +102,7 @@ TEST_CASE("evolution: finds a hidden 2-group target; random does not at the same
   CHECK(print_tokens(again->best(1)[0].tokens) == print_tokens(powersign()));
 }
 
-TEST_CASE("evolution: same seed, same proposals; restore mid-run continues identically") {
+TEST_CASE("evolution: same seed, same proposals, restore mid-run continues identically") {
   auto make = [] { return make_strategy("evolution", small_population(), 9); };
   auto a = make(), b = make();
   CHECK(drive(*a, 6, target_reward()) == drive(*b, 6, target_reward()));

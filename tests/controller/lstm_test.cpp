@@ -168,7 +168,7 @@ std::vector<Outcome> tiny_batch(LstmStrategy& s, const std::vector<double>& log_
 
 }  // namespace
 
-TEST_CASE("lstm: heads match dsl::choices for 1 to 4 groups; samples follow the schedule") {
+TEST_CASE("lstm: heads match dsl::choices for 1 to 4 groups, samples follow the schedule") {
   auto s = make_lstm(Options().set("groups", "1:1,2:2,3:3,4").set("batch", "5").set("hidden", "16").set("embedding", "8"), 1);
   REQUIRE(s->max_groups() == 4);
   for (int t = 0; t < 20; ++t) CHECK(s->head_size(t) == dsl::choices(t / 5, t % 5));
@@ -263,7 +263,7 @@ TEST_CASE("lstm: the baseline is an exponential moving average started at the fi
   CHECK(sq->baseline() == doctest::Approx(0.25));
 }
 
-TEST_CASE("lstm: same seed, same proposals; restore mid-run continues bit for bit (PPO and REINFORCE)") {
+TEST_CASE("lstm: same seed, same proposals, restore mid-run continues bit for bit (PPO and REINFORCE)") {
   for (std::string algorithm : {"ppo", "reinforce"}) {
     CAPTURE(algorithm);
     auto options = Options().set("algorithm", algorithm).set("batch", "8").set("hidden", "32").set("embedding", "16").set("groups", "1:2,2");
@@ -285,7 +285,7 @@ TEST_CASE("lstm: same seed, same proposals; restore mid-run continues bit for bi
   }
 }
 
-TEST_CASE("lstm: restore refuses foreign and misfitting states; bad options name the option") {
+TEST_CASE("lstm: restore refuses foreign and misfitting states, bad options name the option") {
   auto s = make_lstm(Options().set("hidden", "8").set("embedding", "4"), 1);
   auto other = make_lstm(Options().set("hidden", "9").set("embedding", "4"), 1);
   CHECK_THROWS_WITH_AS(other->restore(s->save()), doctest::Contains("hidden=8"), std::invalid_argument);

@@ -46,7 +46,7 @@ TEST_CASE("group schedule: fixed, the method's schedule, and its errors") {
   CHECK(option_error([] { GroupSchedule::parse("x", "groups"); }).find("option 'groups'") != std::string::npos);
 }
 
-TEST_CASE("options: typed reads name the option; unknown keys and strategies are refused") {
+TEST_CASE("options: typed reads name the option, unknown keys and strategies are refused") {
   std::vector<std::string> items{"batch=7", "temperature=1.5", "batch=8"};
   Options o = Options::parse(items);
   CHECK(o.get_int("batch", 20, 1, 100) == 8);  // the last one wins

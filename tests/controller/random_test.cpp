@@ -20,7 +20,7 @@ Reward target_reward() {
 
 }  // namespace
 
-TEST_CASE("random: same seed, same proposals; another seed, others") {
+TEST_CASE("random: same seed, same proposals, another seed, others") {
   auto a = make_random(7), b = make_random(7), c = make_random(8);
   std::string pa = drive(*a, 3, target_reward()), pb = drive(*b, 3, target_reward()), pc = drive(*c, 3, target_reward());
   CHECK(pa == pb);

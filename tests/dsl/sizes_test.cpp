@@ -123,7 +123,7 @@ TEST_CASE("sizes: a rule with n `with` constants and n definitions compares O(n)
   CHECK(large <= 2 * small + 64);
 }
 
-TEST_CASE("sizes: the longest token rule prints as text that reads back; one group more is refused") {
+TEST_CASE("sizes: the longest token rule prints as text that reads back, one group more is refused") {
   // Every group adds a unary and a binary call above the last result: the deepest tree possible,
   // with the deepest leaf (adam prints back from the IR as m / sqrt(v)).
   std::string text = "adam g exp id add";

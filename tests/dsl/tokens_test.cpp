@@ -44,7 +44,7 @@ TEST_CASE("tokens: PowerSign from DSL.md") {
   CHECK(tokens_for("exp(sign_g * sign_m) * g") == "sign_g sign_m id id mul o1 g exp id mul");
 }
 
-TEST_CASE("tokens: groups may be separated by ';' and line breaks") {
+TEST_CASE("tokens: groups may be separated by semicolons and line breaks") {
   std::string expected = "sign_g sign_m id id mul o1 g exp id mul";
   CHECK(print_tokens(tokens_of("sign_g sign_m id id mul; o1 g exp id mul;")) == expected);
   CHECK(print_tokens(tokens_of("# powersign\nsign_g sign_m id id mul\n\n  o1 g exp id mul\n")) == expected);

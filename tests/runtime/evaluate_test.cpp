@@ -35,7 +35,7 @@ EvaluateSpec small(const std::string& rule) {
 
 }  // namespace
 
-TEST_CASE("evaluate: a rule trains; metrics, curves and split timings come back") {
+TEST_CASE("evaluate: a rule trains, metrics, curves and split timings come back") {
   EvaluateResult r = evaluate(small("exp(sign(g) * sign(m)) * g"));
   CHECK(r.status == Status::Ok);
   REQUIRE(r.rule.has_value());
@@ -133,7 +133,7 @@ TEST_CASE("evaluate: a spec that cannot run is std::invalid_argument naming the 
   CHECK_THROWS_AS(evaluate(spec), std::invalid_argument);
 }
 
-TEST_CASE("evaluate: the same seed gives the same result; the data can be prepared once") {
+TEST_CASE("evaluate: the same seed gives the same result, the data can be prepared once") {
   EvaluateSpec spec = small("adam + eps");
   Dataset data = load_dataset(blobs_file());
   EvaluateResult a = evaluate(spec), b = evaluate(spec, {}, {nullptr, &data});

@@ -149,7 +149,7 @@ TEST_CASE("state buffers exist only for what the rule reads, in float32, zero be
   }
 }
 
-TEST_CASE("parameters without a gradient are skipped; groups keep their own learning rate") {
+TEST_CASE("parameters without a gradient are skipped, groups keep their own learning rate") {
   torch::Tensor a = torch::full({4}, 1.0, torch::requires_grad()), b = torch::full({2, 2}, 1.0, torch::requires_grad()),
                 c = torch::full({3}, 1.0, torch::requires_grad());
   std::vector<torch::optim::OptimizerParamGroup> groups;

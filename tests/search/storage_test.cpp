@@ -368,7 +368,7 @@ TEST_CASE("storage: expired leases are re-queued, and a task ends crashed after 
 }
 
 // With a long lease, so that no stall of a loaded machine can expire one between the steps.
-TEST_CASE("storage: a lease handed back costs no attempt; a worker seen crashing costs one at once") {
+TEST_CASE("storage: a lease handed back costs no attempt, a worker seen crashing costs one at once") {
   TempDir dir;
   auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
   SearchId id = make_search(*storage, 1, {600, 2, -0.5});

@@ -34,7 +34,7 @@ TEST_CASE("nosc check: a token rule that reuses results prints small and reads b
   }
 }
 
-TEST_CASE("nosc check: the longest token rule reads back; a longer one is an input error") {
+TEST_CASE("nosc check: the longest token rule reads back, a longer one is an input error") {
   std::string longest = "adam g exp id add";
   for (int k = 1; k < 256; ++k) longest += " o" + std::to_string(k) + " g exp id add";
   auto r = run_tool("nosc", {"check", "--hash", "-t", longest});

@@ -72,7 +72,7 @@ TEST_CASE("child evaluation: the sweep picks the rate, the training runs at it, 
   CHECK(first_loss(other) != first_loss(r));
 }
 
-TEST_CASE("child evaluation: a rule that diverges at every rate gets the failure reward; a fixed rate skips the sweep") {
+TEST_CASE("child evaluation: a rule that diverges at every rate gets the failure reward, a fixed rate skips the sweep") {
   SearchConfig c = tiny();
   ChildEvaluation bad = evaluate_child(c, with_rule(c, "g * 1e30"));
   CHECK_FALSE(bad.trained_final);

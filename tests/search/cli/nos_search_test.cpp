@@ -319,7 +319,7 @@ TEST_CASE("nos-search: files that are not usable search databases exit 1 naming 
   expect_error({"status", f.path}, f.path + ": the database is corrupt");
 }
 
-TEST_CASE("nos-search: usage mistakes exit 2; a build without LibTorch says what it lacks") {
+TEST_CASE("nos-search: usage mistakes exit 2, a build without LibTorch says what it lacks") {
   CHECK(run_tool("nos-search", {}).exit_code == 2);
   CHECK(run_tool("nos-search", {"top"}).exit_code == 2);  // DB is required
   CHECK(run_tool("nos-search", {"top", "x.db", "-k", "0"}).exit_code == 2);
