@@ -38,7 +38,7 @@ void finish_all(Storage& storage, SearchId id, double reward) {
 
 }  // namespace
 
-TEST_CASE("intake: a repeat within the batch trains once; a rule seen before is a cache hit") {
+TEST_CASE("intake: a repeat within the batch trains once, a rule seen before is a cache hit") {
   TempDir dir;
   auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
   SearchId id = storage->create_search("s", "{}", {});

@@ -176,7 +176,7 @@ TEST_CASE("nos-search run: the same seed gives the same candidates and rewards w
   CHECK(differs);
 }
 
-TEST_CASE("nos-search run: a worker killed mid-evaluation costs one attempt; the search completes the same") {
+TEST_CASE("nos-search run: a worker killed mid-evaluation costs one attempt, the search completes the same") {
   TempDir dir;
   std::string db = dir.file("kill-worker.db");
   // Longer children, so that an evaluation is in progress when the kill comes.
