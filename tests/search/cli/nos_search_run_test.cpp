@@ -266,7 +266,7 @@ TEST_CASE("nos-search run: killed with SIGKILL and resumed, it completes as an u
       CHECK_MESSAGE(a[i][key] == b[i][key], "rank ", i + 1, " ", key);
 }
 
-TEST_CASE("nos-search run: the funnel trains the best of each batch again; top ranks the second stage first") {
+TEST_CASE("nos-search run: the funnel trains the best of each batch again, top ranks the second stage first") {
   TempDir dir;
   std::string db = dir.file("funnel.db");
   std::vector<std::string> args = search_args(db, 2);
@@ -294,7 +294,7 @@ TEST_CASE("nos-search run: the funnel trains the best of each batch again; top r
   CHECK(snapshot(db) == reference());
 }
 
-TEST_CASE("nos-search run --async: learns from batches as they finish; every candidate gets its result") {
+TEST_CASE("nos-search run --async: learns from batches as they finish, every candidate gets its result") {
   TempDir dir;
   std::string db = dir.file("async.db");
   std::vector<std::string> args = search_args(db, 2);
