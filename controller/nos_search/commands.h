@@ -76,7 +76,7 @@ struct RunOptions {
   std::string config_file;
   std::string db;            // empty: search-YYYYmmdd-HHMMSS.db in the current directory
   std::string name = "search";
-  std::string data, model, strategy, algorithm, groups, lr_grid;
+  std::string data, model, strategy, algorithm, groups, lr_grid, child;
   std::vector<std::int64_t> hidden;
   std::vector<std::string> strategy_options;  // key=value
   std::int64_t budget = 0, train_subset = 0;

@@ -61,6 +61,9 @@ int main(int argc, char** argv) {
                       "a JSON configuration (keys: controller/search/README.md); options given here replace its keys");
   run_cmd->add_option("--db", run_options.db, "the search database to create (default: search-YYYYmmdd-HHMMSS.db)");
   run_cmd->add_option("--name", run_options.name, "the search's name in the database")->capture_default_str();
+  run_cmd->add_option("--child", run_options.child,
+                      "train (default: the child network) or synthetic:SECONDS (scale tests: sleeps, then a metric "
+                      "that is a deterministic function of the rule)");
   run_cmd->add_option("--data", run_options.data, "the child's data: fashion-mnist, an IDX directory or prefix, a .csv");
   run_cmd->add_option("--model", run_options.model, "the child network: mlp or convnet")->check(CLI::IsMember({"mlp", "convnet"}));
   run_cmd->add_option("--hidden", run_options.hidden, "mlp hidden layer widths (default 256)");

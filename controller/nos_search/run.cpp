@@ -41,7 +41,7 @@ void request_stop(int) { stop_requested.store(true); }
 constexpr const char* kFixedOnResume[] = {"--config", "--data", "--model", "--hidden", "--strategy", "--algorithm",
                                           "--batch", "--groups", "--epochs", "--train-subset", "--seed", "--async", "--no-overlap",
                                           "--threads-per-worker", "--lr-grid", "--lr", "--strategy-option", "--name",
-                                          "--funnel-top", "--funnel-epochs"};
+                                          "--funnel-top", "--funnel-epochs", "--child"};
 
 std::vector<double> parse_grid(const std::string& text) {
   std::vector<double> grid;
@@ -74,6 +74,15 @@ SearchConfig configure(const RunOptions& o) {
   if (given("--hidden")) c.child.model.hidden = o.hidden;
   if (given("--epochs")) c.child.epochs = o.epochs;
   if (given("--train-subset")) c.child.train_subset = o.train_subset;
+  if (given("--child")) {
+    const std::string prefix = "synthetic:";
+    char* end = nullptr;
+    double seconds = o.child.rfind(prefix, 0) == 0 ? std::strtod(o.child.c_str() + prefix.size(), &end) : -1;
+    if (o.child == "train") c.child.synthetic = -1;
+    else if (!end || *end != '\0' || o.child.size() == prefix.size() || !(seconds >= 0))
+      throw tool::UsageError(fmt::format("--child: expected train or synthetic:SECONDS, not '{}'", o.child));
+    else c.child.synthetic = seconds;
+  }
   if (given("--strategy")) c.strategy = o.strategy;
   if (given("--algorithm")) c.strategy_options["algorithm"] = o.algorithm;
   if (given("--batch")) c.strategy_options["batch"] = std::to_string(o.batch);
@@ -195,7 +204,7 @@ int run(const RunOptions& options) {
     config = configure(options);
     // An unknown strategy or option, data that cannot be read: refused before any file is written.
     make_strategy(config);
-    runtime::load_dataset(config.child.data);
+    if (config.child.synthetic < 0) runtime::load_dataset(config.child.data);
     storage = open_storage(db, OpenMode::Create);
     search.id = storage->create_search(options.name, to_json(config).dump(), config.lease);
     search = *storage->find_search(options.name);
@@ -211,7 +220,7 @@ int run(const RunOptions& options) {
     if (is_dead_local_worker(lease.owner)) storage->release(lease), ++released;
   if (released) progress.note(fmt::format("{} task(s) of the stopped run's workers back in the queue", released));
 
-  if (options.resume) runtime::load_dataset(config.child.data);  // before workers start (each loads it once)
+  if (options.resume && config.child.synthetic < 0) runtime::load_dataset(config.child.data);  // before workers start (each loads it once)
 
   int workers = config.workers > 0 ? config.workers : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   WorkerPool pool({self_executable(), "worker", "--db", db, "--search", search.name}, db + ".workers.log");
@@ -238,7 +247,8 @@ int run(const RunOptions& options) {
   }
   if (end == LoopEnd::TimeBudget) progress.note(fmt::format("the time budget ({}) is spent", duration_text(config.time_budget)));
   nlohmann::json adam;
-  if (options.baseline) adam = adam_baseline(*storage, search.id, config, progress);
+  const bool baseline = options.baseline && config.child.synthetic < 0;  // a synthetic child has no Adam
+  if (baseline) adam = adam_baseline(*storage, search.id, config, progress);
   std::string report_line;
   if (options.report) {
     ReportOptions report_options;
@@ -259,7 +269,7 @@ int run(const RunOptions& options) {
       report_line = fmt::format("no report: {}\n", e.what());
     }
   }
-  print_summary(*storage, search, options.baseline ? &adam : nullptr, db, report_line);
+  print_summary(*storage, search, baseline ? &adam : nullptr, db, report_line);
   return 0;
 }
 

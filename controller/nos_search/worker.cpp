@@ -3,7 +3,9 @@
 // served from the database's queue, trains each child by the search's protocol (learning-rate
 // sweep, then training) and commits the result at once. `run` starts these as subprocesses; by
 // hand, more of them on the same database add evaluation throughput.
+#include <chrono>
 #include <csignal>
+#include <thread>
 #include <iostream>
 #include <map>
 
@@ -13,6 +15,7 @@
 #include "controller/nos_search/commands.h"
 #include "controller/nos_search/open_search.h"
 #include "controller/search/child_evaluation.h"
+#include "controller/search/synthetic_child.h"
 #include "controller/search/worker_loop.h"
 #include "runtime/data/dataset.h"
 
@@ -41,7 +44,9 @@ int worker(const WorkerCommandOptions& options) {
   SearchConfig config = stored_config(search, path);
   if (options.threads > 0) config.threads_per_worker = options.threads;
 
-  runtime::Dataset data = runtime::load_dataset(config.child.data);
+  const bool synthetic = config.child.synthetic >= 0;
+  runtime::Dataset data;
+  if (!synthetic) data = runtime::load_dataset(config.child.data);
   std::map<int, runtime::Split> splits;  // by stage: the funnel's second stage trains on more data
   auto split_for = [&](int stage) -> const runtime::Split& {
     auto it = splits.find(stage);
@@ -49,9 +54,13 @@ int worker(const WorkerCommandOptions& options) {
       it = splits.emplace(stage, runtime::split_dataset(data, runtime::split_options(child_spec(config, stage, 0)))).first;
     return it->second;
   };
-  split_for(1);
+  if (!synthetic) split_for(1);
 
   TaskEvaluator evaluate = [&](const ClaimedTask& task) {
+    if (synthetic) {
+      std::this_thread::sleep_for(std::chrono::duration<double>(config.child.synthetic));
+      return synthetic_evaluation(config, task.candidate, task.lease.stage, config.child.synthetic);
+    }
     runtime::EvaluateSpec spec = child_spec(config, task.lease.stage, task.candidate.index);
     spec.rule = compiler::RuleSource::tokens(task.candidate.tokens);
     compiler::CompiledRule rule = compiler::compile_one(*spec.rule);
@@ -74,7 +83,11 @@ int worker(const WorkerCommandOptions& options) {
                              r.lr ? fmt::format("{:g}", *r.lr) : "-", seconds, r.detail.empty() ? "" : " (" + r.detail + ")")
               << std::flush;
   };
-  if (!options.quiet)
+  if (!options.quiet && synthetic)
+    std::cout << fmt::format("{}: working on search '{}' of {} (synthetic child: {} s per evaluation)\n", name, search.name,
+                             path, config.child.synthetic)
+              << std::flush;
+  else if (!options.quiet)
     std::cout << fmt::format("{}: working on search '{}' of {} ({} train / {} validation examples, {} thread(s))\n", name,
                              search.name, path, split_for(1).train.size(), split_for(1).val.size(),
                              config.threads_per_worker)

@@ -143,7 +143,7 @@ SearchConfig config_from_json(const json& j, std::string_view where) {
   if (top.has("child")) {
     Section s = top.section("child");
     s.check_known({"data", "model", "hidden", "train_subset", "val_fraction", "epochs", "batch_size", "metric", "last_k",
-                   "backend", "device", "time_budget", "divergence_factor"});
+                   "backend", "device", "time_budget", "divergence_factor", "synthetic"});
     s.read("data", c.child.data);
     s.read("model", c.child.model.name);
     s.read("hidden", c.child.model.hidden);
@@ -163,6 +163,7 @@ SearchConfig config_from_json(const json& j, std::string_view where) {
     s.read("device", c.child.device);
     s.read("time_budget", c.child.time_budget);
     s.read("divergence_factor", c.child.divergence_factor);
+    s.read("synthetic", c.child.synthetic);
   }
   if (top.has("lr")) {
     Section s = top.section("lr");
@@ -218,6 +219,7 @@ std::string config_problem(const SearchConfig& c) {
   if (ch.last_k < 1) return "child.last_k: must be at least 1";
   if (!(ch.time_budget >= 0) || !std::isfinite(ch.time_budget)) return "child.time_budget: must be >= 0 seconds (0: none)";
   if (!positive_finite(ch.divergence_factor)) return "child.divergence_factor: must be > 0";
+  if (!std::isfinite(ch.synthetic) || ch.synthetic > 86400) return "child.synthetic: must be a number of seconds <= 86400 (< 0: off)";
   if (c.lr.fixed) {
     if (!positive_finite(*c.lr.fixed)) return "lr.fixed: must be a positive learning rate";
   } else {
@@ -273,7 +275,8 @@ json to_json(const SearchConfig& c) {
         {"backend", ch.backend},
         {"device", ch.device},
         {"time_budget", ch.time_budget},
-        {"divergence_factor", ch.divergence_factor}}},
+        {"divergence_factor", ch.divergence_factor},
+        {"synthetic", ch.synthetic}}},
       {"lr", lr},
       {"funnel", funnel},
       {"reward", std::string(controller::name(c.reward))},

@@ -44,6 +44,9 @@ struct ChildConfig {
   std::string device = "cpu";
   double time_budget = 120;           // seconds per evaluation (sweep and training); 0: none
   double divergence_factor = 1e3;
+  // >= 0: a synthetic child for scale tests: it trains nothing, sleeps this many seconds and
+  // returns a metric that is a deterministic function of the rule (synthetic_child.h).
+  double synthetic = -1;
 };
 
 // How a candidate's learning rate is chosen: a short sweep over a log grid (each rate trains

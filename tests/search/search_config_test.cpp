@@ -40,6 +40,7 @@ TEST_CASE("search config: defaults are the method's protocol and survive a JSON 
   c.child.metric = runtime::Metric::ValAccMaxLastK;
   c.reward = controller::RewardTransform::Square;
   c.probes.min_descent_cosine = 0.2;
+  c.child.synthetic = 0.5;
   json j = to_json(c);
   SearchConfig back = config_from_json(j, "x");
   CHECK(to_json(back) == j);
@@ -47,6 +48,7 @@ TEST_CASE("search config: defaults are the method's protocol and survive a JSON 
   CHECK(back.lr.fixed == 0.01);
   CHECK(back.funnel.margin == 0.02);
   CHECK(back.funnel.enabled());
+  CHECK(back.child.synthetic == 0.5);
 
   // Numbers are accepted as strategy options, as people write them.
   CHECK(config_from_json(json{{"strategy_options", {{"batch", 12}}}}, "x").strategy_options.at("batch") == "12");

@@ -309,6 +309,32 @@ TEST_CASE("nos-search run --async: learns from batches as they finish, every can
   CHECK(resumed.err.find("an --async search cannot be resumed") != std::string::npos);
 }
 
+TEST_CASE("nos-search run --child synthetic: many workers on a small machine, the same results as one") {
+  TempDir dir;
+  auto args = [&](const std::string& db, int workers) {
+    return std::vector<std::string>{"run", "--db", db, "--child", "synthetic:0.02", "--budget", "48", "--batch", "8",
+                                    "--seed", "3", "--workers", std::to_string(workers), "--quiet", "--no-report"};
+  };
+  std::string one = dir.file("one.db"), six = dir.file("six.db");
+  ToolResult r = run_tool("nos-search", args(one, 1));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  CHECK(r.out.find("adam:") == std::string::npos);  // no baseline for a child that trains nothing
+  REQUIRE(run_tool("nos-search", args(six, 6)).exit_code == 0);
+  std::vector<Row> a = snapshot(one), b = snapshot(six);
+  REQUIRE(a.size() == 48);
+  CHECK(a == b);
+  int trained = 0;
+  for (const Row& row : a)
+    if (row.source == "trained") {
+      ++trained;
+      CHECK(*row.metric >= 0.5);
+      CHECK(*row.metric < 0.96);
+    }
+  CHECK(trained > 0);
+  CHECK(run_tool("nos-search", {"run", "--db", dir.file("x.db"), "--child", "synthetic:"}).exit_code == 2);
+  CHECK(run_tool("nos-search", {"run", "--db", dir.file("x.db"), "--child", "sleep:1"}).exit_code == 2);
+}
+
 TEST_CASE("nos-search run: bad input is refused with the place named, before anything is written") {
   TempDir dir;
   std::string db = dir.file("s.db");
