@@ -237,6 +237,9 @@ int final_retrain(const FinalOptions& options) {
   SearchConfig config = stored_config(*storage, search);
 
   std::vector<std::string> notes;
+  if (config.child.synthetic >= 0)
+    notes.push_back("the search's child is synthetic (a scale test: its metrics are no training's): final trains the "
+                    "real child, " + config.child.data);
   std::vector<FinalOptimizer> optimizers = ranked_rules(*storage, search, options.top, notes);
   if (!options.no_greedy)
     if (std::optional<FinalOptimizer> greedy = greedy_rule(*storage, search, config, optimizers, notes))
