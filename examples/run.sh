@@ -1,44 +1,53 @@
 #!/usr/bin/env bash
-# The main job, from a fresh Debian 12 machine: set up, build, then check, explain, evaluate and
-# verify every bundled example rule, and train a child network with PowerSign and with Adam.
-# (The optimizer search, nos-search, replaces this once it exists.)
+# The main job, from a fresh Debian 12 machine: install the packages, build nos-search, then run a
+# short optimizer search (`nos-search run`'s demo: the lstm controller proposes update rules,
+# worker processes train a Fashion-MNIST MLP child with each, about 4 minutes on 2 cores) that
+# ends with the best rules found next to Adam. Guide: docs/search.md.
+#
+#   bash examples/run.sh                       # the demo search (docs/search.md: what it prints)
+#   bash examples/run.sh --budget 40 --seed 3  # extra arguments go to `nos-search run`
+#   NOS_BUILD_DIR=build bash examples/run.sh   # use an existing build: no package setup, no build
+#
+# The search's files (the database DB, DB.workers.log, the report directory) go to $NOS_RUN_DIR
+# (default: runs/ in the repository), unless the arguments name a --db.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-bash cmake/setup-debian.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target nosc nos-train
-nosc=build/bin/nosc
+root=$(cd "$(dirname "$0")/.." && pwd)
 
-steps=$(mktemp --suffix=.json)
-trap 'rm -f "$steps"' EXIT
-cat >"$steps" <<'JSON'
-{"lr": 0.01, "total_steps": 100,
- "w": [0.5, -1.25, 2.0, 0.0],
- "grads": [[0.1, -0.2, 0.3, 0.0], [0.2, 0.1, -0.3, -0.05], [-0.1, 0.3, 0.2, 0.1]]}
-JSON
+if [[ -n "${NOS_BUILD_DIR:-}" ]]; then
+  build=$(cd "$NOS_BUILD_DIR" 2>/dev/null && pwd) || {
+    echo "examples/run.sh: NOS_BUILD_DIR=$NOS_BUILD_DIR: no such directory" >&2
+    exit 1
+  }
+else
+  echo "== setup: Debian packages (cmake/setup-debian.sh)"
+  bash "$root/cmake/setup-debian.sh"
+  build=$root/build
+  echo "== build: nos-search in $build"
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build" -j"$(nproc)" --target nos-search
+fi
+nos_search=$build/bin/nos-search
+if [[ ! -x $nos_search ]]; then
+  echo "examples/run.sh: $nos_search is not built (cmake --build $build --target nos-search)" >&2
+  exit 1
+fi
+if ! "$nos_search" run --help >/dev/null 2>&1; then
+  echo "examples/run.sh: $nos_search has no 'run' command: the search trains with LibTorch (configure with NOS_WITH_TORCH=ON)" >&2
+  exit 1
+fi
 
-for file in examples/*.dsl; do
-  echo "== $file"
-  "$nosc" check --hash "$file"
+# A fresh database in the run directory, unless the caller chose one (--db, also for --resume).
+args=("$@")
+has_db=false
+for arg in "${args[@]}"; do
+  [[ $arg == --db || $arg == --db=* ]] && has_db=true
 done
-echo
-echo "== nosc explain: PowerSign"
-"$nosc" explain examples/powersign.dsl --rule-name powersign
-echo
-echo "== nosc eval: three steps of each rule on $steps"
-for file in examples/*.dsl; do
-  for rule in $("$nosc" check "$file" | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\): .*/\1/p'); do
-    printf '%-18s ' "$rule"
-    "$nosc" eval "$file" --rule-name "$rule" --input "$steps"
-  done
-done
+run_dir=${NOS_RUN_DIR:-$root/runs}
+if ! $has_db; then
+  mkdir -p "$run_dir"
+  args=(--db "$run_dir/search-$(date -u +%Y%m%d-%H%M%S).db" "${args[@]}")
+fi
 
-echo
-echo "== nosc verify: the compiled CPU kernels against the interpreter"
-"$nosc" verify examples/powersign.dsl --rule-name powersign
-"$nosc" verify examples/adam.dsl --rule-name adam
-echo
-echo "== nos-train: one epoch of Fashion-MNIST (20,000 examples) with PowerSign, then Adam"
-build/bin/nos-train --rule "exp(sign(g) * sign(m)) * g" --model mlp --data fashion-mnist --epochs 1 \
-  --train-subset 20000 --lr 0.05
-build/bin/nos-train --optimizer adam --model mlp --data fashion-mnist --epochs 1 --train-subset 20000 --lr 0.001
+echo "== nos-search run ${args[*]}"
+echo "   (progress below; the best rules next to Adam at the end; stop with Ctrl-C, continue with --resume)"
+"$nos_search" run "${args[@]}"

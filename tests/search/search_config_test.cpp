@@ -1,8 +1,12 @@
-// The search's configuration: JSON round trip, the defaults the issue fixes, and errors that name
-// the key; the child's seeds.
+// The search's configuration: JSON round trip, the defaults the issue fixes, errors that name the
+// key, the documented example file (examples/search.json); the child's seeds.
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "controller/search/search_config.h"
 
@@ -67,6 +71,38 @@ TEST_CASE("search config: an unknown key, a wrong type or a bad value names the 
   CHECK(error_of({{"child", {{"model", "resnet"}}}}).starts_with("search.json: child: "));
   CHECK(error_of(json::array()) == "search.json: the configuration: expected a JSON object");
   CHECK(error_of({{"strategy_options", {{"batch", json::array()}}}}).starts_with("search.json: strategy_options.batch: "));
+}
+
+// Every key path of `defaults` ("child.epochs") that `file` lacks.
+void missing_keys(const json& defaults, const json& file, const std::string& path, std::vector<std::string>& out) {
+  for (const auto& [key, value] : defaults.items()) {
+    std::string name = path.empty() ? key : path + "." + key;
+    if (!file.contains(key)) out.push_back(name);
+    else if (value.is_object() && file[key].is_object()) missing_keys(value, file[key], name, out);
+  }
+}
+
+TEST_CASE("search config: examples/search.json is accepted and spells out every key with its default") {
+  const std::string path = std::string(NOS_SOURCE_DIR) + "/examples/search.json";
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in, path);
+  json file = json::parse(in);
+  SearchConfig parsed = config_from_json(file, path);
+
+  // The file is the demo's configuration (`nos-search run` with no options): the defaults, and the
+  // lstm's own defaults of the options SearchConfig leaves to the strategy, written out.
+  json got = to_json(parsed), defaults = to_json(SearchConfig{});
+  CHECK(got["strategy_options"] == json{{"batch", "20"}, {"groups", "2"}, {"algorithm", "ppo"}});
+  got.erase("strategy_options");
+  defaults.erase("strategy_options");
+  CHECK(got == defaults);
+
+  // Complete: a key added to the configuration must be added (and so documented) there too.
+  std::vector<std::string> missing;
+  missing_keys(to_json(SearchConfig{}), file, "", missing);
+  CHECK_MESSAGE(missing.empty(), "examples/search.json lacks: ", fmt::format("{}", fmt::join(missing, ", ")));
+  CHECK(file["lr"].contains("fixed"));       // optional keys, null in the file
+  CHECK(file["funnel"].contains("margin"));
 }
 
 TEST_CASE("search config: every child has its own seed, all share the split") {

@@ -33,9 +33,8 @@ std::string temp_file(const std::string& name, const std::string& content) {
 
 namespace {
 
-ToolResult run(const std::string& tool, const std::vector<std::string>& args, const std::string& input,
+ToolResult run(const std::string& exe, const std::vector<std::string>& args, const std::string& input,
                const std::vector<std::string>& env, const std::string& stdout_path) {
-  std::string exe = std::string(NOS_BINARY_DIR) + "/bin/" + tool;
   std::string in_path = temp_file("stdin.txt", input);
   std::string out_path = stdout_path.empty() ? temp_file("stdout.txt", "") : stdout_path;
   std::string err_path = temp_file("stderr.txt", "");
@@ -65,11 +64,16 @@ ToolResult run(const std::string& tool, const std::vector<std::string>& args, co
 
 ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args, const std::string& input,
                     const std::vector<std::string>& env) {
-  return run(tool, args, input, env, "");
+  return run(std::string(NOS_BINARY_DIR) + "/bin/" + tool, args, input, env, "");
 }
 
 ToolResult run_tool_to(const std::string& stdout_path, const std::string& tool, const std::vector<std::string>& args) {
-  return run(tool, args, "", {}, stdout_path);
+  return run(std::string(NOS_BINARY_DIR) + "/bin/" + tool, args, "", {}, stdout_path);
+}
+
+ToolResult run_program(const std::string& path, const std::vector<std::string>& args, const std::string& input,
+                       const std::vector<std::string>& env) {
+  return run(path, args, input, env, "");
 }
 
 }  // namespace nos::testing

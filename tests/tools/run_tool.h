@@ -18,6 +18,9 @@ ToolResult run_tool(const std::string& tool, const std::vector<std::string>& arg
                     const std::vector<std::string>& env = {});
 // The same with standard output going to `stdout_path` (e.g. /dev/full); ToolResult::out stays empty.
 ToolResult run_tool_to(const std::string& stdout_path, const std::string& tool, const std::vector<std::string>& args);
+// Runs any executable by its path (e.g. /bin/bash with a script of the source tree), as run_tool.
+ToolResult run_program(const std::string& path, const std::vector<std::string>& args, const std::string& input = "",
+                       const std::vector<std::string>& env = {});
 
 std::string source_path(const std::string& relative);  // a path inside the source tree
 std::string temp_file(const std::string& name, const std::string& content);  // written under the build tree
