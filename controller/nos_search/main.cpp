@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
       "run", "run a search on this machine; with no options, a demo (Fashion-MNIST MLP child on a 10k subset, "
              "about 4 minutes on 2 cores) that ends with the best rules next to Adam");
   run_cmd->add_option("--config", run_options.config_file,
-                      "a JSON configuration (keys: controller/search/README.md); options given here replace its keys");
+                      "a JSON configuration (keys and defaults: docs/search.md; examples/search.json); options given "
+                      "here replace its keys");
   run_cmd->add_option("--db", run_options.db, "the search database to create (default: search-YYYYmmdd-HHMMSS.db)");
   run_cmd->add_option("--name", run_options.name, "the search's name in the database")->capture_default_str();
   run_cmd->add_option("--child", run_options.child,
@@ -66,7 +67,8 @@ int main(int argc, char** argv) {
                       "that is a deterministic function of the rule)");
   run_cmd->add_option("--data", run_options.data, "the child's data: fashion-mnist, an IDX directory or prefix, a .csv");
   run_cmd->add_option("--model", run_options.model, "the child network: mlp or convnet")->check(CLI::IsMember({"mlp", "convnet"}));
-  run_cmd->add_option("--hidden", run_options.hidden, "mlp hidden layer widths (default 256)");
+  run_cmd->add_option("--hidden", run_options.hidden, "mlp hidden layer widths, comma-separated (default 256)")
+      ->delimiter(',');
   run_cmd->add_option("--strategy", run_options.strategy, "lstm (the method's controller), evolution or random");
   run_cmd->add_option("--algorithm", run_options.algorithm, "lstm: ppo or reinforce");
   run_cmd->add_option("--strategy-option,-O", run_options.strategy_options, "KEY=VALUE: any option of the strategy");
