@@ -22,5 +22,6 @@ void add_kernels_command(CLI::App& app, Runner& run);  // kernels.cpp
 void add_compile_command(CLI::App& app, Runner& run);  // compile.cpp
 void add_train_command(CLI::App& app, Runner& run);    // train.cpp
 void add_controller_command(CLI::App& app, Runner& run);  // controller.cpp
+void add_search_command(CLI::App& app, Runner& run);      // search.cpp
 
 }  // namespace nos::bench

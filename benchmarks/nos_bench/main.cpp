@@ -1,10 +1,11 @@
 // nos-bench: how fast NOS's kernels are against LibTorch and the memory roofline, how long a rule
-// takes to compile, and how well its rules train next to LibTorch's optimizers.
+// takes to compile, how well its rules train next to LibTorch's optimizers, and how fast the search runs.
 //
 //   nos-bench kernels --threads 2 --json kernels.json
 //   nos-bench compile --json compile.json
 //   nos-bench train --epochs 3 --seeds 3 --out bench-train
 //   nos-bench controller --json controller.json
+//   nos-bench search --workers 1,2 --time-budget 120 --json search.json
 //
 // Progress goes to stderr; results (tables) to stdout and, with --json/--out, to files.
 // docs/benchmarks.md holds the latest numbers and what they mean.
@@ -15,7 +16,7 @@
 
 int main(int argc, char** argv) {
   using namespace nos::bench;
-  CLI::App app{"nos-bench: benchmarks of NOS's fused update kernels, their compile latency, and training quality."};
+  CLI::App app{"nos-bench: benchmarks of NOS's fused update kernels, their compile latency, training quality, the search strategies' cost and the search's throughput."};
   app.name("nos-bench");
   app.require_subcommand(1);
   app.footer("Exit status: 0 success, 1 invalid rule or input, 2 usage error, 3 internal error.\n"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   add_compile_command(app, run);
   add_train_command(app, run);
   add_controller_command(app, run);
+  add_search_command(app, run);
 
   return nos::tool::run_main(app, argc, argv, [&] { return run(); });
 }

@@ -69,9 +69,13 @@ json timings_of(const ChildEvaluation& e) {
     compile += e.sweep->timings.compile;
     data += e.sweep->timings.data;
   }
+  // The sweep's own steps and validation, apart from its whole wall time (`sweep`), so that a reader
+  // can tell child training from the overhead around it (nos-bench search).
   return {{"compile", compile},
           {"data", data},
           {"sweep", e.sweep_seconds},
+          {"sweep_training", e.sweep ? e.sweep->timings.training : 0.0},
+          {"sweep_validation", e.sweep ? e.sweep->timings.validation : 0.0},
           {"training", e.trained_final || !e.sweep ? e.final.timings.training : 0.0},
           {"validation", e.trained_final || !e.sweep ? e.final.timings.validation : 0.0},
           {"total", e.total_seconds}};

@@ -60,8 +60,17 @@ TEST_CASE("child evaluation: the sweep picks the rate, the training runs at it, 
   CHECK(curves["epochs"][2]["val_acc"].get<double>() == doctest::Approx(*r.metric));
   CHECK(curves["sweep"].size() == 2);
   CHECK(curves["sweep"][1]["lr"] == 0.05);
-  for (const char* key : {"compile", "data", "sweep", "training", "validation", "total"}) CHECK(timings.contains(key));
+  for (const char* key : {"compile", "data", "sweep", "sweep_training", "sweep_validation", "training", "validation", "total"})
+    CHECK(timings.contains(key));
   CHECK(timings["training"].get<double>() > 0);
+  // The sweep's steps and validation are part of its wall time; with the final run's they are the
+  // child training of the evaluation, inside its total.
+  CHECK(timings["sweep_training"].get<double>() > 0);
+  CHECK(timings["sweep_validation"].get<double>() > 0);
+  CHECK(timings["sweep_training"].get<double>() + timings["sweep_validation"].get<double>() <=
+        timings["sweep"].get<double>());
+  CHECK(timings["sweep"].get<double>() + timings["training"].get<double>() + timings["validation"].get<double>() <=
+        timings["total"].get<double>());
 
   // The same candidate index gives the same result; another index another child.
   EvaluationResult again = to_evaluation(c, 1, evaluate_child(c, with_rule(c, "sign(g)")));
@@ -80,6 +89,10 @@ TEST_CASE("child evaluation: a rule that diverges at every rate gets the failure
   CHECK(r.status == "diverged");
   CHECK(r.reward == -1);
   CHECK(json::parse(r.curves_json)["sweep"].size() == 2);
+  // It trained only in the sweep: that is its child training.
+  json bad_timings = json::parse(r.timings_json);
+  CHECK(bad_timings["training"] == 0.0);
+  CHECK(bad_timings["sweep_training"].get<double>() > 0);
 
   c.lr.fixed = 0.05;
   ChildEvaluation fixed = evaluate_child(c, with_rule(c, "sign(g)"));

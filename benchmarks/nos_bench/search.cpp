@@ -1,0 +1,330 @@
+// nos-bench search: the search's throughput (issue 11, "Measure"). For each worker count it runs
+// the built `nos-search run` (beside nos-bench) as a subprocess on the default child, one after the
+// other with the same seed, into its own database, then reads that database (search_stats.h):
+// candidates, trainings, cache and fingerprint hits, rejections, evaluations per hour, and the share
+// of the workers' time outside child training with its parts; and the throughput ratios of the
+// worker counts measured side by side in this one run.
+//
+//   nos-bench search                                   # 1 and 2 workers, 120 s each
+//   nos-bench search --workers 2 --time-budget 1800 --json search.json   # the issue's 30 minutes
+//   nos-bench search --budget 40 --child-args "--train-subset 2000 --epochs 1"
+//   nos-bench search --analyze search.db --workers 2     # a search run before, read only
+//
+// Progress goes to stderr, the tables to stdout, the records to --json.
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <system_error>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "benchmarks/nos_bench/commands.h"
+#include "benchmarks/nos_bench/search_stats.h"
+#include "benchmarks/nos_bench/timing.h"
+#include "controller/search/storage.h"
+#include "tools/options.h"
+
+namespace nos::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct SearchBenchOptions {
+  std::vector<int> workers{1, 2};
+  double time_budget = 120;
+  std::int64_t budget = 0;  // 0: unlimited (the time budget ends the search)
+  std::uint64_t seed = 1;
+  std::string strategy;
+  std::vector<std::string> child_args;
+  std::string json;
+  std::string keep;
+  std::string nos_search;
+  std::string analyze;  // read this database instead of running a search
+};
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::vector<std::string> split_words(const std::string& text) {
+  std::vector<std::string> words;
+  std::istringstream in(text);
+  for (std::string w; in >> w;) words.push_back(w);
+  return words;
+}
+
+// nos-search of the same build: beside this executable.
+std::string default_nos_search() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("nos-search") : (self.parent_path() / "nos-search").string();
+}
+
+// The last `n` lines of a file, for an error message.
+std::string tail_of(const std::string& path, int n) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::string out;
+  for (std::size_t i = lines.size() > static_cast<std::size_t>(n) ? lines.size() - n : 0; i < lines.size(); ++i)
+    out += "  " + lines[i] + "\n";
+  return out;
+}
+
+// The CPU seconds process `pid` itself has used (its threads, not its children), from /proc; none
+// once it is gone.
+std::optional<double> own_cpu_seconds(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::size_t paren = text.rfind(')');  // the command name may hold spaces
+  if (paren == std::string::npos) return std::nullopt;
+  std::istringstream fields(text.substr(paren + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {  // state is field 3; utime 14, stime 15
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) stime = std::stod(field);
+  }
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+struct Finished {
+  int wait_status = 0;
+  double own_cpu = 0;    // the process itself, as last seen (polled: the last quarter second may be missing)
+  double total_cpu = 0;  // it and every descendant it waited for (its workers)
+};
+
+// Runs argv with its standard output and error appended to `log` and NOS_CACHE_DIR = `cache`,
+// watching its CPU time until it exits.
+Finished run_logged(const std::vector<std::string>& args, const std::string& log, const std::string& cache) {
+  std::vector<char*> argv;
+  std::vector<std::string> copy = args;
+  for (std::string& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings{"NOS_CACHE_DIR=" + cache};
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, "NOS_CACHE_DIR=", 14) != 0) env_strings.emplace_back(*e);
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+  if (pid == 0) {
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+    }
+    execve(argv[0], argv.data(), envp.data());
+    std::fprintf(stderr, "cannot run %s: %s\n", argv[0], std::strerror(errno));
+    _exit(127);
+  }
+  Finished out;
+  while (true) {
+    if (std::optional<double> cpu = own_cpu_seconds(pid)) out.own_cpu = std::max(out.own_cpu, *cpu);
+    rusage usage{};
+    pid_t done = wait4(pid, &out.wait_status, WNOHANG, &usage);
+    if (done < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "wait4");
+    if (done == pid) {
+      auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+      out.total_cpu = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+      return out;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
+std::vector<std::string> search_command(const SearchBenchOptions& o, int workers, const std::string& db) {
+  std::vector<std::string> args{o.nos_search, "run", "--db", db, "--workers", std::to_string(workers),
+                                "--seed", std::to_string(o.seed), "--no-report", "--no-baseline"};
+  // Without --budget the time budget alone ends the search (nos-search's default is 400 candidates).
+  args.insert(args.end(), {"--budget", std::to_string(o.budget > 0 ? o.budget : 100'000'000)});
+  if (o.time_budget > 0) args.insert(args.end(), {"--time-budget", fmt::format("{:g}", o.time_budget)});
+  if (!o.strategy.empty()) args.insert(args.end(), {"--strategy", o.strategy});
+  for (const std::string& group : o.child_args)
+    for (std::string& word : split_words(group)) args.push_back(std::move(word));
+  return args;
+}
+
+std::string command_line(const std::vector<std::string>& args) {
+  std::string out;
+  for (const std::string& a : args) out += (out.empty() ? "" : " ") + a;
+  return out;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  if (!file) throw std::system_error(errno, std::generic_category(), fmt::format("--json: cannot write '{}'", path));
+  bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  ok = std::fclose(file) == 0 && ok;
+  if (!ok) throw std::system_error(errno, std::generic_category(), fmt::format("--json: failed writing '{}'", path));
+}
+
+// A database that cannot be read is bad input (exit 1), not a bug of nos-bench.
+std::unique_ptr<search::Storage> open_read_only(const std::string& path) {
+  try {
+    return search::open_storage(path, search::OpenMode::ReadOnly);
+  } catch (const search::StorageError& e) {
+    throw std::invalid_argument(e.what());
+  }
+}
+
+void write_document(const SearchBenchOptions& o, const nlohmann::json& records, const std::vector<Scaling>& ratios) {
+  if (o.json.empty()) return;
+  nlohmann::json scalings = nlohmann::json::array();
+  for (const Scaling& r : ratios) scalings.push_back(to_json(r));
+  nlohmann::json doc = {{"benchmark", "search"},
+                        {"cores", std::thread::hardware_concurrency()},
+                        {"options",
+                         {{"workers", o.workers}, {"time_budget", o.time_budget}, {"budget", o.budget},
+                          {"seed", o.seed}, {"strategy", o.strategy}, {"child_args", o.child_args},
+                          {"analyze", o.analyze}}},
+                        {"runs", records},
+                        {"scaling", scalings}};
+  write_file(o.json, doc.dump(2) + "\n");
+}
+
+// --analyze DB: an existing search (nos-search run's, or several workers started by hand), bounded
+// by its creation and its last write, with the one --workers count given.
+int analyze_database(const SearchBenchOptions& o) {
+  if (o.workers.size() != 1) throw UsageError("--analyze needs exactly one --workers count: the workers that search ran with");
+  auto storage = open_read_only(o.analyze);
+  std::vector<search::SearchInfo> searches = storage->searches();
+  if (searches.size() != 1)
+    throw std::invalid_argument(fmt::format("{}: holds {} searches; --analyze reads a file with one", o.analyze, searches.size()));
+  SearchStats stats = analyze_search(*storage, searches[0].id, {o.workers[0], 0, 0});
+  nlohmann::json record = to_json(stats);
+  record["database"] = o.analyze;
+  record["config"] = nlohmann::json::parse(stats.config_json, nullptr, false);
+  std::cout << format_search_report({stats}, {});
+  write_document(o, nlohmann::json::array({record}), {});
+  return kOk;
+}
+
+int run_search_bench(const SearchBenchOptions& o) {
+  if (!o.analyze.empty()) return analyze_database(o);
+  if (o.time_budget <= 0 && o.budget <= 0)
+    throw UsageError("--time-budget 0 needs --budget N: something must end each search");
+  if (access(o.nos_search.c_str(), X_OK) != 0)
+    throw std::invalid_argument(fmt::format("--nos-search: cannot run '{}': {} (build it: cmake --build build --target nos-search)",
+                                            o.nos_search, std::strerror(errno)));
+  fs::path dir;
+  bool temporary = o.keep.empty();
+  if (temporary) {
+    std::string pattern = (fs::temp_directory_path() / "nos-bench-search-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::system_error(errno, std::generic_category(), "cannot create a temporary directory");
+    dir = pattern;
+  } else {
+    dir = o.keep;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw std::invalid_argument(fmt::format("--keep: cannot create '{}': {}", o.keep, ec.message()));
+  }
+  struct Cleanup {
+    fs::path dir;
+    bool active;
+    ~Cleanup() {
+      std::error_code ec;
+      if (active) fs::remove_all(dir, ec);
+    }
+  } cleanup{dir, temporary};
+
+  std::vector<SearchStats> runs;
+  nlohmann::json records = nlohmann::json::array();
+  for (int workers : o.workers) {
+    std::string db = (dir / fmt::format("search-w{}.db", workers)).string();
+    std::string log = (dir / fmt::format("search-w{}.log", workers)).string();
+    if (fs::exists(db)) throw std::invalid_argument(fmt::format("--keep: '{}' exists already (choose an empty directory)", db));
+    std::vector<std::string> args = search_command(o, workers, db);
+    double load_before = load_average_1m();
+    std::cerr << fmt::format("nos-bench search: {} worker(s): {}\n", workers, command_line(args)) << std::flush;
+    // A kernel cache of its own: every worker count starts as cold as the first search on a
+    // machine, instead of reusing the kernels the previous one compiled.
+    std::string cache = (dir / fmt::format("kernel-cache-w{}", workers)).string();
+    double start = unix_now();
+    Finished finished = run_logged(args, log, cache);
+    double end = unix_now();
+    const int status = finished.wait_status;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      throw std::invalid_argument(fmt::format("nos-search run with {} worker(s) failed ({}); its output, {}:\n{}", workers,
+                                              WIFEXITED(status) ? fmt::format("exit status {}", WEXITSTATUS(status))
+                                                                : fmt::format("signal {}", WTERMSIG(status)),
+                                              log, tail_of(log, 15)));
+    auto storage = open_read_only(db);
+    std::vector<search::SearchInfo> searches = storage->searches();
+    if (searches.size() != 1) throw std::logic_error(fmt::format("{}: {} searches, expected 1", db, searches.size()));
+    SearchStats stats = analyze_search(*storage, searches[0].id, {workers, start, end});
+    stats.cpu = CpuTimes{finished.own_cpu, std::max(0.0, finished.total_cpu - finished.own_cpu),
+                         static_cast<int>(std::thread::hardware_concurrency())};
+    nlohmann::json record = to_json(stats);
+    record["command"] = command_line(args);
+    record["load_avg_1m_before"] = load_before;
+    record["load_avg_1m_after"] = load_average_1m();
+    record["config"] = nlohmann::json::parse(stats.config_json, nullptr, false);
+    if (!temporary) record["database"] = db;
+    std::cerr << fmt::format("nos-bench search: {} worker(s): {} candidates, {} trained in {:.1f} s; overhead {:.2f}%\n",
+                             workers, stats.counts.results, stats.counts.trained, stats.time.wall,
+                             100 * stats.overhead_share())
+              << std::flush;
+    records.push_back(std::move(record));
+    runs.push_back(std::move(stats));
+  }
+  std::vector<Scaling> ratios;
+  for (std::size_t i = 1; i < runs.size(); ++i) ratios.push_back(scaling(runs[0], runs[i]));
+  std::cout << format_search_report(runs, ratios);
+  write_document(o, records, ratios);
+  return kOk;
+}
+
+}  // namespace
+
+void add_search_command(CLI::App& app, Runner& run) {
+  auto o = std::make_shared<SearchBenchOptions>();
+  o->nos_search = default_nos_search();
+  CLI::App* cmd = app.add_subcommand(
+      "search", "search throughput: nos-search run per worker count on the default child; candidates, trainings, "
+                "hits and rejections per hour, and the share of worker time outside child training");
+  cmd->add_option("--workers", o->workers, "worker counts to measure one after the other, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--time-budget", o->time_budget,
+                  "seconds of search per worker count (nos-search's --time-budget: the batch in progress finishes; "
+                  "0: none, needs --budget)")
+      ->check(CLI::Range(0.0, 1e7))
+      ->capture_default_str();
+  cmd->add_option("--budget", o->budget, "candidates per worker count (default: unlimited, the time budget ends it)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
+  tool::add_seed_option(*cmd, "--seed", o->seed, "the search's seed, the same for every worker count")->capture_default_str();
+  cmd->add_option("--strategy", o->strategy, "nos-search's --strategy (default: its own, lstm)");
+  cmd->add_option("--child-args", o->child_args,
+                  "more options for nos-search run, split at spaces (e.g. \"--train-subset 2000 --epochs 1\"); repeatable");
+  cmd->add_option("--json", o->json, "write the records as JSON to this file");
+  cmd->add_option("--keep", o->keep, "keep the databases and logs in this directory (default: a temporary one, removed)");
+  cmd->add_option("--nos-search", o->nos_search, "the nos-search executable")->capture_default_str();
+  cmd->add_option("--analyze", o->analyze,
+                  "run nothing: read this search database (one search, made with the one --workers count given), "
+                  "its wall time from its creation to its last write");
+  cmd->footer("Runs `nos-search run --db DIR/search-wN.db --workers N --seed S --no-report --no-baseline "
+              "--budget B --time-budget T [--strategy X] CHILD-ARGS` for each N, its output in DIR/search-wN.log, "
+              "then reads the database. docs/benchmarks.md says what each number means.");
+  cmd->callback([&run, o] { run = [o] { return run_search_bench(*o); }; });
+}
+
+}  // namespace nos::bench
