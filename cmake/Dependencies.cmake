@@ -80,3 +80,15 @@ endif()
 # The search's storage (controller/search): SQLite, the embedded default. Not REQUIRED so that a
 # machine without it (the GPU machine) still builds everything else; controller/search says so.
 find_package(SQLite3)
+
+# The PostgreSQL storage (many machines share one search): libpq through pkg-config (Debian
+# libpq-dev). Optional: without it `open_storage` says that PostgreSQL storage is not built.
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(LIBPQ QUIET IMPORTED_TARGET libpq)
+endif()
+if(TARGET PkgConfig::LIBPQ)
+  message(STATUS "libpq ${LIBPQ_VERSION}: the PostgreSQL storage is built")
+else()
+  message(STATUS "libpq not found (libpq-dev, cmake/setup-debian.sh): no PostgreSQL storage")
+endif()

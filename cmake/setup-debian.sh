@@ -8,7 +8,7 @@ packages=(
   zlib1g-dev libzstd-dev
   llvm-16-dev clang-16
   libtorch-dev libopenblas0-pthread
-  libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev libsqlite3-dev
+  libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev libsqlite3-dev libpq-dev postgresql
   dataset-fashion-mnist gnuplot-nox
   python3
 )

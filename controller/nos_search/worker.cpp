@@ -89,7 +89,7 @@ int worker(const WorkerCommandOptions& options) {
               << std::flush;
   else if (!options.quiet)
     std::cout << fmt::format("{}: working on search '{}' of {} ({} train / {} validation examples, {} thread(s))\n", name,
-                             search.name, path, split_for(1).train.size(), split_for(1).val.size(),
+                             search.name, storage->location(), split_for(1).train.size(), split_for(1).val.size(),
                              config.threads_per_worker)
               << std::flush;
   auto open = [&] { return open_storage(path, OpenMode::Open); };

@@ -1,6 +1,6 @@
 // The one storage interface of a search: the search loop, the strategies and the workers read and
 // write the search only through `Storage` (Optuna's BaseStorage split), so SQLite (one machine,
-// storage_sqlite.cpp) and PostgreSQL (many machines, the next backend) are interchangeable.
+// storage_sqlite.cpp) and PostgreSQL (many machines, storage_postgres.cpp) are interchangeable.
 //
 // What it holds: the search's configuration, every candidate rule, a queue of tasks (one per
 // candidate and stage) claimed under leases, every evaluation attempt, and the strategy's saved
@@ -220,8 +220,13 @@ enum class OpenMode {
   ReadOnly,      // an existing one, never written (status, top, report)
 };
 
-// `location` is a path (SQLite) or a postgresql:// URL (not built yet: StorageError says so).
+// `location` is a path (SQLite) or a postgresql:// (or postgres://) URL: PostgreSQL, where NOS was
+// built with libpq (else StorageError says so).
 std::unique_ptr<Storage> open_storage(const std::string& location, OpenMode mode);
+
+// The location as messages may show it: "postgresql://user:secret@host/db" ->
+// "postgresql://user:***@host/db", a `password=` parameter likewise; a path as it is.
+std::string mask_password(std::string_view location);
 
 bool is_status(std::string_view status);
 bool is_source(std::string_view source);

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "controller/search/sqlite_db.h"
+#include "controller/search/storage_queries.h"
 #include "controller/search/storage_schema.h"
 
 namespace nos::search {
@@ -25,10 +26,9 @@ void check_result(const std::string& path, const EvaluationResult& r) {
     throw StorageError(fmt::format("{}: unknown evaluation source '{}'", path, r.source));
 }
 
-// Columns of evaluations in the order read_evaluation expects.
-constexpr const char* kEvaluationColumns =
-    "e.id, e.candidate, e.stage, e.task, e.attempt, e.accepted, e.status, e.source, e.reused_from, e.detail, "
-    "e.lr, e.metric, e.reward, e.metrics, e.curves, e.timings, e.worker, e.started_at, e.finished_at";
+using queries::kCandidateColumns;
+using queries::kEvaluationColumns;
+using queries::kSearchColumns;
 
 Evaluation read_evaluation(const sqlite::Statement& s) {
   Evaluation e;
@@ -53,8 +53,6 @@ Evaluation read_evaluation(const sqlite::Statement& s) {
   e.finished_at = s.real(18);
   return e;
 }
-
-constexpr const char* kCandidateColumns = "idx, batch, tokens, rule, hash, fingerprint, strategy_data, created_at";
 
 // `first` = the column index of idx, for a statement that reads a candidate after other columns.
 Candidate read_candidate(const sqlite::Statement& s, int first = 0) {
@@ -84,7 +82,6 @@ std::string immutable_uri(const std::string& path) {
 SearchInfo read_search(const sqlite::Statement& s) {
   return {s.integer(0), s.text(1), s.text(2), {s.real(3), static_cast<int>(s.integer(4)), s.real(5)}, s.real(6)};
 }
-constexpr const char* kSearchColumns = "id, name, config, lease_seconds, max_attempts, crash_reward, created_at";
 
 }  // namespace
 
@@ -650,22 +647,10 @@ TaskCounts SqliteStorage::counts(SearchId search, std::int64_t batch) {
 }
 
 std::vector<RankedResult> SqliteStorage::top(SearchId search, int limit) {
-  // Ranks every accepted result within its hash (highest stage, then reward, then the earliest
-  // candidate), keeps each hash's first, and orders those the same way. Portable SQL: PostgreSQL
-  // runs it as it is (`reward IS NULL` sorts false before true in both).
-  constexpr const char* kOrder = "e.stage DESC, (e.reward IS NULL), e.reward DESC, c.idx";
-  sqlite::Statement s(*db_, fmt::format("SELECT * FROM (SELECT {0}, c.idx, c.batch, c.tokens, c.rule, c.hash, "
-                                        "c.fingerprint, c.strategy_data, c.created_at, "
-                                        "ROW_NUMBER() OVER (PARTITION BY c.hash ORDER BY {1}) AS nth, "
-                                        "ROW_NUMBER() OVER (ORDER BY {1}) AS position "
-                                        "FROM evaluations e JOIN candidates c "
-                                        "ON c.search_id = e.search_id AND c.idx = e.candidate "
-                                        "WHERE e.search_id = ? AND e.accepted = 1) ranked "
-                                        "WHERE nth = 1 ORDER BY position LIMIT ?",
-                                        kEvaluationColumns, kOrder));
-  s.bind(1, search).bind(2, limit > 0 ? static_cast<std::int64_t>(limit) : std::int64_t{-1});
+  sqlite::Statement s(*db_, queries::top(schema::Dialect::SQLite, limit));
+  s.bind(1, search);
   std::vector<RankedResult> out;
-  while (s.step()) out.push_back({read_candidate(s, 19), read_evaluation(s)});
+  while (s.step()) out.push_back({read_candidate(s, queries::kEvaluationColumnCount), read_evaluation(s)});
   return out;
 }
 

@@ -1,5 +1,7 @@
-// The SQLite storage of a search: the queue and its leases, several processes at once, crashes,
-// and the files that are not (usable) search databases.
+// The storage of a search: the conformance cases run against both backends (a fresh SQLite file;
+// a fresh PostgreSQL database on the server NOS_TEST_POSTGRES_URL names, else [SKIP]): the queue
+// and its leases, several processes at once, crashes, migrations. Then each backend's own cases:
+// the files that are not (usable) search databases; the URLs, credentials and databases that are not.
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -18,6 +20,9 @@
 #include "controller/search/storage.h"
 #include "controller/search/storage_schema.h"
 #include "tests/search/temp_dir.h"
+#ifdef NOS_HAVE_POSTGRES
+#include "tests/search/postgres_test_db.h"
+#endif
 
 namespace nos::search {
 namespace {
@@ -100,11 +105,58 @@ std::string open_error(const std::string& path, OpenMode mode) {
   return "";
 }
 
-}  // namespace
 
-TEST_CASE("storage: a search's configuration, candidates and queue survive reopening") {
+// What a conformance case needs of a backend: fresh() is the location of a new, empty database;
+// sql() runs raw SQL in one (to fake an old schema); skip() says (and prints) when it cannot run.
+struct SqliteBackend {
   TempDir dir;
-  std::string path = dir.file("search.db");
+  int made = 0;
+  bool skip() const { return false; }
+  std::string fresh() { return dir.file("db" + std::to_string(made++) + ".db"); }
+  void sql(const std::string& path, const std::string& statements) { raw_sql(path, statements); }
+};
+
+struct PostgresBackend {
+#ifdef NOS_HAVE_POSTGRES
+  std::optional<std::string> server = testing::postgres_test_url();
+  std::vector<std::unique_ptr<testing::FreshPostgresDatabase>> databases;
+  bool skip() const {
+    if (!server) MESSAGE(std::string(testing::kNoPostgres));
+    return !server;
+  }
+  std::string fresh() {
+    databases.push_back(std::make_unique<testing::FreshPostgresDatabase>(*server));
+    return databases.back()->url();
+  }
+  void sql(const std::string& url, const std::string& statements) {
+    try {
+      testing::postgres_sql(url, statements);
+    } catch (const std::exception& e) {
+      FAIL(e.what());
+    }
+  }
+#else
+  bool skip() const {
+    MESSAGE("[SKIP] PostgreSQL storage: not built (no libpq)");
+    return true;
+  }
+  std::string fresh() { return ""; }
+  void sql(const std::string&, const std::string&) {}
+#endif
+};
+
+}  // namespace
+}  // namespace nos::search
+
+TYPE_TO_STRING_AS("SQLite", nos::search::SqliteBackend);
+TYPE_TO_STRING_AS("PostgreSQL", nos::search::PostgresBackend);
+
+namespace nos::search {
+
+TEST_CASE_TEMPLATE("storage: a search's configuration, candidates and queue survive reopening", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  std::string path = backend.fresh();
   SearchId id;
   {
     auto storage = open_storage(path, OpenMode::Create);
@@ -168,9 +220,10 @@ TEST_CASE("storage: a search's configuration, candidates and queue survive reope
   CHECK(evaluations[0].finished_at >= evaluations[0].started_at);
 }
 
-TEST_CASE("storage: results known without training, and lookups by hash and fingerprint") {
-  TempDir dir;
-  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+TEST_CASE_TEMPLATE("storage: results known without training, and lookups by hash and fingerprint", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  auto storage = open_storage(backend.fresh(), OpenMode::Create);
   SearchId id = storage->create_search("s", "{}", {});
   NewCandidate trained = candidate(0);
   trained.fingerprint = "fp-a";
@@ -243,9 +296,10 @@ TEST_CASE("storage: results known without training, and lookups by hash and fing
   CHECK_THROWS_AS(storage->create_search("s", "{}", {}), StorageError);
 }
 
-TEST_CASE("storage: processes claiming at once get distinct candidates, each with exactly one accepted result") {
-  TempDir dir;
-  std::string path = dir.file("s.db");
+TEST_CASE_TEMPLATE("storage: processes claiming at once get distinct candidates, each with exactly one accepted result", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  std::string path = backend.fresh();
   const int n = 80, workers = 4;
   SearchId id;
   {
@@ -296,9 +350,10 @@ TEST_CASE("storage: processes claiming at once get distinct candidates, each wit
   MESSAGE(owners.size() << " of " << workers << " workers got work");
 }
 
-TEST_CASE("storage: an expired lease is taken over, and the stale owner's result is refused") {
-  TempDir dir;
-  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+TEST_CASE_TEMPLATE("storage: an expired lease is taken over, and the stale owner's result is refused", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  auto storage = open_storage(backend.fresh(), OpenMode::Create);
   // A lease within its time is held (a long one, so that a slow machine cannot expire it).
   SearchId held = storage->create_search("held", "{}", {600, 3, 0});
   storage->enqueue_batch(held, 0, {candidate(0)});
@@ -338,9 +393,10 @@ TEST_CASE("storage: an expired lease is taken over, and the stale owner's result
   CHECK(storage->lookup_by_hash(id, fmt_hash(0))->metric == 0.9);
 }
 
-TEST_CASE("storage: expired leases are re-queued, and a task ends crashed after max_attempts failures") {
-  TempDir dir;
-  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+TEST_CASE_TEMPLATE("storage: expired leases are re-queued, and a task ends crashed after max_attempts failures", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  auto storage = open_storage(backend.fresh(), OpenMode::Create);
   SearchId id = make_search(*storage, 2, {0.2, 2, -0.5});
 
   auto first = storage->claim(id, "w1");
@@ -368,9 +424,10 @@ TEST_CASE("storage: expired leases are re-queued, and a task ends crashed after 
 }
 
 // With a long lease, so that no stall of a loaded machine can expire one between the steps.
-TEST_CASE("storage: a lease handed back costs no attempt, a worker seen crashing costs one at once") {
-  TempDir dir;
-  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+TEST_CASE_TEMPLATE("storage: a lease handed back costs no attempt, a worker seen crashing costs one at once", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  auto storage = open_storage(backend.fresh(), OpenMode::Create);
   SearchId id = make_search(*storage, 1, {600, 2, -0.5});
   auto next = storage->claim(id, "w3");
   REQUIRE(next);
@@ -390,9 +447,10 @@ TEST_CASE("storage: a lease handed back costs no attempt, a worker seen crashing
   CHECK(storage->evaluations(id, 0).back().detail == "worker killed by signal 11");
 }
 
-TEST_CASE("storage: a supervisor fails the tasks of a worker it saw die, without waiting for expiry") {
-  TempDir dir;
-  std::string path = dir.file("s.db");
+TEST_CASE_TEMPLATE("storage: a supervisor fails the tasks of a worker it saw die, without waiting for expiry", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  std::string path = backend.fresh();
   auto storage = open_storage(path, OpenMode::Create);
   SearchId id = make_search(*storage, 3, {600, 2, -1});
   // The worker process claims two candidates and is killed while it evaluates them.
@@ -469,9 +527,10 @@ TEST_CASE("storage: reopening after a crash loses nothing committed and nothing 
   CHECK(claimed->lease.attempt == 2);
 }
 
-TEST_CASE("storage: top ranks one result per hash, the highest stage first, then reward, then order") {
-  TempDir dir;
-  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+TEST_CASE_TEMPLATE("storage: top ranks one result per hash, the highest stage first, then reward, then order", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  auto storage = open_storage(backend.fresh(), OpenMode::Create);
   SearchId id = make_search(*storage, 5);
   // Rewards by candidate: 0.5, 0.7, 0.6, 0.6 (a tie: the earlier candidate first), none.
   const double rewards[] = {0.5, 0.7, 0.6, 0.6};
@@ -556,7 +615,10 @@ TEST_CASE("storage: files that are not usable search databases get a clear error
   open_storage(existing, OpenMode::Create);
   CHECK(open_error(existing, OpenMode::Create) == existing + ": already exists (resume it, or choose another file)");
   CHECK(open_error(dir.path().string(), OpenMode::Open) == dir.path().string() + ": is a directory, not a search database");
-  CHECK(open_error("postgresql://u@h/db", OpenMode::Open).starts_with("postgresql://u@h/db: PostgreSQL storage is not built yet"));
+#ifndef NOS_HAVE_POSTGRES
+  CHECK(open_error("postgresql://u:secret@h/db", OpenMode::Open)
+            .starts_with("postgresql://u:***@h/db: PostgreSQL storage is not built (this nos-search was built without libpq"));
+#endif
 
   // Read only: ReadOnly reads, and nothing can be written through it.
   auto reader = open_storage(existing, OpenMode::ReadOnly);
@@ -564,9 +626,10 @@ TEST_CASE("storage: files that are not usable search databases get a clear error
   CHECK_THROWS_WITH_AS(reader->create_search("s", "{}", {}), doctest::Contains(": opened read-only"), StorageError);
 }
 
-TEST_CASE("storage: a version-1 database is migrated to version 2 on its first writable open") {
-  TempDir dir;
-  std::string path = dir.file("v1.db");
+TEST_CASE_TEMPLATE("storage: a version-1 database is migrated to version 2 on its first writable open", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  std::string path = backend.fresh();
   SearchId id;
   {
     auto storage = open_storage(path, OpenMode::Create);
@@ -574,10 +637,10 @@ TEST_CASE("storage: a version-1 database is migrated to version 2 on its first w
     storage->save_strategy_state(id, 0, "s0", "{}");
   }
   // What version 1 looked like: no statistics column, no artifacts table.
-  raw_sql(path, "DROP TABLE artifacts; CREATE TABLE old_states AS SELECT search_id, batch, state, saved_at FROM "
+  backend.sql(path, "DROP TABLE artifacts; CREATE TABLE old_states AS SELECT search_id, batch, state, saved_at FROM "
                 "strategy_states; DROP TABLE strategy_states; ALTER TABLE old_states RENAME TO strategy_states; "
                 "UPDATE nos_schema SET version = 1");
-  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(path + ": schema version 1 is older than 2"));
+  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 1 is older than 2"));
   {
     auto storage = open_storage(path, OpenMode::Open);
     REQUIRE(storage->batch_records(id).size() == 1);
@@ -589,9 +652,10 @@ TEST_CASE("storage: a version-1 database is migrated to version 2 on its first w
   CHECK(reader->artifact(id, "baseline:adam") == R"({"metric":0.8})");
 }
 
-TEST_CASE("storage: artifacts are named JSON documents, replaced by key") {
-  TempDir dir;
-  auto storage = open_storage(dir.file("a.db"), OpenMode::Create);
+TEST_CASE_TEMPLATE("storage: artifacts are named JSON documents, replaced by key", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  auto storage = open_storage(backend.fresh(), OpenMode::Create);
   SearchId id = make_search(*storage, 0);
   CHECK_FALSE(storage->artifact(id, "final"));
   storage->put_artifact(id, "final", "[1]");
@@ -602,9 +666,10 @@ TEST_CASE("storage: artifacts are named JSON documents, replaced by key") {
   CHECK_THROWS_AS(storage->put_artifact(id + 7, "x", "{}"), StorageError);
 }
 
-TEST_CASE("storage: a deferred copy has no task until the search stores the result it copies") {
-  TempDir dir;
-  auto storage = open_storage(dir.file("d.db"), OpenMode::Create);
+TEST_CASE_TEMPLATE("storage: a deferred copy has no task until the search stores the result it copies", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  auto storage = open_storage(backend.fresh(), OpenMode::Create);
   SearchId id = make_search(*storage, 0);
   NewCandidate first = candidate(0), copy = candidate(0);
   copy.deferred = true;
@@ -701,5 +766,209 @@ TEST_CASE("storage: a read-only file is refused for writing, a corrupt one for e
   CHECK(error.starts_with(path + ": the database is corrupt"));
   CHECK(open_error(path, OpenMode::ReadOnly).starts_with(path + ": the database is corrupt"));
 }
+
+TEST_CASE("storage: a URL's password never appears in messages") {
+  CHECK(mask_password("postgresql://nos:secret@db.example:5433/search") == "postgresql://nos:***@db.example:5433/search");
+  CHECK(mask_password("postgres://nos@db/search") == "postgres://nos@db/search");
+  CHECK(mask_password("postgresql://db/search?user=nos&password=secret&sslmode=require") ==
+        "postgresql://db/search?user=nos&password=***&sslmode=require");
+  CHECK(mask_password("postgresql://a:b@c@h/d") == "postgresql://a:***@h/d");
+  CHECK(mask_password("runs/search?password=.db") == "runs/search?password=.db");  // a path is a path
+}
+
+#ifdef NOS_HAVE_POSTGRES
+namespace {
+
+using testing::FreshPostgresDatabase;
+using testing::PostgresUrlParts;
+
+// The conformance cases' server, or nullopt after printing [SKIP].
+std::optional<std::string> postgres_server() {
+  std::optional<std::string> server = testing::postgres_test_url();
+  if (!server) MESSAGE(std::string(testing::kNoPostgres));
+  return server;
+}
+
+}  // namespace
+
+TEST_CASE("storage (PostgreSQL): URLs, credentials and databases that cannot be used get a clear error naming the URL") {
+  std::optional<std::string> server = postgres_server();
+  if (!server) return;
+  PostgresUrlParts parts = PostgresUrlParts::parse(*server);
+
+  std::string bad = "postgresql://nos@127.0.0.1/x?colour=blue";
+  CHECK(open_error(bad, OpenMode::Open).starts_with(bad + ": not a valid PostgreSQL URL: "));
+
+  PostgresUrlParts refused = parts;
+  refused.host = "127.0.0.1";
+  refused.port = "1";  // nothing listens there
+  refused.password = "secret";
+  std::string error = open_error(refused.url(), OpenMode::Open);
+  CHECK(error.starts_with(mask_password(refused.url()) + ": cannot connect: "));
+  CHECK(error.find("secret") == std::string::npos);
+  CHECK(error.find("refused") != std::string::npos);
+
+  PostgresUrlParts wrong = parts;
+  wrong.password = "not-the-password";
+  error = open_error(wrong.url(), OpenMode::Open);
+  CHECK(error.starts_with(mask_password(wrong.url()) + ": cannot connect: "));
+  CHECK(error.find("password authentication failed") != std::string::npos);
+  CHECK(error.find("not-the-password") == std::string::npos);
+
+  PostgresUrlParts missing = parts;
+  missing.dbname = "nos_no_such_database";
+  error = open_error(missing.url(), OpenMode::Open);
+  CHECK(error.starts_with(mask_password(missing.url()) + ": cannot connect: "));
+  CHECK(error.find("\"nos_no_such_database\" does not exist") != std::string::npos);
+
+  // An empty database is a fine place to start (Create, OpenOrCreate), not a search to open.
+  FreshPostgresDatabase empty(*server);
+  const std::string masked = mask_password(empty.url());
+  CHECK(open_error(empty.url(), OpenMode::Open) == masked + ": not a NOS search database (the database is empty)");
+  CHECK(open_error(empty.url(), OpenMode::ReadOnly) == masked + ": not a NOS search database (the database is empty)");
+  {
+    auto storage = open_storage(empty.url(), OpenMode::OpenOrCreate);
+    CHECK(storage->location() == masked);
+    storage->create_search("a", "{}", {});
+  }
+  {
+    // Create on a NOS search database adds a search to it: several searches share one database.
+    auto storage = open_storage(empty.url(), OpenMode::Create);
+    storage->create_search("b", "{}", {});
+    CHECK(storage->searches().size() == 2);
+    CHECK_THROWS_WITH_AS(storage->create_search("a", "{}", {}), doctest::Contains("a search named 'a' exists already"),
+                         StorageError);
+  }
+  auto reader = open_storage(empty.url(), OpenMode::ReadOnly);
+  CHECK(reader->searches().size() == 2);
+  CHECK_THROWS_WITH_AS(reader->create_search("c", "{}", {}), doctest::Contains(": opened read-only"), StorageError);
+
+  FreshPostgresDatabase other(*server);
+  testing::postgres_sql(other.url(), "CREATE TABLE trials (id INTEGER)");
+  CHECK(open_error(other.url(), OpenMode::OpenOrCreate) ==
+        mask_password(other.url()) + ": not a NOS search database (a PostgreSQL database with tables but without nos_schema)");
+
+  FreshPostgresDatabase stranger(*server);
+  testing::postgres_sql(stranger.url(), "CREATE TABLE nos_schema (application TEXT, version INTEGER, created_at REAL);"
+                                        "INSERT INTO nos_schema VALUES ('optuna', 1, 0)");
+  CHECK(open_error(stranger.url(), OpenMode::Open)
+            .starts_with(mask_password(stranger.url()) + ": not a NOS search database (nos_schema"));
+
+  FreshPostgresDatabase versions(*server);
+  const std::string name = mask_password(versions.url());
+  open_storage(versions.url(), OpenMode::Create);
+  testing::postgres_sql(versions.url(), "UPDATE nos_schema SET version = 99");
+  CHECK(open_error(versions.url(), OpenMode::Open) ==
+        name + ": schema version 99 is newer than this NOS reads (2): use a newer nos-search");
+  testing::postgres_sql(versions.url(), "UPDATE nos_schema SET version = 0");
+  CHECK(open_error(versions.url(), OpenMode::Open) == name + ": schema version 0 cannot be migrated to 2 (no migration from 0)");
+  CHECK(open_error(versions.url(), OpenMode::ReadOnly).starts_with(name + ": schema version 0 is older than 2"));
+}
+
+TEST_CASE("storage (PostgreSQL): claimers in threads, each with its own connection, never get the same task") {
+  std::optional<std::string> server = postgres_server();
+  if (!server) return;
+  FreshPostgresDatabase db(*server);
+  const int n = 120, threads = 6;
+  SearchId id;
+  {
+    auto storage = open_storage(db.url(), OpenMode::Create);
+    id = make_search(*storage, n);
+  }
+  std::vector<std::vector<std::int64_t>> claimed(threads);
+  std::vector<std::string> errors(threads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      try {
+        auto storage = open_storage(db.url(), OpenMode::Open);
+        while (auto task = storage->claim(id, "thread-" + std::to_string(t))) {
+          claimed[t].push_back(task->lease.candidate);
+          if (!storage->finish(task->lease, ok_result(static_cast<double>(task->lease.candidate))))
+            errors[t] = "a finish was refused";
+        }
+      } catch (const std::exception& e) {
+        errors[t] = e.what();
+      }
+    });
+  }
+  for (std::thread& w : workers) w.join();
+  std::map<std::int64_t, int> times;
+  int busy = 0;
+  for (int t = 0; t < threads; ++t) {
+    CHECK_MESSAGE(errors[t].empty(), errors[t]);
+    for (std::int64_t c : claimed[t]) ++times[c];
+    busy += !claimed[t].empty();
+  }
+  CHECK(times.size() == n);
+  for (auto [candidate, count] : times) CHECK_MESSAGE(count == 1, "candidate ", candidate);
+  auto storage = open_storage(db.url(), OpenMode::ReadOnly);
+  std::vector<Evaluation> all = storage->evaluations(id);
+  CHECK(all.size() == n);
+  for (const Evaluation& e : all) CHECK(e.accepted);
+  CHECK(storage->counts(id).finished == n);
+  MESSAGE(busy << " of " << threads << " threads got work");
+}
+
+TEST_CASE("storage (PostgreSQL): a worker presumed dead cannot finish what another connection took over") {
+  std::optional<std::string> server = postgres_server();
+  if (!server) return;
+  FreshPostgresDatabase db(*server);
+  auto first = open_storage(db.url(), OpenMode::Create);
+  SearchId id = make_search(*first, 1, {0.2, 3, 0});
+  auto second = open_storage(db.url(), OpenMode::Open);
+  auto a = first->claim(id, "machine-a:1");
+  REQUIRE(a);
+  sleep_seconds(0.3);
+  auto b = second->claim(id, "machine-b:1");  // the server's clock says a's lease expired
+  REQUIRE(b);
+  CHECK(b->lease.attempt == 2);
+  CHECK_FALSE(first->heartbeat(a->lease));
+  CHECK_FALSE(first->finish(a->lease, ok_result(0.1)));
+  CHECK(second->finish(b->lease, ok_result(0.9)));
+  std::vector<Evaluation> e = first->evaluations(id, 0);
+  REQUIRE(e.size() == 3);
+  int accepted = 0;
+  for (const Evaluation& x : e) accepted += x.accepted;
+  CHECK(accepted == 1);
+  CHECK(first->lookup_by_hash(id, fmt_hash(0))->metric == 0.9);
+}
+
+TEST_CASE("storage (PostgreSQL): searches share one database, and an enqueue notifies the search's channel") {
+  std::optional<std::string> server = postgres_server();
+  if (!server) return;
+  FreshPostgresDatabase db(*server);
+  auto storage = open_storage(db.url(), OpenMode::Create);
+  SearchId a = storage->create_search("a", "{}", {});
+  SearchId b = storage->create_search("b", "{}", {});
+
+  PGconn* listener = PQconnectdb(db.url().c_str());
+  REQUIRE(PQstatus(listener) == CONNECTION_OK);
+  PQclear(PQexec(listener, ("LISTEN nos_search_" + std::to_string(b)).c_str()));
+
+  storage->enqueue_batch(a, 0, {candidate(0), candidate(1)});
+  storage->enqueue_batch(b, 0, {candidate(0)});
+  std::vector<std::string> channels;
+  for (int i = 0; i < 200 && channels.empty(); ++i) {  // up to 2 s
+    PQconsumeInput(listener);
+    while (PGnotify* n = PQnotifies(listener)) {
+      channels.push_back(n->relname);
+      PQfreemem(n);
+    }
+    if (channels.empty()) sleep_seconds(0.01);
+  }
+  PQfinish(listener);
+  CHECK(channels == std::vector<std::string>{"nos_search_" + std::to_string(b)});  // only b's channel was listened to
+
+  // Indices and queues are per search.
+  CHECK(storage->candidates(b).size() == 1);
+  CHECK(storage->candidates(b)[0].index == 0);
+  auto task = storage->claim(b, "w");
+  REQUIRE(task);
+  CHECK(task->lease.search == b);
+  CHECK_FALSE(storage->claim(b, "w"));
+  CHECK(storage->counts(a).queued == 2);
+}
+#endif
 
 }  // namespace nos::search

@@ -1,0 +1,115 @@
+// A thin RAII layer over libpq for storage_postgres.cpp: a connection opened from a postgresql://
+// URL whose errors become StorageError messages naming the URL (its password masked), statements
+// with $n parameters sent as text (bytes as binary), results read by row and column, transactions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "controller/search/storage.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace nos::search::pg {
+
+using nos::search::mask_password;
+
+// A failed statement; sqlstate() is PostgreSQL's error code ("23505": a unique violation).
+class Error : public StorageError {
+ public:
+  Error(const std::string& message, std::string sqlstate) : StorageError(message), sqlstate_(std::move(sqlstate)) {}
+  const std::string& sqlstate() const { return sqlstate_; }
+
+ private:
+  std::string sqlstate_;
+};
+inline constexpr std::string_view kUniqueViolation = "23505";
+
+// The values of $1, $2, ... in order: text form, NULL for an empty optional, bytes (bytea) binary.
+class Params {
+ public:
+  Params& add(std::int64_t value);
+  Params& add(int value) { return add(static_cast<std::int64_t>(value)); }
+  Params& add(double value);
+  Params& add(std::string_view text);
+  Params& add(const char* text) { return add(std::string_view(text)); }
+  Params& add(const std::string& text) { return add(std::string_view(text)); }
+  Params& add(const std::optional<double>& value);
+  Params& add(const std::optional<std::int64_t>& value);
+  Params& add_bytes(std::string_view bytes);
+  Params& add_null();
+
+  int size() const { return static_cast<int>(values_.size()); }
+  // Arrays for PQexecParams, valid while this object lives and is not changed.
+  std::vector<const char*> value_pointers() const;
+  std::vector<int> lengths() const;
+  const std::vector<int>& formats() const { return formats_; }
+
+ private:
+  std::vector<std::string> values_;
+  std::vector<bool> null_;
+  std::vector<int> formats_;
+};
+
+// The rows of one statement (text format).
+class Result {
+ public:
+  explicit Result(pg_result* result) : result_(result) {}
+  ~Result();
+  Result(Result&& other) noexcept : result_(other.result_) { other.result_ = nullptr; }
+  Result(const Result&) = delete;
+  Result& operator=(const Result&) = delete;
+
+  int rows() const;
+  bool empty() const { return rows() == 0; }
+  std::int64_t affected() const;  // rows an INSERT, UPDATE or DELETE changed
+
+  bool is_null(int row, int column) const;
+  std::string text(int row, int column) const;  // "" for NULL
+  std::int64_t integer(int row, int column) const;
+  double real(int row, int column) const;
+  std::string bytes(int row, int column) const;  // a bytea column, decoded
+  std::optional<double> optional_real(int row, int column) const;
+  std::optional<std::int64_t> optional_integer(int row, int column) const;
+
+ private:
+  pg_result* result_;
+};
+
+class Connection {
+ public:
+  // Throws StorageError "<masked url>: not a valid PostgreSQL URL: ..." or "...: cannot connect: ...".
+  explicit Connection(const std::string& url);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // One statement with parameters; throws pg::Error "<masked url>: <what it ran>: <server message>".
+  Result exec(std::string_view sql, const Params& params = {});
+  // The masked URL.
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+  pg_conn* conn_ = nullptr;
+};
+
+// BEGIN (read committed: every statement sees the latest commits, rows are locked explicitly) or a
+// snapshot (repeatable read: several reads that agree). Rolls back unless committed.
+class Transaction {
+ public:
+  enum Kind { Write, Snapshot };
+  Transaction(Connection& db, Kind kind);
+  ~Transaction();
+  void commit();
+
+ private:
+  Connection& db_;
+  bool open_ = true;
+};
+
+}  // namespace nos::search::pg

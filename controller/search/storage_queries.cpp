@@ -1,0 +1,25 @@
+#include "controller/search/storage_queries.h"
+
+#include <fmt/format.h>
+
+namespace nos::search::queries {
+
+std::string top(schema::Dialect dialect, int limit) {
+  // Ranks every accepted result within its hash (highest stage, then reward, then the earliest
+  // candidate), keeps each hash's first, and orders those the same way. `reward IS NULL` sorts
+  // false before true in both dialects.
+  constexpr const char* kOrder = "e.stage DESC, (e.reward IS NULL), e.reward DESC, c.idx";
+  const bool sqlite = dialect == schema::Dialect::SQLite;
+  std::string limit_clause = limit > 0 ? std::to_string(limit) : sqlite ? "-1" : "ALL";
+  return fmt::format("SELECT * FROM (SELECT {0}, c.idx, c.batch, c.tokens, c.rule, c.hash, "
+                     "c.fingerprint, c.strategy_data, c.created_at, "
+                     "ROW_NUMBER() OVER (PARTITION BY c.hash ORDER BY {1}) AS nth, "
+                     "ROW_NUMBER() OVER (ORDER BY {1}) AS position "
+                     "FROM evaluations e JOIN candidates c "
+                     "ON c.search_id = e.search_id AND c.idx = e.candidate "
+                     "WHERE e.search_id = {2} AND e.accepted = 1) ranked "
+                     "WHERE nth = 1 ORDER BY position LIMIT {3}",
+                     kEvaluationColumns, kOrder, sqlite ? "?" : "$1", limit_clause);
+}
+
+}  // namespace nos::search::queries

@@ -1,0 +1,27 @@
+// SQL that every storage backend runs as it is: the column lists the backends' row readers expect,
+// and the leaderboard query of Storage::top (one window-function query for SQLite and PostgreSQL).
+#pragma once
+
+#include <string>
+
+#include "controller/search/storage_schema.h"
+
+namespace nos::search::queries {
+
+// Columns of evaluations (aliased `e`) in the order the backends' read_evaluation expects.
+inline constexpr const char* kEvaluationColumns =
+    "e.id, e.candidate, e.stage, e.task, e.attempt, e.accepted, e.status, e.source, e.reused_from, e.detail, "
+    "e.lr, e.metric, e.reward, e.metrics, e.curves, e.timings, e.worker, e.started_at, e.finished_at";
+inline constexpr int kEvaluationColumnCount = 19;
+
+// Columns of candidates in the order the backends' read_candidate expects.
+inline constexpr const char* kCandidateColumns = "idx, batch, tokens, rule, hash, fingerprint, strategy_data, created_at";
+
+inline constexpr const char* kSearchColumns = "id, name, config, lease_seconds, max_attempts, crash_reward, created_at";
+
+// Storage::top: the evaluation columns, then the candidate's (from column kEvaluationColumnCount).
+// Its one parameter is the search id (`?` in SQLite, `$1` in PostgreSQL); `limit <= 0` is every
+// rule (SQLite's LIMIT -1, PostgreSQL's LIMIT ALL).
+std::string top(schema::Dialect dialect, int limit);
+
+}  // namespace nos::search::queries
