@@ -1,5 +1,5 @@
 // The search database's schema, written once for every backend: the tables as SQL with a few
-// dialect words filled in (SQLite now, PostgreSQL next), the schema version, and the migrations
+// dialect words filled in (SQLite, PostgreSQL), the schema version, and the migrations
 // that bring an older database up to it.
 #pragma once
 
