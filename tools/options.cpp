@@ -1,6 +1,7 @@
 #include "tools/options.h"
 
 #include <charconv>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -40,5 +41,23 @@ CLI::Validator learning_rate_validator() {
       },
       "LR");
 }
+
+namespace {
+
+CLI::Validator sign_validator(bool zero_allowed) {
+  return CLI::Validator(
+      [zero_allowed](std::string& text) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(text, value) || !std::isfinite(value)) return fmt::format("'{}' is not a number", text);
+        if (value > 0 || (zero_allowed && value == 0)) return {};
+        return fmt::format("must be {}, not {}", zero_allowed ? "0 or more" : "more than 0", text);
+      },
+      zero_allowed ? "NUMBER >= 0" : "NUMBER > 0");
+}
+
+}  // namespace
+
+CLI::Validator positive_validator() { return sign_validator(false); }
+CLI::Validator non_negative_validator() { return sign_validator(true); }
 
 }  // namespace nos::tool

@@ -21,4 +21,9 @@ CLI::Option* add_seed_option(CLI::App& app, const std::string& name, std::uint64
 // A learning rate: a positive finite number that stays positive in float32.
 CLI::Validator learning_rate_validator();
 
+// A count or an amount that must be > 0 (or >= 0): CLI11's own range checks print their bound as
+// 300 digits of the largest double.
+CLI::Validator positive_validator();
+CLI::Validator non_negative_validator();
+
 }  // namespace nos::tool

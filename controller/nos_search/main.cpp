@@ -72,26 +72,27 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--strategy", run_options.strategy, "lstm (the method's controller), evolution or random");
   run_cmd->add_option("--algorithm", run_options.algorithm, "lstm: ppo or reinforce");
   run_cmd->add_option("--strategy-option,-O", run_options.strategy_options, "KEY=VALUE: any option of the strategy");
-  run_cmd->add_option("--budget", run_options.budget, "candidates to propose (default 400; whole batches)")->check(CLI::PositiveNumber);
+  run_cmd->add_option("--budget", run_options.budget, "candidates to propose (default 400; whole batches)")->check(nos::tool::positive_validator());
   run_cmd->add_option("--time-budget", run_options.time_budget, "seconds of search; the batch in progress finishes")
-      ->check(CLI::NonNegativeNumber);
-  run_cmd->add_option("--batch", run_options.batch, "candidates per batch (default 20)")->check(CLI::PositiveNumber);
+      ->check(nos::tool::non_negative_validator());
+  run_cmd->add_option("--batch", run_options.batch, "candidates per batch (default 20)")->check(nos::tool::positive_validator());
   run_cmd->add_option("--groups", run_options.groups, "groups per rule, or a schedule such as 1:100,2:300,3 (default 2)");
-  run_cmd->add_option("--workers", run_options.workers, "worker processes (default: one per core)")->check(CLI::PositiveNumber);
+  run_cmd->add_option("--workers", run_options.workers, "worker processes (default, or 0: one per core)")
+      ->check(CLI::Range(0, 1024));
   run_cmd->add_option("--threads-per-worker", run_options.threads_per_worker, "LibTorch threads of each worker (default 1)")
-      ->check(CLI::PositiveNumber);
-  run_cmd->add_option("--epochs", run_options.epochs, "child training epochs (default 5)")->check(CLI::PositiveNumber);
+      ->check(nos::tool::positive_validator());
+  run_cmd->add_option("--epochs", run_options.epochs, "child training epochs (default 5)")->check(nos::tool::positive_validator());
   run_cmd->add_option("--train-subset", run_options.train_subset, "child training examples (default 10000; 0: all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(nos::tool::non_negative_validator());
   run_cmd->add_option("--lr-grid", run_options.lr_grid, "the learning-rate sweep's rates, comma-separated (default 0.001,0.01,0.1,1)");
-  run_cmd->add_option("--lr", run_options.lr, "one fixed learning rate instead of the sweep")->check(CLI::PositiveNumber);
+  run_cmd->add_option("--lr", run_options.lr, "one fixed learning rate instead of the sweep")->check(nos::tool::positive_validator());
   run_cmd->add_option("--funnel-top", run_options.funnel_top,
                       "the funnel's second stage: the best FRACTION of each batch trained again on --funnel-epochs "
                       "and the whole training split (default 0: no second stage)")
       ->check(CLI::Range(0.0, 1.0));
   run_cmd->add_option("--funnel-epochs", run_options.funnel_epochs, "epochs of the second stage (default 10)")
-      ->check(CLI::PositiveNumber);
-  run_cmd->add_option("--seed", run_options.seed, "the search's seed: the same seed gives the same search");
+      ->check(nos::tool::positive_validator());
+  nos::tool::add_seed_option(*run_cmd, "--seed", run_options.seed, "the search's seed: the same seed gives the same search");
   run_cmd->add_flag("--resume", run_options.resume, "continue the stopped search in --db (nothing finished is repeated)");
   run_cmd->add_flag("!--no-overlap", run_options.overlap,
                     "propose a batch only after learning from the one before (the method's loop; workers wait at "
@@ -110,10 +111,10 @@ int main(int argc, char** argv) {
   worker_cmd->add_option("--search", worker_options.db.search, "which search of the file (default: its only one)");
   worker_cmd->add_option("--owner", worker_options.owner, "the name its leases carry (default HOST/PID)");
   worker_cmd->add_option("--threads", worker_options.threads, "LibTorch threads (default: the search's; results depend on it)")
-      ->check(CLI::PositiveNumber);
+      ->check(nos::tool::positive_validator());
   worker_cmd->add_option("--max-idle", worker_options.max_idle, "exit after this many seconds without work (default: never)")
-      ->check(CLI::NonNegativeNumber);
-  worker_cmd->add_option("--max-tasks", worker_options.max_tasks, "exit after this many evaluations")->check(CLI::PositiveNumber);
+      ->check(nos::tool::non_negative_validator());
+  worker_cmd->add_option("--max-tasks", worker_options.max_tasks, "exit after this many evaluations")->check(nos::tool::positive_validator());
   worker_cmd->add_flag("--quiet,-q", worker_options.quiet, "no line per evaluation");
 #endif
 
@@ -127,7 +128,7 @@ int main(int argc, char** argv) {
   CLI::App* top_cmd = app.add_subcommand(
       "top", "the best rules, one per canonical hash, ranked by the highest stage reached, then reward");
   add_database(*top_cmd, top_options.db);
-  top_cmd->add_option("-k", top_options.k, "how many rules")->check(CLI::PositiveNumber)->capture_default_str();
+  top_cmd->add_option("-k", top_options.k, "how many rules")->check(nos::tool::positive_validator())->capture_default_str();
   top_cmd->add_flag("--json", top_options.json,
                     "a JSON array of {rank, rule, tokens, hash, reward, metric, lr, status, stage, source, detail, "
                     "candidate, batch, fingerprint} with the full texts");
@@ -136,7 +137,7 @@ int main(int argc, char** argv) {
   CLI::App* export_cmd = app.add_subcommand("export", "one ranked rule as standalone source");
   add_database(*export_cmd, export_options.db);
   export_cmd->add_option("--rank", export_options.rank, "which rule, as `top` ranks them")
-      ->check(CLI::PositiveNumber)
+      ->check(nos::tool::positive_validator())
       ->capture_default_str();
   export_cmd
       ->add_option("--target", export_options.target,
@@ -154,7 +155,7 @@ int main(int argc, char** argv) {
   report_cmd->add_option("-o,--output", report_options.output, "the report's directory (created when missing)")
       ->required();
   report_cmd->add_option("-k", report_options.k, "rules in the top table")
-      ->check(CLI::PositiveNumber)
+      ->check(nos::tool::positive_validator())
       ->capture_default_str();
 #ifdef NOS_SEARCH_HAVE_FINAL
   nos::controller::register_lstm_strategy();  // an lstm search's state must be restorable
@@ -167,7 +168,7 @@ int main(int argc, char** argv) {
       ->required();
   final_cmd->add_option("--search", final_options.db.search, "which search of the file (default: its only one)");
   final_cmd->add_option("--top", final_options.top, "how many of the best rules (those with a result, as `top` ranks them)")
-      ->check(CLI::PositiveNumber)
+      ->check(nos::tool::positive_validator())
       ->capture_default_str();
   final_cmd->add_option("--seeds", final_options.seeds, "trainings per optimizer, each with its own seed and split")
       ->check(CLI::Range(1, 1000))
@@ -189,12 +190,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000));
   final_cmd->add_option("--train-subset", final_options.train_subset,
                         "transfer task: train on this many examples instead (0: all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(nos::tool::non_negative_validator());
   nos::tool::add_threads_option(*final_cmd, final_options.threads, "LibTorch threads per training (0: the search's "
                                                                    "threads_per_worker)");
   final_cmd->add_option("--time-budget", final_options.time_budget,
                         "seconds per optimizer and seed, sweep included (0: none)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(nos::tool::non_negative_validator())
       ->capture_default_str();
   final_cmd->add_option("--json", final_options.json, "also write the document (controller/search/README.md) to this file");
   final_cmd->add_flag("--no-store", final_options.no_store, "open the database read-only; store no 'final' artifact");

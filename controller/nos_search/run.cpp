@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -40,7 +41,7 @@ void request_stop(int) { stop_requested.store(true); }
 // Options that describe the search itself: fixed once it is created.
 constexpr const char* kFixedOnResume[] = {"--config", "--data", "--model", "--hidden", "--strategy", "--algorithm",
                                           "--batch", "--groups", "--epochs", "--train-subset", "--seed", "--async", "--no-overlap",
-                                          "--threads-per-worker", "--lr-grid", "--lr", "--strategy-option", "--name",
+                                          "--threads-per-worker", "--lr-grid", "--lr", "--strategy-option",
                                           "--funnel-top", "--funnel-epochs", "--child"};
 
 std::vector<double> parse_grid(const std::string& text) {
@@ -149,7 +150,14 @@ std::string default_report_dir(const std::string& db) {
 
 void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::json* adam, const std::string& db,
                    const std::string& report_line) {
-  std::vector<RankedResult> ranked = storage.top(search.id, 5);
+  // The best 5 distinct results: a fingerprint hit is the same behaviour as the rule it copied.
+  std::vector<RankedResult> ranked;
+  std::set<std::int64_t> shown;
+  for (RankedResult& r : storage.top(search.id, 50)) {
+    if (!shown.insert(r.evaluation.reused_from.value_or(r.candidate.index)).second) continue;
+    ranked.push_back(std::move(r));
+    if (ranked.size() == 5) break;
+  }
   std::optional<double> adam_metric;
   if (adam && (*adam)["metric"].is_number()) adam_metric = (*adam)["metric"].get<double>();
   std::vector<std::vector<std::string>> rows;
@@ -167,10 +175,12 @@ void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::j
     std::cout << fmt::format("adam: metric {} at lr {} (the same child, its rate from the same sweep)\n",
                              adam_metric ? fmt::format("{:.4f}", *adam_metric) : "-",
                              (*adam)["lr"].is_number() ? fmt::format("{:g}", (*adam)["lr"].get<double>()) : "-");
-    if (adam_metric && !ranked.empty() && ranked[0].evaluation.metric)
-      std::cout << (*ranked[0].evaluation.metric > *adam_metric
-                        ? "the best rule found beats Adam on this child (check it over seeds: nos-search final)\n"
-                        : "Adam is better than every rule found on this child\n");
+    if (adam_metric && !ranked.empty() && ranked[0].evaluation.metric) {
+      double best = *ranked[0].evaluation.metric;
+      std::cout << (best > *adam_metric    ? "the best rule found beats Adam on this child (one seed: check it over seeds with nos-search final)\n"
+                    : best == *adam_metric ? "the best rule found ties with Adam on this child\n"
+                                           : "Adam is better than every rule found on this child\n");
+    }
   }
   std::cout << fmt::format("database: {}\n{}  nos-search top {}            the full ranking\n"
                            "  nos-search final {}          the best rules against Adam, RMSProp and SGD over seeds\n"

@@ -218,7 +218,8 @@ std::string config_problem(const SearchConfig& c) {
   if (ch.batch_size < 1) return "child.batch_size: must be at least 1";
   if (ch.last_k < 1) return "child.last_k: must be at least 1";
   if (!(ch.time_budget >= 0) || !std::isfinite(ch.time_budget)) return "child.time_budget: must be >= 0 seconds (0: none)";
-  if (!positive_finite(ch.divergence_factor)) return "child.divergence_factor: must be > 0";
+  if (!(std::isfinite(ch.divergence_factor) && ch.divergence_factor > 1))
+    return "child.divergence_factor: must be > 1 (a loss this many times the first one diverges)";
   if (!std::isfinite(ch.synthetic) || ch.synthetic > 86400) return "child.synthetic: must be a number of seconds <= 86400 (< 0: off)";
   if (c.lr.fixed) {
     if (!positive_finite(*c.lr.fixed)) return "lr.fixed: must be a positive learning rate";

@@ -117,6 +117,7 @@ void SearchLoop::queue_second_stage(std::int64_t batch) {
 }
 
 void SearchLoop::learn(std::int64_t batch, const std::vector<controller::Proposal>& proposals) {
+  progress_.batch = batch;
   resolve_copies(storage_, search_, batch);
   std::vector<Candidate> candidates = storage_.candidates(search_, batch);
   std::vector<Evaluation> results = stage_one_results(storage_, search_, candidates);
@@ -156,6 +157,8 @@ void SearchLoop::learn(std::int64_t batch, const std::vector<controller::Proposa
                      {"strategy", strategy_statistics}};
   if (progress_.best_reward) statistics["best"] = {{"reward", *progress_.best_reward}, {"rule", progress_.best_rule}};
   storage_.save_strategy_state(search_, batch, strategy_.save(), statistics.dump());
+  // A resume needs only the latest state (the lstm's is megabytes); every batch keeps its statistics.
+  storage_.drop_strategy_states_before(search_, batch - 1);
   if (events_.on_batch) events_.on_batch(progress_);
 }
 
@@ -223,7 +226,6 @@ LoopEnd SearchLoop::run(const std::atomic<bool>* stop) {
     }
     bool room = config_.async ? open.empty() || storage_.counts(search_).queued < batch_size : open.size() <= lag;
     if (more && room) {
-      progress_.batch = next;
       std::vector<controller::Proposal> proposals = strategy_.propose(static_cast<int>(batch_size));
       std::vector<Candidate> stored = storage_.candidates(search_, next);
       if (stored.empty()) {
@@ -246,6 +248,7 @@ LoopEnd SearchLoop::run(const std::atomic<bool>* stop) {
     // Learn from the oldest open batch once its tasks (and so every earlier batch's) have ended;
     // async: from any finished batch, or go back to proposing when the queue runs short.
     std::size_t ready = open.size();
+    progress_.batch = open.front().first;  // the batch the progress line is about: the next to learn from
     bool waited = wait_until(
         [&] {
           for (std::size_t i = 0; i < (config_.async ? open.size() : 1); ++i)

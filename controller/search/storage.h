@@ -185,6 +185,12 @@ class Storage {
   virtual void save_strategy_state(SearchId search, std::int64_t batch, const std::string& bytes,
                                    const std::string& statistics_json) = 0;
   virtual std::optional<StrategyState> latest_strategy_state(SearchId search) = 0;
+  // Empties the state bytes of the batches before `batch` (their statistics stay): the search keeps
+  // the latest two states only, since an lstm state is megabytes. A backend may keep them all.
+  virtual void drop_strategy_states_before(SearchId search, std::int64_t batch) {
+    (void)search;
+    (void)batch;
+  }
   // Every saved batch's statistics, in batch order (not the state bytes).
   virtual std::vector<BatchRecord> batch_records(SearchId search) = 0;
 

@@ -542,6 +542,17 @@ std::optional<StrategyState> SqliteStorage::latest_strategy_state(SearchId searc
   return StrategyState{s.integer(0), s.blob(1)};
 }
 
+void SqliteStorage::drop_strategy_states_before(SearchId search, std::int64_t batch) {
+  check_writable();
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  sqlite::Statement(*db_, "UPDATE strategy_states SET state = ? WHERE search_id = ? AND batch < ? AND length(state) > 0")
+      .bind_blob(1, std::string())
+      .bind(2, search)
+      .bind(3, batch)
+      .run();
+  tx.commit();
+}
+
 std::vector<BatchRecord> SqliteStorage::batch_records(SearchId search) {
   sqlite::Statement s(*db_, "SELECT batch, statistics, saved_at FROM strategy_states WHERE search_id = ? ORDER BY batch");
   s.bind(1, search);

@@ -78,7 +78,8 @@ std::vector<std::string> WorkerPool::poll(Storage& storage, SearchId search) {
                                 lost ? fmt::format(", its task counts a failed attempt", lost) : "", log_path_));
     // A worker that cannot even start (bad data, a broken build) would die again at once.
     if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 3 && lost == 0 && w.restarts >= 2)
-      throw std::runtime_error(fmt::format("worker processes keep exiting with {} before taking a task (see {})", how, log_path_));
+      throw std::invalid_argument(
+          fmt::format("worker processes keep exiting with {} before taking a task: see {}", how, log_path_));
     w = spawn(w.restarts + 1);
   }
   return lines;

@@ -29,7 +29,8 @@ class WorkerPool {
 
   void start(int count);
   // Reaps dead workers: each one's leases become failed attempts, and a new worker takes its place.
-  // Returns one line per death, for the progress output.
+  // Returns one line per death, for the progress output. Throws std::invalid_argument when workers
+  // keep exiting before they take any task (they cannot start: see the log).
   std::vector<std::string> poll(Storage& storage, SearchId search);
   // SIGTERM, wait (then SIGKILL after `grace` seconds); leases still held go back to the queue.
   void stop(Storage* storage = nullptr, SearchId search = 0, double grace = 5);

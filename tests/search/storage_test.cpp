@@ -196,6 +196,10 @@ TEST_CASE_TEMPLATE("storage: a search's configuration, candidates and queue surv
   CHECK(records[0].statistics_json == R"({"entropy":2.5})");
   CHECK(records[1].batch == 1);
   CHECK(records[1].saved_at >= records[0].saved_at);
+  storage->drop_strategy_states_before(id, 1);  // the older state's bytes go, its statistics stay
+  CHECK(storage->latest_strategy_state(id)->bytes == "state1");
+  REQUIRE(storage->batch_records(id).size() == 2);
+  CHECK(storage->batch_records(id)[0].statistics_json == R"({"entropy":2.5})");
 
   // First come, first served: the queue is in enqueue order.
   for (int i = 0; i < 5; ++i) {
