@@ -77,7 +77,9 @@ int main(int argc, char** argv) {
       ->check(nos::tool::non_negative_validator());
   run_cmd->add_option("--batch", run_options.batch, "candidates per batch (default 20)")->check(nos::tool::positive_validator());
   run_cmd->add_option("--groups", run_options.groups, "groups per rule, or a schedule such as 1:100,2:300,3 (default 2)");
-  run_cmd->add_option("--workers", run_options.workers, "worker processes (default, or 0: one per core)")
+  run_cmd->add_option("--workers", run_options.workers,
+                      "local worker processes (default: one per core; 0: none, workers started by hand with "
+                      "nos-search worker, here or on other machines, train)")
       ->check(CLI::Range(0, 1024));
   run_cmd->add_option("--threads-per-worker", run_options.threads_per_worker, "LibTorch threads of each worker (default 1)")
       ->check(nos::tool::positive_validator());

@@ -113,10 +113,13 @@ std::string default_database() {
   return fmt::format("search-{:%Y%m%d-%H%M%S}.db", fmt::gmtime(std::time(nullptr)));
 }
 
-// One `run` at a time per database: a second one would propose the same batches.
+bool is_url(const std::string& db) { return db.starts_with("postgresql://") || db.starts_with("postgres://"); }
+
+// One `run` at a time per SQLite database: a second one would propose the same batches. (A
+// PostgreSQL search is not locked yet: do not start two runs on it.)
 class RunLock {
  public:
-  explicit RunLock(const std::string& path) : fd_(open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+  explicit RunLock(const std::string& path) : fd_(is_url(path) ? -1 : open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
     if (fd_ >= 0 && flock(fd_, LOCK_EX | LOCK_NB) != 0)
       throw StorageError(fmt::format("{}: another nos-search run is working on this search (wait for it, or stop it)", path));
   }
@@ -141,8 +144,9 @@ nlohmann::json adam_baseline(Storage& storage, SearchId search, const SearchConf
   return artifact;
 }
 
-// The report beside the database: search.db -> search-report/.
-std::string default_report_dir(const std::string& db) {
+// The report beside the database: search.db -> search-report/; for a URL, NAME-report/ here.
+std::string default_report_dir(const std::string& db, const std::string& name) {
+  if (is_url(db)) return name + "-report";
   std::filesystem::path path(db);
   std::string stem = path.extension() == ".db" ? path.stem().string() : path.filename().string();
   return (path.parent_path() / (stem + "-report")).string();
@@ -232,13 +236,20 @@ int run(const RunOptions& options) {
 
   if (options.resume && config.child.synthetic < 0) runtime::load_dataset(config.child.data);  // before workers start (each loads it once)
 
-  int workers = config.workers > 0 ? config.workers : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  WorkerPool pool({self_executable(), "worker", "--db", db, "--search", search.name}, db + ".workers.log");
+  int workers = config.workers >= 0 ? config.workers : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const std::string shown = mask_password(db);  // what output may show of the location
+  // The workers' log beside the database (for a URL: NAME.workers.log here).
+  WorkerPool pool({self_executable(), "worker", "--db", db, "--search", search.name},
+                  is_url(db) ? search.name + ".workers.log" : db + ".workers.log");
   pool.start(workers);
+  if (workers == 0)
+    progress.note(fmt::format("no local workers: start them with nos-search worker --db {} --search {} (here or on "
+                              "other machines)",
+                              shown, search.name));
   if (!options.quiet)
     progress.note(fmt::format("search '{}' in {}: strategy {}, budget {} candidates in batches of {}, {} worker(s) "
                               "(log: {})",
-                              search.name, db, config.strategy, config.budget, strategy->batch_size(), workers, pool.log_path()));
+                              search.name, shown, config.strategy, config.budget, strategy->batch_size(), workers, pool.log_path()));
 
   LoopEvents events;
   events.on_batch = [&](const SearchProgress& p) { if (!options.quiet) progress.batch(p); };
@@ -252,7 +263,7 @@ int run(const RunOptions& options) {
   if (end == LoopEnd::Stopped) {
     std::cerr << fmt::format("nos-search: stopped; every finished evaluation is stored. Continue with:\n"
                              "  nos-search run --db {} --resume\n",
-                             db);
+                             shown);
     return 130;
   }
   if (end == LoopEnd::TimeBudget) progress.note(fmt::format("the time budget ({}) is spent", duration_text(config.time_budget)));
@@ -263,7 +274,7 @@ int run(const RunOptions& options) {
   if (options.report) {
     ReportOptions report_options;
     report_options.db = {db, search.name};
-    report_options.output = options.report_dir.empty() ? default_report_dir(db) : options.report_dir;
+    report_options.output = options.report_dir.empty() ? default_report_dir(db, search.name) : options.report_dir;
     try {
       std::ostringstream ignored;  // report's own line: the summary says where it is
       std::streambuf* saved = std::cout.rdbuf(ignored.rdbuf());
@@ -279,7 +290,7 @@ int run(const RunOptions& options) {
       report_line = fmt::format("no report: {}\n", e.what());
     }
   }
-  print_summary(*storage, search, baseline ? &adam : nullptr, db, report_line);
+  print_summary(*storage, search, baseline ? &adam : nullptr, shown, report_line);
   return 0;
 }
 

@@ -207,7 +207,8 @@ std::string config_problem(const SearchConfig& c) {
   if (c.strategy.empty()) return "strategy: must name a strategy";
   if (c.budget < 1) return fmt::format("budget: must be at least 1 candidate, not {}", c.budget);
   if (!(c.time_budget >= 0) || !std::isfinite(c.time_budget)) return "time_budget: must be >= 0 seconds (0: none)";
-  if (c.workers < 0 || c.workers > 1024) return fmt::format("workers: must be 0 (one per core) .. 1024, not {}", c.workers);
+  if (c.workers < -1 || c.workers > 1024)
+    return fmt::format("workers: must be -1 (one per core), 0 (none: remote workers train) .. 1024, not {}", c.workers);
   if (c.threads_per_worker < 1 || c.threads_per_worker > 1024)
     return fmt::format("threads_per_worker: must be 1 .. 1024, not {}", c.threads_per_worker);
   if (!std::isfinite(c.failure_reward)) return "failure_reward: must be a finite number";

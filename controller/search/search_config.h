@@ -75,7 +75,7 @@ struct SearchConfig {
   std::int64_t budget = 400;   // candidates proposed in all (rounded up to whole batches)
   double time_budget = 0;      // seconds of search (summed over resumed runs); 0: none
   std::uint64_t seed = 0;
-  int workers = 0;             // worker processes; 0: one per core
+  int workers = -1;            // local worker processes; -1: one per core; 0: none (remote workers train)
   int threads_per_worker = 1;  // LibTorch threads of each worker (part of what the results depend on)
   // Propose the next batch while the current one is evaluated, so that workers never wait for the
   // controller; it still learns from each whole batch, in order, so the search stays deterministic
