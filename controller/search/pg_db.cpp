@@ -1,5 +1,7 @@
 #include "controller/search/pg_db.h"
 
+#include <poll.h>
+
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
@@ -157,6 +159,25 @@ Connection::Connection(const std::string& url) : name_(mask_password(url)) {
 }
 
 Connection::~Connection() { PQfinish(conn_); }
+
+bool Connection::wait_for_notification(double seconds) {
+  auto consume = [&] {
+    bool any = false;
+    PQconsumeInput(conn_);
+    while (PGnotify* n = PQnotifies(conn_)) {
+      any = true;
+      PQfreemem(n);
+    }
+    return any;
+  };
+  if (consume()) return true;
+  int socket = PQsocket(conn_);
+  if (socket < 0) return false;
+  pollfd fd{socket, POLLIN, 0};
+  int ms = static_cast<int>(std::max(0.0, seconds) * 1000);
+  if (::poll(&fd, 1, ms) <= 0) return false;
+  return consume();
+}
 
 Result Connection::exec(std::string_view sql, const Params& params) {
   std::string text(sql);

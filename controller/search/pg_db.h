@@ -92,6 +92,9 @@ class Connection {
   Result exec(std::string_view sql, const Params& params = {});
   // The masked URL.
   const std::string& name() const { return name_; }
+  // Waits up to `seconds` for a notification on a channel this connection LISTENs to; true when one
+  // (or more) arrived, all consumed.
+  bool wait_for_notification(double seconds);
 
  private:
   std::string name_;

@@ -1,5 +1,8 @@
 #include "controller/search/storage.h"
 
+#include <chrono>
+#include <thread>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -24,6 +27,11 @@ std::unique_ptr<Storage> open_storage(const std::string& location, OpenMode mode
   }
   if (location.empty()) throw StorageError("no search database given (an empty path)");
   return std::make_unique<SqliteStorage>(location, mode);
+}
+
+bool Storage::wait_for_work(SearchId, double seconds) {
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  return false;
 }
 
 std::string mask_password(std::string_view url) {

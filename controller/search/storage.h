@@ -179,6 +179,12 @@ class Storage {
   virtual int requeue_expired(SearchId search) = 0;
   // The leases held now, in claim order.
   virtual std::vector<Lease> running(SearchId search) = 0;
+  // Waits until work may have arrived for `search` or `seconds` have passed; true when woken early.
+  // PostgreSQL wakes on the NOTIFY an enqueue sends (LISTEN; notifications are lost while
+  // disconnected, so callers still claim at every timeout); SQLite just sleeps.
+  virtual bool wait_for_work(SearchId search, double seconds);
+  // Whether wait_for_work wakes on new work (then workers can poll rarely).
+  virtual bool notifies() const { return false; }
 
   // ---- The strategy's state, saved after every batch ----
   // `statistics_json` (a JSON object) is what batch_records() returns for the batch.

@@ -145,6 +145,11 @@ const LeasePolicy& PostgresStorage::policy(SearchId search) {
   return policies_[search] = {r.real(0, 0), static_cast<int>(r.integer(0, 1)), r.real(0, 2)};
 }
 
+bool PostgresStorage::wait_for_work(SearchId search, double seconds) {
+  if (listening_.insert(search).second) db_->exec(fmt::format("LISTEN nos_search_{}", search));
+  return db_->wait_for_notification(seconds);
+}
+
 void PostgresStorage::notify(SearchId search) {
   // Delivered at commit, to every session that LISTENs on the search's channel.
   db_->exec(fmt::format("NOTIFY nos_search_{}", search));

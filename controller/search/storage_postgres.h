@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "controller/search/storage.h"
@@ -28,6 +29,8 @@ class PostgresStorage final : public Storage {
   ~PostgresStorage() override;
 
   const std::string& location() const override { return location_; }
+  bool wait_for_work(SearchId search, double seconds) override;
+  bool notifies() const override { return true; }
 
   SearchId create_search(const std::string& name, const std::string& config_json, const LeasePolicy& policy) override;
   std::optional<SearchInfo> find_search(const std::string& name) override;
@@ -76,6 +79,7 @@ class PostgresStorage final : public Storage {
                          bool accepted, const EvaluationResult& result, const std::string& worker,
                          std::optional<double> started_at);
   void notify(SearchId search);
+  std::set<SearchId> listening_;  // channels this connection LISTENs to
   std::optional<Evaluation> lookup(SearchId search, const char* column, const std::string& value, int stage);
 
   std::string location_;  // the URL, password masked

@@ -89,7 +89,8 @@ WorkerSummary run_worker(Storage& storage, const std::function<std::unique_ptr<S
     std::optional<ClaimedTask> task = storage.claim(search, owner);
     if (!task) {
       if (options.max_idle_seconds > 0 && seconds_since(idle_since) > options.max_idle_seconds) return summary;
-      std::this_thread::sleep_for(std::chrono::duration<double>(options.poll_seconds));
+      // Woken by the database where it notifies (PostgreSQL), so a rare poll is a fallback only.
+      storage.wait_for_work(search, storage.notifies() ? std::max(options.poll_seconds, 2.0) : options.poll_seconds);
       continue;
     }
     auto start = Clock::now();

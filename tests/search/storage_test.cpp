@@ -656,6 +656,14 @@ TEST_CASE_TEMPLATE("storage: a version-1 database is migrated to version 2 on it
   CHECK(reader->artifact(id, "baseline:adam") == R"({"metric":0.8})");
 }
 
+TEST_CASE("storage: SQLite's wait for work is a sleep") {
+  TempDir dir;
+  auto storage = open_storage(dir.file("w.db"), OpenMode::Create);
+  SearchId id = storage->create_search("s", "{}", {});
+  CHECK_FALSE(storage->notifies());
+  CHECK_FALSE(storage->wait_for_work(id, 0.01));
+}
+
 TEST_CASE_TEMPLATE("storage: artifacts are named JSON documents, replaced by key", Backend, SqliteBackend, PostgresBackend) {
   Backend backend;
   if (backend.skip()) return;
@@ -936,6 +944,29 @@ TEST_CASE("storage (PostgreSQL): a worker presumed dead cannot finish what anoth
   for (const Evaluation& x : e) accepted += x.accepted;
   CHECK(accepted == 1);
   CHECK(first->lookup_by_hash(id, fmt_hash(0))->metric == 0.9);
+}
+
+TEST_CASE("storage (PostgreSQL): a waiting worker wakes when work is enqueued, and times out without") {
+  std::optional<std::string> server = postgres_server();
+  if (!server) return;
+  FreshPostgresDatabase db(*server);
+  auto controller = open_storage(db.url(), OpenMode::Create);
+  SearchId id = controller->create_search("s", "{}", {});
+  auto worker = open_storage(db.url(), OpenMode::Open);
+  CHECK(worker->notifies());
+  auto start = std::chrono::steady_clock::now();
+  CHECK_FALSE(worker->wait_for_work(id, 0.2));  // nothing: the full timeout
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(150));
+  std::thread enqueue([&] {
+    sleep_seconds(0.2);
+    controller->enqueue_batch(id, 0, {candidate(0)});
+  });
+  start = std::chrono::steady_clock::now();
+  bool woken = worker->wait_for_work(id, 20);
+  enqueue.join();
+  CHECK(woken);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));  // woken, not timed out
+  CHECK(worker->claim(id, "w"));
 }
 
 TEST_CASE("storage (PostgreSQL): searches share one database, and an enqueue notifies the search's channel") {
