@@ -176,7 +176,7 @@ TEST_CASE("analyze: counts, rates and the split of the workers' time of a synthe
   CHECK(one.overhead_share() == doctest::Approx(1 - 5.9 / 11));
 }
 
-TEST_CASE("analyze: the overlapped loop keeps the worker busy; only a late claim and the ends are idle") {
+TEST_CASE("analyze: the overlapped loop keeps the worker busy, only a late claim and the ends are idle") {
   SearchStats s = analyze(overlapped(), {1, 0, 10});
   const TimeSplit& t = s.time;
   CHECK(t.busy == doctest::Approx(7.8));
