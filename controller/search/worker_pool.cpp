@@ -38,7 +38,7 @@ WorkerProcess WorkerPool::spawn(int restarts) {
   for (std::string& a : argv_) args.push_back(a.data());
   args.push_back(nullptr);
   int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log < 0) throw std::runtime_error(fmt::format("{}: cannot open the workers' log: {}", log_path_, std::strerror(errno)));
+  if (log < 0) throw std::invalid_argument(fmt::format("{}: cannot open the workers' log: {}", log_path_, std::strerror(errno)));
   const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
