@@ -2,7 +2,6 @@
 // database, starts the worker processes, runs the controller's loop until the budget is spent,
 // then trains Adam on the same child with the same learning-rate sweep and prints the best rules
 // next to it.
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -115,22 +114,6 @@ std::string default_database() {
 
 bool is_url(const std::string& db) { return db.starts_with("postgresql://") || db.starts_with("postgres://"); }
 
-// One `run` at a time per SQLite database: a second one would propose the same batches. (A
-// PostgreSQL search is not locked yet: do not start two runs on it.)
-class RunLock {
- public:
-  explicit RunLock(const std::string& path) : fd_(is_url(path) ? -1 : open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
-    if (fd_ >= 0 && flock(fd_, LOCK_EX | LOCK_NB) != 0)
-      throw StorageError(fmt::format("{}: another nos-search run is working on this search (wait for it, or stop it)", path));
-  }
-  ~RunLock() {
-    if (fd_ >= 0) close(fd_);
-  }
-
- private:
-  int fd_;
-};
-
 // Adam on the search's child through the same protocol (its rate from the same sweep), stored as
 // the `baseline:adam` artifact so that a resumed search, `report` and `final` reuse it.
 nlohmann::json adam_baseline(Storage& storage, SearchId search, const SearchConfig& config, ProgressPrinter& progress) {
@@ -223,7 +206,7 @@ int run(const RunOptions& options) {
     search.id = storage->create_search(options.name, to_json(config).dump(), config.lease);
     search = *storage->find_search(options.name);
   }
-  RunLock lock(db);
+  storage->lock_search(search.id);  // one run per search: a flock (SQLite), an advisory lock (PostgreSQL)
   std::unique_ptr<controller::Strategy> strategy = make_strategy(config);
   ProgressPrinter progress(isatty(STDERR_FILENO) != 0);
 

@@ -76,11 +76,15 @@ int worker(const WorkerCommandOptions& options) {
   worker_options.max_tasks = options.max_tasks;
   worker_options.stop = &stop_requested;
   const std::string name = options.owner.empty() ? worker_name() : options.owner;
-  worker_options.on_result = [&](const ClaimedTask& task, const EvaluationResult& r, double seconds) {
+  worker_options.on_result = [&](const ClaimedTask& task, const EvaluationResult& r, double seconds, bool refused) {
     if (options.quiet) return;
-    std::cout << fmt::format("{}: candidate {} stage {}: {} metric {} lr {} in {:.2f} s{}\n", name, task.candidate.index,
+    std::cout << fmt::format("{}: candidate {} stage {}: {} metric {} lr {} in {:.2f} s{}{}\n", name, task.candidate.index,
                              task.lease.stage, r.status, r.metric ? fmt::format("{:.4f}", *r.metric) : "-",
-                             r.lr ? fmt::format("{:g}", *r.lr) : "-", seconds, r.detail.empty() ? "" : " (" + r.detail + ")")
+                             r.lr ? fmt::format("{:g}", *r.lr) : "-", seconds, r.detail.empty() ? "" : " (" + r.detail + ")",
+                             refused ? fmt::format("; refused: the lease (attempt {}) is no longer this worker's, "
+                                                   "another attempt evaluates the candidate",
+                                                   task.lease.attempt)
+                                     : "")
               << std::flush;
   };
   if (!options.quiet && synthetic)

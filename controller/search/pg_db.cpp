@@ -1,6 +1,7 @@
 #include "controller/search/pg_db.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
@@ -24,6 +25,14 @@ std::string one_line(std::string_view message) {
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
+}
+
+// Whether an error means the session is gone rather than the statement failed: connection
+// exceptions (class 08), the server shutting down or ending the session (57P01 admin shutdown,
+// 57P02 crash shutdown, 57P03 cannot connect now: starting up), or libpq's own view.
+bool is_connection_loss(pg_conn* conn, std::string_view sqlstate) {
+  return PQstatus(conn) == CONNECTION_BAD || sqlstate.starts_with("08") || sqlstate == "57P01" ||
+         sqlstate == "57P02" || sqlstate == "57P03";
 }
 
 // Notices (a NOTICE of CREATE TABLE, a WARNING) are not errors; the storage's messages say what matters.
@@ -160,10 +169,25 @@ Connection::Connection(const std::string& url) : name_(mask_password(url)) {
 
 Connection::~Connection() { PQfinish(conn_); }
 
+std::string Connection::reconnect() {
+  PQreset(conn_);
+  if (PQstatus(conn_) == CONNECTION_OK) {
+    PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
+    return "";
+  }
+  std::string message = one_line(PQerrorMessage(conn_));
+  return message.empty() ? "cannot connect" : message;
+}
+
 bool Connection::wait_for_notification(double seconds) {
   auto consume = [&] {
     bool any = false;
-    PQconsumeInput(conn_);
+    if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) == CONNECTION_BAD) {
+      std::string message = one_line(PQerrorMessage(conn_));
+      throw Error(fmt::format("{}: the connection to the server was lost (waiting for work): {}", name_, message), "",
+                  true)
+          .with_reason(message);
+    }
     while (PGnotify* n = PQnotifies(conn_)) {
       any = true;
       PQfreemem(n);
@@ -172,7 +196,8 @@ bool Connection::wait_for_notification(double seconds) {
   };
   if (consume()) return true;
   int socket = PQsocket(conn_);
-  if (socket < 0) return false;
+  if (socket < 0) throw Error(fmt::format("{}: the connection to the server was lost (waiting for work)", name_), "", true)
+      .with_reason("no socket");
   pollfd fd{socket, POLLIN, 0};
   int ms = static_cast<int>(std::max(0.0, seconds) * 1000);
   if (::poll(&fd, 1, ms) <= 0) return false;
@@ -186,6 +211,16 @@ Result Connection::exec(std::string_view sql, const Params& params) {
   PGresult* raw = PQexecParams(conn_, text.c_str(), params.size(), nullptr, values.data(), lengths.data(),
                                params.formats().data(), 0);
   ExecStatusType status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+  if (lose_commit_ack_ && text == "COMMIT" && status == PGRES_COMMAND_OK) {
+    lose_commit_ack_ = false;
+    PQclear(raw);
+    ::shutdown(PQsocket(conn_), SHUT_RDWR);  // the session ends; libpq sees a broken connection next
+    throw Error(fmt::format("{}: the connection to the server was lost (COMMIT): the acknowledgement was lost (a test's "
+                            "fault injection)",
+                            name_),
+                "", true)
+        .with_reason("the acknowledgement of COMMIT was lost");
+  }
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Result(raw);
   std::string sqlstate, message;
   if (raw) {
@@ -196,9 +231,10 @@ Result Connection::exec(std::string_view sql, const Params& params) {
   }
   if (message.empty()) message = one_line(PQerrorMessage(conn_));
   std::string what = text.substr(0, 60);
-  if (PQstatus(conn_) == CONNECTION_BAD)
-    throw Error(fmt::format("{}: the connection to the server was lost ({}): {}", name_, what, message), sqlstate);
-  throw Error(fmt::format("{}: running '{}': {}", name_, what, message), sqlstate);
+  if (is_connection_loss(conn_, sqlstate))
+    throw Error(fmt::format("{}: the connection to the server was lost ({}): {}", name_, what, message), sqlstate, true)
+        .with_reason(message);
+  throw Error(fmt::format("{}: running '{}': {}", name_, what, message), sqlstate).with_reason(message);
 }
 
 // ---- Transaction ----------------------------------------------------------------------------------

@@ -19,13 +19,25 @@ namespace nos::search::pg {
 using nos::search::mask_password;
 
 // A failed statement; sqlstate() is PostgreSQL's error code ("23505": a unique violation).
+// connection_lost(): the session is gone (the server restarted or ended it, the network broke), so
+// the statement may be retried on a new connection; every other error is the statement's own.
 class Error : public StorageError {
  public:
-  Error(const std::string& message, std::string sqlstate) : StorageError(message), sqlstate_(std::move(sqlstate)) {}
+  Error(const std::string& message, std::string sqlstate, bool connection_lost = false)
+      : StorageError(message), sqlstate_(std::move(sqlstate)), connection_lost_(connection_lost) {}
   const std::string& sqlstate() const { return sqlstate_; }
+  bool connection_lost() const { return connection_lost_; }
+  // The server's own message (what() names the URL and the statement too).
+  const std::string& reason() const { return reason_; }
+  Error& with_reason(std::string reason) {
+    reason_ = std::move(reason);
+    return *this;
+  }
 
  private:
   std::string sqlstate_;
+  bool connection_lost_;
+  std::string reason_;
 };
 inline constexpr std::string_view kUniqueViolation = "23505";
 
@@ -93,12 +105,20 @@ class Connection {
   // The masked URL.
   const std::string& name() const { return name_; }
   // Waits up to `seconds` for a notification on a channel this connection LISTENs to; true when one
-  // (or more) arrived, all consumed.
+  // (or more) arrived, all consumed. A pg::Error with connection_lost() when the connection broke.
   bool wait_for_notification(double seconds);
+  // Closes the broken connection and opens a new one with the same parameters (the session's
+  // settings, LISTENs and locks are gone with the old one). "" when connected, else libpq's reason.
+  std::string reconnect();
+  // Fault injection for the tests of retries: the next COMMIT commits, then its acknowledgement is
+  // "lost" (the connection is shut down and exec throws a connection_lost() Error), as when the
+  // network breaks at that moment.
+  void lose_next_commit_acknowledgement() { lose_commit_ack_ = true; }
 
  private:
   std::string name_;
   pg_conn* conn_ = nullptr;
+  bool lose_commit_ack_ = false;
 };
 
 // BEGIN (read committed: every statement sees the latest commits, rows are locked explicitly) or a

@@ -185,6 +185,11 @@ class Storage {
   virtual bool wait_for_work(SearchId search, double seconds);
   // Whether wait_for_work wakes on new work (then workers can poll rarely).
   virtual bool notifies() const { return false; }
+  // One `nos-search run` at a time per search (a second one would propose the same batches): takes
+  // the search's run lock, held until this object is destroyed (or its process dies). StorageError
+  // naming the search when another process holds it. SQLite: an flock on the file; PostgreSQL: a
+  // session-level advisory lock of this connection, taken again after a reconnect.
+  virtual void lock_search(SearchId search) = 0;
 
   // ---- The strategy's state, saved after every batch ----
   // `statistics_json` (a JSON object) is what batch_records() returns for the batch.

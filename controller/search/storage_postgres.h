@@ -3,13 +3,22 @@
 // UPDATE that records the lease), times come from the server's clock, and every enqueue sends
 // `NOTIFY nos_search_<id>` for workers that listen. A Storage object is one connection: it belongs
 // to one thread and never crosses a fork() (each process opens its own).
+//
+// A lost connection (the server restarted, the session was ended, the network broke) is not an
+// error: every operation reconnects with backoff (pg_reconnect.h), restores the session (LISTENs,
+// the run lock) and runs again from the start, as one transaction. Where the lost part was the
+// commit's acknowledgement, the operations that are not idempotent by themselves recognize their
+// own committed work on the retry: a result finish() stored counts as stored (accepted or refused as
+// it was), a batch or stage is not queued twice, a claimed task nobody got is handed back.
 #pragma once
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
+#include "controller/search/pg_reconnect.h"
 #include "controller/search/storage.h"
 
 namespace nos::search {
@@ -31,6 +40,11 @@ class PostgresStorage final : public Storage {
   const std::string& location() const override { return location_; }
   bool wait_for_work(SearchId search, double seconds) override;
   bool notifies() const override { return true; }
+  // pg_try_advisory_lock on this connection; taken again after a reconnect (StorageError when
+  // another run took it meanwhile).
+  void lock_search(SearchId search) override;
+  // For the tests of retries: the next commit's acknowledgement is lost (pg::Connection's).
+  void lose_next_commit_acknowledgement_for_testing();
 
   SearchId create_search(const std::string& name, const std::string& config_json, const LeasePolicy& policy) override;
   std::optional<SearchInfo> find_search(const std::string& name) override;
@@ -68,6 +82,11 @@ class PostgresStorage final : public Storage {
 
  private:
   void prepare_schema(OpenMode mode);
+  // The session's state: settings, LISTENs, the run lock. At the start and after every reconnect.
+  void start_session();
+  // Runs `body` (one operation), reconnecting and running it again while the connection is lost.
+  template <class Body>
+  auto retrying(Body&& body) -> decltype(body());
   const LeasePolicy& policy(SearchId search);
   void check_writable() const;
   int requeue_expired_locked(SearchId search);
@@ -86,6 +105,12 @@ class PostgresStorage final : public Storage {
   bool read_only_;
   std::unique_ptr<pg::Connection> db_;
   std::map<SearchId, LeasePolicy> policies_;  // fixed at creation, so cached
+  pg::ReconnectPolicy reconnect_policy_;
+  int depth_ = 0;       // operations in progress (one calls another): only the outermost retries
+  bool retry_ = false;  // the operation runs again after a reconnect
+  std::optional<SearchId> locked_search_;
+  std::string locked_name_;
+  std::set<std::int64_t> held_;  // tasks claimed through this object and not yet ended by it
 };
 
 }  // namespace nos::search

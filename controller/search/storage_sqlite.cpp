@@ -1,11 +1,15 @@
 #include "controller/search/storage_sqlite.h"
 
-#include <fmt/format.h>
-
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
+
+#include <fmt/format.h>
 
 #include "controller/search/sqlite_db.h"
 #include "controller/search/storage_queries.h"
@@ -126,7 +130,21 @@ SqliteStorage::SqliteStorage(std::string path, OpenMode mode)
   db_->exec("PRAGMA foreign_keys = ON");
 }
 
-SqliteStorage::~SqliteStorage() = default;
+SqliteStorage::~SqliteStorage() {
+  if (lock_fd_ >= 0) close(lock_fd_);
+}
+
+void SqliteStorage::lock_search(SearchId search) {
+  (void)search;  // one file, one lock: a file usually holds one search
+  if (lock_fd_ >= 0) return;
+  int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw StorageError(fmt::format("{}: cannot open it to lock it: {}", path_, std::strerror(errno)));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    throw StorageError(fmt::format("{}: another nos-search run is working on this search (wait for it, or stop it)", path_));
+  }
+  lock_fd_ = fd;
+}
 
 void SqliteStorage::create_schema() {
   db_->exec(fmt::format("PRAGMA application_id = {}", kApplicationId));

@@ -24,6 +24,7 @@ class SqliteStorage final : public Storage {
   ~SqliteStorage() override;
 
   const std::string& location() const override { return path_; }
+  void lock_search(SearchId search) override;
 
   SearchId create_search(const std::string& name, const std::string& config_json, const LeasePolicy& policy) override;
   std::optional<SearchInfo> find_search(const std::string& name) override;
@@ -78,6 +79,7 @@ class SqliteStorage final : public Storage {
   bool read_only_;
   std::unique_ptr<sqlite::Database> db_;
   std::map<SearchId, LeasePolicy> policies_;  // fixed at creation, so cached
+  int lock_fd_ = -1;                          // the file, flock()ed by lock_search
 };
 
 }  // namespace nos::search

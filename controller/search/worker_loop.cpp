@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -32,14 +33,26 @@ class Heartbeat {
           while (!done_) {
             cv_.wait_for(lock, std::chrono::milliseconds(50));
             if (done_ || !lease_) continue;
-            if (stop && stop->load()) {
-              storage_->release(*lease_);
-              std::_Exit(exit_status);
+            Lease lease = *lease_;
+            const bool stopping = stop && stop->load();
+            if (!stopping && seconds_since(last) < interval) continue;
+            last = Clock::now();
+            // The database is used without the lock: a reconnect may take minutes, and the
+            // evaluation must be able to end (and its result wait for the database) meanwhile.
+            lock.unlock();
+            try {
+              if (stopping) {
+                storage_->release(lease);
+                std::_Exit(exit_status);
+              }
+              storage_->heartbeat(lease);  // false: lost; the finish will be refused, nothing else to do
+            } catch (const std::exception& e) {
+              // The database stayed away longer than the storage retries: the lease expires and
+              // the finish says what happened. A stopping worker exits anyway.
+              if (stopping) std::_Exit(exit_status);
+              std::fputs(fmt::format("heartbeat: {}\n", e.what()).c_str(), stderr);
             }
-            if (seconds_since(last) >= interval) {
-              last = Clock::now();
-              storage_->heartbeat(*lease_);  // false: lost; the finish will be refused, nothing else to do
-            }
+            lock.lock();
           }
         }) {}
   ~Heartbeat() {
@@ -110,11 +123,13 @@ WorkerSummary run_worker(Storage& storage, const std::function<std::unique_ptr<S
       storage.abandon(task->lease, result.detail);
       ++summary.failed;
     }
+    bool refused = false;
     if (ok) {
+      // Kept until written: a lost connection is retried inside the storage (PostgreSQL).
       if (storage.finish(task->lease, result)) ++summary.evaluated;
-      else ++summary.stale;
+      else ++summary.stale, refused = true;
     }
-    if (options.on_result) options.on_result(*task, result, seconds_since(start));
+    if (options.on_result) options.on_result(*task, result, seconds_since(start), refused);
     idle_since = Clock::now();
     if (options.max_tasks > 0 && summary.evaluated + summary.failed + summary.stale >= options.max_tasks) return summary;
   }

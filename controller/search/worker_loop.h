@@ -24,7 +24,9 @@ struct WorkerOptions {
   // Set (by a signal handler) to stop: an idle worker exits at once; a busy one hands its lease
   // back (release: not a failed attempt) and exits without finishing the evaluation.
   const std::atomic<bool>* stop = nullptr;
-  std::function<void(const ClaimedTask&, const EvaluationResult&, double seconds)> on_result;  // logging
+  // Logging: every evaluation's result; `refused` when its lease was no longer this worker's (the
+  // database took the task back, e.g. while this worker could not reach it), so it was not accepted.
+  std::function<void(const ClaimedTask&, const EvaluationResult&, double seconds, bool refused)> on_result;
 };
 
 struct WorkerSummary {

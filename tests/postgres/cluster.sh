@@ -5,6 +5,7 @@
 #   dir=$(mktemp -d)
 #   export NOS_TEST_POSTGRES_URL=$(bash tests/postgres/cluster.sh start "$dir")
 #   ctest --test-dir build -R storage
+#   bash tests/postgres/cluster.sh restart "$dir"     # a fast restart (sessions end), the same port
 #   bash tests/postgres/cluster.sh stop "$dir"        # stops the server, removes the directory
 # start prints the URL (postgresql://nos:nos@127.0.0.1:PORT/nos) on stdout, everything else on
 # stderr, and fails (exit 1, the server's log shown) when the server cannot start. Local socket
@@ -15,7 +16,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 start DIR | stop DIR" >&2
+  echo "usage: $0 start DIR | restart DIR | stop DIR" >&2
   exit 2
 }
 [ $# -eq 2 ] || usage
@@ -72,6 +73,13 @@ case "$action" in
     as_owner "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$started" -U postgres -d postgres \
       -c "CREATE ROLE nos LOGIN CREATEDB PASSWORD 'nos'" -c "CREATE DATABASE nos OWNER nos" >&2
     echo "postgresql://nos:nos@127.0.0.1:$started/nos"
+    ;;
+  restart)
+    # What the fault-tolerance tests do to a running search: every session is ended (-m fast), the
+    # server is down for a moment, then back on the same port with the same options.
+    [ -f "$dir/data/postmaster.pid" ] || { echo "tests/postgres/cluster.sh: no server running in $dir" >&2; exit 1; }
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 restart >/dev/null ||
+      { echo "tests/postgres/cluster.sh: restarting the server in $dir failed; its log:" >&2; cat "$dir/server.log" >&2; exit 1; }
     ;;
   stop)
     [ -d "$dir" ] || exit 0
