@@ -111,7 +111,8 @@ SearchConfig config_from_json(const json& j, std::string_view where) {
   SearchConfig c;
   Section top(j, where, "");
   top.check_known({"strategy", "strategy_options", "budget", "time_budget", "seed", "workers", "threads_per_worker",
-                   "overlap", "async", "child", "lr", "funnel", "reward", "failure_reward", "screen", "probes", "lease"});
+                   "overlap", "lookahead", "async", "child", "lr", "funnel", "reward", "failure_reward", "repeat_reward",
+                   "screen", "probes", "lease"});
   top.read("strategy", c.strategy);
   if (top.has("strategy_options")) {
     const json& o = top.at("strategy_options");
@@ -128,8 +129,11 @@ SearchConfig config_from_json(const json& j, std::string_view where) {
   top.read("workers", c.workers);
   top.read("threads_per_worker", c.threads_per_worker);
   top.read("overlap", c.overlap);
+  top.read("lookahead", c.lookahead);
   top.read("async", c.async);
   top.read("failure_reward", c.failure_reward);
+  if (top.has("repeat_reward") && top.at("repeat_reward").is_null()) c.repeat_reward.reset();
+  else top.read("repeat_reward", c.repeat_reward);
   top.read("screen", c.screen);
   if (top.has("reward")) {
     std::string transform;
@@ -212,6 +216,8 @@ std::string config_problem(const SearchConfig& c) {
   if (c.threads_per_worker < 1 || c.threads_per_worker > 1024)
     return fmt::format("threads_per_worker: must be 1 .. 1024, not {}", c.threads_per_worker);
   if (!std::isfinite(c.failure_reward)) return "failure_reward: must be a finite number";
+  if (c.repeat_reward && !std::isfinite(*c.repeat_reward)) return "repeat_reward: must be a finite number or null";
+  if (c.lookahead < 1 || c.lookahead > 64) return fmt::format("lookahead: must be 1 .. 64 batches, not {}", c.lookahead);
   const ChildConfig& ch = c.child;
   if (ch.epochs < 1 || ch.epochs > 100000) return fmt::format("child.epochs: must be 1 .. 100000, not {}", ch.epochs);
   if (ch.train_subset < 0) return "child.train_subset: must be >= 0 (0: the whole training split)";
@@ -263,6 +269,7 @@ json to_json(const SearchConfig& c) {
       {"workers", c.workers},
       {"threads_per_worker", c.threads_per_worker},
       {"overlap", c.overlap},
+      {"lookahead", c.lookahead},
       {"async", c.async},
       {"child",
        {{"data", ch.data},
@@ -283,6 +290,7 @@ json to_json(const SearchConfig& c) {
       {"funnel", funnel},
       {"reward", std::string(controller::name(c.reward))},
       {"failure_reward", c.failure_reward},
+      {"repeat_reward", c.repeat_reward ? json(*c.repeat_reward) : json(nullptr)},
       {"screen", c.screen},
       {"probes",
        {{"steps", c.probes.steps},

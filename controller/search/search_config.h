@@ -77,16 +77,24 @@ struct SearchConfig {
   std::uint64_t seed = 0;
   int workers = -1;            // local worker processes; -1: one per core; 0: none (remote workers train)
   int threads_per_worker = 1;  // LibTorch threads of each worker (part of what the results depend on)
-  // Propose the next batch while the current one is evaluated, so that workers never wait for the
-  // controller; it still learns from each whole batch, in order, so the search stays deterministic
-  // (its proposals lag its learning by one batch; PPO's importance ratio accounts for that).
+  // Propose the next batches while the current one is evaluated, so that workers never wait for
+  // the controller; it still learns from each whole batch, in order, so the search stays
+  // deterministic (its proposals lag its learning by `lookahead` batches; PPO's importance ratio
+  // accounts for that). Two ahead, not one: a batch that needs little training (hits, screened
+  // rules) would otherwise leave the workers idle until the controller has learned from the next.
   bool overlap = true;
+  int lookahead = 2;
   bool async = false;          // learn from batches as they finish, in any order (not reproducible)
   ChildConfig child;
   LrConfig lr;
   FunnelConfig funnel;
   controller::RewardTransform reward = controller::RewardTransform::Identity;
   double failure_reward = 0;   // invalid, rejected, diverged, crashed
+  // What the strategy learns from for a repeat (a cache or fingerprint hit, i.e. a result copied
+  // from an earlier candidate); nullopt: the copied reward. The stored reward is always the copied
+  // one. Learning the copied reward, a policy collapses onto the rules it has already trained: the
+  // best known rule is what maximises its expected reward, and the workers run out of new work.
+  std::optional<double> repeat_reward = 0.0;
   bool screen = true;          // reject what the probes' screening rejects (else only fingerprint)
   ProbeConfig probes;
   LeasePolicy lease;

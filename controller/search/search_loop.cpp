@@ -126,11 +126,14 @@ void SearchLoop::learn(std::int64_t batch, const std::vector<controller::Proposa
 
   std::vector<controller::Outcome> outcomes;
   std::map<std::string, int> statuses, sources;
-  double sum = 0, max = -INFINITY, min = INFINITY;
+  double sum = 0, max = -INFINITY, min = INFINITY, learned_sum = 0;
   for (std::size_t i = 0; i < results.size(); ++i) {
     const Evaluation& e = results[i];
     double reward = e.reward.value_or(config_.failure_reward);
-    outcomes.push_back({proposals[i], reward});
+    bool repeat = e.source == "cache_hit" || e.source == "fingerprint_hit";
+    double learned = repeat && config_.repeat_reward ? *config_.repeat_reward : reward;
+    outcomes.push_back({proposals[i], learned});
+    learned_sum += learned;
     count(e);
     ++statuses[e.status];
     ++sources[e.source];
@@ -151,7 +154,11 @@ void SearchLoop::learn(std::int64_t batch, const std::vector<controller::Proposa
   json statistics = {{"batch", batch},
                      {"elapsed", progress_.elapsed},
                      {"evaluated", progress_.evaluated},
-                     {"rewards", {{"mean", progress_.batch_mean_reward}, {"max", max}, {"min", min}}},
+                     {"rewards",
+                      {{"mean", progress_.batch_mean_reward},
+                       {"max", max},
+                       {"min", min},
+                       {"learned_mean", results.empty() ? 0 : learned_sum / static_cast<double>(results.size())}}},
                      {"statuses", statuses},
                      {"sources", sources},
                      {"strategy", strategy_statistics}};
@@ -177,8 +184,8 @@ std::vector<controller::Proposal> SearchLoop::stored_proposals(std::int64_t batc
 
 LoopEnd SearchLoop::run(const std::atomic<bool>* stop) {
   started_ = now_seconds();
-  // Batches proposed and not yet learned from: at most one (the method's loop), two (overlapped:
-  // the next one is proposed while the first is evaluated), or any number (async).
+  // Batches proposed and not yet learned from: at most one (the method's loop), 1 + lookahead
+  // (overlapped: the next ones are proposed while the first is evaluated), or any number (async).
   std::vector<std::pair<std::int64_t, std::vector<controller::Proposal>>> open;
   std::int64_t next = 0;
   if (std::optional<StrategyState> state = storage_.latest_strategy_state(search_)) {
@@ -206,15 +213,16 @@ LoopEnd SearchLoop::run(const std::atomic<bool>* stop) {
     if (events_.on_note)
       events_.on_note(fmt::format("resuming after batch {} ({} candidates evaluated, {:.0f} s searched)", state->batch + 1,
                                   progress_.evaluated, elapsed_before_));
-    // Overlapped, the saved state had already proposed the batch after it: that one is open.
-    if (config_.overlap && !storage_.candidates(search_, next).empty()) {
+    // Overlapped, the saved state had already proposed the batches after it: those are open.
+    while (config_.overlap && open.size() < static_cast<std::size_t>(config_.lookahead) &&
+           !storage_.candidates(search_, next).empty()) {
       open.emplace_back(next, stored_proposals(next));
       ++next;
     }
   }
 
   const std::int64_t batch_size = strategy_.batch_size();
-  const std::size_t lag = config_.overlap ? 1 : 0;
+  const std::size_t lag = config_.overlap ? static_cast<std::size_t>(config_.lookahead) : 0;
   LoopEnd end = LoopEnd::Budget;
   auto finished = [&](std::int64_t batch) { return storage_.counts(search_, batch).pending() == 0; };
   while (true) {

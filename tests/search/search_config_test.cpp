@@ -35,6 +35,8 @@ TEST_CASE("search config: defaults are the method's protocol and survive a JSON 
   CHECK(c.lr.grid.size() == 4);
   CHECK(c.lr.sweep_epochs == 1);
   CHECK_FALSE(c.funnel.enabled());
+  CHECK(c.lookahead == 2);
+  CHECK(c.repeat_reward == 0.0);
 
   c.strategy = "evolution";
   c.strategy_options = {{"batch", "8"}, {"population", "30"}};
@@ -45,6 +47,8 @@ TEST_CASE("search config: defaults are the method's protocol and survive a JSON 
   c.reward = controller::RewardTransform::Square;
   c.probes.min_descent_cosine = 0.2;
   c.child.synthetic = 0.5;
+  c.repeat_reward.reset();
+  c.lookahead = 3;
   json j = to_json(c);
   SearchConfig back = config_from_json(j, "x");
   CHECK(to_json(back) == j);
@@ -53,6 +57,9 @@ TEST_CASE("search config: defaults are the method's protocol and survive a JSON 
   CHECK(back.funnel.margin == 0.02);
   CHECK(back.funnel.enabled());
   CHECK(back.child.synthetic == 0.5);
+  CHECK_FALSE(back.repeat_reward.has_value());  // null: learn the copied reward
+  CHECK(back.lookahead == 3);
+  CHECK(config_from_json(json{{"repeat_reward", -0.5}}, "x").repeat_reward == -0.5);
 
   // Numbers are accepted as strategy options, as people write them.
   CHECK(config_from_json(json{{"strategy_options", {{"batch", 12}}}}, "x").strategy_options.at("batch") == "12");
@@ -70,6 +77,8 @@ TEST_CASE("search config: an unknown key, a wrong type or a bad value names the 
   CHECK(error_of({{"child", {{"metric", "loss"}}}}).starts_with("search.json: child.metric: unknown metric 'loss'"));
   CHECK(error_of({{"child", {{"model", "resnet"}}}}).starts_with("search.json: child: "));
   CHECK(error_of(json::array()) == "search.json: the configuration: expected a JSON object");
+  CHECK(error_of({{"lookahead", 0}}) == "search.json: lookahead: must be 1 .. 64 batches, not 0");
+  CHECK(error_of({{"repeat_reward", "zero"}}) == "search.json: repeat_reward: expected a number, not \"zero\"");
   CHECK(error_of({{"strategy_options", {{"batch", json::array()}}}}).starts_with("search.json: strategy_options.batch: "));
 }
 
