@@ -36,6 +36,11 @@ std::size_t best_by(const std::vector<RunResult>& runs, Metric metric) {
 
 }  // namespace
 
+std::string device_problem(const std::string& device) {
+  std::string why;
+  return device_available(device, &why) ? std::string() : why;
+}
+
 EvaluateResult evaluate(const EvaluateSpec& spec, const Observer& observer, const Prepared& prepared) {
   if (std::string problem = spec_problem(spec); !problem.empty()) throw std::invalid_argument(problem);
   std::string why;

@@ -111,6 +111,11 @@ SplitOptions split_options(const EvaluateSpec& spec);
 // device, a model that does not fit the data or the machine) and for data that cannot be read.
 EvaluateResult evaluate(const EvaluateSpec& spec, const Observer& observer = {}, const Prepared& prepared = {});
 
+// Why this machine cannot train on `device` ("cpu", "cuda", "cuda:N"): e.g. "device 'cuda:0': no
+// CUDA device is available to this LibTorch build"; empty when it can. evaluate() throws it; a
+// long-lived process (a search's worker) asks once at start. In nos_runtime (LibTorch).
+std::string device_problem(const std::string& device);
+
 // JSON, the one place for it: the spec's keys are its field names (rule: {"text"|"file"|"tokens",
 // "name"}; model: {"name", "hidden"}; metric and status as strings). from_json throws
 // std::invalid_argument naming the key for a missing candidate, a wrong type or a bad value; keys

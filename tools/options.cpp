@@ -60,4 +60,15 @@ CLI::Validator sign_validator(bool zero_allowed) {
 CLI::Validator positive_validator() { return sign_validator(false); }
 CLI::Validator non_negative_validator() { return sign_validator(true); }
 
+CLI::Validator device_validator() {
+  return CLI::Validator(
+      [](std::string& d) -> std::string {
+        bool ok = d == "cpu" || d == "cuda" ||
+                  (d.rfind("cuda:", 0) == 0 && d.size() > 5 && d.size() < 9 &&
+                   d.find_first_not_of("0123456789", 5) == std::string::npos);
+        return ok ? std::string() : fmt::format("unknown device '{}' (expected cpu, cuda or cuda:N)", d);
+      },
+      "DEVICE");
+}
+
 }  // namespace nos::tool

@@ -1,6 +1,6 @@
 // Options several tools share, checked the same way everywhere: thread counts (bounded), seeds
-// (decimal, never saturated or wrapped) and learning rates (positive, and not 0 once the kernels
-// round them to float32).
+// (decimal, never saturated or wrapped), learning rates (positive, and not 0 once the kernels
+// round them to float32) and devices (cpu, cuda, cuda:N).
 #pragma once
 
 #include <cstdint>
@@ -25,5 +25,9 @@ CLI::Validator learning_rate_validator();
 // 300 digits of the largest double.
 CLI::Validator positive_validator();
 CLI::Validator non_negative_validator();
+
+// --device: the spelling of a LibTorch device the runtime trains on (cpu, cuda, cuda:N); whether
+// it exists on this machine is the runtime's question (runtime::device_problem), asked later.
+CLI::Validator device_validator();
 
 }  // namespace nos::tool

@@ -64,6 +64,7 @@ struct FinalOptions {
 struct WorkerCommandOptions {
   DatabaseOptions db;
   std::string owner;         // empty: worker_name()
+  std::string device;        // empty: the search's child.device
   int threads = 0;           // 0: the search's threads_per_worker
   double max_idle = 0;       // seconds; 0: wait for work forever
   std::int64_t max_tasks = 0;
@@ -76,7 +77,7 @@ struct RunOptions {
   std::string config_file;
   std::string db;            // empty: search-YYYYmmdd-HHMMSS.db in the current directory
   std::string name = "search";
-  std::string data, model, strategy, algorithm, groups, lr_grid, child;
+  std::string data, model, strategy, algorithm, groups, lr_grid, child, device;
   std::vector<std::int64_t> hidden;
   std::vector<std::string> strategy_options;  // key=value
   std::int64_t budget = 0, train_subset = 0;

@@ -32,7 +32,7 @@ namespace {
 using namespace nos::search::cli;
 
 void add_database(CLI::App& command, DatabaseOptions& db) {
-  command.add_option("DB", db.database, "the search database (an SQLite file), opened read-only")->required();
+  command.add_option("DB", db.database, "the search database (an SQLite file or a postgresql:// URL), opened read-only")->required();
   command.add_option("--search", db.search,
                      "which search of the file (default: its only one; status shows every search)");
 }
@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--config", run_options.config_file,
                       "a JSON configuration (keys and defaults: docs/search.md; examples/search.json); options given "
                       "here replace its keys");
-  run_cmd->add_option("--db", run_options.db, "the search database to create (default: search-YYYYmmdd-HHMMSS.db)");
+  run_cmd->add_option("--db", run_options.db, "the search database to create: an SQLite file (default: search-YYYYmmdd-HHMMSS.db) or a "
+                      "postgresql:// URL (docs/distributed.md)");
   run_cmd->add_option("--name", run_options.name, "the search's name in the database")->capture_default_str();
   run_cmd->add_option("--child", run_options.child,
                       "train (default: the child network) or synthetic:SECONDS (scale tests: sleeps, then a metric "
@@ -81,6 +82,10 @@ int main(int argc, char** argv) {
                       "local worker processes (default: one per core; 0: none, workers started by hand with "
                       "nos-search worker, here or on other machines, train)")
       ->check(CLI::Range(0, 1024));
+  run_cmd->add_option("--device", run_options.device,
+                      "where the local workers and the Adam baseline train: cpu, cuda or cuda:N (child.device; "
+                      "default cpu; a worker's own --device replaces it)")
+      ->check(nos::tool::device_validator());
   run_cmd->add_option("--threads-per-worker", run_options.threads_per_worker, "LibTorch threads of each worker (default 1)")
       ->check(nos::tool::positive_validator());
   run_cmd->add_option("--epochs", run_options.epochs, "child training epochs (default 5)")->check(nos::tool::positive_validator());
@@ -109,9 +114,13 @@ int main(int argc, char** argv) {
   WorkerCommandOptions worker_options;
   CLI::App* worker_cmd = app.add_subcommand(
       "worker", "evaluate a search's queued candidates (what run starts; more by hand add throughput)");
-  worker_cmd->add_option("--db", worker_options.db.database, "the search database")->required();
+  worker_cmd->add_option("--db", worker_options.db.database, "the search database: an SQLite file or a postgresql:// URL")->required();
   worker_cmd->add_option("--search", worker_options.db.search, "which search of the file (default: its only one)");
   worker_cmd->add_option("--owner", worker_options.owner, "the name its leases carry (default HOST/PID)");
+  worker_cmd->add_option("--device", worker_options.device,
+                         "where it trains: cpu, cuda or cuda:N (default: the search's child.device; one worker per "
+                         "GPU); one this machine lacks is refused before any work is taken")
+      ->check(nos::tool::device_validator());
   worker_cmd->add_option("--threads", worker_options.threads, "LibTorch threads (default: the search's; results depend on it)")
       ->check(nos::tool::positive_validator());
   worker_cmd->add_option("--max-idle", worker_options.max_idle, "exit after this many seconds without work (default: never)")

@@ -29,6 +29,7 @@
 #include "controller/search/worker_loop.h"
 #include "controller/search/worker_pool.h"
 #include "runtime/data/dataset.h"
+#include "runtime/evaluate.h"
 #include "tools/tool_main.h"
 
 namespace nos::search::cli {
@@ -74,6 +75,7 @@ SearchConfig configure(const RunOptions& o) {
   if (given("--hidden")) c.child.model.hidden = o.hidden;
   if (given("--epochs")) c.child.epochs = o.epochs;
   if (given("--train-subset")) c.child.train_subset = o.train_subset;
+  if (given("--device")) c.child.device = o.device;
   if (given("--child")) {
     const std::string prefix = "synthetic:";
     char* end = nullptr;
@@ -106,6 +108,17 @@ SearchConfig configure(const RunOptions& o) {
   if (given("--funnel-epochs")) c.funnel.epochs = o.funnel_epochs;
   if (std::string problem = config_problem(c); !problem.empty()) throw ConfigError("nos-search run: " + problem);
   return c;
+}
+
+// A device this machine cannot train on, refused before anything is written (the local workers
+// would fail every task). Nothing trains here with --workers 0 and no baseline (the remote workers
+// choose theirs), nor for a synthetic child.
+void check_device(const SearchConfig& config, const RunOptions& o) {
+  const bool baseline = o.baseline && config.child.synthetic < 0;
+  if (config.child.synthetic >= 0 || (config.workers == 0 && !baseline)) return;
+  if (std::string problem = runtime::device_problem(config.child.device); !problem.empty())
+    throw std::invalid_argument(fmt::format("{}: {}{}", o.given.count("--device") ? "--device" : "child.device", problem,
+                                            config.workers == 0 ? " (the Adam baseline trains here: --no-baseline)" : ""));
 }
 
 std::string default_database() {
@@ -193,14 +206,17 @@ int run(const RunOptions& options) {
     storage = open_storage(db, OpenMode::Open);
     DatabaseOptions which{db, options.given.count("--name") ? options.name : ""};
     search = choose_search(*storage, which);
-    config = stored_config(search, db);
+    config = stored_config(search, storage->location());
     if (options.given.count("--workers")) config.workers = options.workers;
+    if (options.given.count("--device")) config.child.device = options.device;  // this run's workers and baseline
     if (options.given.count("--budget")) config.budget = options.budget;
     if (options.given.count("--time-budget")) config.time_budget = options.time_budget;
+    check_device(config, options);
   } else {
     config = configure(options);
     // An unknown strategy or option, data that cannot be read: refused before any file is written.
     make_strategy(config);
+    check_device(config, options);
     if (config.child.synthetic < 0) runtime::load_dataset(config.child.data);
     storage = open_storage(db, OpenMode::Create);
     search.id = storage->create_search(options.name, to_json(config).dump(), config.lease);
@@ -222,7 +238,7 @@ int run(const RunOptions& options) {
   int workers = config.workers >= 0 ? config.workers : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   const std::string shown = mask_password(db);  // what output may show of the location
   // The workers' log beside the database (for a URL: NAME.workers.log here).
-  WorkerPool pool({self_executable(), "worker", "--db", db, "--search", search.name},
+  WorkerPool pool({self_executable(), "worker", "--db", db, "--search", search.name, "--device", config.child.device},
                   is_url(db) ? search.name + ".workers.log" : db + ".workers.log");
   pool.start(workers);
   if (workers == 0)

@@ -1,7 +1,8 @@
 // nos-search worker: one evaluation worker of a search. It reads the search's stored
 // configuration, loads and splits the child's data once, then takes candidates first come, first
 // served from the database's queue, trains each child by the search's protocol (learning-rate
-// sweep, then training) and commits the result at once. `run` starts these as subprocesses; by
+// sweep, then training) on its device (--device, else the search's child.device) and commits the
+// result at once. `run` starts these as subprocesses; by
 // hand, more of them on the same database add evaluation throughput.
 #include <chrono>
 #include <csignal>
@@ -18,6 +19,7 @@
 #include "controller/search/synthetic_child.h"
 #include "controller/search/worker_loop.h"
 #include "runtime/data/dataset.h"
+#include "runtime/evaluate.h"
 
 namespace nos::search::cli {
 namespace {
@@ -38,13 +40,22 @@ SearchConfig stored_config(const SearchInfo& search, const std::string& location
 int worker(const WorkerCommandOptions& options) {
   std::signal(SIGTERM, request_stop);
   std::signal(SIGINT, request_stop);
+  // A device this machine lacks is refused before the database is opened: nothing is claimed.
+  if (!options.device.empty())
+    if (std::string problem = runtime::device_problem(options.device); !problem.empty())
+      throw std::invalid_argument("--device: " + problem);
   const std::string& path = options.db.database;
   std::unique_ptr<Storage> storage = open_storage(path, OpenMode::Open);
   SearchInfo search = choose_search(*storage, options.db);
-  SearchConfig config = stored_config(search, path);
+  SearchConfig config = stored_config(search, storage->location());
   if (options.threads > 0) config.threads_per_worker = options.threads;
 
   const bool synthetic = config.child.synthetic >= 0;
+  if (!options.device.empty()) config.child.device = options.device;
+  else if (std::string problem = synthetic ? "" : runtime::device_problem(config.child.device); !problem.empty())
+    throw std::invalid_argument(fmt::format("{}: search '{}' trains on child.device '{}', and this machine cannot: {} "
+                                            "(choose another with --device)",
+                                            storage->location(), search.name, config.child.device, problem));
   runtime::Dataset data;
   if (!synthetic) data = runtime::load_dataset(config.child.data);
   std::map<int, runtime::Split> splits;  // by stage: the funnel's second stage trains on more data
@@ -89,12 +100,13 @@ int worker(const WorkerCommandOptions& options) {
   };
   if (!options.quiet && synthetic)
     std::cout << fmt::format("{}: working on search '{}' of {} (synthetic child: {} s per evaluation)\n", name, search.name,
-                             path, config.child.synthetic)
+                             storage->location(), config.child.synthetic)
               << std::flush;
   else if (!options.quiet)
-    std::cout << fmt::format("{}: working on search '{}' of {} ({} train / {} validation examples, {} thread(s))\n", name,
-                             search.name, storage->location(), split_for(1).train.size(), split_for(1).val.size(),
-                             config.threads_per_worker)
+    std::cout << fmt::format("{}: working on search '{}' of {} ({} train / {} validation examples, {} thread(s), "
+                             "device {})\n",
+                             name, search.name, storage->location(), split_for(1).train.size(), split_for(1).val.size(),
+                             config.threads_per_worker, config.child.device)
               << std::flush;
   auto open = [&] { return open_storage(path, OpenMode::Open); };
   WorkerSummary summary = run_worker(*storage, open, search.id, evaluate, worker_options, 0);

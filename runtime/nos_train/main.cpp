@@ -73,12 +73,7 @@ void add_options(CLI::App& app, Options& o) {
       ->check(CLI::IsMember({"val_acc", "val_acc_mean_last_k", "val_acc_max_last_k"}))
       ->capture_default_str();
   app.add_option("--device", o.spec.device, "cpu, cuda or cuda:N")
-      ->check([](const std::string& d) {
-        bool ok = d == "cpu" || d == "cuda" ||
-                  (d.rfind("cuda:", 0) == 0 && d.size() > 5 && d.size() < 9 &&
-                   d.find_first_not_of("0123456789", 5) == std::string::npos);
-        return ok ? std::string() : fmt::format("unknown device '{}' (expected cpu, cuda or cuda:N)", d);
-      })
+      ->check(nos::tool::device_validator())
       ->capture_default_str();
   nos::tool::add_seed_option(app, "--seed", o.spec.seed,
                              "seed of the split, the initial weights, the data order and the rule's noise");
