@@ -95,6 +95,8 @@ void stale_worker_is_refused(const std::string& db, const std::string& logs) {
   CHECK(testing::wait_exit(b) == 0);
   std::string a_log = testing::read_log(logs + "/a.log");
   INFO(a_log);
+  CHECK(contains(a_log, fmt::format("candidate {} stage {}: ", taken.candidate, taken.stage)));
+  CHECK(contains(a_log, "; refused: the lease (attempt 1) is no longer this worker's"));
   CHECK(contains(a_log, "0 evaluated, 1 refused (lease lost)"));
 
   auto storage = open_storage(db, OpenMode::ReadOnly);
