@@ -23,5 +23,6 @@ void add_compile_command(CLI::App& app, Runner& run);  // compile.cpp
 void add_train_command(CLI::App& app, Runner& run);    // train.cpp
 void add_controller_command(CLI::App& app, Runner& run);  // controller.cpp
 void add_search_command(CLI::App& app, Runner& run);      // search.cpp
+void add_scaling_command(CLI::App& app, Runner& run);     // scaling.cpp
 
 }  // namespace nos::bench
