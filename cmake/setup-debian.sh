@@ -10,7 +10,7 @@ packages=(
   libtorch-dev libopenblas0-pthread
   libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev libsqlite3-dev libpq-dev postgresql
   dataset-fashion-mnist gnuplot-nox
-  python3
+  python3 python3-yaml
 )
 
 missing=()

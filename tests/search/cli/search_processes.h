@@ -21,14 +21,16 @@
 
 namespace nos::search::testing {
 
-// Starts build/bin/nos-search with `args`, its standard output and error to `log`.
-inline pid_t start_nos_search(const std::vector<std::string>& args, const std::string& log) {
-  std::string exe = std::string(NOS_BINARY_DIR) + "/bin/nos-search";
+// Starts the executable `exe` with `args` and the environment's `env` ("NAME=value") added, its
+// standard output and error to `log`.
+inline pid_t start_process(const std::string& exe, const std::vector<std::string>& args, const std::string& log,
+                           const std::vector<std::string>& env = {}) {
   std::vector<std::string> all{exe};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env_copy = env;
   std::fflush(stdout);  // or the child would write the parent's buffered output again
   std::fflush(stderr);
   pid_t pid = fork();
@@ -36,10 +38,16 @@ inline pid_t start_nos_search(const std::vector<std::string>& args, const std::s
     FILE* out = std::freopen(log.c_str(), "w", stdout);
     (void)out;
     dup2(STDOUT_FILENO, STDERR_FILENO);
+    for (std::string& e : env_copy) putenv(e.data());
     execv(exe.c_str(), argv.data());
     _exit(127);
   }
   return pid;
+}
+
+// Starts build/bin/nos-search with `args`, its standard output and error to `log`.
+inline pid_t start_nos_search(const std::vector<std::string>& args, const std::string& log) {
+  return start_process(std::string(NOS_BINARY_DIR) + "/bin/nos-search", args, log);
 }
 
 // The exit status, or 128 + the signal that ended it.
