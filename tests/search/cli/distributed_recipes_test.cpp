@@ -68,7 +68,13 @@ ToolResult slurm_job(const std::string& db, const std::vector<std::string>& args
                       "NOS_DB=" + db, "NOS_SEARCH=" + nos_search, "SLURM_JOB_ID=4242", "SLURM_NTASKS=2"});
 }
 
-void slurm_search(const std::string& db) {
+// Runs the job in `dir` (where sbatch would be called: a resumed search's report goes there).
+void slurm_search(const std::string& db, const TempDir& dir) {
+  struct InDirectory {
+    std::filesystem::path before = std::filesystem::current_path();
+    explicit InDirectory(const std::filesystem::path& p) { std::filesystem::current_path(p); }
+    ~InDirectory() { std::filesystem::current_path(before); }
+  } in_dir(dir.path());
   const std::vector<std::string> search{"--child", "synthetic:0.2", "--budget", "16", "--batch", "8", "--seed", "3",
                                         "--no-report", "--quiet"};
   ToolResult r = slurm_job(db, search);
@@ -123,7 +129,7 @@ TEST_CASE("examples/distributed: the scripts parse, and the Slurm script refuses
 
 TEST_CASE("examples/distributed/slurm.sbatch: the controller and 2 workers (a stand-in srun) finish a search, then resume it (SQLite)") {
   TempDir dir;
-  slurm_search(dir.file("slurm.db"));
+  slurm_search(dir.file("slurm.db"), dir);
 }
 
 #ifdef NOS_HAVE_POSTGRES
@@ -134,7 +140,8 @@ TEST_CASE("examples/distributed/slurm.sbatch: the controller and 2 workers (a st
     return;
   }
   testing::FreshPostgresDatabase db(*server);
-  slurm_search(db.url());
+  TempDir dir;
+  slurm_search(db.url(), dir);
 }
 #endif
 
