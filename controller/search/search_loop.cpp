@@ -166,6 +166,7 @@ void SearchLoop::learn(std::int64_t batch, const std::vector<controller::Proposa
   storage_.save_strategy_state(search_, batch, strategy_.save(), statistics.dump());
   // A resume needs only the latest state (the lstm's is megabytes); every batch keeps its statistics.
   storage_.drop_strategy_states_before(search_, batch - 1);
+  storage_.checkpoint();
   if (events_.on_batch) events_.on_batch(progress_);
 }
 

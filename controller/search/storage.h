@@ -202,6 +202,10 @@ class Storage {
     (void)search;
     (void)batch;
   }
+  // Moves what the journal holds into the database file, at a moment the caller chooses, so that
+  // the workers' commits do not pay for it (SQLite's WAL; a no-op elsewhere). The search calls it
+  // after saving each batch's strategy state.
+  virtual void checkpoint() {}
   // Every saved batch's statistics, in batch order (not the state bytes).
   virtual std::vector<BatchRecord> batch_records(SearchId search) = 0;
 

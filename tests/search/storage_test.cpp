@@ -3,6 +3,7 @@
 // and its leases, several processes at once, crashes, migrations. Then each backend's own cases:
 // the files that are not (usable) search databases; the URLs, credentials and databases that are not.
 #include <doctest/doctest.h>
+
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -662,6 +664,22 @@ TEST_CASE("storage: SQLite's wait for work is a sleep") {
   SearchId id = storage->create_search("s", "{}", {});
   CHECK_FALSE(storage->notifies());
   CHECK_FALSE(storage->wait_for_work(id, 0.01));
+}
+
+TEST_CASE("storage: SQLite checkpoints when the search says so, not in whichever commit fills the journal") {
+  TempDir dir;
+  std::string path = dir.file("c.db");
+  auto storage = open_storage(path, OpenMode::Create);
+  SearchId id = storage->create_search("s", "{}", {});
+  // 6 MB of strategy states: over SQLite's default limit (4 MB), under ours: all still in the WAL.
+  std::string state(3u << 20, 'x');
+  storage->save_strategy_state(id, 0, state, "{}");
+  storage->save_strategy_state(id, 1, state, "{}");
+  CHECK(std::filesystem::file_size(path) < (1u << 20));
+  CHECK(std::filesystem::file_size(path + "-wal") > (6u << 20));
+  storage->checkpoint();
+  CHECK(std::filesystem::file_size(path) > (6u << 20));  // moved into the database file
+  CHECK(storage->latest_strategy_state(id)->bytes == state);
 }
 
 TEST_CASE_TEMPLATE("storage: artifacts are named JSON documents, replaced by key", Backend, SqliteBackend, PostgresBackend) {
