@@ -221,6 +221,7 @@ class QueueFiller {
     if (storage_.counts(search_).queued >= low_) return;
     storage_.enqueue_batch(search_, batches_++, placeholder_candidates(filled_, 2 * low_));
     filled_ += 2 * low_;
+    storage_.checkpoint();  // as the search does after each batch (SQLite's WAL), not in a worker's commit
   }
   std::int64_t filled() const { return filled_; }
   std::int64_t batches() const { return batches_; }
