@@ -39,6 +39,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "benchmarks/nos_bench/child_process.h"
 #include "benchmarks/nos_bench/commands.h"
 #include "benchmarks/nos_bench/scaling_stats.h"
 #include "benchmarks/nos_bench/timing.h"
@@ -70,28 +71,6 @@ struct ScalingOptions {
 
 double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string default_nos_search() {
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string("nos-search") : (self.parent_path() / "nos-search").string();
-}
-
-std::string command_line(const std::vector<std::string>& args) {
-  std::string out;
-  for (const std::string& a : args) out += (out.empty() ? "" : " ") + a;
-  return out;
-}
-
-std::string tail_of(const std::string& path, int n) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  std::string out;
-  for (std::size_t i = lines.size() > static_cast<std::size_t>(n) ? lines.size() - n : 0; i < lines.size(); ++i)
-    out += "  " + lines[i] + "\n";
-  return out;
 }
 
 // Starts args with its standard output and error appended to `log`; does not wait.

@@ -32,6 +32,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "benchmarks/nos_bench/child_process.h"
 #include "benchmarks/nos_bench/commands.h"
 #include "benchmarks/nos_bench/search_stats.h"
 #include "benchmarks/nos_bench/timing.h"
@@ -65,24 +66,6 @@ std::vector<std::string> split_words(const std::string& text) {
   std::istringstream in(text);
   for (std::string w; in >> w;) words.push_back(w);
   return words;
-}
-
-// nos-search of the same build: beside this executable.
-std::string default_nos_search() {
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string("nos-search") : (self.parent_path() / "nos-search").string();
-}
-
-// The last `n` lines of a file, for an error message.
-std::string tail_of(const std::string& path, int n) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  std::string out;
-  for (std::size_t i = lines.size() > static_cast<std::size_t>(n) ? lines.size() - n : 0; i < lines.size(); ++i)
-    out += "  " + lines[i] + "\n";
-  return out;
 }
 
 // The CPU seconds process `pid` itself has used (its threads, not its children), from /proc; none
@@ -160,12 +143,6 @@ std::vector<std::string> search_command(const SearchBenchOptions& o, int workers
   for (const std::string& group : o.child_args)
     for (std::string& word : split_words(group)) args.push_back(std::move(word));
   return args;
-}
-
-std::string command_line(const std::vector<std::string>& args) {
-  std::string out;
-  for (const std::string& a : args) out += (out.empty() ? "" : " ") + a;
-  return out;
 }
 
 void write_file(const std::string& path, const std::string& text) {
