@@ -26,7 +26,7 @@ Evaluation attempt(const char* worker, std::int64_t task, double start, double e
 
 }  // namespace
 
-TEST_CASE("summarize_latency: nearest-rank percentiles, mean and max; nothing for no samples") {
+TEST_CASE("summarize_latency: nearest-rank percentiles, mean and max, and nothing for no samples") {
   LatencySummary none = summarize_latency({});
   CHECK(none.samples == 0);
   CHECK(none.median == 0);
