@@ -1,8 +1,14 @@
 #include "benchmarks/nos_bench/child_process.h"
 
+#include <stdlib.h>
+
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <system_error>
+
+#include <fmt/format.h>
 
 namespace nos::bench {
 
@@ -26,6 +32,25 @@ std::string tail_of(const std::string& path, int n) {
   for (std::size_t i = lines.size() > static_cast<std::size_t>(n) ? lines.size() - n : 0; i < lines.size(); ++i)
     out += "  " + lines[i] + "\n";
   return out;
+}
+
+WorkDir::WorkDir(const std::string& keep, const std::string& prefix) : temporary_(keep.empty()) {
+  namespace fs = std::filesystem;
+  if (temporary_) {
+    std::string pattern = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    if (!mkdtemp(pattern.data())) throw std::system_error(errno, std::generic_category(), "cannot create a temporary directory");
+    path_ = pattern;
+  } else {
+    path_ = keep;
+    std::error_code ec;
+    fs::create_directories(path_, ec);
+    if (ec) throw std::invalid_argument(fmt::format("--keep: cannot create '{}': {}", keep, ec.message()));
+  }
+}
+
+WorkDir::~WorkDir() {
+  std::error_code ec;
+  if (temporary_) std::filesystem::remove_all(path_, ec);
 }
 
 }  // namespace nos::bench

@@ -353,26 +353,8 @@ int run_scaling_bench(const ScalingOptions& given) {
   if (access(o.nos_search.c_str(), X_OK) != 0)
     throw std::invalid_argument(fmt::format("--nos-search: cannot run '{}': {} (build it: cmake --build build --target nos-search)",
                                             o.nos_search, std::strerror(errno)));
-  fs::path dir;
-  const bool temporary = o.keep.empty();
-  if (temporary) {
-    std::string pattern = (fs::temp_directory_path() / "nos-bench-scaling-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::system_error(errno, std::generic_category(), "cannot create a temporary directory");
-    dir = pattern;
-  } else {
-    dir = o.keep;
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) throw std::invalid_argument(fmt::format("--keep: cannot create '{}': {}", o.keep, ec.message()));
-  }
-  struct Cleanup {
-    fs::path dir;
-    bool active;
-    ~Cleanup() {
-      std::error_code ec;
-      if (active) fs::remove_all(dir, ec);
-    }
-  } cleanup{dir, temporary};
+  const WorkDir work(o.keep, "nos-bench-scaling");
+  const fs::path& dir = work.path();
 
   // Names unique per run, so that runs can share one PostgreSQL database (it keeps their searches).
   const long stamp = static_cast<long>(unix_now());

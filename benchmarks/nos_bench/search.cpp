@@ -201,26 +201,8 @@ int run_search_bench(const SearchBenchOptions& o) {
   if (access(o.nos_search.c_str(), X_OK) != 0)
     throw std::invalid_argument(fmt::format("--nos-search: cannot run '{}': {} (build it: cmake --build build --target nos-search)",
                                             o.nos_search, std::strerror(errno)));
-  fs::path dir;
-  bool temporary = o.keep.empty();
-  if (temporary) {
-    std::string pattern = (fs::temp_directory_path() / "nos-bench-search-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::system_error(errno, std::generic_category(), "cannot create a temporary directory");
-    dir = pattern;
-  } else {
-    dir = o.keep;
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) throw std::invalid_argument(fmt::format("--keep: cannot create '{}': {}", o.keep, ec.message()));
-  }
-  struct Cleanup {
-    fs::path dir;
-    bool active;
-    ~Cleanup() {
-      std::error_code ec;
-      if (active) fs::remove_all(dir, ec);
-    }
-  } cleanup{dir, temporary};
+  const WorkDir work(o.keep, "nos-bench-search");
+  const fs::path& dir = work.path();
 
   std::vector<SearchStats> runs;
   nlohmann::json records = nlohmann::json::array();
@@ -254,7 +236,7 @@ int run_search_bench(const SearchBenchOptions& o) {
     record["load_avg_1m_before"] = load_before;
     record["load_avg_1m_after"] = load_average_1m();
     record["config"] = nlohmann::json::parse(stats.config_json, nullptr, false);
-    if (!temporary) record["database"] = db;
+    if (!o.keep.empty()) record["database"] = db;
     std::cerr << fmt::format("nos-bench search: {} worker(s): {} candidates, {} trained in {:.1f} s; overhead {:.2f}%\n",
                              workers, stats.counts.results, stats.counts.trained, stats.time.wall,
                              100 * stats.overhead_share())
