@@ -5,7 +5,6 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
-#include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/adam.h>
@@ -13,6 +12,7 @@
 #include <torch/optim/sgd.h>
 #include <torch/utils.h>
 
+#include "runtime/cpu_threads.h"
 #include "runtime/metrics.h"
 #include "runtime/models.h"
 #include "runtime/rule_optimizer.h"
@@ -135,7 +135,7 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
   if (config.epochs < 1) throw std::invalid_argument("epochs must be at least 1");
   if (config.batch_size < 1) throw std::invalid_argument("the batch size must be at least 1");
   auto start = Clock::now();
-  if (config.threads > 0) at::set_num_threads(config.threads);
+  set_cpu_threads(config.threads);
   torch::manual_seed(config.seed);
   torch::Device device(config.device);
 

@@ -28,6 +28,7 @@
 #include "controller/search/search_loop.h"
 #include "controller/search/worker_loop.h"
 #include "controller/search/worker_pool.h"
+#include "runtime/cpu_threads.h"
 #include "runtime/data/dataset.h"
 #include "runtime/evaluate.h"
 #include "tools/tool_main.h"
@@ -224,6 +225,9 @@ int run(const RunOptions& options) {
   }
   storage->lock_search(search.id);  // one run per search: a flock (SQLite), an advisory lock (PostgreSQL)
   std::unique_ptr<controller::Strategy> strategy = make_strategy(config);
+  // The policy is small: one thread, so that its updates neither take a core from a worker nor
+  // leave OpenBLAS threads spinning beside them (runtime/cpu_threads.h).
+  runtime::set_cpu_threads(1);
   ProgressPrinter progress(isatty(STDERR_FILENO) != 0);
 
   // Leases of workers of an earlier run that are gone (killed with it) go back to the queue, not

@@ -1,10 +1,12 @@
 // The training loop through its torch-free interface: determinism for a fixed seed, the divergence
-// guard, the time budget, LibTorch's optimizers for comparison, and configuration errors. The
+// guard, the time budget, LibTorch's optimizers for comparison, configuration errors, and the
+// run's thread count reaching the BLAS library. The
 // evaluate API on top of it: evaluate_test.cpp.
 #include <doctest/doctest.h>
 
 #include <string>
 
+#include "runtime/cpu_threads.h"
 #include "runtime/data/dataset.h"
 #include "runtime/trainer.h"
 #include "test_data_files.h"
@@ -128,4 +130,17 @@ TEST_CASE("the convnet trains on images") {
   RunResult run = train(split, rule("adam"), config);
   CHECK(run.status == Status::Ok);
   CHECK(run.val_acc > 0.9);
+}
+
+TEST_CASE("a run's thread count reaches the BLAS library, not only LibTorch's pool") {
+  set_cpu_threads(2);
+  if (blas_threads() == 0) {
+    MESSAGE("skipped: this process's BLAS is not OpenBLAS (its thread count cannot be read)");
+    return;
+  }
+  TrainConfig config = small_config();
+  config.threads = 1;
+  RunResult run = train(blobs(), rule("sign(m) * 0.1"), config);
+  CHECK(run.status == Status::Ok);
+  CHECK(blas_threads() == 1);  // left at one per core, they would spin beside the other workers
 }

@@ -6,21 +6,16 @@
 #include <doctest/doctest.h>
 
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <thread>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "controller/search/storage.h"
 #include "tests/runtime/test_data_files.h"
+#include "tests/search/cli/search_processes.h"
 #include "tests/search/temp_dir.h"
 #include "tests/tools/run_tool.h"
 
@@ -29,7 +24,11 @@ namespace {
 
 using nos::testing::run_tool;
 using nos::testing::ToolResult;
+using testing::pid_of_owner;
+using testing::poll_search;
+using testing::start_nos_search;
 using testing::TempDir;
+using testing::wait_exit;
 
 const std::string& blobs() {
   static const std::string file = nos::testing::write_blobs_csv(nos::testing::temp_dir("search_run") + "/blobs.csv", 1500, 8, 3, false);
@@ -66,54 +65,6 @@ std::vector<Row> snapshot(const std::string& db) {
   for (auto& [index, row] : rows) out.push_back(row);
   return out;
 }
-
-// Starts build/bin/nos-search in the background, its output to `log`.
-pid_t start(const std::vector<std::string>& args, const std::string& log) {
-  std::string exe = std::string(NOS_BINARY_DIR) + "/bin/nos-search";
-  std::vector<std::string> all{exe};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::fflush(stdout);  // or the child would write the parent's buffered output again
-  std::fflush(stderr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* out = std::freopen(log.c_str(), "w", stdout);
-    (void)out;
-    dup2(STDOUT_FILENO, STDERR_FILENO);
-    execv(exe.c_str(), argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-// Polls the database (read-only, as another terminal would) until `ready` holds; false after 60 s.
-template <class Ready>
-bool poll(const std::string& db, Ready ready) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (std::filesystem::exists(db)) {
-      try {
-        auto storage = open_storage(db, OpenMode::ReadOnly);
-        std::vector<SearchInfo> searches = storage->searches();
-        if (!searches.empty() && ready(*storage, searches[0].id)) return true;
-      } catch (const StorageError&) {
-        // created but not yet initialized: try again
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return false;
-}
-
-pid_t pid_of(const std::string& owner) { return static_cast<pid_t>(std::stol(owner.substr(owner.rfind('/') + 1))); }
 
 const std::vector<Row>& reference() {
   static const std::vector<Row> rows = [] {
@@ -183,10 +134,10 @@ TEST_CASE("nos-search run: a worker killed mid-evaluation costs one attempt, the
   std::string db = dir.file("kill-worker.db");
   // Longer children, so that an evaluation is in progress when the kill comes.
   std::vector<std::string> args = search_args(db, 2, 60);
-  pid_t run = start(args, dir.file("run.log"));
+  pid_t run = start_nos_search(args, dir.file("run.log"));
   std::string victim;
   std::int64_t candidate = -1;
-  REQUIRE(poll(db, [&](Storage& s, SearchId id) {
+  REQUIRE(poll_search(db, [&](Storage& s, SearchId id) {
     for (const Lease& lease : s.running(id))
       if (lease.candidate >= 3) {
         victim = lease.owner, candidate = lease.candidate;
@@ -194,7 +145,7 @@ TEST_CASE("nos-search run: a worker killed mid-evaluation costs one attempt, the
       }
     return false;
   }));
-  REQUIRE(kill(pid_of(victim), SIGKILL) == 0);
+  REQUIRE(kill(pid_of_owner(victim), SIGKILL) == 0);
   REQUIRE(wait_exit(run) == 0);
 
   auto storage = open_storage(db, OpenMode::ReadOnly);
@@ -221,8 +172,8 @@ TEST_CASE("nos-search run: killed with SIGKILL and resumed, it completes as an u
   std::string db = dir.file("kill-run.db");
   // Children long enough that the kill lands mid-search even on a loaded machine; 6 batches, so
   // that batches are still to be proposed and learned from when the first has been.
-  pid_t run = start(search_args(db, 2, 20, 48), dir.file("run.log"));
-  REQUIRE(poll(db, [](Storage& s, SearchId id) { return !s.batch_records(id).empty() && !s.running(id).empty(); }));
+  pid_t run = start_nos_search(search_args(db, 2, 20, 48), dir.file("run.log"));
+  REQUIRE(poll_search(db, [](Storage& s, SearchId id) { return !s.batch_records(id).empty() && !s.running(id).empty(); }));
   REQUIRE(kill(run, SIGKILL) == 0);
   wait_exit(run);
   std::vector<Evaluation> before;
