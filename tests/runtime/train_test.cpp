@@ -1,7 +1,6 @@
 // The training loop through its torch-free interface: determinism for a fixed seed, the divergence
 // guard, the time budget, LibTorch's optimizers for comparison, configuration errors, and the
-// run's thread count reaching the BLAS library. The
-// evaluate API on top of it: evaluate_test.cpp.
+// run's thread count reaching the BLAS library. The evaluate API on top of it: evaluate_test.cpp.
 #include <doctest/doctest.h>
 
 #include <string>
