@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include <fmt/ostream.h>
+
 namespace nos::controller {
 
 std::uint64_t Rng::below(std::uint64_t n) {
@@ -13,12 +15,9 @@ std::uint64_t Rng::below(std::uint64_t n) {
   return x % n;
 }
 
-// The engine's textual form is its whole state (312 words and the index), exact by the standard.
-void Rng::save(ByteWriter& out) const {
-  std::ostringstream text;
-  text << engine_;
-  out.str(text.str());
-}
+// The engine's textual form is its whole state (312 words and the index), exact by the standard;
+// the standard offers only stream operators to write and read it.
+void Rng::save(ByteWriter& out) const { out.str(fmt::format("{}", fmt::streamed(engine_))); }
 
 void Rng::restore(ByteReader& in) {
   std::istringstream text(in.str());

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, from a fresh Debian 12 machine: install the packages, build nos-search, then run a
 # short optimizer search (`nos-search run`'s demo: the lstm controller proposes update rules,
-# worker processes train a Fashion-MNIST MLP child with each, about 4 minutes on 2 cores) that
+# worker processes train a Fashion-MNIST MLP child with each, 1 to 7 minutes on 2 cores) that
 # ends with the best rules found next to Adam. Guide: docs/search.md.
 #
 #   bash examples/run.sh                       # the demo search (docs/search.md: what it prints)

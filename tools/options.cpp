@@ -60,6 +60,17 @@ CLI::Validator sign_validator(bool zero_allowed) {
 CLI::Validator positive_validator() { return sign_validator(false); }
 CLI::Validator non_negative_validator() { return sign_validator(true); }
 
+CLI::Validator range_validator(double min, double max) {
+  return CLI::Validator(
+      [min, max](std::string& text) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(text, value) || std::isnan(value)) return fmt::format("'{}' is not a number", text);
+        if (value >= min && value <= max) return {};
+        return fmt::format("{} is outside {:g} .. {:g}", text, min, max);
+      },
+      fmt::format("{:g} .. {:g}", min, max));
+}
+
 CLI::Validator device_validator() {
   return CLI::Validator(
       [](std::string& d) -> std::string {

@@ -25,6 +25,8 @@ CLI::Validator learning_rate_validator();
 // 300 digits of the largest double.
 CLI::Validator positive_validator();
 CLI::Validator non_negative_validator();
+// A number in [min, max] (NaN is outside every range, unlike CLI::Range's comparisons say).
+CLI::Validator range_validator(double min, double max);
 
 // --device: the spelling of a LibTorch device the runtime trains on (cpu, cuda, cuda:N); whether
 // it exists on this machine is the runtime's question (runtime::device_problem), asked later.

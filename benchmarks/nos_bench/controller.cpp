@@ -21,6 +21,7 @@
 #include "controller/lstm/lstm_strategy.h"
 #include "controller/strategy.h"
 #include "tools/options.h"
+#include "runtime/json_text.h"
 
 namespace nos::bench {
 namespace {
@@ -69,7 +70,7 @@ int run_controller(const ControllerOptions& o) {
                         {"cpu_median_ms", summarize(cpu).median_ms}, {"reps", s.reps},
                         {"threads", o.threads}, {"device", strategy == "lstm" ? o.device : "cpu"},
                         {"load_avg_1m", load_average_1m()}};
-    fmt::print("{}\n", r.dump());
+    fmt::print("{}\n", json_text(r));
     std::fflush(stdout);
     records.push_back(r);
   };

@@ -46,6 +46,7 @@
 #include "controller/search/search_config.h"
 #include "controller/search/storage.h"
 #include "tools/options.h"
+#include "runtime/json_text.h"
 
 namespace nos::bench {
 namespace {
@@ -176,7 +177,7 @@ std::string synthetic_config(double child_seconds) {
   c.strategy = "random";
   c.child.synthetic = child_seconds;
   c.workers = 0;
-  return search::to_json(c).dump();
+  return json_text(search::to_json(c));
 }
 
 // `count` distinct placeholder candidates, numbered from `first`: the synthetic child reads only

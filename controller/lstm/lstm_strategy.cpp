@@ -167,7 +167,7 @@ void LstmStrategy::Impl::adam_step(double learning_rate) {
 LstmStrategy::Config LstmStrategy::parse(const Options& options) {
   options.check_known("lstm", kOptions);
   Config c;
-  c.batch = static_cast<int>(options.get_int("batch", 20, 1, 1 << 20));
+  c.batch = static_cast<int>(options.get_int("batch", 20, 1, kMaxBatch));
   c.groups = GroupSchedule::parse(options.get_string("groups", "2"));
   std::string algorithm = options.get_string("algorithm", "ppo");
   if (algorithm == "ppo")

@@ -35,6 +35,7 @@ struct ReportOptions {
   DatabaseOptions db;
   std::string output;  // the directory of index.html and the PNGs
   int k = 20;          // rules in the top table
+  bool quiet = false;  // no line saying what was written (run's summary says it)
 };
 
 // nos-search final (final_command.cpp, built with LibTorch only). The transfer task's fields are

@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
   RunOptions run_options;
   CLI::App* run_cmd = app.add_subcommand(
       "run", "run a search on this machine; with no options, a demo (Fashion-MNIST MLP child on a 10k subset, "
-             "about 4 minutes on 2 cores) that ends with the best rules next to Adam");
+             "1 to 7 minutes on 2 cores, depending on how many proposals are new) that ends with the best rules next to Adam");
   run_cmd->add_option("--config", run_options.config_file,
                       "a JSON configuration (keys and defaults: docs/search.md; examples/search.json); options given "
                       "here replace its keys");
@@ -69,14 +69,17 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--data", run_options.data, "the child's data: fashion-mnist, an IDX directory or prefix, a .csv");
   run_cmd->add_option("--model", run_options.model, "the child network: mlp or convnet")->check(CLI::IsMember({"mlp", "convnet"}));
   run_cmd->add_option("--hidden", run_options.hidden, "mlp hidden layer widths, comma-separated (default 256)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 24));
   run_cmd->add_option("--strategy", run_options.strategy, "lstm (the method's controller), evolution or random");
   run_cmd->add_option("--algorithm", run_options.algorithm, "lstm: ppo or reinforce");
   run_cmd->add_option("--strategy-option,-O", run_options.strategy_options, "KEY=VALUE: any option of the strategy");
-  run_cmd->add_option("--budget", run_options.budget, "candidates to propose (default 400; whole batches)")->check(nos::tool::positive_validator());
+  run_cmd->add_option("--budget", run_options.budget, "candidates to propose (default 400; whole batches)")
+      ->check(nos::tool::range_validator(1, static_cast<double>(nos::search::kMaxBudget)));
   run_cmd->add_option("--time-budget", run_options.time_budget, "seconds of search; the batch in progress finishes")
       ->check(nos::tool::non_negative_validator());
-  run_cmd->add_option("--batch", run_options.batch, "candidates per batch (default 20)")->check(nos::tool::positive_validator());
+  run_cmd->add_option("--batch", run_options.batch, "candidates per batch (default 20)")
+      ->check(nos::tool::range_validator(1, static_cast<double>(nos::controller::kMaxBatch)));
   run_cmd->add_option("--groups", run_options.groups, "groups per rule, or a schedule such as 1:100,2:300,3 (default 2)");
   run_cmd->add_option("--workers", run_options.workers,
                       "local worker processes (default: one per core; 0: none, workers started by hand with "
@@ -87,18 +90,18 @@ int main(int argc, char** argv) {
                       "default cpu; a worker's own --device replaces it)")
       ->check(nos::tool::device_validator());
   run_cmd->add_option("--threads-per-worker", run_options.threads_per_worker, "LibTorch threads of each worker (default 1)")
-      ->check(nos::tool::positive_validator());
-  run_cmd->add_option("--epochs", run_options.epochs, "child training epochs (default 5)")->check(nos::tool::positive_validator());
+      ->check(CLI::Range(1, 1024));
+  run_cmd->add_option("--epochs", run_options.epochs, "child training epochs (default 5)")->check(CLI::Range(1, 100000));
   run_cmd->add_option("--train-subset", run_options.train_subset, "child training examples (default 10000; 0: all)")
       ->check(nos::tool::non_negative_validator());
   run_cmd->add_option("--lr-grid", run_options.lr_grid, "the learning-rate sweep's rates, comma-separated (default 0.001,0.01,0.1,1)");
-  run_cmd->add_option("--lr", run_options.lr, "one fixed learning rate instead of the sweep")->check(nos::tool::positive_validator());
+  run_cmd->add_option("--lr", run_options.lr, "one fixed learning rate instead of the sweep")->check(nos::tool::learning_rate_validator());
   run_cmd->add_option("--funnel-top", run_options.funnel_top,
                       "the funnel's second stage: the best FRACTION of each batch trained again on --funnel-epochs "
                       "and the whole training split (default 0: no second stage)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(nos::tool::range_validator(0, 1));
   run_cmd->add_option("--funnel-epochs", run_options.funnel_epochs, "epochs of the second stage (default 10)")
-      ->check(nos::tool::positive_validator());
+      ->check(CLI::Range(1, 100000));
   nos::tool::add_seed_option(*run_cmd, "--seed", run_options.seed, "the search's seed: the same seed gives the same search");
   run_cmd->add_flag("--resume", run_options.resume, "continue the stopped search in --db (nothing finished is repeated)");
   run_cmd->add_flag("!--no-overlap", run_options.overlap,

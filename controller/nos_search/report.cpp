@@ -72,8 +72,9 @@ int report(const ReportOptions& options) {
   }
   fs::path page = dir / "index.html";
   write_file(page, report_html(data, figures, pngs));
-  std::cout << fmt::format("search '{}': {} plot{} and {} written ({} candidates, {} results)\n", search.name, drawn,
-                           drawn == 1 ? "" : "s", page.string(), data.candidates, data.results);
+  if (!options.quiet)
+    std::cout << fmt::format("search '{}': {} plot{} and {} written ({} candidates, {} results)\n", search.name, drawn,
+                             drawn == 1 ? "" : "s", page.string(), data.candidates, data.results);
   return 0;
 }
 

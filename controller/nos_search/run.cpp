@@ -12,11 +12,12 @@
 #include <fstream>
 #include <iostream>
 #include <set>
-#include <sstream>
+#include <map>
 #include <thread>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "controller/lstm/lstm_strategy.h"
@@ -24,7 +25,9 @@
 #include "controller/nos_search/open_search.h"
 #include "controller/nos_search/progress.h"
 #include "controller/nos_search/table.h"
+#include "compiler/codegen/kernel_abi.h"
 #include "controller/search/child_evaluation.h"
+#include "controller/search/config_file.h"
 #include "controller/search/search_loop.h"
 #include "controller/search/worker_loop.h"
 #include "controller/search/worker_pool.h"
@@ -32,6 +35,7 @@
 #include "runtime/data/dataset.h"
 #include "runtime/evaluate.h"
 #include "tools/tool_main.h"
+#include "runtime/json_text.h"
 
 namespace nos::search::cli {
 namespace {
@@ -39,11 +43,8 @@ namespace {
 std::atomic<bool> stop_requested{false};
 void request_stop(int) { stop_requested.store(true); }
 
-// Options that describe the search itself: fixed once it is created.
-constexpr const char* kFixedOnResume[] = {"--config", "--data", "--model", "--hidden", "--strategy", "--algorithm",
-                                          "--batch", "--groups", "--epochs", "--train-subset", "--seed", "--async", "--no-overlap",
-                                          "--threads-per-worker", "--lr-grid", "--lr", "--strategy-option",
-                                          "--funnel-top", "--funnel-epochs", "--child"};
+// The options a resumed run may change: this run's own settings, not the search's.
+constexpr const char* kChangeableOnResume[] = {"budget", "time_budget", "workers", "child.device"};
 
 std::vector<double> parse_grid(const std::string& text) {
   std::vector<double> grid;
@@ -54,6 +55,8 @@ std::vector<double> parse_grid(const std::string& text) {
     char* end = nullptr;
     double v = std::strtod(item.c_str(), &end);
     if (item.empty() || *end != '\0') throw tool::UsageError(fmt::format("--lr-grid: '{}' is not a number", item));
+    if (std::string problem = codegen::learning_rate_problem(v); !problem.empty())
+      throw tool::UsageError(fmt::format("--lr-grid: learning rate {}: {}", item, problem));
     grid.push_back(v);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -61,15 +64,19 @@ std::vector<double> parse_grid(const std::string& text) {
   return grid;
 }
 
-SearchConfig configure(const RunOptions& o) {
-  SearchConfig c;
-  if (!o.config_file.empty()) {
-    std::ifstream in(o.config_file);
-    if (!in) throw std::invalid_argument(fmt::format("{}: cannot read the configuration: {}", o.config_file, std::strerror(errno)));
-    nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) throw std::invalid_argument(fmt::format("{}: not valid JSON", o.config_file));
-    c = config_from_json(j, o.config_file);
-  }
+// An option that sets a strategy option (--batch) and the same key given by -O must agree.
+void set_strategy_option(SearchConfig& c, const RunOptions& o, const char* option, const std::string& key,
+                         const std::string& value) {
+  for (const std::string& item : o.strategy_options)
+    if (item.starts_with(key + "=") && item.substr(key.size() + 1) != value)
+      throw tool::UsageError(fmt::format("{} {} and --strategy-option {} disagree: give one", option, value, item));
+  c.strategy_options[key] = value;
+}
+
+// The configuration a run asks for: `c` (the defaults, or the stored configuration on --resume),
+// replaced by --config's file when one is given, then by each option given.
+SearchConfig configure(SearchConfig c, const RunOptions& o) {
+  if (!o.config_file.empty()) c = read_config_file(o.config_file);
   auto given = [&](const char* name) { return o.given.count(name) > 0; };
   if (given("--data")) c.child.data = o.data;
   if (given("--model")) c.child.model.name = o.model;
@@ -82,20 +89,20 @@ SearchConfig configure(const RunOptions& o) {
     char* end = nullptr;
     double seconds = o.child.rfind(prefix, 0) == 0 ? std::strtod(o.child.c_str() + prefix.size(), &end) : -1;
     if (o.child == "train") c.child.synthetic = -1;
-    else if (!end || *end != '\0' || o.child.size() == prefix.size() || !(seconds >= 0))
-      throw tool::UsageError(fmt::format("--child: expected train or synthetic:SECONDS, not '{}'", o.child));
+    else if (!end || *end != '\0' || o.child.size() == prefix.size() || !(seconds >= 0) || seconds > 86400)
+      throw tool::UsageError(fmt::format("--child: expected train or synthetic:SECONDS (0 .. 86400), not '{}'", o.child));
     else c.child.synthetic = seconds;
   }
   if (given("--strategy")) c.strategy = o.strategy;
-  if (given("--algorithm")) c.strategy_options["algorithm"] = o.algorithm;
-  if (given("--batch")) c.strategy_options["batch"] = std::to_string(o.batch);
-  if (given("--groups")) c.strategy_options["groups"] = o.groups;
   for (const std::string& item : o.strategy_options) {
     std::size_t eq = item.find('=');
     if (eq == std::string::npos || eq == 0)
       throw tool::UsageError(fmt::format("--strategy-option: expected key=value, not '{}'", item));
     c.strategy_options[item.substr(0, eq)] = item.substr(eq + 1);
   }
+  if (given("--algorithm")) set_strategy_option(c, o, "--algorithm", "algorithm", o.algorithm);
+  if (given("--batch")) set_strategy_option(c, o, "--batch", "batch", std::to_string(o.batch));
+  if (given("--groups")) set_strategy_option(c, o, "--groups", "groups", o.groups);
   if (given("--budget")) c.budget = o.budget;
   if (given("--time-budget")) c.time_budget = o.time_budget;
   if (given("--seed")) c.seed = o.seed;
@@ -103,12 +110,57 @@ SearchConfig configure(const RunOptions& o) {
   if (given("--threads-per-worker")) c.threads_per_worker = o.threads_per_worker;
   if (given("--async")) c.async = o.async;
   if (given("--no-overlap")) c.overlap = o.overlap;
-  if (given("--lr-grid")) c.lr.grid = parse_grid(o.lr_grid);
+  if (given("--lr-grid")) c.lr.grid = parse_grid(o.lr_grid), c.lr.fixed.reset();
   if (given("--lr")) c.lr.fixed = o.lr;
   if (given("--funnel-top")) c.funnel.top_fraction = o.funnel_top;
   if (given("--funnel-epochs")) c.funnel.epochs = o.funnel_epochs;
   if (std::string problem = config_problem(c); !problem.empty()) throw ConfigError("nos-search run: " + problem);
   return c;
+}
+
+// Every leaf of a configuration's JSON form, by its dotted key.
+void flatten(const nlohmann::json& j, const std::string& prefix, std::map<std::string, std::string>& out) {
+  if (j.is_object() && !j.empty()) {
+    for (const auto& [key, value] : j.items()) flatten(value, prefix.empty() ? key : prefix + "." + key, out);
+    return;
+  }
+  out[prefix] = json_text(j);
+}
+
+// A resumed search runs its stored configuration: options given again with their stored values
+// are fine (re-running the same command with --resume appended is the natural thing to do); a
+// real change of anything but this run's own settings is a usage error showing both values.
+void check_unchanged_on_resume(const SearchConfig& stored, const SearchConfig& asked, const std::string& db) {
+  std::map<std::string, std::string> before, after;
+  flatten(to_json(stored), "", before);
+  flatten(to_json(asked), "", after);
+  for (const char* key : kChangeableOnResume) before.erase(key), after.erase(key);
+  std::vector<std::string> changes;
+  auto value_in = [](const std::map<std::string, std::string>& m, const std::string& key) {
+    auto it = m.find(key);
+    return it == m.end() ? std::string("none") : it->second;
+  };
+  std::set<std::string> keys;
+  for (const auto& [key, value] : before) keys.insert(key);
+  for (const auto& [key, value] : after) keys.insert(key);
+  for (const std::string& key : keys)
+    if (value_in(before, key) != value_in(after, key))
+      changes.push_back(fmt::format("{} (stored {}, given {})", key, value_in(before, key), value_in(after, key)));
+  if (changes.empty()) return;
+  throw tool::UsageError(fmt::format(
+      "--resume: {} cannot change: the search in {} keeps its stored configuration (only --budget, --time-budget, "
+      "--workers and --device may change)",
+      fmt::join(changes, ", "), db));
+}
+
+// Text that reaches JSON (the database, `final`'s document, the report) must be valid UTF-8.
+bool valid_utf8(const std::string& text) {
+  try {
+    (void)nlohmann::json(text).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
 }
 
 // A device this machine cannot train on, refused before anything is written (the local workers
@@ -137,7 +189,7 @@ nlohmann::json adam_baseline(Storage& storage, SearchId search, const SearchConf
   runtime::EvaluateSpec spec = child_spec(config, 1, -1);
   spec.torch_optimizer = "adam";
   nlohmann::json artifact = to_artifact(config, evaluate_child(config, spec));
-  storage.put_artifact(search, "baseline:adam", artifact.dump());
+  storage.put_artifact(search, "baseline:adam", json_text(artifact));
   return artifact;
 }
 
@@ -155,6 +207,8 @@ void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::j
   std::vector<RankedResult> ranked;
   std::set<std::int64_t> shown;
   for (RankedResult& r : storage.top(search.id, 50)) {
+    // Only rules a child trained with: a screened-out or failed rule is no "best rule".
+    if (!r.evaluation.metric || (r.evaluation.status != "ok" && r.evaluation.status != "time_budget")) continue;
     if (!shown.insert(r.evaluation.reused_from.value_or(r.candidate.index)).second) continue;
     ranked.push_back(std::move(r));
     if (ranked.size() == 5) break;
@@ -170,7 +224,8 @@ void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::j
                     std::to_string(e.stage), truncate(c.rule, 64)});
   }
   std::cout << fmt::format("\nbest rules of search '{}':\n", search.name);
-  std::cout << render_table({{"rank", true}, {"metric", true}, {"vs adam", true}, {"lr", true}, {"status"}, {"stage", true}, {"rule"}},
+  if (ranked.empty()) std::cout << "  none: no proposal was trained to a result (see nos-search status for why)\n";
+  else std::cout << render_table({{"rank", true}, {"metric", true}, {"vs adam", true}, {"lr", true}, {"status"}, {"stage", true}, {"rule"}},
                             rows);
   if (adam) {
     std::cout << fmt::format("adam: metric {} at lr {} (the same child, its rate from the same sweep)\n",
@@ -200,27 +255,25 @@ int run(const RunOptions& options) {
   std::unique_ptr<Storage> storage;
   SearchInfo search;
   SearchConfig config;
+  if (!valid_utf8(options.name)) throw tool::UsageError("--name: not valid UTF-8 text");
   if (options.resume) {
-    for (const char* name : kFixedOnResume)
-      if (options.given.count(name))
-        throw tool::UsageError(fmt::format("{} cannot change when resuming: the search's stored configuration fixes it", name));
+    if (options.db.empty())
+      throw tool::UsageError("--resume needs --db: the search database to continue (nos-search status DB lists its searches)");
     storage = open_storage(db, OpenMode::Open);
     DatabaseOptions which{db, options.given.count("--name") ? options.name : ""};
     search = choose_search(*storage, which);
-    config = stored_config(search, storage->location());
-    if (options.given.count("--workers")) config.workers = options.workers;
-    if (options.given.count("--device")) config.child.device = options.device;  // this run's workers and baseline
-    if (options.given.count("--budget")) config.budget = options.budget;
-    if (options.given.count("--time-budget")) config.time_budget = options.time_budget;
+    SearchConfig stored = stored_config(search, storage->location());
+    config = configure(stored, options);  // --workers, --device (this run's workers and baseline), budgets
+    check_unchanged_on_resume(stored, config, mask_password(db));
     check_device(config, options);
   } else {
-    config = configure(options);
+    config = configure(SearchConfig{}, options);
     // An unknown strategy or option, data that cannot be read: refused before any file is written.
-    make_strategy(config);
+    make_strategy(config, options.config_file);
     check_device(config, options);
     if (config.child.synthetic < 0) runtime::load_dataset(config.child.data);
     storage = open_storage(db, OpenMode::Create);
-    search.id = storage->create_search(options.name, to_json(config).dump(), config.lease);
+    search.id = storage->create_search(options.name, json_text(to_json(config)), config.lease);
     search = *storage->find_search(options.name);
   }
   storage->lock_search(search.id);  // one run per search: a flock (SQLite), an advisory lock (PostgreSQL)
@@ -264,9 +317,12 @@ int run(const RunOptions& options) {
   pool.stop(storage.get(), search.id);
   progress.clear();
   if (end == LoopEnd::Stopped) {
-    std::cerr << fmt::format("nos-search: stopped; every finished evaluation is stored. Continue with:\n"
-                             "  nos-search run --db {} --resume\n",
-                             shown);
+    if (config.async)  // its proposals depended on timing: it cannot be resumed (search_loop.cpp)
+      fmt::print(stderr, "nos-search: stopped; every finished evaluation is stored. An --async search cannot be "
+                         "resumed; read its results with:\n  nos-search top {}\n", shown);
+    else
+      fmt::print(stderr, "nos-search: stopped; every finished evaluation is stored. Continue with:\n"
+                         "  nos-search run --db {} --resume\n", shown);
     return 130;
   }
   if (end == LoopEnd::TimeBudget) progress.note(fmt::format("the time budget ({}) is spent", duration_text(config.time_budget)));
@@ -279,15 +335,8 @@ int run(const RunOptions& options) {
     report_options.db = {db, search.name};
     report_options.output = options.report_dir.empty() ? default_report_dir(db, search.name) : options.report_dir;
     try {
-      std::ostringstream ignored;  // report's own line: the summary says where it is
-      std::streambuf* saved = std::cout.rdbuf(ignored.rdbuf());
-      try {
-        report(report_options);
-      } catch (...) {
-        std::cout.rdbuf(saved);
-        throw;
-      }
-      std::cout.rdbuf(saved);
+      report_options.quiet = true;  // report's own line: the summary says where it is
+      report(report_options);
       report_line = fmt::format("report: {}/index.html\n", report_options.output);
     } catch (const std::exception& e) {
       report_line = fmt::format("no report: {}\n", e.what());

@@ -7,6 +7,7 @@
 #include "controller/nos_search/commands.h"
 #include "controller/nos_search/open_search.h"
 #include "controller/nos_search/table.h"
+#include "runtime/json_text.h"
 
 namespace nos::search::cli {
 namespace {
@@ -46,7 +47,7 @@ int top(const TopOptions& options) {
   if (options.json) {
     nlohmann::json out = nlohmann::json::array();
     for (std::size_t i = 0; i < ranked.size(); ++i) out.push_back(to_json(static_cast<int>(i) + 1, ranked[i]));
-    std::cout << out.dump(2) << '\n';
+    std::cout << json_text(out, 2) << '\n';
     return 0;
   }
   if (ranked.empty()) {

@@ -109,11 +109,13 @@ int worker(const WorkerCommandOptions& options) {
                              config.threads_per_worker, config.child.device)
               << std::flush;
   auto open = [&] { return open_storage(path, OpenMode::Open); };
-  WorkerSummary summary = run_worker(*storage, open, search.id, evaluate, worker_options, 0);
+  // Stopped by SIGINT or SIGTERM: 130, as every NOS command stopped by a signal (its help says so).
+  constexpr int kStopped = 130;
+  WorkerSummary summary = run_worker(*storage, open, search.id, evaluate, worker_options, kStopped);
   if (!options.quiet)
     std::cout << fmt::format("{}: {} evaluated, {} refused (lease lost), {} failed{}\n", name, summary.evaluated,
                              summary.stale, summary.failed, summary.stopped ? "; stopped" : "");
-  return 0;
+  return summary.stopped ? kStopped : 0;
 }
 
 }  // namespace nos::search::cli

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "runtime/json_text.h"
+
 namespace nos::search {
 namespace {
 
@@ -136,9 +138,9 @@ EvaluationResult to_evaluation(const SearchConfig& config, int stage, const Chil
   r.lr = e.final.lr;
   if (!e.final.runs.empty() && std::isfinite(e.final.metric)) r.metric = e.final.metric;
   r.reward = reward_of(config, r.status, r.metric);
-  r.metrics_json = metrics_of(e.final).dump();
-  r.curves_json = curves_of(e, config.child.metric).dump();
-  r.timings_json = timings_of(e).dump();
+  r.metrics_json = json_text(metrics_of(e.final));
+  r.curves_json = json_text(curves_of(e, config.child.metric));
+  r.timings_json = json_text(timings_of(e));
   return r;
 }
 

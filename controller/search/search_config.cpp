@@ -2,16 +2,24 @@
 
 #include <cmath>
 #include <initializer_list>
+#include <limits>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "controller/options.h"
+#include "runtime/json_text.h"
 
 namespace nos::search {
 namespace {
 
 using nlohmann::json;
+
+// A value as the message shows it: JSON text, its strings made valid UTF-8, cut at 60 characters.
+std::string text_of(const json& v) {
+  std::string text = json_text(v);
+  return text.size() > 60 ? text.substr(0, 57) + "..." : text;
+}
 
 // Reads one JSON object of the configuration: every key must be a known one, every value of the
 // field's type; messages say `where: path.key: problem`.
@@ -46,14 +54,21 @@ class Section {
       if (!v.is_boolean()) fail(key(name), "expected true or false");
       out = v.get<bool>();
     } else if constexpr (std::is_integral_v<T>) {
-      if (!v.is_number_integer() || (std::is_unsigned_v<T> && v.is_number_integer() && !v.is_number_unsigned() && v.get<std::int64_t>() < 0))
-        fail(key(name), fmt::format("expected an integer, not {}", v.dump()));
+      // Out of the field's range is refused, never wrapped or truncated ("seed": -1, "epochs": 1e10).
+      constexpr auto lo = std::numeric_limits<T>::min();
+      constexpr auto hi = std::numeric_limits<T>::max();
+      bool fits = v.is_number_unsigned() ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(hi)
+                  : v.is_number_integer() ? std::is_signed_v<T> ? v.get<std::int64_t>() >= static_cast<std::int64_t>(lo) &&
+                                                                      v.get<std::int64_t>() <= static_cast<std::int64_t>(hi)
+                                                                : v.get<std::int64_t>() >= 0
+                                          : false;
+      if (!fits) fail(key(name), fmt::format("expected an integer from {} to {}, not {}", lo, hi, text_of(v)));
       out = v.get<T>();
     } else if constexpr (std::is_floating_point_v<T>) {
-      if (!v.is_number()) fail(key(name), fmt::format("expected a number, not {}", v.dump()));
+      if (!v.is_number()) fail(key(name), fmt::format("expected a number, not {}", text_of(v)));
       out = v.get<T>();
     } else if constexpr (std::is_same_v<T, std::string>) {
-      if (!v.is_string()) fail(key(name), fmt::format("expected a string, not {}", v.dump()));
+      if (!v.is_string()) fail(key(name), fmt::format("expected a string, not {}", text_of(v)));
       out = v.get<std::string>();
     } else {
       static_assert(sizeof(T) == 0, "no reader for this type");
@@ -73,7 +88,7 @@ class Section {
     if (!v.is_array()) fail(key(name), "expected an array of numbers");
     out.clear();
     for (const json& x : v) {
-      if (!x.is_number()) fail(key(name), fmt::format("expected an array of numbers, found {}", x.dump()));
+      if (!x.is_number()) fail(key(name), fmt::format("expected an array of numbers, found {}", text_of(x)));
       out.push_back(x.get<double>());
     }
   }
@@ -84,7 +99,7 @@ class Section {
     if (!v.is_array()) fail(key(name), "expected an array of integers");
     out.clear();
     for (const json& x : v) {
-      if (!x.is_number_integer()) fail(key(name), fmt::format("expected an array of integers, found {}", x.dump()));
+      if (!x.is_number_integer()) fail(key(name), fmt::format("expected an array of integers, found {}", text_of(x)));
       out.push_back(x.get<std::int64_t>());
     }
   }
@@ -119,8 +134,8 @@ SearchConfig config_from_json(const json& j, std::string_view where) {
     if (!o.is_object()) top.fail("strategy_options", "expected an object of option: value");
     for (const auto& [name, value] : o.items()) {
       if (value.is_string()) c.strategy_options[name] = value.get<std::string>();
-      else if (value.is_number() || value.is_boolean()) c.strategy_options[name] = value.dump();
-      else top.fail("strategy_options." + name, fmt::format("expected a string or a number, not {}", value.dump()));
+      else if (value.is_number() || value.is_boolean()) c.strategy_options[name] = text_of(value);
+      else top.fail("strategy_options." + name, fmt::format("expected a string or a number, not {}", text_of(value)));
     }
   }
   top.read("budget", c.budget);
@@ -209,7 +224,8 @@ SearchConfig config_from_json(const json& j, std::string_view where) {
 
 std::string config_problem(const SearchConfig& c) {
   if (c.strategy.empty()) return "strategy: must name a strategy";
-  if (c.budget < 1) return fmt::format("budget: must be at least 1 candidate, not {}", c.budget);
+  if (c.budget < 1 || c.budget > kMaxBudget)
+    return fmt::format("budget: must be 1 .. {} candidates, not {}", kMaxBudget, c.budget);
   if (!(c.time_budget >= 0) || !std::isfinite(c.time_budget)) return "time_budget: must be >= 0 seconds (0: none)";
   if (c.workers < -1 || c.workers > 1024)
     return fmt::format("workers: must be -1 (one per core), 0 (none: remote workers train) .. 1024, not {}", c.workers);
@@ -332,13 +348,16 @@ runtime::EvaluateSpec child_spec(const SearchConfig& c, int stage, std::int64_t 
   return spec;
 }
 
-std::unique_ptr<controller::Strategy> make_strategy(const SearchConfig& c) {
+std::unique_ptr<controller::Strategy> make_strategy(const SearchConfig& c, std::string_view where) {
   controller::Options options;
   for (const auto& [key, value] : c.strategy_options) options.set(key, value);
   try {
     return controller::make_strategy(c.strategy, options, c.seed);
   } catch (const controller::OptionError& e) {
-    throw ConfigError(e.what());
+    if (where.empty()) throw ConfigError(e.what());
+    // Every failure here is in `strategy` or `strategy_options`: name the file and the section.
+    bool unknown_strategy = std::string_view(e.what()).starts_with("unknown strategy");
+    throw ConfigError(fmt::format("{}: {}: {}", where, unknown_strategy ? "strategy" : "strategy_options", e.what()));
   }
 }
 

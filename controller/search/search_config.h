@@ -68,6 +68,10 @@ struct FunnelConfig {
   bool enabled() const { return top_fraction > 0 || margin.has_value(); }
 };
 
+// The most candidates a search may propose: far beyond any search's means (a year at 30,000 a
+// second), and small enough that budgets rounded up to whole batches never overflow.
+inline constexpr std::int64_t kMaxBudget = 1'000'000'000'000;
+
 struct SearchConfig {
   std::string strategy = "lstm";
   // The strategy's own options (controller/strategy.h): batch, groups, algorithm, ... as text.
@@ -121,9 +125,10 @@ std::uint64_t split_seed(std::uint64_t search_seed);
 runtime::EvaluateSpec child_spec(const SearchConfig& config, int stage, std::int64_t index);
 
 // The search's strategy, fresh (seeded with the search's seed); restore() its saved state to
-// continue. Throws ConfigError for an unknown strategy or a bad option (naming strategy_options).
+// continue. Throws ConfigError for an unknown strategy or a bad option, its message starting with
+// `where` (the configuration file, when there is one) and naming strategy_options.
 // The lstm strategy exists only after controller::register_lstm_strategy().
-std::unique_ptr<controller::Strategy> make_strategy(const SearchConfig& config);
+std::unique_ptr<controller::Strategy> make_strategy(const SearchConfig& config, std::string_view where = "");
 
 // The reward of an evaluation's metric, or the failure reward when it has none.
 double reward_of(const SearchConfig& config, std::string_view status, std::optional<double> metric);

@@ -12,6 +12,7 @@
 #include "controller/search/intake.h"
 #include "dsl/diagnostic.h"
 #include "dsl/tokens.h"
+#include "runtime/json_text.h"
 
 namespace nos::search {
 namespace {
@@ -163,7 +164,7 @@ void SearchLoop::learn(std::int64_t batch, const std::vector<controller::Proposa
                      {"sources", sources},
                      {"strategy", strategy_statistics}};
   if (progress_.best_reward) statistics["best"] = {{"reward", *progress_.best_reward}, {"rule", progress_.best_rule}};
-  storage_.save_strategy_state(search_, batch, strategy_.save(), statistics.dump());
+  storage_.save_strategy_state(search_, batch, strategy_.save(), json_text(statistics));
   // A resume needs only the latest state (the lstm's is megabytes); every batch keeps its statistics.
   storage_.drop_strategy_states_before(search_, batch - 1);
   storage_.checkpoint();

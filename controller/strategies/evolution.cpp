@@ -58,7 +58,7 @@ std::vector<std::pair<std::string, dsl::TokenSequence>> read_warm_start(const st
 EvolutionStrategy::Config EvolutionStrategy::parse(const Options& options) {
   options.check_known("evolution", kOptions);
   Config c;
-  c.batch = static_cast<int>(options.get_int("batch", 20, 1, 1 << 20));
+  c.batch = static_cast<int>(options.get_int("batch", 20, 1, kMaxBatch));
   c.population = static_cast<int>(options.get_int("population", 100, 1, 1 << 24));
   c.tournament = static_cast<int>(options.get_int("tournament", 10, 1, 1 << 24));
   if (c.tournament > c.population)

@@ -13,7 +13,7 @@ constexpr OptionSpec kOptions[] = {
 RandomStrategy::Config RandomStrategy::parse(const Options& options) {
   options.check_known("random", kOptions);
   Config config;
-  config.batch = static_cast<int>(options.get_int("batch", 20, 1, 1 << 20));
+  config.batch = static_cast<int>(options.get_int("batch", 20, 1, kMaxBatch));
   config.groups = GroupSchedule::parse(options.get_string("groups", "2"));
   return config;
 }
