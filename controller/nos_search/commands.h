@@ -1,6 +1,6 @@
 // The subcommands of nos-search: their options and entry points. Each returns the process's exit
 // status. status, top, export and report open the database read-only; run and worker write the
-// search, final its `final` artifact.
+// search, final its `final:N` artifact.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +52,10 @@ struct FinalOptions {
   std::vector<std::int64_t> hidden;
   int epochs = 0;
   std::int64_t train_subset = -1;
+  // A cheaper search task (a first look before the full retraining): its epochs and examples
+  // replaced; 0 / -1: the search's own.
+  int search_epochs = 0;
+  std::int64_t search_train_subset = -1;
   int threads = 0;          // 0: the search's threads_per_worker
   double time_budget = 0;   // seconds per training (sweep included); 0: none
   std::string json;         // --json OUT

@@ -2,10 +2,11 @@
 // K rules, the controller's greedy rule and LibTorch's baselines are trained again over S seeds,
 // each with the search's learning-rate protocol, on the search's task and on a transfer task when
 // one is given; a table and a verdict on stdout, one line per training on stderr, the JSON
-// document in --json and in the search's `final` artifact.
+// document in --json and in the search's next `final:N` artifact (every run of final is kept).
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/nos_search/commands.h"
+#include "controller/nos_search/final_artifacts.h"
 #include "controller/nos_search/final_training.h"
 #include "controller/nos_search/open_search.h"
 #include "controller/nos_search/table.h"
@@ -146,6 +148,26 @@ std::vector<std::uint64_t> final_seeds(const SearchConfig& config, int count) {
   return seeds;
 }
 
+// The search task, with --search-epochs and --search-train-subset applied (and remembered).
+FinalTask search_task(const SearchConfig& config, const FinalOptions& o) {
+  FinalTask task{"search", config, {}, {}, final_seeds(config, o.seeds),
+                 o.threads > 0 ? o.threads : config.threads_per_worker, o.time_budget};
+  ChildConfig& child = task.config.child;
+  if (o.search_epochs > 0 && o.search_epochs != child.epochs) {
+    task.searched_epochs = child.epochs;
+    child.epochs = o.search_epochs;
+  }
+  if (o.search_train_subset >= 0 && o.search_train_subset != child.train_subset) {
+    task.searched_train_subset = child.train_subset;
+    child.train_subset = o.search_train_subset;
+  }
+  if (std::string problem = config_problem(task.config); !problem.empty())
+    throw std::invalid_argument(fmt::format("the search task (--search-epochs, --search-train-subset): {}", problem));
+  return task;
+}
+
+std::string subset_text(std::int64_t n) { return n > 0 ? std::to_string(n) : "all"; }
+
 SearchConfig transfer_config(SearchConfig config, const FinalOptions& o) {
   if (!o.data.empty()) config.child.data = o.data;
   if (!o.model.empty()) config.child.model.name = o.model;
@@ -169,9 +191,16 @@ std::string describe(const FinalTask& t) {
     for (double x : t.config.lr.grid) lr += fmt::format("{}{:g}", lr.empty() ? "" : ", ", x);
     lr = fmt::format("lr swept over {} ({} epoch{})", lr, t.config.lr.sweep_epochs, t.config.lr.sweep_epochs == 1 ? "" : "s");
   }
-  return fmt::format("{} task: {}, {}{}, {} epoch{}, train subset {}, {} over {} seed{}, {}", t.name, c.data,
+  // A changed search task says so first: its results are not the searched task's.
+  std::string changed;
+  if (t.searched_epochs) changed += fmt::format("{} epoch{}, not {}", c.epochs, c.epochs == 1 ? "" : "s", *t.searched_epochs);
+  if (t.searched_train_subset)
+    changed += fmt::format("{}train subset {}, not {}", changed.empty() ? "" : "; ", subset_text(c.train_subset),
+                           subset_text(*t.searched_train_subset));
+  if (!changed.empty()) changed = " (changed from the search's: " + changed + ")";
+  return fmt::format("{} task{}: {}, {}{}, {} epoch{}, train subset {}, {} over {} seed{}, {}", t.name, changed, c.data,
                      c.model.name, c.model.name == "mlp" ? " [" + hidden + "]" : "", c.epochs, c.epochs == 1 ? "" : "s",
-                     c.train_subset > 0 ? std::to_string(c.train_subset) : "all", runtime::name(c.metric), t.seeds.size(),
+                     subset_text(c.train_subset), runtime::name(c.metric), t.seeds.size(),
                      t.seeds.size() == 1 ? "" : "s", lr);
 }
 
@@ -184,7 +213,7 @@ void print_table(const FinalTask& task, const std::vector<FinalResult>& results,
     const FinalOptimizer& o = r.optimizer;
     std::string name = o.torch_optimizer == "sgd" ? fmt::format("sgd (momentum {:g})", o.momentum) : o.name;
     rows.push_back({std::to_string(i + 1), name, cli::name(o.kind), format_metric(r.mean), format_metric(r.std),
-                    fmt::format("{}/{}", r.ok, task.seeds.size()), fmt::format("{:.3g}", median(r.lrs)),
+                    fmt::format("{}/{}", r.ok, task.seeds.size()), lr_summary(r.lrs),
                     o.rule ? o.rule->hash_hex() : "-", o.rule ? truncate(o.rule->canonical_text, kRuleWidth) : "-"});
   }
   std::cout << describe(task) << '\n'
@@ -194,7 +223,7 @@ void print_table(const FinalTask& task, const std::vector<FinalResult>& results,
                              {"mean", true},
                              {"std", true},
                              {"ok", true},
-                             {"lr (median)", true},
+                             {"lr (per seed)", true},
                              {"hash"},
                              {"rule"}},
                             rows)
@@ -214,9 +243,12 @@ json run_task(const FinalTask& task, const std::vector<FinalOptimizer>& optimize
   };
   std::vector<FinalResult> results = retrain(task, optimizers, data, progress);
   rank_results(results);
-  std::string line = verdict(results, metric);
-  print_table(task, results, line);
-  json out = {{"task", task_json(task)}, {"results", json::array()}, {"verdict", line}};
+  Verdict v = verdict(results, metric);
+  print_table(task, results, v.sentence);
+  json out = {{"task", task_json(task)},
+              {"results", json::array()},
+              {"verdict", v.sentence},
+              {"comparison", verdict_json(v, results)}};
   for (const FinalResult& r : results) out["results"].push_back(result_json(r));
   return out;
 }
@@ -226,6 +258,33 @@ void write_json(const std::string& path, const json& document) {
   if (out) out << document.dump(2) << '\n';
   if (out) out.close();
   if (!out) throw std::invalid_argument(fmt::format("{}: cannot write the JSON: {}", path, std::strerror(errno)));
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// What this run of final was asked for, stored with its results: finals are compared later.
+json settings_json(const FinalOptions& o, const std::vector<std::string>& baselines) {
+  json transfer = nullptr;
+  if (o.transfer_given()) {
+    transfer = json::object();
+    if (!o.data.empty()) transfer["data"] = o.data;
+    if (!o.model.empty()) transfer["model"] = o.model;
+    if (!o.hidden.empty()) transfer["hidden"] = o.hidden;
+    if (o.epochs > 0) transfer["epochs"] = o.epochs;
+    if (o.train_subset >= 0) transfer["train_subset"] = o.train_subset;
+  }
+  return {{"top", o.top},
+          {"seeds", o.seeds},
+          {"baselines", baselines},
+          {"sgd_momentum", o.sgd_momentum},
+          {"greedy", !o.no_greedy},
+          {"search_epochs", o.search_epochs > 0 ? json(o.search_epochs) : json(nullptr)},
+          {"search_train_subset", o.search_train_subset >= 0 ? json(o.search_train_subset) : json(nullptr)},
+          {"transfer", transfer},
+          {"threads", o.threads},
+          {"time_budget", o.time_budget}};
 }
 
 }  // namespace
@@ -254,13 +313,14 @@ int final_retrain(const FinalOptions& options) {
   }
   for (const std::string& n : notes) std::cerr << "nos-search: note: " << n << '\n';
 
-  FinalTask task{"search", config, final_seeds(config, options.seeds),
-                 options.threads > 0 ? options.threads : config.threads_per_worker, options.time_budget};
+  FinalTask task = search_task(config, options);
   std::optional<FinalTask> transfer;
   if (options.transfer_given()) {
     transfer = task;
     transfer->name = "transfer";
-    transfer->config = transfer_config(config, options);
+    transfer->config = transfer_config(config, options);  // from the search's own child
+    transfer->searched_epochs.reset();
+    transfer->searched_train_subset.reset();
   }
   // Both data sets before any training: a missing transfer file fails at once.
   runtime::Dataset data = runtime::load_dataset(config.child.data);
@@ -268,12 +328,16 @@ int final_retrain(const FinalOptions& options) {
   if (transfer && transfer->config.child.data != config.child.data)
     transfer_data = runtime::load_dataset(transfer->config.child.data);
 
+  double started_at = unix_now();
   json searched = run_task(task, optimizers, data);
   json document = {{"search", search.name},
                    {"database", storage->location()},
+                   {"settings", settings_json(options, baselines)},
+                   {"started_at", started_at},
                    {"task", searched["task"]},
                    {"results", searched["results"]},
                    {"verdict", searched["verdict"]},
+                   {"comparison", searched["comparison"]},
                    {"notes", notes},
                    {"transfer", nullptr}};
   int exit_code = tool::kOk;
@@ -289,10 +353,17 @@ int final_retrain(const FinalOptions& options) {
       exit_code = tool::kInvalid;
     }
   }
+  document["finished_at"] = unix_now();
+  document["seconds"] = document["finished_at"].get<double>() - started_at;
   if (!options.no_store) {
-    storage->put_artifact(search.id, "final", document.dump());
-    std::cerr << fmt::format("nos-search: stored as the artifact 'final' of search '{}' in {}\n", search.name,
-                             storage->location());
+    std::vector<std::string> earlier = final_keys(storage->artifact_keys(search.id));
+    std::string key = store_final(*storage, search.id, document);
+    document["key"] = key;
+    document["number"] = *final_number(key);
+    std::string list;
+    for (const std::string& k : earlier) list += (list.empty() ? "" : ", ") + k;
+    std::cerr << fmt::format("nos-search: stored as the artifact '{}' of search '{}' in {}{}\n", key, search.name,
+                             storage->location(), earlier.empty() ? "" : " (earlier finals, kept: " + list + ")");
   }
   if (!options.json.empty()) write_json(options.json, document);
   return exit_code;

@@ -30,10 +30,6 @@ void summarize(FinalResult& r) {
   r.std = present.size() > 1 ? std::sqrt(squares / static_cast<double>(present.size() - 1)) : 0.0;
 }
 
-std::string mean_std(const FinalResult& r) {
-  return r.mean ? fmt::format("{:.4f} ± {:.4f}", *r.mean, *r.std) : std::string("no metric");
-}
-
 }  // namespace
 
 const char* name(FinalKind kind) {
@@ -101,17 +97,14 @@ void rank_results(std::vector<FinalResult>& results) {
   });
 }
 
-double median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  std::size_t n = values.size();
-  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
 json task_json(const FinalTask& task) {
   const SearchConfig& c = task.config;
   json lr = {{"grid", c.lr.grid}, {"sweep_epochs", c.lr.sweep_epochs}};
   lr["fixed"] = c.lr.fixed ? json(*c.lr.fixed) : json(nullptr);
+  json searched = nullptr;
+  if (task.searched_epochs || task.searched_train_subset)
+    searched = {{"epochs", task.searched_epochs.value_or(c.child.epochs)},
+               {"train_subset", task.searched_train_subset.value_or(c.child.train_subset)}};
   return {{"name", task.name},
           {"data", c.child.data},
           {"model", c.child.model.name},
@@ -124,7 +117,8 @@ json task_json(const FinalTask& task) {
           {"lr", lr},
           {"threads", task.threads},
           {"time_budget", task.time_budget},
-          {"seeds", task.seeds}};
+          {"seeds", task.seeds},
+          {"searched", searched}};
 }
 
 json result_json(const FinalResult& r) {
@@ -141,32 +135,42 @@ json result_json(const FinalResult& r) {
               {"std", number_or_null(r.std)},
               {"ok", r.ok},
               {"lrs", r.lrs},
-              {"lr_median", median(r.lrs)},
+              {"lr_summary", lr_summary(r.lrs)},
+              {"lr_geometric_mean", r.lrs.empty() ? json(nullptr) : json(geometric_mean(r.lrs))},
               {"runs", r.runs}};
   if (o.torch_optimizer == "sgd") out["momentum"] = o.momentum;
   return out;
 }
 
-std::string verdict(const std::vector<FinalResult>& results, std::string_view metric) {
+namespace {
+
+// The best found rule and the best baseline of ranked results (either may be absent).
+std::pair<const FinalResult*, const FinalResult*> contenders(const std::vector<FinalResult>& results) {
   const FinalResult *found = nullptr, *baseline = nullptr;
   for (const FinalResult& r : results) {
     const FinalResult*& slot = r.optimizer.kind == FinalKind::Baseline ? baseline : found;
     if (!slot) slot = &r;
   }
-  if (!found) return "no found rule was trained";
-  std::string rule_part = fmt::format("best found rule ({}) {} {}", found->optimizer.name, metric, mean_std(*found));
-  if (!baseline) return rule_part + "; no baseline to compare with";
-  std::string line = fmt::format("{} vs {} {}", rule_part, baseline->optimizer.name, mean_std(*baseline));
-  if (!found->mean && !baseline->mean) return line + ": neither produced a metric";
-  if (!found->mean || (baseline->mean && *baseline->mean > *found->mean))
-    line += fmt::format(": {} is better on this task", baseline->optimizer.name);
-  else if (!baseline->mean || *found->mean > *baseline->mean)
-    line += ": the found rule is better on this task";
-  else
-    return line + ": a tie on this task";
-  if (found->mean && baseline->mean && std::abs(*found->mean - *baseline->mean) <= std::max(*found->std, *baseline->std))
-    line += " (by less than one standard deviation)";
-  return line;
+  return {found, baseline};
+}
+
+std::optional<Contender> contender(const FinalResult* r) {
+  if (!r) return std::nullopt;
+  return Contender{r->optimizer.name, r->mean, r->std, r->metrics};
+}
+
+}  // namespace
+
+Verdict verdict(const std::vector<FinalResult>& results, std::string_view metric) {
+  auto [found, baseline] = contenders(results);
+  std::optional<Contender> a = contender(found), b = contender(baseline);
+  return decide(a ? &*a : nullptr, b ? &*b : nullptr, metric);
+}
+
+json verdict_json(const Verdict& v, const std::vector<FinalResult>& results) {
+  auto [found, baseline] = contenders(results);
+  std::optional<Contender> a = contender(found), b = contender(baseline);
+  return cli::verdict_json(v, a ? &*a : nullptr, b ? &*b : nullptr);
 }
 
 }  // namespace nos::search::cli

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/compile.h"
+#include "controller/nos_search/final_verdict.h"
 #include "controller/search/search_config.h"
 #include "runtime/data/dataset.h"
 
@@ -36,6 +37,10 @@ struct FinalOptimizer {
 struct FinalTask {
   std::string name;  // "search" or "transfer"
   SearchConfig config;
+  // The search task with other epochs or examples than the search trained (--search-epochs,
+  // --search-train-subset; usually fewer, for a cheap first look): the searched values, else none.
+  std::optional<int> searched_epochs;
+  std::optional<std::int64_t> searched_train_subset;
   std::vector<std::uint64_t> seeds;  // one training per optimizer and seed: weights, data order, split
   int threads = 1;
   double time_budget = 0;  // seconds per optimizer and seed (sweep and training); 0: none
@@ -64,16 +69,19 @@ std::vector<FinalResult> retrain(const FinalTask& task, const std::vector<FinalO
 void rank_results(std::vector<FinalResult>& results);
 
 // The task as the JSON's "task": {name, data, model, hidden, epochs, train_subset, val_fraction,
-// batch_size, metric, lr: {grid, sweep_epochs, fixed}, threads, time_budget, seeds}.
+// batch_size, metric, lr: {grid, sweep_epochs, fixed}, threads, time_budget, seeds, searched}:
+// searched is null, or the search's own {epochs, train_subset} when --search-epochs or
+// --search-train-subset replaced them.
 nlohmann::json task_json(const FinalTask& task);
-// {optimizer, kind, rule, hash, momentum (sgd), search, metrics, mean, std, ok, lrs, lr_median, runs}.
+// {optimizer, kind, rule, hash, momentum (sgd), search, metrics, mean, std, ok, lrs, lr_summary,
+// lr_geometric_mean, runs}.
 nlohmann::json result_json(const FinalResult& result);
 
-// Which wins, in a sentence: the best found rule (rule or greedy) against the best baseline by
-// mean, e.g. "best found rule (rank 1) 0.8420 ± 0.0031 vs adam 0.8510 ± 0.0020: adam is better
-// on this task". `results` ranked.
-std::string verdict(const std::vector<FinalResult>& results, std::string_view metric);
-
-double median(std::vector<double> values);  // 0 for none
+// Which wins: the best found rule (rule or greedy, by mean) against the best baseline (by mean),
+// paired by seed (final_verdict.h), e.g. "best found rule (rank 1) val_acc 0.8420 ± 0.0031 vs adam
+// 0.8510 ± 0.0020: adam is better on this task (paired t-test over 5 seeds: ...)". `results` ranked.
+Verdict verdict(const std::vector<FinalResult>& results, std::string_view metric);
+// The verdict's JSON object (verdict_json) for `results`.
+nlohmann::json verdict_json(const Verdict& verdict, const std::vector<FinalResult>& results);
 
 }  // namespace nos::search::cli

@@ -9,6 +9,7 @@
 //   nos-search export search.db --rank 1 --target pytorch -o best_rule.py
 //   nos-search report search.db -o report/
 //   nos-search final search.db --top 3 --seeds 3 --json final.json
+//   nos-search final search.db --top 2 --seeds 2 --search-epochs 1 --search-train-subset 2000
 //
 // Exit status: 0 ok, 1 bad input (a database that is missing, not a NOS search, another schema
 // version, corrupt; an unknown --search; a --rank past the ranked rules; an unwritable -o; no
@@ -162,9 +163,11 @@ int main(int argc, char** argv) {
 
   ReportOptions report_options;
   CLI::App* report_cmd = app.add_subcommand(
-      "report", "DIR/index.html (one self-contained page) and PNG plots (gnuplot): reward per batch with the "
-                "strategy's baseline, best so far against results and wall time, policy entropy, statuses and "
-                "cache/fingerprint hit rates per batch, the top rules, their training curves beside Adam's");
+      "report", "DIR/index.html (one self-contained page) and PNG plots (gnuplot): the search at a glance, the "
+                "stored finals (the latest in full, with its verdict), the top rules against Adam with their hashes, "
+                "tokens and export commands, their training curves beside the baselines', reward per batch, best "
+                "so far against results and wall time beside Adam, policy entropy, statuses and cache/fingerprint "
+                "hit rates per batch, the screening reasons");
   add_database(*report_cmd, report_options.db);
   report_cmd->add_option("-o,--output", report_options.output, "the report's directory (created when missing)")
       ->required();
@@ -177,7 +180,8 @@ int main(int argc, char** argv) {
   CLI::App* final_cmd = app.add_subcommand(
       "final", "train the search's best rules, the controller's greedy rule and the baselines again over several "
                "seeds, each learning rate chosen by the search's own sweep: mean and std per optimizer, a table, a "
-               "verdict, JSON; stored as the search's artifact 'final'");
+               "verdict (a paired t-test over the seeds), JSON; each run stored as the search's next artifact "
+               "'final:N' (none is replaced)");
   final_cmd->add_option("DB", final_options.db.database, "the search database (an SQLite file); written unless --no-store")
       ->required();
   final_cmd->add_option("--search", final_options.db.search, "which search of the file (default: its only one)");
@@ -205,6 +209,13 @@ int main(int argc, char** argv) {
   final_cmd->add_option("--train-subset", final_options.train_subset,
                         "transfer task: train on this many examples instead (0: all)")
       ->check(nos::tool::non_negative_validator());
+  final_cmd->add_option("--search-epochs", final_options.search_epochs,
+                        "the search task with this many epochs instead of the search's (a cheap first look: "
+                        "the table and the JSON say the task was changed)")
+      ->check(CLI::Range(1, 100000));
+  final_cmd->add_option("--search-train-subset", final_options.search_train_subset,
+                        "the search task on this many training examples instead of the search's (0: all)")
+      ->check(nos::tool::non_negative_validator());
   nos::tool::add_threads_option(*final_cmd, final_options.threads, "LibTorch threads per training (0: the search's "
                                                                    "threads_per_worker)");
   final_cmd->add_option("--time-budget", final_options.time_budget,
@@ -212,7 +223,7 @@ int main(int argc, char** argv) {
       ->check(nos::tool::non_negative_validator())
       ->capture_default_str();
   final_cmd->add_option("--json", final_options.json, "also write the document (controller/search/README.md) to this file");
-  final_cmd->add_flag("--no-store", final_options.no_store, "open the database read-only; store no 'final' artifact");
+  final_cmd->add_flag("--no-store", final_options.no_store, "open the database read-only; store no 'final:N' artifact");
 #endif
 
   return nos::tool::run_main(app, argc, argv, [&]() -> int {

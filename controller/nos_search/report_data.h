@@ -40,8 +40,48 @@ struct BestSoFar {
 
 // Validation accuracy per epoch of one training run.
 struct Curve {
-  std::string title;
+  std::string title;  // the legend: "rank 1: RULE (lr 0.1)", "adam (lr 0.001)"
   std::vector<double> epochs, val_acc;
+};
+
+// The screened results (rejected by the probes, or invalid) grouped by why.
+struct ScreeningReason {
+  std::string status;  // rejected or invalid
+  std::string reason;  // the probe's verdict (zero, not_descent, ...), "only produces NaN/inf", "does not compile"
+  std::int64_t count = 0;
+  std::string example, example_rule;  // the first one's detail and rule
+};
+
+// One optimizer's line of a stored `final`.
+struct FinalRow {
+  std::string optimizer, kind, hash, rule;
+  std::optional<double> mean, std;
+  std::vector<std::optional<double>> metrics;  // per seed
+  std::vector<double> lrs;                     // per seed
+  int ok = 0;
+};
+
+// One task of a stored `final`: its heading (data, model, epochs, ...), the optimizers by mean and
+// the verdict.
+struct FinalTaskResult {
+  std::string heading;
+  std::string metric = "metric";
+  std::size_t seeds = 0;
+  std::vector<FinalRow> rows;
+  std::string verdict;  // the stored sentence, or recomputed for a document without "comparison"
+  std::string decision;  // final_verdict.h's name(Decision)
+  bool recomputed = false;  // an older document: the verdict decided here from its per-seed metrics
+  std::string error;        // a transfer task that could not run
+};
+
+// One stored run of `nos-search final` (final_artifacts.h).
+struct FinalRun {
+  std::string key;
+  int number = 0;  // 0: the unnumbered 'final' of an older database
+  std::optional<double> finished_at;  // unix seconds; absent in older documents
+  std::optional<double> seconds;
+  std::string settings;               // "top 3, 3 seeds, baselines adam, rmsprop, sgd, ..."
+  std::optional<FinalTaskResult> search, transfer;
 };
 
 struct Baseline {
@@ -59,15 +99,28 @@ struct ReportData {
   std::vector<BatchSummary> batches;  // in batch order, every batch that has a candidate
   std::vector<BestSoFar> best;
   std::vector<RankedResult> top;      // Storage::top's first k
-  std::vector<Curve> top_curves;      // the first kCurveRules of `top` that have a curve, titled "rank N"
+  std::vector<Curve> top_curves;      // the first kCurveRules of `top` that have a curve
   std::vector<Baseline> baselines;    // every `baseline:NAME` artifact, adam first
+  std::vector<FinalRun> finals;       // every stored `final`, oldest first
+  std::vector<ScreeningReason> screening;  // most frequent first
+  // Over every stage-1 result: by status, by source; the time from the search's creation to its
+  // last result (a resumed search includes its pause).
+  std::map<std::string, std::int64_t> statuses, sources;
+  std::map<std::string, std::int64_t> trained_statuses, screened_statuses;  // of the trained, the screened ones
+  double duration = 0;
+  bool several_searches = false;      // the file holds others: commands need --search
   std::vector<std::string> notes;     // what could not be read (bad JSON, a missing curve), for the page
   bool any_baseline() const;          // some batch has a strategy baseline
   bool any_entropy() const;
   const Baseline* adam() const;
+  const FinalRun* latest_final() const { return finals.empty() ? nullptr : &finals.back(); }
+  std::int64_t count(const std::map<std::string, std::int64_t>& by, const std::string& key) const;
+  // Adam's metric as a reward (the search's reward transform); none without an Adam metric.
+  std::optional<double> adam_reward;
 };
 
 inline constexpr int kCurveRules = 5;
+inline constexpr std::size_t kLegendRuleWidth = 40;  // a rule's text in a plot's legend
 
 // Reads everything the report shows of `search`; `top_k` rules for the table.
 ReportData read_report(Storage& storage, const SearchInfo& search, int top_k);
@@ -76,5 +129,12 @@ ReportData read_report(Storage& storage, const SearchInfo& search, int top_k);
 // ...]}`); epochs without a val_acc are skipped, a missing "epoch" counts from 1. Empty when the
 // document holds none; `problem` is set when the text is not a JSON object.
 Curve val_acc_curve(const std::string& curves_json, std::string* problem = nullptr);
+
+// A stored `final` document read for the page; `problem` set (and nothing else) when it is not a
+// JSON object.
+FinalRun read_final(const std::string& key, const std::string& json_text, std::string* problem = nullptr);
+
+// `text` when it fits in `width` characters (bytes; UTF-8 kept whole), else its start and "...".
+std::string shorten(const std::string& text, std::size_t width);
 
 }  // namespace nos::search::cli

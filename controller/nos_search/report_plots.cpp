@@ -40,23 +40,37 @@ std::string gp_string(std::string_view text) {
 std::string cell(const std::optional<double>& value) { return value ? fmt::format("{:.10g}", *value) : "-"; }
 
 // The lines every script starts with: the PNG, its look, missing values.
-std::string preamble(const Figure& figure, const std::string& xlabel, const std::string& ylabel) {
+std::string preamble(const Figure& figure, const std::string& xlabel, const std::string& ylabel, int height = 440) {
   // noenhanced: rule names and keys are shown as written (no _ subscripts, no ^ superscripts).
   return fmt::format(
       "# {}.gp: draws {}.png ({}). Redraw by hand: gnuplot {}.gp\n"
-      "set terminal pngcairo size 960,440 noenhanced font 'DejaVu Sans,10'\n"
+      "set terminal pngcairo size 960,{} noenhanced font 'DejaVu Sans,10'\n"
       "set output {}\n"
       "set datafile missing '-'\n"
       "set grid\nset key outside right top\n"
       "set xlabel {}\nset ylabel {}\n"
       "set autoscale xfix\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n",
-      figure.name, figure.name, figure.title, figure.name, gp_string(figure.name + ".png"), gp_string(xlabel),
+      figure.name, figure.name, figure.title, figure.name, height, gp_string(figure.name + ".png"), gp_string(xlabel),
       gp_string(ylabel));
 }
 
 // Integer tics on a batch axis when there are few batches (gnuplot would label 0.5 steps).
 std::string batch_axis(const ReportData& data) {
   return data.batches.size() <= 12 ? "set xtics 1\n" : "set format x '%.0f'\n";
+}
+
+// Batches are numbered from 1 on the plots, as on the console ("batch 3/20").
+std::int64_t shown_batch(const BatchSummary& b) { return b.batch + 1; }
+
+// A reward axis that fits the values with a margin and does not run below 0 when none is below it
+// (gnuplot's offsets would extend a best reward of 0 down to -0.05).
+std::string reward_range(const std::vector<double>& values) {
+  if (values.empty()) return "";
+  auto [low, high] = std::minmax_element(values.begin(), values.end());
+  double margin = std::max(0.05 * (*high - *low), 0.01);
+  double from = *low - margin, to = *high + margin;
+  if (*low >= 0) from = std::max(0.0, from);
+  return fmt::format("set yrange [{:.10g}:{:.10g}]\n", from, to);
 }
 
 std::string datablock(const std::string& name, const std::string& header, const std::string& rows) {
@@ -74,9 +88,12 @@ Figure rewards(const ReportData& data) {
   f.caption = "Mean and maximum stage-1 reward of each batch's candidates";
   bool any = false;
   std::string rows;
+  std::vector<double> values;
   for (const BatchSummary& b : data.batches) {
     any = any || b.mean_reward.has_value();
-    rows += fmt::format("{} {} {} {}\n", b.batch, cell(b.mean_reward), cell(b.max_reward), cell(b.baseline));
+    rows += fmt::format("{} {} {} {}\n", shown_batch(b), cell(b.mean_reward), cell(b.max_reward), cell(b.baseline));
+    for (const std::optional<double>& v : {b.mean_reward, b.max_reward, b.baseline})
+      if (v) values.push_back(*v);
   }
   if (!any) {
     f.absent = any_results(data) ? "No result carries a reward yet." : no_results_reason(data);
@@ -84,7 +101,8 @@ Figure rewards(const ReportData& data) {
   }
   f.caption += data.any_baseline() ? ", and the strategy's baseline after learning from the batch."
                                    : "; the strategy reports no baseline.";
-  f.script = preamble(f, "batch", "reward") + batch_axis(data) + datablock("data", "batch mean max baseline", rows) +
+  f.script = preamble(f, "batch", "reward") + batch_axis(data) + reward_range(values) +
+             datablock("data", "batch mean max baseline", rows) +
              fmt::format("plot $data using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb '{}' title 'mean', \\\n"
                          "     $data using 1:3 with linespoints lw 2 pt 7 ps 0.6 lc rgb '{}' title 'max'",
                          kColors[0], kColors[1]);
@@ -115,17 +133,32 @@ Figure best_so_far(const ReportData& data, bool against_time) {
                              "stage-1 result (trained, reused from the cache or a fingerprint, or screened out).";
   // Column 4 marks the improvements (a point each); the last row may only carry the best on.
   std::string rows;
+  std::vector<double> values;
   for (std::size_t i = 0; i < data.best.size(); ++i) {
     const BestSoFar& p = data.best[i];
     bool improved = i == 0 || p.reward > data.best[i - 1].reward;
     rows += fmt::format("{} {:.10g} {:.10g} {}\n", p.evaluations, p.seconds / scale, p.reward, improved ? 1 : 0);
+    values.push_back(p.reward);
+  }
+  if (data.adam_reward) {
+    values.push_back(*data.adam_reward);
+    f.caption += fmt::format(" Dashed: Adam's {} on the same child ({:.4g}; one training, as each candidate's).",
+                             data.adam_reward == data.adam()->metric ? "metric" : "metric as a reward",
+                             *data.adam_reward);
+  } else {
+    f.caption += " No Adam baseline stored to compare with.";
   }
   int x = against_time ? 2 : 1;
-  f.script = preamble(f, against_time ? unit : "results", "best reward") + "set key off\nset xrange [0:*]\n" +
+  f.script = preamble(f, against_time ? unit : "results", "best reward") + "set xrange [0:*]\n" +
+             reward_range(values) + (data.adam_reward ? "set key inside right bottom\n" : "set key off\n") +
              datablock("data", "results time best improved", rows) +
-             fmt::format("plot $data using {}:3 with steps lw 2 lc rgb '{}', \\\n"
-                         "     $data using {}:($4 > 0 ? $3 : 1/0) with points pt 7 ps 0.7 lc rgb '{}'\n",
+             fmt::format("plot $data using {}:3 with steps lw 2 lc rgb '{}' title 'best found', \\\n"
+                         "     $data using {}:($4 > 0 ? $3 : 1/0) with points pt 7 ps 0.7 lc rgb '{}' notitle",
                          x, kColors[0], x, kColors[0]);
+  if (data.adam_reward)
+    f.script += fmt::format(", \\\n     {:.10g} with lines lw 2 dt 2 lc rgb '#000000' title {}", *data.adam_reward,
+                            gp_string(fmt::format("adam {:.4f}", *data.adam_reward)));
+  f.script += "\n";
   return f;
 }
 
@@ -140,7 +173,7 @@ Figure entropy(const ReportData& data) {
   }
   std::string rows;
   for (const BatchSummary& b : data.batches)
-    if (b.entropy) rows += fmt::format("{} {:.10g}\n", b.batch, *b.entropy);
+    if (b.entropy) rows += fmt::format("{} {:.10g}\n", shown_batch(b), *b.entropy);
   f.script = preamble(f, "batch", "entropy") + batch_axis(data) + "set key off\n" + datablock("data", "batch entropy", rows) +
              fmt::format("plot $data using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb '{}'\n", kColors[2]);
   return f;
@@ -163,7 +196,7 @@ Figure statuses(const ReportData& data) {
       }
   std::string rows;
   for (const BatchSummary& b : data.batches) {
-    rows += std::to_string(b.batch);
+    rows += std::to_string(shown_batch(b));
     std::int64_t total = 0;
     for (const std::string& status : shown) {
       auto it = b.statuses.find(status);
@@ -198,7 +231,7 @@ Figure hit_rates(const ReportData& data) {
   std::string rows;
   for (const BatchSummary& b : data.batches)
     if (b.results > 0)
-      rows += fmt::format("{} {:.6g} {:.6g} {:.6g}\n", b.batch, 100 * b.share("cache_hit"),
+      rows += fmt::format("{} {:.6g} {:.6g} {:.6g}\n", shown_batch(b), 100 * b.share("cache_hit"),
                           100 * b.share("fingerprint_hit"), 100 * b.share("screened"));
   f.script = preamble(f, "batch", "% of the batch's results") + batch_axis(data) + "set yrange [0:100]\n" +
              datablock("data", "batch cache_hit% fingerprint_hit% screened%", rows) +
@@ -212,8 +245,9 @@ Figure hit_rates(const ReportData& data) {
 
 Figure curves(const ReportData& data) {
   Figure f{"curves", "Training curves of the top rules beside the baselines", "", "", "", true};
-  f.caption = fmt::format("Validation accuracy per epoch of the final training run of the top {} rules (ranks as in "
-                          "the table above), dashed: the baselines trained on the same task.",
+  f.caption = fmt::format("Validation accuracy per epoch of the search's training of the top {} rules (ranks as in "
+                          "the table above; the legend gives each rule, shortened, and the rate its sweep chose), "
+                          "dashed: the baselines trained on the same task.",
                           kCurveRules);
   const Baseline* adam = data.adam();
   if (!adam) f.caption += " No Adam baseline stored.";
@@ -240,7 +274,11 @@ Figure curves(const ReportData& data) {
   for (std::size_t i = 0; i < data.top_curves.size(); ++i) add(data.top_curves[i], false, kColors[i % 7]);
   static constexpr const char* kBaselineColors[] = {"#000000", "#666666", "#aaaaaa"};
   for (std::size_t i = 0; i < dashed.size(); ++i) add(*dashed[i], true, kBaselineColors[i % 3]);
-  f.script = preamble(f, "epoch", "validation accuracy") + "set xtics 1\n" + blocks + plot + "\n";
+  // The legend names each rule and its rate: below the plot, one entry a line, so that long rules
+  // do not squeeze it.
+  std::size_t entries = data.top_curves.size() + dashed.size();
+  f.script = preamble(f, "epoch", "validation accuracy", 380 + 18 * static_cast<int>(entries)) + "set xtics 1\n" +
+             "set key below left Left reverse maxcols 1\n" + blocks + plot + "\n";
   return f;
 }
 

@@ -212,6 +212,9 @@ class Storage {
   // ---- Artifacts: named JSON documents of a search (a baseline's result, `final`'s table) ----
   // Replaces the document stored under `key`.
   virtual void put_artifact(SearchId search, const std::string& key, const std::string& json) = 0;
+  // Stores the document under `key` unless one is stored there: false, and nothing changed, when
+  // it is (a record that must never be replaced, such as each run of `final`).
+  virtual bool add_artifact(SearchId search, const std::string& key, const std::string& json) = 0;
   virtual std::optional<std::string> artifact(SearchId search, const std::string& key) = 0;
   virtual std::vector<std::string> artifact_keys(SearchId search) = 0;  // sorted
 

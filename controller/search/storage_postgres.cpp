@@ -686,6 +686,18 @@ void PostgresStorage::put_artifact(SearchId search, const std::string& key, cons
   });
 }
 
+bool PostgresStorage::add_artifact(SearchId search, const std::string& key, const std::string& json) {
+  return retrying([&]() -> bool {
+    check_writable();
+    policy(search);  // the search must exist
+    pg::Result r = db_->exec(fmt::format("INSERT INTO artifacts (search_id, key, value, saved_at) VALUES ($1, $2, $3, {}) "
+                                         "ON CONFLICT (search_id, key) DO NOTHING",
+                                         kNow),
+                             Params().add(search).add(key).add(json));
+    return r.affected() == 1;
+  });
+}
+
 std::optional<std::string> PostgresStorage::artifact(SearchId search, const std::string& key) {
   return retrying([&]() -> std::optional<std::string> {
     pg::Result r = db_->exec("SELECT value FROM artifacts WHERE search_id = $1 AND key = $2", Params().add(search).add(key));

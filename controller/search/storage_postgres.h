@@ -70,6 +70,7 @@ class PostgresStorage final : public Storage {
   std::vector<BatchRecord> batch_records(SearchId search) override;
 
   void put_artifact(SearchId search, const std::string& key, const std::string& json) override;
+  bool add_artifact(SearchId search, const std::string& key, const std::string& json) override;
   std::optional<std::string> artifact(SearchId search, const std::string& key) override;
   std::vector<std::string> artifact_keys(SearchId search) override;
 

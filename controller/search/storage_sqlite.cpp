@@ -608,6 +608,22 @@ void SqliteStorage::put_artifact(SearchId search, const std::string& key, const 
   tx.commit();
 }
 
+bool SqliteStorage::add_artifact(SearchId search, const std::string& key, const std::string& json) {
+  check_writable();
+  policy(search);  // the search must exist
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  sqlite::Statement(*db_, fmt::format("INSERT INTO artifacts (search_id, key, value, saved_at) VALUES (?, ?, ?, {}) "
+                                      "ON CONFLICT (search_id, key) DO NOTHING",
+                                      kNow))
+      .bind(1, search)
+      .bind(2, key)
+      .bind(3, json)
+      .run();
+  bool added = db_->changes() == 1;
+  tx.commit();
+  return added;
+}
+
 std::optional<std::string> SqliteStorage::artifact(SearchId search, const std::string& key) {
   sqlite::Statement s(*db_, "SELECT value FROM artifacts WHERE search_id = ? AND key = ?");
   if (!s.bind(1, search).bind(2, key).step()) return std::nullopt;

@@ -116,4 +116,56 @@ inline SearchId make_report_search(Storage& storage) {
   return id;
 }
 
+// Three stored runs of `nos-search final`: an unnumbered 'final' as databases before the
+// numbering hold (one seed, and its old sentence calls 0.8549 against 0.8546 "better"), then
+// final:1 (two seeds, rates 0.1 and 1) and final:2 (three seeds, a transfer task that failed).
+inline constexpr const char* kLegacyFinal = R"json({"search": "fmnist", "database": "x.db",
+  "task": {"name": "search", "data": "fashion-mnist", "model": "mlp", "hidden": [256], "epochs": 5,
+           "train_subset": 10000, "metric": "val_acc", "seeds": [7]},
+  "results": [
+    {"optimizer": "rank 1", "kind": "rule", "rule": "m / sqrt(v)", "hash": "00000000000005e1", "metrics": [0.8549],
+     "mean": 0.8549, "std": 0, "ok": 1, "lrs": [0.1], "lr_median": 0.1},
+    {"optimizer": "adam", "kind": "baseline", "rule": null, "hash": null, "metrics": [0.8546], "mean": 0.8546,
+     "std": 0, "ok": 1, "lrs": [0.01], "lr_median": 0.01}],
+  "verdict": "best found rule (rank 1) val_acc 0.8549 ± 0.0000 vs adam 0.8546 ± 0.0000: the found rule is better on this task",
+  "notes": [], "transfer": null})json";
+
+inline constexpr const char* kFinal1 = R"json({"search": "fmnist", "key": "final:1", "number": 1,
+  "settings": {"top": 1, "seeds": 2, "baselines": ["adam"], "sgd_momentum": 0.9, "greedy": false,
+               "search_epochs": null, "search_train_subset": null, "transfer": null, "threads": 0, "time_budget": 0},
+  "started_at": 1764800000, "finished_at": 1764800090, "seconds": 90,
+  "task": {"name": "search", "data": "fashion-mnist", "model": "mlp", "hidden": [256], "epochs": 5,
+           "train_subset": 10000, "metric": "val_acc", "seeds": [7, 8], "searched": null},
+  "results": [
+    {"optimizer": "adam", "kind": "baseline", "rule": null, "hash": null, "metrics": [0.85, 0.86], "mean": 0.855,
+     "std": 0.00707, "ok": 2, "lrs": [0.01, 0.01]},
+    {"optimizer": "rank 1", "kind": "rule", "rule": "m / sqrt(v)", "hash": "00000000000005e1", "metrics": [0.84, 0.85],
+     "mean": 0.845, "std": 0.00707, "ok": 2, "lrs": [0.1, 1]}],
+  "verdict": "final:1's verdict", "comparison": {"decision": "no_significant_difference"},
+  "notes": [], "transfer": null})json";
+
+inline constexpr const char* kFinal2 = R"json({"search": "fmnist", "key": "final:2", "number": 2,
+  "settings": {"top": 2, "seeds": 3, "baselines": ["adam", "sgd"], "sgd_momentum": 0.9, "greedy": true,
+               "search_epochs": 1, "search_train_subset": 2000, "transfer": {"model": "convnet"}, "threads": 0,
+               "time_budget": 0},
+  "started_at": 1764900000, "finished_at": 1764900030, "seconds": 30,
+  "task": {"name": "search", "data": "fashion-mnist", "model": "mlp", "hidden": [256], "epochs": 1,
+           "train_subset": 2000, "metric": "val_acc", "seeds": [7, 8, 9],
+           "searched": {"epochs": 5, "train_subset": 10000}},
+  "results": [
+    {"optimizer": "rank 1", "kind": "rule", "rule": "m / sqrt(v)", "hash": "00000000000005e1",
+     "metrics": [0.80, 0.81, 0.82], "mean": 0.81, "std": 0.01, "ok": 3, "lrs": [0.1, 1, 0.1]},
+    {"optimizer": "adam", "kind": "baseline", "rule": null, "hash": null, "metrics": [0.70, 0.71, 0.72],
+     "mean": 0.71, "std": 0.01, "ok": 3, "lrs": [0.01, 0.01, 0.01]}],
+  "verdict": "final:2's verdict", "comparison": {"decision": "rule_better"},
+  "notes": [], "transfer": {"task": {"name": "transfer", "data": "fashion-mnist", "model": "convnet", "epochs": 1,
+                                     "train_subset": 2000, "metric": "val_acc", "seeds": [7, 8, 9]},
+                            "error": "the transfer task: convnet needs images"}})json";
+
+inline void add_report_finals(Storage& storage, SearchId id) {
+  storage.put_artifact(id, "final", kLegacyFinal);
+  storage.put_artifact(id, "final:2", kFinal2);
+  storage.put_artifact(id, "final:1", kFinal1);
+}
+
 }  // namespace nos::search::testing

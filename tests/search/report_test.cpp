@@ -101,12 +101,13 @@ TEST_CASE("read_report: best so far, the top rules, their curves and the baselin
   // Ranks 1, 2, 4 with their own curves; rank 5 (a fingerprint hit) with the curve it reused;
   // rank 3 stored none, and the notes say so.
   REQUIRE(data.top_curves.size() == 4);
-  CHECK(data.top_curves[0].title == "rank 1");
+  // The legend names the rule and the rate its sweep chose, not the rank alone.
+  CHECK(data.top_curves[0].title == std::string("rank 1: ") + kTopRule + " (lr 0.01)");
   CHECK(data.top_curves[0].epochs == std::vector<double>{1, 2, 3});
   CHECK(data.top_curves[0].val_acc[2] == doctest::Approx(0.95));
-  CHECK(data.top_curves[1].title == "rank 2");
-  CHECK(data.top_curves[2].title == "rank 4");
-  CHECK(data.top_curves[3].title == "rank 5");
+  CHECK(data.top_curves[1].title == "rank 2: g + sign(m) (lr 0.01)");
+  CHECK(data.top_curves[2].title == "rank 4: g (lr 0.01)");
+  CHECK(data.top_curves[3].title == "rank 5: g * 1 (lr 0.01)");
   CHECK(data.top_curves[3].val_acc == data.top_curves[2].val_acc);  // c5 reused c0's result
   REQUIRE(data.notes.size() == 1);
   CHECK(contains(data.notes[0], "rank 3 (ok, trained): no per-epoch validation accuracy stored"));
@@ -159,7 +160,7 @@ TEST_CASE("read_report: a search with no batch yet, and one whose strategy repor
   CHECK_FALSE(data.any_baseline());
   CHECK_FALSE(data.any_entropy());
   REQUIRE(!data.notes.empty());
-  CHECK(contains(data.notes.front(), "batch 1: its statistics are not JSON"));
+  CHECK(contains(data.notes.front(), "batch 2: its statistics are not JSON"));  // 1-based, as the console
   figures = report_figures(data);
   CHECK(contains(figure(figures, "entropy").absent, "The strategy reports no entropy"));
   CHECK(contains(figure(figures, "rewards").caption, "the strategy reports no baseline"));
@@ -181,16 +182,17 @@ TEST_CASE("report_figures: the scripts carry the series and are valid gnuplot in
     CHECK(contains(f.script, "set terminal pngcairo"));
   }
   CHECK(names == std::vector<std::string>{"rewards", "best_results", "best_time", "entropy", "statuses", "hits", "curves"});
-  // Batch 2 has no baseline: a missing value, not a zero.
-  CHECK(contains(figure(figures, "rewards").script, "\n2 0.425 0.85 -\n"));
-  CHECK(contains(figure(figures, "entropy").script, "\n1 1.9\n"));
+  // Batches 1-based, as the console counts them. The third has no baseline: a missing value, not a zero.
+  CHECK(contains(figure(figures, "rewards").script, "\n3 0.425 0.85 -\n"));
+  CHECK(contains(figure(figures, "entropy").script, "\n2 1.9\n"));
   // Stacked statuses: batch 1 ok 2, diverged 1 (cumulative 3) + crashed 0, rejected 0 ...
   CHECK(contains(figure(figures, "statuses").script, "title 'diverged'"));
-  CHECK(contains(figure(figures, "hits").script, "\n1 25 25 0\n"));
+  CHECK(contains(figure(figures, "hits").script, "\n2 25 25 0\n"));
+  CHECK_FALSE(contains(figure(figures, "hits").script, "\n0 "));
   const Figure& curves = figure(figures, "curves");
   CHECK(curves.about_top_rules);
-  CHECK(contains(curves.script, "title 'rank 5'"));
-  CHECK(contains(curves.script, "title 'adam'"));
+  CHECK(contains(curves.script, "title 'rank 5: g * 1 (lr 0.01)'"));
+  CHECK(contains(curves.script, "title 'adam (lr 0.001)'"));
   CHECK_FALSE(contains(curves.script, "title 'sgd'"));  // no curve stored
   CHECK_FALSE(contains(curves.caption, "No Adam baseline"));
 }
@@ -209,9 +211,12 @@ TEST_CASE("report_html: escaped rule text, embedded PNGs, absent plots said in w
   CHECK(contains(page, "<img src=\"data:image/png;base64," + base64(pngs[0]) + "\""));
   CHECK(contains(page, "<p class=\"absent\">"));  // the other figures had no PNG here
   CHECK(contains(page, "rank 3 (ok, trained): no per-epoch validation accuracy stored"));
-  // The table comes before the curves that refer to its ranks.
+  // What was found first: the glance, the finals, the table, the curves that refer to its ranks;
+  // then how the search went.
+  CHECK(page.find("id=\"at-a-glance\"") < page.find("id=\"final\""));
+  CHECK(page.find("id=\"final\"") < page.find("id=\"top\""));
   CHECK(page.find("id=\"top\"") < page.find("id=\"curves\""));
-  CHECK(page.find("id=\"rewards\"") < page.find("id=\"top\""));
+  CHECK(page.find("id=\"curves\"") < page.find("id=\"rewards\""));
   CHECK_FALSE(contains(page, "No Adam baseline stored."));
 }
 
@@ -241,6 +246,155 @@ TEST_CASE("val_acc_curve: epochs without val_acc skipped, a missing epoch counte
   CHECK(problem == "not a JSON object");
   CHECK(val_acc_curve("{oops", &problem).epochs.empty());
   CHECK(problem == "not JSON");
+}
+
+TEST_CASE("read_report: totals by status and source, the screening reasons, Adam's reward") {
+  TempDir dir;
+  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+  testing::make_report_search(*storage);
+  ReportData data = read_report(*storage, *storage->find_search("fmnist"), 20);
+  CHECK(data.count(data.sources, "trained") == 6);
+  CHECK(data.count(data.sources, "cache_hit") == 1);
+  CHECK(data.count(data.sources, "fingerprint_hit") == 1);
+  CHECK(data.count(data.sources, "screened") == 2);
+  CHECK(data.count(data.statuses, "ok") == 6);
+  CHECK(data.count(data.statuses, "crashed") == 1);
+  CHECK(data.count(data.statuses, "nothing") == 0);
+  // The cards count by how a result came: the cache hit's ok is not a training's.
+  CHECK(data.count(data.trained_statuses, "ok") == 4);
+  CHECK(data.count(data.trained_statuses, "crashed") == 1);
+  CHECK(data.count(data.screened_statuses, "rejected") == 1);
+  CHECK(data.count(data.screened_statuses, "invalid") == 1);
+  CHECK(data.duration >= 0);
+  REQUIRE(data.screening.size() == 2);
+  CHECK(data.screening[0].status == "rejected");
+  CHECK(data.screening[0].reason == "zero");
+  CHECK(data.screening[0].count == 1);
+  CHECK(data.screening[0].example == "zero: every update is 0");
+  CHECK(data.screening[0].example_rule == "m * 0");
+  CHECK(data.screening[1].status == "invalid");
+  CHECK(data.screening[1].reason == "does not compile");
+  REQUIRE(data.adam_reward);
+  CHECK(*data.adam_reward == doctest::Approx(0.86));  // the configuration names no transform: identity
+  CHECK_FALSE(data.several_searches);
+  CHECK(data.finals.empty());
+}
+
+TEST_CASE("report: Adam on the best-so-far plots, an axis that does not run below 0") {
+  TempDir dir;
+  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+  testing::make_report_search(*storage);
+  ReportData data = read_report(*storage, *storage->find_search("fmnist"), 20);
+  std::vector<Figure> figures = report_figures(data);
+  for (const char* name : {"best_results", "best_time"}) {
+    const Figure& f = figure(figures, name);
+    INFO(std::string(name));
+    CHECK(contains(f.script, "0.86 with lines lw 2 dt 2 lc rgb '#000000' title 'adam 0.8600'"));
+    CHECK(contains(f.caption, "Adam's metric"));
+    // Rewards 0.8 to 0.95 and Adam's 0.86: fitted, never below 0.
+    CHECK(contains(f.script, "set yrange [0.79:0.96]"));
+  }
+  // A best reward of 0 at first (the screened and crashed rules): the axis starts at 0, not -0.05.
+  testing::finish_claimed(*storage, storage->find_search("fmnist")->id, testing::resolved("diverged", "trained", 0.0));
+  SearchId zero = storage->create_search("zero", "{}", {});
+  NewCandidate c = testing::report_candidate(0, "g");
+  c.resolved = testing::resolved("rejected", "screened", 0.0);
+  storage->enqueue_batch(zero, 0, {c, testing::report_candidate(1, "m")});
+  testing::finish_claimed(*storage, zero, testing::ok_result(0.5));
+  ReportData z = read_report(*storage, *storage->find_search("zero"), 20);
+  CHECK_FALSE(z.adam_reward);
+  CHECK(contains(figure(report_figures(z), "best_results").script, "set yrange [0:0.525]"));
+  CHECK(contains(figure(report_figures(z), "best_results").caption, "No Adam baseline stored"));
+  CHECK(contains(figure(report_figures(z), "rewards").script, "set yrange [0.2375:0.5125]"));  // fits the data
+}
+
+TEST_CASE("report: every stored final, the latest in full, an older one's verdict decided again") {
+  TempDir dir;
+  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+  SearchId id = testing::make_report_search(*storage);
+  testing::add_report_finals(*storage, id);
+  ReportData data = read_report(*storage, *storage->find_search("fmnist"), 20);
+  // final:table is not a final; the unnumbered one is the oldest.
+  REQUIRE(data.finals.size() == 3);
+  CHECK(data.finals[0].key == "final");
+  CHECK(data.finals[0].number == 0);
+  CHECK(data.finals[1].key == "final:1");
+  CHECK(data.finals[2].key == "final:2");
+  const FinalRun* latest = data.latest_final();
+  REQUIRE(latest);
+  CHECK(latest->key == "final:2");
+  CHECK(*latest->seconds == 30);
+  CHECK(latest->settings == "2 top rules, 3 seeds, baselines adam, sgd, --search-epochs 1, --search-train-subset 2000, "
+                            "transfer task: model convnet");
+  REQUIRE(latest->search);
+  CHECK(latest->search->heading == "search task (changed from the search's 5 epochs, train subset 10000): "
+                                   "fashion-mnist, mlp [256], 1 epoch, train subset 2000, val_acc over 3 seeds");
+  CHECK(latest->search->decision == "rule_better");
+  CHECK(latest->search->verdict == "final:2's verdict");
+  CHECK_FALSE(latest->search->recomputed);
+  REQUIRE(latest->transfer);
+  CHECK(latest->transfer->error == "the transfer task: convnet needs images");
+
+  // The old document called 0.8549 vs 0.8546 on one seed "better": decided again, it is not.
+  const FinalRun& legacy = data.finals[0];
+  REQUIRE(legacy.search);
+  CHECK(legacy.search->recomputed);
+  CHECK(legacy.search->decision == "undecided");
+  CHECK(contains(legacy.search->verdict, "not decided: one seed"));
+  CHECK_FALSE(contains(legacy.search->verdict, "is better"));
+  CHECK(legacy.settings == "1 seeds");
+  CHECK_FALSE(legacy.finished_at);
+
+  std::vector<Figure> figures = report_figures(data);
+  std::string page = report_html(data, figures, std::vector<std::string>(figures.size()));
+  // The summary at the top, the vs Adam column, the final section with its verdict, the others listed.
+  CHECK(contains(page, "<div class=\"cards\" id=\"at-a-glance\">"));
+  for (const char* label : {">duration<", ">candidates<", ">trained<", ">hits<", ">screened<", ">throughput<"})
+    CHECK_MESSAGE(contains(page, label), label);
+  CHECK(contains(page, "cache 1, fingerprint 1"));
+  CHECK(contains(page, "ok 4, diverged 1, crashed 1"));
+  CHECK(contains(page, "rejected 1, invalid 1"));
+  CHECK(contains(page, "<th class=\"num\">vs Adam</th>"));
+  CHECK(contains(page, "<td class=\"num better\">+0.0900</td>"));  // 0.95 against Adam's 0.86
+  CHECK(contains(page, "<td class=\"num worse\">-0.0600</td>"));   // 0.80
+  CHECK(contains(page, "id=\"final\""));
+  CHECK(contains(page, "The latest of 3 stored finals: <code>final:2</code>"));
+  CHECK(contains(page, "<p class=\"verdict rule_better\"><b>Verdict:</b> final:2&#39;s verdict"));
+  CHECK(contains(page, "<td class=\"num\">0.8100 ± 0.0100</td><td class=\"num\">0.8000 0.8100 0.8200</td>"));
+  CHECK(contains(page, "<td class=\"num\">0.1 x2, 1</td>"));  // the rates, not a median of them
+  CHECK(contains(page, "It could not run: the transfer task: convnet needs images"));
+  CHECK(contains(page, "Earlier finals (kept)"));
+  CHECK(contains(page, "<code>final:1</code>"));
+  CHECK(contains(page, "final:1&#39;s verdict"));
+  CHECK(contains(page, "not decided: one seed"));
+  // The screening reasons; per top rule its hash, tokens and export command.
+  CHECK(contains(page, "id=\"screening\""));
+  CHECK(contains(page, "<td>rejected</td><td>zero</td><td class=\"num\">1</td><td class=\"num\">50 %</td>"));
+  CHECK(contains(page, "hash " + testing::hash_of(1) + " · tokens <code>g id id id mul</code>"));
+  CHECK(contains(page, "export: <code>nos-search export " + dir.file("s.db") + " --rank 1 --target pytorch -o rank1.py"));
+}
+
+TEST_CASE("report: without a final, the page says how to run one") {
+  TempDir dir;
+  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+  testing::make_report_search(*storage);
+  storage->create_search("other", "{}", {});
+  ReportData data = read_report(*storage, *storage->find_search("fmnist"), 20);
+  CHECK(data.several_searches);
+  std::vector<Figure> figures = report_figures(data);
+  std::string page = report_html(data, figures, std::vector<std::string>(figures.size()));
+  CHECK(contains(page, "No <code>final</code> yet."));
+  CHECK(contains(page, "nos-search final " + dir.file("s.db") + " --search fmnist --top 3 --seeds 5"));
+  CHECK(contains(page, "--search fmnist --rank 2 --target pytorch -o rank2.py"));
+}
+
+TEST_CASE("read_final: a document that is not an object is named") {
+  std::string problem;
+  read_final("final:3", "[1, 2]", &problem);
+  CHECK(problem == "not a JSON object");
+  CHECK(shorten("abcdef", 5) == "ab...");
+  CHECK(shorten("abc", 5) == "abc");
+  CHECK(shorten("a\xc2\xb1" "bcdef", 5) == "a...");  // not cut inside ±
 }
 
 }  // namespace

@@ -694,6 +694,14 @@ TEST_CASE_TEMPLATE("storage: artifacts are named JSON documents, replaced by key
   CHECK(storage->artifact(id, "final") == "[2]");
   CHECK(storage->artifact_keys(id) == std::vector<std::string>{"baseline:adam", "final"});
   CHECK_THROWS_AS(storage->put_artifact(id + 7, "x", "{}"), StorageError);
+
+  // add_artifact never replaces: a second document under a stored key is refused, the first kept.
+  CHECK(storage->add_artifact(id, "final:1", "[3]"));
+  CHECK_FALSE(storage->add_artifact(id, "final:1", "[4]"));
+  CHECK_FALSE(storage->add_artifact(id, "final", "[5]"));
+  CHECK(storage->artifact(id, "final:1") == "[3]");
+  CHECK(storage->artifact(id, "final") == "[2]");
+  CHECK_THROWS_AS(storage->add_artifact(id + 7, "x", "{}"), StorageError);
 }
 
 TEST_CASE_TEMPLATE("storage: a deferred copy has no task until the search stores the result it copies", Backend, SqliteBackend, PostgresBackend) {

@@ -3,6 +3,7 @@
 // LibTorch's baselines over two seeds; its JSON, the stored artifact, the table, the controller's
 // greedy rule (an evolution state), a transfer task, and the bad inputs.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <fstream>
@@ -185,7 +186,24 @@ TEST_CASE("nos-search final: the top rules and the baselines over the same seeds
 
   std::string verdict = doc["verdict"];
   CHECK(verdict.find("best found rule (rank ") == 0);
-  CHECK((verdict.find("is better on this task") != std::string::npos || verdict.find("a tie") != std::string::npos));
+  // Decided by a paired t-test over the two seeds (final_verdict_test.cpp checks the statistics).
+  const json& comparison = doc["comparison"];
+  CHECK(std::set<std::string>{"rule_better", "baseline_better", "no_significant_difference"}.count(
+            comparison["decision"].get<std::string>()) == 1);
+  CHECK(comparison["pairs"] == 2);
+  CHECK(std::set<std::string>{"adam", "sgd"}.count(comparison["baseline"].get<std::string>()) == 1);
+  CHECK(comparison["p"].is_number());
+  CHECK(verdict.find("paired t-test over 2 seeds") != std::string::npos);
+  for (const json& x : results) {
+    std::vector<double> lrs = x["lrs"];
+    CHECK(x["lr_summary"] == (lrs[0] == lrs[1] ? fmt::format("{:g}", lrs[0])
+                                                : fmt::format("{:g}, {:g}", std::min(lrs[0], lrs[1]), std::max(lrs[0], lrs[1]))));
+    CHECK_FALSE(x.contains("lr_median"));
+  }
+  CHECK(doc["settings"]["seeds"] == 2);
+  CHECK(doc["settings"]["top"] == 2);
+  CHECK(doc["settings"]["baselines"] == json::array({"adam", "sgd"}));
+  CHECK(doc["finished_at"].get<double>() >= doc["started_at"].get<double>());
   CHECK(doc["notes"].size() == 1);
   CHECK(doc["notes"][0].get<std::string>().find("no greedy rule") != std::string::npos);
 
@@ -194,13 +212,16 @@ TEST_CASE("nos-search final: the top rules and the baselines over the same seeds
   CHECK(count_lines(r.out, "baseline") == 2);
   CHECK(count_lines(r.out, f.sign.hash) == 1);
   CHECK(r.out.find(verdict) != std::string::npos);
+  CHECK(r.out.find("lr (per seed)") != std::string::npos);
   CHECK(count_lines(r.err, "search task, seed ") == 8);
   CHECK(r.err.find("search task, seed 2/2, adam: val_acc ") != std::string::npos);
 
   auto storage = open_storage(f.path, OpenMode::ReadOnly);
-  auto stored = storage->artifact(storage->find_search("tiny")->id, "final");
+  auto stored = storage->artifact(storage->find_search("tiny")->id, "final:1");
   REQUIRE(stored);
   CHECK(json::parse(*stored) == doc);
+  CHECK(doc["key"] == "final:1");
+  CHECK(r.err.find("stored as the artifact 'final:1' of search 'tiny'") != std::string::npos);
 
   // The same run again: the same seeds give the same metrics.
   ToolResult again = run_tool("nos-search", {"final", f.path, "--top", "1", "--seeds", "2", "--baselines", "none",
@@ -292,6 +313,8 @@ TEST_CASE("nos-search final: bad input exits 1 naming the file or task, usage mi
   CHECK(twice.err.find("--baselines: 'sgd' is named twice") != std::string::npos);
   CHECK(run_tool("nos-search", {"final", f.path, "--seeds", "0"}).exit_code == 2);
   CHECK(run_tool("nos-search", {"final", f.path, "--epochs", "0"}).exit_code == 2);
+  CHECK(run_tool("nos-search", {"final", f.path, "--search-epochs", "0"}).exit_code == 2);
+  CHECK(run_tool("nos-search", {"final", f.path, "--search-train-subset", "-1"}).exit_code == 2);
   CHECK(run_tool("nos-search", {"final"}).exit_code == 2);
 
   ToolResult no_data = run_tool("nos-search", {"final", f.path, "--data", dir.file("nowhere.csv")});
@@ -314,12 +337,58 @@ TEST_CASE("nos-search final: bad input exits 1 naming the file or task, usage mi
   CHECK(doc["results"].size() == 1);
   CHECK(doc["transfer"]["error"].get<std::string>().find("the transfer task: ") == 0);
   auto storage = open_storage(f.path, OpenMode::ReadOnly);
-  CHECK(storage->artifact(storage->find_search("tiny")->id, "final"));
+  CHECK(storage->artifact(storage->find_search("tiny")->id, "final:1"));
 
   ToolResult unwritable = run_tool("nos-search", {"final", f.path, "--top", "1", "--seeds", "1", "--baselines", "none",
                                                   "--no-store", "--json", dir.file("no/such/dir/x.json")});
   CHECK(unwritable.exit_code == 1);
   CHECK(unwritable.err.find("no/such/dir/x.json: cannot write the JSON") != std::string::npos);
+}
+
+TEST_CASE("nos-search final: every run kept as final:N with its settings; one seed decides nothing") {
+  Fixture f;
+  {
+    // A database from before the numbering: its one 'final' stays and is counted as the oldest.
+    auto storage = open_storage(f.path, OpenMode::Open);
+    storage->put_artifact(storage->find_search("tiny")->id, "final", R"({"verdict": "old"})");
+  }
+  ToolResult first = run_tool("nos-search", {"final", f.path, "--top", "1", "--seeds", "1", "--baselines", "adam"});
+  REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+  CHECK(first.err.find("stored as the artifact 'final:1' of search 'tiny' in " + f.path +
+                       " (earlier finals, kept: final)") != std::string::npos);
+  // One seed: the verdict says so, whatever the numbers.
+  CHECK(first.out.find("not decided: one seed with both metrics") != std::string::npos);
+  CHECK(first.out.find("is better") == std::string::npos);
+
+  // A cheap look at the search task itself: fewer epochs and examples, said in the heading and JSON.
+  std::string out = f.dir.file("second.json");
+  ToolResult second = run_tool("nos-search", {"final", f.path, "--top", "1", "--seeds", "2", "--baselines", "adam",
+                                              "--search-epochs", "1", "--search-train-subset", "100", "--json", out});
+  REQUIRE_MESSAGE(second.exit_code == 0, second.err);
+  CHECK(second.err.find("stored as the artifact 'final:2' of search 'tiny' in " + f.path +
+                        " (earlier finals, kept: final, final:1)") != std::string::npos);
+  CHECK(second.out.find("search task (changed from the search's: 1 epoch, not 3; train subset 100, not all): " +
+                        f.data + ", mlp [16], 1 epoch, train subset 100") != std::string::npos);
+  json doc = read_json(out);
+  CHECK(doc["task"]["name"] == "search");
+  CHECK(doc["task"]["epochs"] == 1);
+  CHECK(doc["task"]["train_subset"] == 100);
+  CHECK(doc["task"]["searched"] == json{{"epochs", 3}, {"train_subset", 0}});
+  CHECK(doc["transfer"].is_null());
+  CHECK(doc["settings"]["search_epochs"] == 1);
+  CHECK(doc["settings"]["search_train_subset"] == 100);
+  for (const json& x : doc["results"]) CHECK(x["runs"][0]["curves"]["epochs"].size() == 1);
+
+  auto storage = open_storage(f.path, OpenMode::ReadOnly);
+  SearchId id = storage->find_search("tiny")->id;
+  CHECK(*storage->artifact(id, "final") == R"({"verdict": "old"})");
+  json one = json::parse(*storage->artifact(id, "final:1"));
+  json two = json::parse(*storage->artifact(id, "final:2"));
+  CHECK(one["settings"]["seeds"] == 1);
+  CHECK(one["comparison"]["decision"] == "undecided");
+  CHECK(one["task"]["searched"].is_null());
+  CHECK(two["settings"]["seeds"] == 2);
+  CHECK(two == doc);
 }
 
 }  // namespace

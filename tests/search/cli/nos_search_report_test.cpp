@@ -91,6 +91,10 @@ TEST_CASE("nos-search report: every plot as a PNG, and one index.html that embed
   CHECK(page.find(testing::kTopRule) == std::string::npos);
   CHECK(page.find("rank 3 (ok, trained): no per-epoch validation accuracy stored") != std::string::npos);
   CHECK(page.find("No Adam baseline stored.") == std::string::npos);
+  // The glance at the top, the vs Adam column, the finals' section (none yet: how to run one).
+  CHECK(page.find("id=\"at-a-glance\"") < page.find("id=\"final\""));
+  CHECK(page.find("<th class=\"num\">vs Adam</th>") != std::string::npos);
+  CHECK(page.find("No <code>final</code> yet.") != std::string::npos);
 
   // The empty search into the same directory: no batch, no plot; the old PNGs are gone.
   ToolResult empty = run_tool("nos-search", {"report", f.db, "--search", "empty", "-o", out.string()});
