@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--data", run_options.data, "the child's data: fashion-mnist, an IDX directory or prefix, a .csv");
   run_cmd->add_option("--model", run_options.model, "the child network: mlp or convnet")->check(CLI::IsMember({"mlp", "convnet"}));
   run_cmd->add_option("--hidden", run_options.hidden, "mlp hidden layer widths, comma-separated (default 256)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 24));
   run_cmd->add_option("--strategy", run_options.strategy, "lstm (the method's controller), evolution or random");
   run_cmd->add_option("--algorithm", run_options.algorithm, "lstm: ppo or reinforce");
   run_cmd->add_option("--strategy-option,-O", run_options.strategy_options, "KEY=VALUE: any option of the strategy");
@@ -92,7 +93,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--train-subset", run_options.train_subset, "child training examples (default 10000; 0: all)")
       ->check(nos::tool::non_negative_validator());
   run_cmd->add_option("--lr-grid", run_options.lr_grid, "the learning-rate sweep's rates, comma-separated (default 0.001,0.01,0.1,1)");
-  run_cmd->add_option("--lr", run_options.lr, "one fixed learning rate instead of the sweep")->check(nos::tool::positive_validator());
+  run_cmd->add_option("--lr", run_options.lr, "one fixed learning rate instead of the sweep")->check(nos::tool::learning_rate_validator());
   run_cmd->add_option("--funnel-top", run_options.funnel_top,
                       "the funnel's second stage: the best FRACTION of each batch trained again on --funnel-epochs "
                       "and the whole training split (default 0: no second stage)")
