@@ -42,7 +42,8 @@ std::string spec_problem(const EvaluateSpec& s) {
   if (s.model.name != "mlp" && s.model.name != "convnet")
     return fmt::format("unknown model '{}' (mlp, convnet)", s.model.name);
   for (std::int64_t width : s.model.hidden)
-    if (width < 1) return fmt::format("hidden layer width {} is not positive", width);
+    if (width < 1 || width > kMaxHiddenWidth)
+      return fmt::format("hidden layer width {} is outside 1..{}", width, kMaxHiddenWidth);
   if (s.data.empty()) return "no data given";
   if (s.train_subset < 0) return fmt::format("train_subset {} is negative", s.train_subset);
   if (!(s.val_fraction > 0 && s.val_fraction < 1))

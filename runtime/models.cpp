@@ -11,6 +11,8 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/pooling.h>
 
+#include "runtime/physical_memory.h"
+
 namespace nos::runtime {
 namespace {
 
@@ -21,11 +23,20 @@ constexpr std::int64_t kConvHead = 128;
 // LibTorch tries to allocate it. 2^28 float32 parameters are 1 GiB, 5 GiB with gradients and three
 // state buffers.
 constexpr double kMaxParameters = double(1 << 28);
+// What one parameter costs while training: float32 weight, gradient and up to three state buffers.
+constexpr double kTrainingBytesPerParameter = 4 * 5;
 
 void check_size(double parameters, const std::string& what) {
   if (parameters > kMaxParameters)
     throw std::invalid_argument(fmt::format("model {} would have {:.3g} parameters; at most {:.0f} are supported",
                                             what, parameters, kMaxParameters));
+  // A smaller machine holds less: refused here rather than killed, or thrashing, mid-training.
+  const double memory = double(physical_memory_bytes());
+  if (parameters * kTrainingBytesPerParameter > memory)
+    throw std::invalid_argument(fmt::format("model {} would have {:.3g} parameters, {:.1f} GiB to train (weights, "
+                                            "gradients, optimizer state); this machine has {:.1f} GiB of memory",
+                                            what, parameters, parameters * kTrainingBytesPerParameter / double(1 << 30),
+                                            memory / double(1 << 30)));
 }
 
 torch::nn::Sequential mlp(const ModelSpec& spec, std::int64_t inputs, std::int64_t classes) {

@@ -26,8 +26,12 @@ bool usable(Status status);       // Ok or TimeBudget: the run's accuracy means 
 
 struct ModelSpec {
   std::string name = "mlp";               // "mlp" or "convnet" (models.h)
-  std::vector<std::int64_t> hidden{256};  // mlp: hidden layer widths
+  std::vector<std::int64_t> hidden{256};  // mlp: hidden layer widths, 1 .. kMaxHiddenWidth
 };
+
+// The widest hidden layer a spec may ask for: wider is a typo, not a child network (nos-train's and
+// nos-search's --hidden, spec_problem). The whole model is bounded apart (models.h).
+inline constexpr std::int64_t kMaxHiddenWidth = std::int64_t{1} << 24;
 
 // The optimizer under test: a compiled rule, or one of LibTorch's for comparison.
 struct OptimizerSpec {

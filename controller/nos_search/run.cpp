@@ -271,7 +271,9 @@ int run(const RunOptions& options) {
     // An unknown strategy or option, data that cannot be read: refused before any file is written.
     make_strategy(config, options.config_file);
     check_device(config, options);
-    if (config.child.synthetic < 0) runtime::load_dataset(config.child.data);
+    // The child's whole configuration and its data, as every worker would check them.
+    if (config.child.synthetic < 0)
+      for (const std::string& warning : preflight(config)) fmt::print(stderr, "nos-search: warning: {}\n", warning);
     storage = open_storage(db, OpenMode::Create);
     search.id = storage->create_search(options.name, json_text(to_json(config)), config.lease);
     search = *storage->find_search(options.name);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "runtime/json_text.h"
+#include "runtime/preflight.h"
 
 namespace nos::search {
 namespace {
@@ -84,6 +85,15 @@ json timings_of(const ChildEvaluation& e) {
 }
 
 }  // namespace
+
+std::vector<std::string> preflight(const SearchConfig& config) {
+  runtime::EvaluateSpec spec = child_spec(config, 1, 0);
+  spec.torch_optimizer = "adam";  // a candidate, as a spec needs one; the rules are checked as they come
+  spec.lrs = config.lr.fixed ? std::vector<double>{*config.lr.fixed} : config.lr.grid;
+  runtime::ChildPreflight checked = runtime::preflight_child(spec);
+  if (config.funnel.enabled()) runtime::split_dataset(checked.data, runtime::split_options(child_spec(config, 2, 0)));
+  return checked.warnings;
+}
 
 const char* storage_status(runtime::Status status) {
   switch (status) {

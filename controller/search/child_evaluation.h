@@ -6,6 +6,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,6 +31,13 @@ struct ChildEvaluation {
 // throws for a spec that cannot run (std::invalid_argument).
 ChildEvaluation evaluate_child(const SearchConfig& config, runtime::EvaluateSpec spec,
                                const runtime::Observer& observer = {}, const runtime::Prepared& prepared = {});
+
+// The child every worker will train, checked once before anything is written: stage 1's spec with
+// the sweep's rates (or the fixed rate) through runtime::preflight_child, so the data is loaded and
+// split as the workers split it and the model built once; with the funnel, stage 2's split too.
+// Throws std::invalid_argument with the message a worker would have given; returns the warnings
+// about the data (runtime::split_warnings), for the caller to show.
+std::vector<std::string> preflight(const SearchConfig& config);
 
 // "ok", "diverged", "time_budget", or "invalid" (the rule or its kernel could not be built).
 const char* storage_status(runtime::Status status);

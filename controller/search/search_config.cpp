@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "compiler/codegen/kernel_abi.h"
 #include "controller/options.h"
 #include "runtime/json_text.h"
 
@@ -246,10 +247,16 @@ std::string config_problem(const SearchConfig& c) {
   if (!std::isfinite(ch.synthetic) || ch.synthetic > 86400) return "child.synthetic: must be a number of seconds <= 86400 (< 0: off)";
   if (c.lr.fixed) {
     if (!positive_finite(*c.lr.fixed)) return "lr.fixed: must be a positive learning rate";
+    // The kernels' own check (nos-train's --lr): 1e-50 is positive, and 0 in float32.
+    if (std::string problem = codegen::learning_rate_problem(*c.lr.fixed); !problem.empty())
+      return fmt::format("lr.fixed: {} {}", *c.lr.fixed, problem);
   } else {
     if (c.lr.grid.empty()) return "lr.grid: give at least one learning rate (or lr.fixed)";
-    for (double lr : c.lr.grid)
+    for (double lr : c.lr.grid) {
       if (!positive_finite(lr)) return fmt::format("lr.grid: {} is not a positive learning rate", lr);
+      if (std::string problem = codegen::learning_rate_problem(lr); !problem.empty())
+        return fmt::format("lr.grid: {} {}", lr, problem);
+    }
     if (c.lr.sweep_epochs < 1 || c.lr.sweep_epochs > 100000) return "lr.sweep_epochs: must be 1 .. 100000";
   }
   if (!(c.funnel.top_fraction >= 0 && c.funnel.top_fraction <= 1)) return "funnel.top_fraction: must be in [0, 1]";

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "runtime/data/idx.h"
+#include "runtime/data/input_file.h"
 
 namespace nos::runtime {
 namespace {
@@ -39,6 +40,8 @@ std::optional<float> parse_float(std::string_view s) {
 }  // namespace
 
 CsvTable read_csv(const std::string& path) {
+  check_regular_file(path);
+  // Read a line at a time: memory follows the input (a float per field, a label per row).
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path + ": cannot open the file");
   CsvTable table;

@@ -16,7 +16,8 @@ struct CsvTable {
 };
 
 // Fields are separated by commas and may be padded with spaces; blank lines are skipped. The first
-// line is a header when any of its fields is not a number. Throws DataError ("file:line: ...").
+// line is a header when any of its fields is not a number. Throws DataError ("file:line: ..."),
+// also for anything but a regular file (input_file.h).
 CsvTable read_csv(const std::string& path);
 
 }  // namespace nos::runtime

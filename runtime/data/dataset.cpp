@@ -6,8 +6,12 @@
 #include <filesystem>
 #include <functional>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <stdexcept>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "runtime/data/csv.h"
 #include "runtime/data/idx.h"
@@ -22,14 +26,35 @@ bool ends_with_csv(const std::string& path) {
   return ext == ".csv";
 }
 
-// PREFIX-images-idx3-ubyte or the same with .gz.
+// PREFIX-images-idx3-ubyte or the same with .gz. Whatever exists is found, so that a FIFO or a
+// directory of that name is refused by read_idx, by name, rather than reported missing.
 std::string find_idx_file(const std::string& prefix, const std::string& kind, const std::string& spec) {
   std::string plain = prefix + "-" + kind;
   std::error_code ec;
   for (const std::string& candidate : {plain, plain + ".gz"})
-    if (fs::is_regular_file(candidate, ec)) return candidate;
+    if (fs::exists(candidate, ec)) return candidate;
   throw DataError(spec + ": no " + plain + " or " + plain + ".gz (give fashion-mnist, a directory with " +
                   "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz], such a file prefix, or a .csv file)");
+}
+
+// Labels that leave nothing to compare: every optimizer would score the same (100 %), so a search
+// or a comparison on them means nothing. `file` is where the labels came from.
+void check_labels(const Dataset& data, const std::string& file) {
+  if (data.size() < 2)
+    throw DataError(fmt::format("{}: {} example, too few to split into training and validation", file, data.size()));
+  auto [low, high] = std::minmax_element(data.labels.begin(), data.labels.end());
+  if (*low == *high)
+    throw DataError(fmt::format("{}: all {} labels are class {}: classification needs at least 2 classes (every model "
+                                "would score 100 %)",
+                                file, data.size(), *low));
+}
+
+// The one class of `part`, if it holds only one.
+std::optional<std::int64_t> single_class(const Dataset& part) {
+  if (part.labels.empty()) return std::nullopt;
+  for (std::int64_t label : part.labels)
+    if (label != part.labels.front()) return std::nullopt;
+  return part.labels.front();
 }
 
 Dataset load_idx_pair(const std::string& prefix, const std::string& spec) {
@@ -48,6 +73,7 @@ Dataset load_idx_pair(const std::string& prefix, const std::string& spec) {
   std::transform(images.data.begin(), images.data.end(), data.features.begin(),
                  [](std::uint8_t p) { return static_cast<float>(p) / 255.0f; });
   data.labels.assign(labels.data.begin(), labels.data.end());
+  check_labels(data, labels_path);
   data.num_classes = 1 + *std::max_element(data.labels.begin(), data.labels.end());
   return data;
 }
@@ -59,6 +85,7 @@ Dataset load_csv(const std::string& path) {
   data.shape = {table.columns};
   data.features = std::move(table.features);
   data.labels = std::move(table.labels);
+  check_labels(data, path);
   data.num_classes = 1 + *std::max_element(data.labels.begin(), data.labels.end());
   return data;
 }
@@ -125,6 +152,33 @@ Dataset load_dataset(const std::string& spec) {
   return load_idx_pair(spec, spec);
 }
 
+std::vector<std::string> split_warnings(const Split& split) {
+  std::vector<std::string> warnings;
+  const Dataset& val = split.val;
+  const std::string& source = val.source;
+  const auto n = static_cast<double>(val.size());
+  if (val.size() < kFewValidationExamples)
+    warnings.push_back(fmt::format("{}: the validation split has only {} examples: its accuracy moves in steps of "
+                                   "{:.2g} %, too coarse to tell optimizers apart",
+                                   source, val.size(), 100 / n));
+  std::vector<std::int64_t> val_count(static_cast<std::size_t>(val.num_classes), 0), train_count(val_count);
+  for (std::int64_t label : val.labels) ++val_count[static_cast<std::size_t>(label)];
+  for (std::int64_t label : split.train.labels) ++train_count[static_cast<std::size_t>(label)];
+  auto majority = std::max_element(val_count.begin(), val_count.end());
+  if (double share = static_cast<double>(*majority) / n; share >= kMajorityShare)
+    warnings.push_back(fmt::format("{}: {:.1f} % of the validation split is class {}: a model that always predicts "
+                                   "it scores {:.1f} %",
+                                   source, 100 * share, majority - val_count.begin(), 100 * share));
+  std::vector<std::int64_t> unseen;
+  for (std::size_t c = 0; c < val_count.size(); ++c)
+    if (val_count[c] > 0 && train_count[c] == 0) unseen.push_back(static_cast<std::int64_t>(c));
+  if (!unseen.empty())
+    warnings.push_back(fmt::format("{}: class(es) {} appear in the validation split but not in the training part: no "
+                                   "model can get them right",
+                                   source, fmt::join(unseen, ", ")));
+  return warnings;
+}
+
 std::vector<std::int64_t> seeded_permutation(std::int64_t n, std::uint64_t seed) {
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), 0);
@@ -151,6 +205,17 @@ Split split_dataset(const Dataset& data, const SplitOptions& options) {
   Split split;
   split.val = take(data, order, 0, n_val);
   split.train = take(data, order, n_val, n_val + n_train);
+  // A part with one class makes every optimizer tie: refused, as the data with one class is.
+  if (std::optional<std::int64_t> only = single_class(split.val))
+    throw DataError(fmt::format("{}: the validation split's {} example(s) are all class {}: a model that always "
+                                "predicts it scores 100 %, so every optimizer ties (give more data or a larger "
+                                "val_fraction than {:g})",
+                                data.source, split.val.size(), *only, options.val_fraction));
+  if (std::optional<std::int64_t> only = single_class(split.train))
+    throw DataError(fmt::format("{}: the {} training example(s) are all class {}: there is nothing to learn (give "
+                                "more data{})",
+                                data.source, split.train.size(), *only,
+                                options.train_subset > 0 ? fmt::format(" or a larger train_subset than {}", options.train_subset) : ""));
   auto f = static_cast<std::size_t>(data.feature_count());
   std::vector<std::size_t> group_of(f, 0);
   if (!data.is_image()) std::iota(group_of.begin(), group_of.end(), std::size_t{0});

@@ -31,7 +31,8 @@ struct Dataset {
 };
 
 // Images are scaled to [0, 1] here; normalization happens in split_dataset with the training
-// part's statistics. Throws DataError naming the file (or the spec when nothing matches it).
+// part's statistics. Throws DataError naming the file (or the spec when nothing matches it), also
+// for data no comparison can use: fewer than 2 examples, or every label the same class.
 Dataset load_dataset(const std::string& spec);
 
 struct SplitOptions {
@@ -47,8 +48,19 @@ struct Split {
 // Shuffles with `seed`, takes the validation part, optionally subsamples the training part, then
 // standardizes both with the training part's mean and standard deviation: one scalar for images
 // (keeps relative pixel intensities), one per column for tables (columns have unrelated units).
-// Throws std::invalid_argument when the options leave either part empty.
+// Throws std::invalid_argument when the options leave either part empty, and DataError when either
+// part holds a single class (every optimizer would tie: a validation split of one class scores
+// 100 % for a model that always predicts it).
 Split split_dataset(const Dataset& data, const SplitOptions& options);
+
+// Below these the split is suspicious, not refused (split_warnings).
+inline constexpr std::int64_t kFewValidationExamples = 100;  // accuracy in steps of more than 1 %
+inline constexpr double kMajorityShare = 0.9;                // always predicting one class scores this
+
+// What makes a comparison on `split` doubtful without making it meaningless: a validation split of
+// fewer than kFewValidationExamples, one where a class makes up kMajorityShare or more, classes
+// that appear in validation but not in training. Each line starts with the data's source.
+std::vector<std::string> split_warnings(const Split& split);
 
 // Fisher-Yates with a fixed generator (std::mt19937_64), so the order is the same on every
 // standard library: the data order of training depends only on the seed.

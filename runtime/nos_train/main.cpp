@@ -20,6 +20,7 @@
 
 #include "runtime/evaluate.h"
 #include "runtime/models.h"
+#include "runtime/preflight.h"
 #include "tools/options.h"
 #include "tools/rule_options.h"
 #include "tools/tool_main.h"
@@ -52,7 +53,7 @@ void add_options(CLI::App& app, Options& o) {
       ->capture_default_str();
   app.add_option("--hidden", o.spec.model.hidden, "mlp hidden layer widths, comma-separated")
       ->delimiter(',')
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 24))
+      ->check(CLI::Range(std::int64_t{1}, kMaxHiddenWidth))
       ->capture_default_str();
   app.add_option("--data", o.spec.data,
                  "fashion-mnist; a directory with train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]; "
@@ -137,7 +138,10 @@ int run(Options& o) {
     rule = nos::compiler::compile_one(*o.spec.rule);
     nos::tool::print_warnings(*rule);
   }
-  Dataset data = load_dataset(o.spec.data);
+  // The data loaded and split, the model built: what evaluate() would refuse, before any training.
+  ChildPreflight checked = preflight_child(o.spec);
+  for (const std::string& warning : checked.warnings) fmt::print(stderr, "nos-train: warning: {}\n", warning);
+  const Dataset& data = checked.data;
   fmt::print("{} on {} ({} examples, {} classes), model {}\n", rule ? rule->display() : OptimizerSpec{{}, o.spec.torch_optimizer, o.spec.momentum}.describe(),
              o.spec.data, data.size(), data.num_classes, o.spec.model.name);
 
@@ -146,7 +150,7 @@ int run(Options& o) {
     if (o.spec.lrs.size() > 1) fmt::print("lr {:g}\n", lr);
   };
   observer.on_epoch = [&](const EpochRecord& e) { print_epoch(e, o.spec.epochs); };
-  EvaluateResult result = evaluate(o.spec, observer, {rule ? &*rule : nullptr, &data});
+  EvaluateResult result = evaluate(o.spec, observer, {rule ? &*rule : nullptr, &data, &checked.split});
 
   if (o.spec.lrs.size() > 1)
     for (const RunResult& r : result.runs) fmt::print("  lr {:<10g} {:<14} val acc {:6.2f}%\n", r.lr, name(r.status), 100 * r.val_acc);

@@ -3,6 +3,10 @@
 // links nos_runtime_core alone.
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <set>
@@ -33,6 +37,34 @@ std::string data_error(F&& f) {
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// The process's peak resident memory so far, in MiB.
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024;
+}
+
+// `rows` CSV rows of 2 features, the labels given by `label(row)`.
+template <class Label>
+std::string write_labelled_csv(const std::string& path, int rows, Label label) {
+  std::string text;
+  for (int r = 0; r < rows; ++r) text += std::to_string(r % 7) + "," + std::to_string(r % 5) + "," + std::to_string(label(r)) + "\n";
+  write_text(path, text);
+  return path;
+}
+
+// The message of the std::invalid_argument `f` throws (DataError included).
+template <class F>
+std::string invalid_argument(F&& f) {
+  try {
+    f();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  FAIL("expected std::invalid_argument");
+  return "";
+}
 
 }  // namespace
 
@@ -242,4 +274,122 @@ TEST_CASE("the loss curve keeps at most the requested points, as chunk means") {
   RunResult nan_run;
   nan_run.val_acc = std::nan("");
   CHECK(to_json(nan_run)["val_acc"].is_null());
+}
+
+TEST_CASE("a gzipped IDX file is inflated no further than its header promises") {
+  // The hostile trial's file: 200 x 8 x 8 images, then zeros. The old reader inflated all of them
+  // (2 GiB: 4.4 GB resident, 17 s) before it found the trailing data; 256 MiB shows the same here.
+  std::string dir = temp_dir("idx_gzip_bomb");
+  std::string path = dir + "/bomb-images-idx3-ubyte.gz";
+  write_idx_zeros(path, {200, 8, 8}, std::uint64_t{256} << 20, true);
+  CHECK(read_bytes(path).size() < (std::size_t{2} << 20));  // a bomb: small on disk
+  double before = peak_rss_mib();
+  auto start = std::chrono::steady_clock::now();
+  std::string message = data_error([&] { read_idx(path, 3); });
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(contains(message, path + ": expected 12800 bytes of images, got more (trailing data"));
+  CHECK(peak_rss_mib() - before < 32);
+  CHECK(seconds < 1);
+
+  // Exactly what the header promises still reads.
+  write_idx_zeros(dir + "/exact.gz", {200, 8, 8}, 12800, true);
+  CHECK(read_idx(dir + "/exact.gz", 3).data.size() == 12800);
+}
+
+TEST_CASE("a plain IDX file is read no further than its header promises") {
+  std::string dir = temp_dir("idx_plain_long");
+  std::string path = dir + "/long";
+  write_idx_zeros(path, {200, 8, 8}, std::uint64_t{1} << 30, false);  // sparse: 1 GiB that takes no disk
+  double before = peak_rss_mib();
+  CHECK(contains(data_error([&] { read_idx(path, 3); }), "got more (trailing data after the IDX array)"));
+  CHECK(peak_rss_mib() - before < 32);
+}
+
+TEST_CASE("an IDX header that declares more than this machine's memory is refused before any data is read") {
+  std::string dir = temp_dir("idx_huge_header");
+  for (bool gzip : {false, true}) {
+    std::string path = dir + (gzip ? "/huge.gz" : "/huge");
+    write_idx(path, {65535, 65535, 64}, std::vector<std::uint8_t>(100), gzip);
+    std::string message = data_error([&] { read_idx(path, 3); });
+    CHECK(contains(message, path + ": the IDX header declares 65535 x 65535 x 64 = 274869518400 elements"));
+    CHECK(contains(message, "GiB of memory"));
+  }
+  write_idx(dir + "/absurd", {4294967295, 4294967295}, {}, false);
+  CHECK(contains(data_error([&] { read_idx(dir + "/absurd"); }), "more than 2^40 elements"));
+}
+
+TEST_CASE("data readers refuse what is not a regular file, by name, without opening it") {
+  std::string dir = temp_dir("not_regular");
+  std::string fifo = dir + "/fifo.csv";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  // Opening a FIFO for reading blocks until a writer comes: these would hang if they opened it.
+  CHECK(contains(data_error([&] { read_csv(fifo); }), fifo + ": is a FIFO, not a regular file"));
+  CHECK(contains(data_error([&] { read_idx(fifo); }), fifo + ": is a FIFO, not a regular file"));
+  CHECK(contains(data_error([&] { load_dataset(fifo); }), "is a FIFO"));
+  CHECK(contains(data_error([&] { read_csv("/dev/zero"); }), "/dev/zero: is a character device, not a regular file"));
+  CHECK(contains(data_error([&] { read_idx("/dev/zero"); }), "/dev/zero: is a character device"));
+  CHECK(contains(data_error([&] { read_idx(dir); }), dir + ": is a directory, not a regular file"));
+  // An IDX pair whose images "file" is a FIFO: named as such, not reported missing.
+  std::string images = dir + "/p-images-idx3-ubyte";
+  REQUIRE(mkfifo(images.c_str(), 0600) == 0);
+  write_idx(dir + "/p-labels-idx1-ubyte", {2}, {0, 1}, false);
+  CHECK(contains(data_error([&] { load_dataset(dir + "/p"); }), images + ": is a FIFO"));
+}
+
+TEST_CASE("data with one class, or too few examples to split, is refused naming the file") {
+  std::string dir = temp_dir("degenerate");
+  std::string one_class = write_labelled_csv(dir + "/same.csv", 50, [](int) { return 2; });
+  CHECK(contains(data_error([&] { load_dataset(one_class); }),
+                 one_class + ": all 50 labels are class 2: classification needs at least 2 classes"));
+  std::string one_row = write_labelled_csv(dir + "/one.csv", 1, [](int) { return 0; });
+  CHECK(contains(data_error([&] { load_dataset(one_row); }), one_row + ": 1 example, too few to split"));
+  // IDX: the labels file is named.
+  write_idx_pair(dir + "/train", 30, 4, 4, 1, true);
+  CHECK(contains(data_error([&] { load_dataset(dir); }), dir + "/train-labels-idx1-ubyte.gz: all 30 labels are class 0"));
+}
+
+TEST_CASE("a split that leaves the validation or the training part with one class is refused") {
+  std::string dir = temp_dir("degenerate_split");
+  // Two rows of two classes: one validation example, of one class; every model scores 0 or 100 %.
+  Dataset two = load_dataset(write_labelled_csv(dir + "/two.csv", 2, [](int r) { return r; }));
+  std::string message = invalid_argument([&] { split_dataset(two, SplitOptions{}); });
+  CHECK(contains(message, dir + "/two.csv: the validation split's 1 example(s) are all class"));
+  CHECK(contains(message, "every optimizer ties"));
+
+  Dataset blobs = load_dataset(write_blobs_csv(dir + "/blobs.csv", 900, 4, 3, false));
+  SplitOptions options;
+  options.train_subset = 1;
+  CHECK(contains(invalid_argument([&] { split_dataset(blobs, options); }),
+                 "the 1 training example(s) are all class"));
+  CHECK(contains(invalid_argument([&] { split_dataset(blobs, options); }), "or a larger train_subset than 1"));
+  options.train_subset = 0;
+  CHECK(split_warnings(split_dataset(blobs, options)).empty());  // 150 of 900 in validation, 3 balanced classes
+}
+
+TEST_CASE("split_warnings names a small validation split, a dominant class and classes never trained on") {
+  std::string dir = temp_dir("split_warnings");
+  Dataset small = load_dataset(write_blobs_csv(dir + "/small.csv", 120, 4, 2, false));
+  std::vector<std::string> warnings = split_warnings(split_dataset(small, SplitOptions{}));
+  REQUIRE(warnings.size() == 1);
+  CHECK(contains(warnings[0], dir + "/small.csv: the validation split has only 20 examples"));
+
+  // 95 % class 0: a model that always says 0 scores about 95 %.
+  Dataset skewed = load_dataset(write_labelled_csv(dir + "/skewed.csv", 2000, [](int r) { return r % 20 == 0 ? 1 : 0; }));
+  warnings = split_warnings(split_dataset(skewed, SplitOptions{}));
+  REQUIRE(warnings.size() == 1);
+  CHECK(contains(warnings[0], "of the validation split is class 0: a model that always predicts it scores"));
+
+  // Class 2 has one example; a seed that puts it in validation leaves no model able to learn it.
+  Dataset rare = load_dataset(write_labelled_csv(dir + "/rare.csv", 1200, [](int r) { return r == 17 ? 2 : r % 2; }));
+  SplitOptions options;
+  bool found = false;
+  for (options.seed = 0; options.seed < 100 && !found; ++options.seed) {
+    Split split = split_dataset(rare, options);
+    if (std::find(split.val.labels.begin(), split.val.labels.end(), 2) == split.val.labels.end()) continue;
+    found = true;
+    warnings = split_warnings(split);
+    REQUIRE(warnings.size() == 1);
+    CHECK(contains(warnings[0], "class(es) 2 appear in the validation split but not in the training part"));
+  }
+  CHECK(found);
 }

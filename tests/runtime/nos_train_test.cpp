@@ -161,6 +161,25 @@ TEST_CASE("bad input exits 1 with a message naming the file or the rule") {
     CHECK(r.exit_code == 1);
     CHECK(contains(r.err, dir + "/missing.dsl"));
   }
+  SUBCASE("data of one class, or too few rows to split: refused before training") {
+    write_text(dir + "/one.csv", "1,2,0\n");
+    ToolResult r = run_tool("nos-train", {"--rule", "g", "--data", dir + "/one.csv", "--lr", "0.1"});
+    CHECK(r.exit_code == 1);
+    CHECK(contains(r.err, dir + "/one.csv: 1 example, too few to split"));
+    std::string same;
+    for (int i = 0; i < 40; ++i) same += std::to_string(i) + ",1,3\n";
+    write_text(dir + "/same.csv", same);
+    r = run_tool("nos-train", {"--rule", "g", "--data", dir + "/same.csv", "--lr", "0.1"});
+    CHECK(r.exit_code == 1);
+    CHECK(contains(r.err, dir + "/same.csv: all 40 labels are class 3"));
+    CHECK(r.out.empty());  // nothing trained, nothing printed
+  }
+  SUBCASE("a small validation split: a warning on standard error, then the run") {
+    std::string small = write_blobs_csv(dir + "/small.csv", 60, 3, 2, false);
+    ToolResult r = run_tool("nos-train", {"--optimizer", "adam", "--data", small, "--lr", "0.1", "--hidden", "4"});
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.err, "nos-train: warning: " + small + ": the validation split has only 10 examples"));
+  }
   SUBCASE("convnet on tabular data") {
     ToolResult r = run_tool("nos-train", {"--rule", "g", "--model", "convnet", "--data", blobs_csv(), "--lr", "0.1"});
     CHECK(r.exit_code == 1);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -34,6 +35,24 @@ void write_idx(const std::string& path, const std::vector<std::int64_t>& dims, c
   if (!file || gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())) != static_cast<int>(bytes.size()) ||
       gzclose(file) != Z_OK)
     throw std::runtime_error("cannot write " + path);
+}
+
+void write_idx_zeros(const std::string& path, const std::vector<std::int64_t>& dims, std::uint64_t zero_bytes, bool gzip) {
+  write_idx(path, dims, {}, false);  // the header alone, then the zeros
+  if (!gzip) {
+    std::filesystem::resize_file(path, std::filesystem::file_size(path) + zero_bytes);  // sparse: no blocks written
+    return;
+  }
+  std::vector<std::uint8_t> header = read_bytes(path);
+  gzFile file = gzopen(path.c_str(), "wb1");
+  bool ok = file && gzwrite(file, header.data(), static_cast<unsigned>(header.size())) == static_cast<int>(header.size());
+  const std::vector<std::uint8_t> zeros(1 << 20, 0);
+  for (std::uint64_t left = zero_bytes; ok && left > 0;) {
+    auto n = static_cast<unsigned>(std::min<std::uint64_t>(left, zeros.size()));
+    ok = gzwrite(file, zeros.data(), n) == static_cast<int>(n);
+    left -= n;
+  }
+  if (!file || gzclose(file) != Z_OK || !ok) throw std::runtime_error("cannot write " + path);
 }
 
 void write_idx_pair(const std::string& prefix, std::int64_t n, std::int64_t h, std::int64_t w, int classes, bool gzip) {

@@ -16,6 +16,11 @@ std::string temp_dir(const std::string& name);
 void write_idx(const std::string& path, const std::vector<std::int64_t>& dims, const std::vector<std::uint8_t>& data,
                bool gzip);
 
+// An IDX header for `dims` followed by `zero_bytes` zero bytes, however many the header promises,
+// without holding them in memory: gzipped (a gzip bomb: 1 GiB of zeros is about 1 MiB on disk), or
+// plain as a sparse file.
+void write_idx_zeros(const std::string& path, const std::vector<std::int64_t>& dims, std::uint64_t zero_bytes, bool gzip);
+
 // `n` images of h x w pixels in `classes` classes, each class a different brightness band, written
 // as PREFIX-images-idx3-ubyte[.gz] and PREFIX-labels-idx1-ubyte[.gz].
 void write_idx_pair(const std::string& prefix, std::int64_t n, std::int64_t h, std::int64_t w, int classes, bool gzip);

@@ -82,6 +82,16 @@ TEST_CASE("search config: an unknown key, a wrong type or a bad value names the 
   CHECK(error_of({{"strategy_options", {{"batch", json::array()}}}}).starts_with("search.json: strategy_options.batch: "));
 }
 
+TEST_CASE("search config: learning rates the kernels cannot use and absurd hidden widths name the file and the key") {
+  // 1e-50 is positive, and 0 in float32: nos-train refuses it, and so must the search, before its workers.
+  CHECK(error_of({{"lr", {{"grid", {0.1, 1e-50}}}}}) ==
+        "search.json: lr.grid: 1e-50 rounds to 0 in float32, the type the kernels compute in");
+  CHECK(error_of({{"lr", {{"fixed", 1e-50}}}}) == "search.json: lr.fixed: 1e-50 rounds to 0 in float32, the type the kernels compute in");
+  CHECK(error_of({{"lr", {{"fixed", 1e300}}}}).starts_with("search.json: lr.fixed: 1e+300 does not fit in float32"));
+  CHECK(error_of({{"child", {{"hidden", {64, 100000000}}}}}) ==
+        "search.json: child: hidden layer width 100000000 is outside 1..16777216");
+}
+
 // Every key path of `defaults` ("child.epochs") that `file` lacks.
 void missing_keys(const json& defaults, const json& file, const std::string& path, std::vector<std::string>& out) {
   for (const auto& [key, value] : defaults.items()) {
