@@ -32,7 +32,6 @@
 #include "controller/search/worker_loop.h"
 #include "controller/search/worker_pool.h"
 #include "runtime/cpu_threads.h"
-#include "runtime/data/dataset.h"
 #include "runtime/evaluate.h"
 #include "tools/tool_main.h"
 #include "runtime/json_text.h"
@@ -266,6 +265,9 @@ int run(const RunOptions& options) {
     config = configure(stored, options);  // --workers, --device (this run's workers and baseline), budgets
     check_unchanged_on_resume(stored, config, mask_password(db));
     check_device(config, options);
+    // The data may have changed since the search began: checked again before workers start.
+    if (config.child.synthetic < 0)
+      for (const std::string& warning : preflight(config)) fmt::print(stderr, "nos-search: warning: {}\n", warning);
   } else {
     config = configure(SearchConfig{}, options);
     // An unknown strategy or option, data that cannot be read: refused before any file is written.
@@ -291,8 +293,6 @@ int run(const RunOptions& options) {
   for (const Lease& lease : storage->running(search.id))
     if (is_dead_local_worker(lease.owner)) storage->release(lease), ++released;
   if (released) progress.note(fmt::format("{} task(s) of the stopped run's workers back in the queue", released));
-
-  if (options.resume && config.child.synthetic < 0) runtime::load_dataset(config.child.data);  // before workers start (each loads it once)
 
   int workers = config.workers >= 0 ? config.workers : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   const std::string shown = mask_password(db);  // what output may show of the location

@@ -63,6 +63,7 @@ class Section {
                                                                       v.get<std::int64_t>() <= static_cast<std::int64_t>(hi)
                                                                 : v.get<std::int64_t>() >= 0
                                           : false;
+      if (!v.is_number_integer()) fail(key(name), fmt::format("expected an integer, not {}", text_of(v)));
       if (!fits) fail(key(name), fmt::format("expected an integer from {} to {}, not {}", lo, hi, text_of(v)));
       out = v.get<T>();
     } else if constexpr (std::is_floating_point_v<T>) {

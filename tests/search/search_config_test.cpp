@@ -70,8 +70,8 @@ TEST_CASE("search config: an unknown key, a wrong type or a bad value names the 
   CHECK(error_of({{"child", {{"epoch", 3}}}}).starts_with("search.json: child.epoch: unknown key (known: data, model"));
   CHECK(error_of({{"child", {{"epochs", "five"}}}}) == "search.json: child.epochs: expected an integer, not \"five\"");
   CHECK(error_of({{"child", {{"epochs", 0}}}}) == "search.json: child.epochs: must be 1 .. 100000, not 0");
-  CHECK(error_of({{"budget", 0}}) == "search.json: budget: must be at least 1 candidate, not 0");
-  CHECK(error_of({{"seed", -1}}) == "search.json: seed: expected an integer, not -1");
+  CHECK(error_of({{"budget", 0}}) == "search.json: budget: must be 1 .. 1000000000000 candidates, not 0");
+  CHECK(error_of({{"seed", -1}}) == "search.json: seed: expected an integer from 0 to 18446744073709551615, not -1");
   CHECK(error_of({{"lr", {{"grid", {0.1, -1}}}}}) == "search.json: lr.grid: -1 is not a positive learning rate");
   CHECK(error_of({{"reward", "cubic"}}).starts_with("search.json: reward: "));
   CHECK(error_of({{"child", {{"metric", "loss"}}}}).starts_with("search.json: child.metric: unknown metric 'loss'"));
