@@ -1,4 +1,5 @@
 #include "controller/nos_search/final_artifacts.h"
+#include "runtime/json_text.h"
 
 #include <fmt/format.h>
 
@@ -39,7 +40,7 @@ std::string store_final(Storage& storage, SearchId search, nlohmann::json docume
     std::string key = final_key(number);
     document["key"] = key;
     document["number"] = number;
-    if (storage.add_artifact(search, key, document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)))
+    if (storage.add_artifact(search, key, json_text(document)))
       return key;
   }
 }

@@ -24,6 +24,7 @@
 #include "runtime/data/dataset.h"
 #include "runtime/evaluate.h"
 #include "tools/tool_main.h"
+#include "runtime/json_text.h"
 
 namespace nos::search::cli {
 namespace {
@@ -255,7 +256,7 @@ json run_task(const FinalTask& task, const std::vector<FinalOptimizer>& optimize
 
 void write_json(const std::string& path, const json& document) {
   std::ofstream out(path, std::ios::binary);
-  if (out) out << document.dump(2) << '\n';
+  if (out) out << json_text(document, 2) << '\n';
   if (out) out.close();
   if (!out) throw std::invalid_argument(fmt::format("{}: cannot write the JSON: {}", path, std::strerror(errno)));
 }

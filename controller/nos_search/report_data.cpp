@@ -10,6 +10,7 @@
 #include "controller/nos_search/final_artifacts.h"
 #include "controller/nos_search/final_verdict.h"
 #include "controller/reward.h"
+#include "runtime/json_text.h"
 
 namespace nos::search::cli {
 namespace {
@@ -171,7 +172,7 @@ std::string settings_text(const json& document) {
     if (transfer.is_object()) {
       std::string t;
       for (const auto& [key, value] : transfer.items())
-        t += fmt::format("{}{} {}", t.empty() ? "" : ", ", key, value.is_string() ? value.get<std::string>() : value.dump());
+        t += fmt::format("{}{} {}", t.empty() ? "" : ", ", key, value.is_string() ? value.get<std::string>() : json_text(value));
       parts.push_back("transfer task: " + t);
     }
     if (json budget = member(settings, "time_budget"); budget.is_number() && budget.get<double>() > 0)

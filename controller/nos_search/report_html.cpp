@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/nos_search/final_verdict.h"
+#include "runtime/json_text.h"
 
 namespace nos::search::cli {
 namespace {
@@ -127,7 +128,7 @@ std::string summary(const ReportData& data) {
   out += "</dl>\n";
   nlohmann::json config = nlohmann::json::parse(data.search.config_json, nullptr, /*allow_exceptions=*/false);
   std::string config_text =
-      config.is_discarded() ? data.search.config_json : config.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+      config.is_discarded() ? data.search.config_json : json_text(config, 2);
   out += fmt::format("<pre>{}</pre>\n</details>\n", html_escape(config_text));
   return out;
 }
