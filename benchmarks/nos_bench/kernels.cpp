@@ -245,7 +245,7 @@ void add_kernels_command(CLI::App& app, Runner& run) {
   cmd->add_option("--warmup", o->measure.warmup, "untimed steps first")->check(CLI::Range(0, 1000))->capture_default_str();
   cmd->add_option("--max-seconds", o->measure.max_seconds,
                   "stop a measurement after this much timed work, once 3 steps are timed")
-      ->check(CLI::NonNegativeNumber)
+      ->check(tool::non_negative_validator())
       ->capture_default_str();
   cmd->add_flag("--sequential", o->sequential,
                 "time one implementation after the other with back-to-back steps (warm caches), instead of in "

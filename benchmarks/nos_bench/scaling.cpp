@@ -410,13 +410,13 @@ void add_scaling_command(CLI::App& app, Runner& run) {
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   cmd->add_option("--child-seconds", o->child_seconds, "what each evaluation sleeps (the synthetic child)")
-      ->check(CLI::Range(0.001, 3600.0))
+      ->check(tool::range_validator(0.001, 3600))
       ->capture_default_str();
   cmd->add_option("--duration", o->duration, "seconds measured per worker count, after start-up and the warm-up")
-      ->check(CLI::Range(0.1, 1e6))
+      ->check(tool::range_validator(0.1, 1e6))
       ->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "seconds between the last worker's first lease and the window (default: 2 + child)")
-      ->check(CLI::Range(0.0, 3600.0));
+      ->check(tool::range_validator(0, 3600));
   cmd->add_option("--backends", o->backends,
                   "sqlite, postgresql, comma-separated (default: sqlite, and postgresql when --postgres is given)")
       ->delimiter(',');
@@ -431,7 +431,7 @@ void add_scaling_command(CLI::App& app, Runner& run) {
   cmd->add_option("--batch", o->batch, "search mode: nos-search run's --batch (default: 4 x workers, at least 20)")
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--startup-timeout", o->startup_timeout, "seconds for every worker to take its first task")
-      ->check(CLI::Range(1.0, 3600.0))
+      ->check(tool::range_validator(1, 3600))
       ->capture_default_str();
   cmd->add_option("--json", o->json, "write the records as JSON to this file");
   cmd->add_option("--keep", o->keep, "keep the SQLite databases and the logs in this directory (default: a temporary one, removed)");

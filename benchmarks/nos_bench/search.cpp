@@ -266,7 +266,7 @@ void add_search_command(CLI::App& app, Runner& run) {
   cmd->add_option("--time-budget", o->time_budget,
                   "seconds of search per worker count (nos-search's --time-budget: the batch in progress finishes; "
                   "0: none, needs --budget)")
-      ->check(CLI::Range(0.0, 1e7))
+      ->check(tool::range_validator(0, 1e7))
       ->capture_default_str();
   cmd->add_option("--budget", o->budget, "candidates per worker count (default: unlimited, the time budget ends it)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));

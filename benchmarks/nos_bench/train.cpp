@@ -284,7 +284,7 @@ void add_train_command(CLI::App& app, Runner& run) {
       ->capture_default_str();
   cmd->add_option("--hidden", o->child.model.hidden, "mlp hidden layer widths, comma-separated")
       ->delimiter(',')
-      ->check(CLI::PositiveNumber)
+      ->check(tool::positive_validator())
       ->capture_default_str();
   cmd->add_option("--epochs", o->child.epochs, "epochs per run")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd->add_option("--seeds", o->seeds, "runs per optimizer (seeds 0..K-1: split, initial weights, data order)")
@@ -302,7 +302,7 @@ void add_train_command(CLI::App& app, Runner& run) {
   cmd->add_option("--data", o->child.data, "fashion-mnist, an MNIST-layout directory or prefix, or a .csv file (as nos-train)")
       ->capture_default_str();
   cmd->add_option("--train-subset", o->child.train_subset, "train on only this many examples (0: all)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(tool::non_negative_validator())
       ->capture_default_str();
   cmd->add_option("--batch-size", o->child.batch_size, "examples per step")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   tool::add_threads_option(*cmd, o->child.threads, "CPU threads for LibTorch and the rule kernels (0: LibTorch's default)");

@@ -46,7 +46,7 @@ void add_options(CLI::App& app, Options& o) {
                                    "train with LibTorch's own optimizer instead of a rule (for comparison)")
                         ->check(CLI::IsMember({"adam", "rmsprop", "sgd"}));
   for (const char* name : {"--rule", "--expr", "--tokens", "--rule-name"}) app.get_option(name)->excludes(optimizer);
-  app.add_option("--momentum", o.spec.momentum, "momentum of --optimizer sgd")->needs(optimizer)->check(CLI::Range(0.0, 1.0));
+  app.add_option("--momentum", o.spec.momentum, "momentum of --optimizer sgd")->needs(optimizer)->check(nos::tool::range_validator(0, 1));
   app.add_option("--model", o.spec.model.name, "the child network: mlp or convnet")
       ->check(CLI::IsMember(model_names()))
       ->capture_default_str();
@@ -80,7 +80,7 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--json", o.json, "write the result as JSON to this file (runtime/README.md)");
   app.add_option("--batch-size", o.spec.batch_size, "examples per step")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   app.add_option("--train-subset", o.spec.train_subset, "train on only this many examples (0: all)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(nos::tool::non_negative_validator())
       ->capture_default_str();
   app.add_option("--val-fraction", o.spec.val_fraction, "part of the data held out for validation")
       ->check([](const std::string& text) {
@@ -92,7 +92,7 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--time-budget", o.spec.time_budget,
                  "wall-clock seconds of training (data loading excluded), shared equally by the runs of a "
                  "sweep; a run out of time stops early with status time_budget (0: none)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(nos::tool::non_negative_validator())
       ->capture_default_str();
   app.add_option("--backend", o.spec.backend,
                  "kernel backend of the rule: auto (cpu if built with LLVM, else interp; cuda on GPUs), interp, cpu, cuda")
