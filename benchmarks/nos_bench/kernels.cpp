@@ -16,6 +16,7 @@
 #include "benchmarks/nos_bench/report.h"
 #include "benchmarks/nos_bench/resnet50_shapes.h"
 #include "benchmarks/nos_bench/step_impls.h"
+#include "tools/atomic_file.h"
 #include "tools/options.h"
 
 namespace nos::bench {
@@ -168,12 +169,7 @@ std::vector<KernelRecord> measure_case(const std::vector<Impl>& impls, const Ben
 }
 
 void write_json(const std::string& path, const std::vector<KernelRecord>& records) {
-  std::string text = to_json(records).dump(2) + "\n";
-  std::FILE* file = std::fopen(path.c_str(), "w");
-  if (!file) throw std::system_error(errno, std::generic_category(), fmt::format("--json: cannot write '{}'", path));
-  bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  ok = std::fclose(file) == 0 && ok;
-  if (!ok) throw std::system_error(errno, std::generic_category(), fmt::format("--json: failed writing '{}'", path));
+  tool::write_file_atomically(path, to_json(records).dump(2) + "\n", "--json");
 }
 
 int run_kernels(KernelsOptions o) {
@@ -185,7 +181,7 @@ int run_kernels(KernelsOptions o) {
   for (const std::string& text : o.impls) impls.push_back(parse_impl(text));
   std::vector<BenchRule> bench_rules = rules(o);
   std::vector<Workload> loads = workloads(o);
-  if (!o.json.empty()) write_json(o.json, {});  // fail now, not after the measurements, when it cannot be written
+  if (!o.json.empty()) tool::check_writable(o.json, "--json");  // fail now, not after the measurements
 
   fmt::print(stderr, "nos-bench kernels: load average {:g}, {}; {} rules, {} workloads, {} implementations\n",
              load_average_1m(), torch_description(), bench_rules.size(), loads.size(), impls.size());

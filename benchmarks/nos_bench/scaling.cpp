@@ -45,6 +45,7 @@
 #include "benchmarks/nos_bench/timing.h"
 #include "controller/search/search_config.h"
 #include "controller/search/storage.h"
+#include "tools/atomic_file.h"
 #include "tools/options.h"
 
 namespace nos::bench {
@@ -160,13 +161,6 @@ Memory memory_of(const std::vector<pid_t>& pids) {
     m.processes += any;
   }
   return m;
-}
-
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  out.close();
-  if (!out) throw std::invalid_argument(fmt::format("--json: cannot write '{}'", path));
 }
 
 // The search's configuration as `nos-search run` would store it: the synthetic child, no local
@@ -348,6 +342,7 @@ int run_scaling_bench(const ScalingOptions& given) {
     if (b != "sqlite" && b != "postgresql") throw UsageError("--backends: sqlite or postgresql, not '" + b + "'");
     if (b == "postgresql" && o.postgres.empty()) throw UsageError("--backends postgresql needs --postgres URL");
   }
+  if (!o.json.empty()) tool::check_writable(o.json, "--json");
   if (!o.postgres.empty() && !o.postgres.starts_with("postgresql://") && !o.postgres.starts_with("postgres://"))
     throw UsageError("--postgres: expected a postgresql:// URL, not '" + search::mask_password(o.postgres) + "'");
   if (access(o.nos_search.c_str(), X_OK) != 0)
@@ -392,7 +387,7 @@ int run_scaling_bench(const ScalingOptions& given) {
                             {"warmup", o.warmup >= 0 ? o.warmup : 2 + o.child_seconds}, {"backends", o.backends},
                             {"mode", o.mode}, {"strategy", o.strategy}, {"batch", o.batch}}},
                           {"runs", records}};
-    write_file(o.json, doc.dump(2) + "\n");
+    tool::write_file_atomically(o.json, doc.dump(2) + "\n", "--json");
   }
   return kOk;
 }

@@ -26,6 +26,7 @@
 #include "benchmarks/nos_bench/plot.h"
 #include "runtime/data/dataset.h"
 #include "runtime/evaluate.h"
+#include "tools/atomic_file.h"
 #include "tools/options.h"
 
 namespace nos::bench {
@@ -176,14 +177,6 @@ EvaluateSpec spec_for(const TrainOptions& o, const Contender& c, std::vector<dou
   return spec;
 }
 
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::FILE* file = std::fopen(path.c_str(), "w");
-  if (!file) throw std::system_error(errno, std::generic_category(), fmt::format("cannot write {}", path.string()));
-  bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  ok = std::fclose(file) == 0 && ok;
-  if (!ok) throw std::system_error(errno, std::generic_category(), fmt::format("failed writing {}", path.string()));
-}
-
 int run_train(TrainOptions o) {
   std::vector<Contender> contenders;
   for (const std::string& name : o.optimizers) contenders.push_back(builtin(name));
@@ -263,7 +256,7 @@ int run_train(TrainOptions o) {
                              {"data_source", data.source},
                              {"child", runtime::to_json(spec_for(o, contenders.front(), {contenders.front().lr}, 0))}}}};
   std::filesystem::path json_path = std::filesystem::path(o.out) / "train.json";
-  write_file(json_path, report.dump(2) + "\n");
+  tool::write_file_atomically(json_path, report.dump(2) + "\n", "--out");
 
   PlotFiles files = plot_curves(plot, o.out, "accuracy");
   fmt::print("\nwrote {}, {}, {}\n", json_path.string(), files.data.string(), files.script.string());

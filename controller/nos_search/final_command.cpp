@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +22,7 @@
 #include "dsl/tokens.h"
 #include "runtime/data/dataset.h"
 #include "runtime/evaluate.h"
+#include "tools/atomic_file.h"
 #include "tools/tool_main.h"
 
 namespace nos::search::cli {
@@ -222,10 +224,11 @@ json run_task(const FinalTask& task, const std::vector<FinalOptimizer>& optimize
 }
 
 void write_json(const std::string& path, const json& document) {
-  std::ofstream out(path, std::ios::binary);
-  if (out) out << document.dump(2) << '\n';
-  if (out) out.close();
-  if (!out) throw std::invalid_argument(fmt::format("{}: cannot write the JSON: {}", path, std::strerror(errno)));
+  try {
+    tool::write_file_atomically(path, document.dump(2) + "\n");
+  } catch (const std::system_error& e) {
+    throw std::invalid_argument(fmt::format("{}: cannot write the JSON: {}", path, e.code().message()));
+  }
 }
 
 }  // namespace

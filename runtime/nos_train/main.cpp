@@ -7,12 +7,10 @@
 // Exit status: 0 when the evaluation finished (a diverged run, or a kernel that cannot be built, is
 // a result: see status), 1 for an invalid rule or input (data files, device, model size), 2 for a
 // command-line mistake, 3 for internal errors.
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
-#include <system_error>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -20,6 +18,7 @@
 
 #include "runtime/evaluate.h"
 #include "runtime/models.h"
+#include "tools/atomic_file.h"
 #include "tools/options.h"
 #include "tools/rule_options.h"
 #include "tools/tool_main.h"
@@ -109,14 +108,13 @@ void print_epoch(const EpochRecord& e, int epochs) {
   std::fflush(stdout);
 }
 
-// Opens the report file before training, so that a path that cannot be written fails first.
-std::FILE* open_report(const std::string& path) {
-  if (path.empty()) return nullptr;
+// Checks the report file before training, so that a path that cannot be written fails first;
+// it is written (atomically) only at the end.
+void check_report(const std::string& path) {
+  if (path.empty()) return;
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw std::invalid_argument(fmt::format("--json: '{}' is a directory", path));
-  std::FILE* file = std::fopen(path.c_str(), "w");
-  if (!file) throw std::system_error(errno, std::generic_category(), fmt::format("--json: cannot write '{}'", path));
-  return file;
+  nos::tool::check_writable(path, "--json");
 }
 
 int run(Options& o) {
@@ -128,7 +126,7 @@ int run(Options& o) {
     o.spec.lrs = {o.lr};
   }
   o.spec.metric = *parse_metric(o.metric);
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> report(open_report(o.json), [](std::FILE* f) { return f ? std::fclose(f) : 0; });
+  check_report(o.json);
 
   // The rule is compiled here, not by evaluate(): a mistake in it is the user's, exit 1 with its place.
   std::optional<nos::compiler::CompiledRule> rule;
@@ -163,12 +161,7 @@ int run(Options& o) {
   }
   if (!result.message.empty()) fmt::print("{}\n", result.message);
 
-  if (report) {
-    std::string text = to_json(result, o.spec).dump(2) + "\n";
-    bool ok = std::fwrite(text.data(), 1, text.size(), report.get()) == text.size();
-    ok = std::fclose(report.release()) == 0 && ok;
-    if (!ok) throw std::system_error(errno, std::generic_category(), fmt::format("--json: failed writing '{}'", o.json));
-  }
+  if (!o.json.empty()) nos::tool::write_file_atomically(o.json, to_json(result, o.spec).dump(2) + "\n", "--json");
   return kOk;
 }
 
