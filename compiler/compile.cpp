@@ -22,7 +22,8 @@ namespace {
 std::string rule_names(const std::vector<ParsedRule>& rules) {
   constexpr std::size_t kListed = 20;
   std::string names;
-  for (std::size_t i = 0; i < rules.size() && i < kListed; ++i) names += " " + dsl::excerpt(display_name(rules[i].rule), 100);
+  for (std::size_t i = 0; i < rules.size() && i < kListed; ++i)
+    names += " " + dsl::excerpt(display_name(rules[i].rule), 100);
   if (rules.size() > kListed) names += fmt::format(" ... and {} more", rules.size() - kListed);
   return names;
 }

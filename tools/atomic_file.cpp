@@ -33,7 +33,8 @@ int create_temporary(const fs::path& path, std::string_view what, fs::path& temp
   static std::atomic<unsigned> counter{0};
   thread_local std::mt19937_64 random(std::random_device{}());
   for (int attempt = 0; attempt < 100; ++attempt) {
-    temp = dir / fmt::format(".{}.tmp-{}-{}-{:x}", path.filename().string().substr(0, 100), ::getpid(), counter++, random() & 0xffffff);
+    temp = dir / fmt::format(".{}.tmp-{}-{}-{:x}", path.filename().string().substr(0, 100), ::getpid(), counter++,
+                             random() & 0xffffff);
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd >= 0) return fd;
     if (errno != EEXIST) fail(errno, what, path);

@@ -52,7 +52,7 @@ TEST_CASE("limits: a rule source holds at most kMaxSourceBytes") {
   CHECK(message == "error: big.dsl: the rule source is 1048577 bytes; a rule source holds at most 1 MiB (1048576 bytes)\n");
 }
 
-TEST_CASE("limits: a source holds at most kMaxRules rules; the next is named") {
+TEST_CASE("limits: a source holds at most kMaxRules rules, and the message names the next") {
   std::string text;
   for (int k = 0; k < kMaxRules; ++k) text += "g;";
   CHECK(parse_module(std::make_shared<Source>(Source{"many.dsl", text})).rules.size() == static_cast<std::size_t>(kMaxRules));
@@ -88,7 +88,8 @@ TEST_CASE("limits: only a regular file is read, and only up to the limit") {
   std::filesystem::remove(fifo);
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   // A FIFO would block the reader until a writer comes; it is refused before it is opened.
-  CHECK(contains(error_of([&] { parse_file(fifo.string()); }), "cannot open '" + fifo.string() + "': it is a FIFO; a rule file must be a regular file"));
+  CHECK(contains(error_of([&] { parse_file(fifo.string()); }),
+                 "cannot open '" + fifo.string() + "': it is a FIFO; a rule file must be a regular file"));
   CHECK(contains(error_of([&] { parse_file("/dev/zero"); }), "cannot open '/dev/zero': it is a character device"));
   CHECK(contains(error_of([&] { parse_file(scratch("").string()); }), "Is a directory"));
 

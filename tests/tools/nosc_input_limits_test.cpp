@@ -90,7 +90,7 @@ TEST_CASE("nosc: the largest rule file a hostile user can give fails fast, in bo
   CHECK(children_max_rss_mib() < 400);
 }
 
-TEST_CASE("nosc: a rule file holds at most 10,000 rules; eval's 'pick one' lists a few names") {
+TEST_CASE("nosc: a rule file holds at most 10,000 rules, and eval's 'pick one' lists a few names") {
   std::string rules;
   for (int k = 1; k <= 10000; ++k) rules += "rule" + std::to_string(k) + ": g * " + std::to_string(k) + "\n";
   std::string file = temp_file("many.dsl", rules);
