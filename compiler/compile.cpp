@@ -7,6 +7,7 @@
 #include "compiler/analysis.h"
 #include "compiler/lower.h"
 #include "compiler/printer.h"
+#include "dsl/excerpt.h"
 #include "dsl/parser.h"
 #include "dsl/printer.h"
 
@@ -17,9 +18,13 @@ namespace {
   throw dsl::Error({dsl::Severity::Error, nullptr, {}, std::move(message)});
 }
 
+// The first few names, so that a file of thousands of rules gives a short message.
 std::string rule_names(const std::vector<ParsedRule>& rules) {
+  constexpr std::size_t kListed = 20;
   std::string names;
-  for (const ParsedRule& r : rules) names += " " + display_name(r.rule);
+  for (std::size_t i = 0; i < rules.size() && i < kListed; ++i)
+    names += " " + dsl::excerpt(display_name(rules[i].rule), 100);
+  if (rules.size() > kListed) names += fmt::format(" ... and {} more", rules.size() - kListed);
   return names;
 }
 

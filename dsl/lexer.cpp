@@ -4,6 +4,8 @@
 #include <charconv>
 #include <system_error>
 
+#include "dsl/source_file.h"
+
 namespace nos::dsl {
 namespace {
 
@@ -180,7 +182,10 @@ class Lexer {
 }  // namespace
 
 std::vector<Token> lex(const std::shared_ptr<const Source>& source) {
-  if (source->text.size() > UINT32_MAX) fail(source, {}, "file is too large");
+  if (source->text.size() > kMaxSourceBytes)
+    throw Error(Diagnostic{Severity::Error, nullptr, {},
+                           source->name + ": the rule source is " + std::to_string(source->text.size()) +
+                               " bytes; a rule source holds at most " + describe_size(kMaxSourceBytes)});
   check_is_text(source);
   return Lexer(source).run();
 }

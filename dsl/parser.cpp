@@ -1,17 +1,14 @@
 #include "dsl/parser.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
 #include <stdexcept>
-#include <system_error>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "dsl/lexer.h"
 #include "dsl/printer.h"
+#include "dsl/source_file.h"
 
 namespace nos::dsl {
 namespace {
@@ -156,6 +153,9 @@ class Parser {
       } else if (!starts_named_rule()) {
         trailing_garbage();
       }
+      if (m.rules.size() == static_cast<std::size_t>(kMaxRules))
+        error(peek().range, "rule " + std::to_string(kMaxRules + 1) + " is one too many: a rule source holds at most " +
+                                std::to_string(kMaxRules) + " rules");
       Rule next = rule();
       if (!next.name.empty()) {
         auto [it, fresh] = rule_index.emplace(rule_name_text_, m.rules.size());
@@ -576,10 +576,6 @@ class Parser {
   std::vector<DomainCheck> domain_checks_;                        // of the rule being parsed
 };
 
-[[noreturn]] void fail_without_place(std::string message) {
-  throw Error(Diagnostic{Severity::Error, nullptr, {}, std::move(message)});
-}
-
 }  // namespace
 
 Module parse_module(std::shared_ptr<const Source> source, ParseStats* stats) {
@@ -590,21 +586,9 @@ Module parse_module(std::shared_ptr<const Source> source, ParseStats* stats) {
 }
 
 Module parse_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    fail_without_place("cannot open '" + path + "': " + std::make_error_code(std::errc::is_a_directory).message());
-  errno = 0;
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) fail_without_place("cannot open '" + path + "': " + std::generic_category().message(errno));
   auto source = std::make_shared<Source>();
   source->name = path;
-  char buffer[65536];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) source->text.append(buffer, n);
-  bool failed = std::ferror(file);
-  int read_errno = errno;
-  std::fclose(file);
-  if (failed) fail_without_place("cannot read '" + path + "': " + std::generic_category().message(read_errno));
+  source->text = read_file(path, kMaxSourceBytes, "rule file");
   return parse_module(std::move(source));
 }
 

@@ -18,7 +18,8 @@
 // delta in the `delta` setting's range) are checked. A second rule must be named (`name: ...`) or
 // follow a ';'. Every error is a dsl::Error whose diagnostic names the place and what was expected.
 // Any byte string gives a Module or a dsl::Error: nesting, and the height of the tree as it prints
-// back from the IR, are capped at kMaxHeight (ast.h). Linear in the text's length.
+// back from the IR, are capped at kMaxHeight (ast.h); a source holds at most kMaxSourceBytes and
+// kMaxRules rules (source_file.h). Linear in the text's length.
 #pragma once
 
 #include <cstddef>
@@ -37,7 +38,8 @@ struct ParseStats {
 
 Module parse_module(std::shared_ptr<const Source> source, ParseStats* stats = nullptr);
 
-// Reads and parses a file; a missing, unreadable, empty or binary file is a dsl::Error too.
+// Reads and parses a file; a missing, unreadable, empty or binary file is a dsl::Error too, and so
+// is anything but a regular file (refused before it is opened) and a file over kMaxSourceBytes.
 Module parse_file(const std::string& path);
 
 // Parses text that must hold exactly one rule (e.g. `nosc -e EXPR`).

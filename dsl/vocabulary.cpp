@@ -155,6 +155,10 @@ std::optional<std::string_view> nearest_name(std::string_view unknown) {
   std::size_t best_distance = std::max<std::size_t>(2, unknown.size() / 3) + 1;
   auto consider = [&](std::string_view name) {
     if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return;
+    // The distance is at least the difference in length: a name of 1 MB is not compared letter
+    // by letter with every name (8 s), only with those it could be near.
+    std::size_t gap = unknown.size() > name.size() ? unknown.size() - name.size() : name.size() - unknown.size();
+    if (gap >= best_distance) return;
     std::size_t d = edit_distance(unknown, name);
     if (d < best_distance) best_distance = d, best = name;
   };

@@ -31,6 +31,20 @@ CLI::Option* add_seed_option(CLI::App& app, const std::string& name, std::uint64
   return app.add_option(name, seed, help)->check(seed_validator())->capture_default_str();
 }
 
+CLI::Validator unsigned_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        std::uint64_t value = 0;
+        const char* end = text.data() + text.size();
+        auto [stop, ec] = std::from_chars(text.data(), end, value);
+        if (text.empty() || stop != end || (text.size() > 1 && text[0] == '0'))
+          return fmt::format("'{}' is not a whole number from 0 to {}", text, UINT64_MAX);
+        if (ec == std::errc::result_out_of_range) return fmt::format("{} is larger than {}", text, UINT64_MAX);
+        return {};
+      },
+      "UINT");
+}
+
 CLI::Validator learning_rate_validator() {
   return CLI::Validator(
       [](std::string& text) -> std::string {

@@ -18,6 +18,10 @@ CLI::Option* add_threads_option(CLI::App& app, int& threads, const std::string& 
 CLI::Validator seed_validator();
 CLI::Option* add_seed_option(CLI::App& app, const std::string& name, std::uint64_t& seed, const std::string& help);
 
+// A whole number from 0 to 2^64-1, in decimal: CLI11 alone reads -1 as 2^64-1 (nosc verify
+// --max-ulp -1 was accepted), saturates larger numbers and reads 010 as octal.
+CLI::Validator unsigned_validator();
+
 // A learning rate: a positive finite number that stays positive in float32.
 CLI::Validator learning_rate_validator();
 

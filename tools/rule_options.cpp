@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "dsl/excerpt.h"
 #include "tools/tool_main.h"
 
 namespace nos::tool {
@@ -21,7 +22,8 @@ std::vector<compiler::RuleSource> RuleOptions::sources() const {
     for (compiler::RuleSource& s : out)
       if (s.kind == compiler::RuleSource::Kind::File) s.name = rule_name, any_file = true;
     if (!any_file) {
-      std::string given = !rules.empty() ? fmt::format("'{}' is not a file (it was read as the rule's text)", rules.front())
+      std::string given = !rules.empty() ? fmt::format("'{}' is not a file (it was read as the rule's text)",
+                                                       dsl::excerpt(rules.front(), 200))
                                          : std::string("no rule file was given");
       throw UsageError(fmt::format("--rule-name '{}' picks a rule of a rule file, but {}", rule_name, given));
     }

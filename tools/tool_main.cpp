@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "dsl/diagnostic.h"
+#include "dsl/excerpt.h"
 
 namespace nos::tool {
 namespace {
@@ -25,6 +26,12 @@ std::string flush_standard_output() {
   if (!error) error = errno;
   return error ? std::strerror(error) : "write error";
 }
+
+// Messages quote input (a path, a rule, a JSON token): however large it is, the message stays
+// short enough to read; dsl::Error's rendering bounds its own.
+constexpr std::size_t kMaxMessageBytes = 16384;
+
+std::string bounded(const char* message) { return dsl::excerpt(message, kMaxMessageBytes); }
 
 int finish(const std::string& name, int code) {
   std::string failure = flush_standard_output();
@@ -54,13 +61,13 @@ int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& r
     fmt::print(stderr, "{}", e.diagnostic().render());
     code = kInvalid;
   } catch (const UsageError& e) {
-    fmt::print(stderr, "{}: error: {}\nRun '{} --help' for usage.\n", name, e.what(), name);
+    fmt::print(stderr, "{}: error: {}\nRun '{} --help' for usage.\n", name, bounded(e.what()), name);
     code = kUsage;
   } catch (const std::invalid_argument& e) {
-    fmt::print(stderr, "{}: error: {}\n", name, e.what());
+    fmt::print(stderr, "{}: error: {}\n", name, bounded(e.what()));
     code = kInvalid;
   } catch (const std::system_error& e) {
-    fmt::print(stderr, "{}: error: {}\n", name, e.what());
+    fmt::print(stderr, "{}: error: {}\n", name, bounded(e.what()));
     code = kInvalid;
   } catch (const std::bad_alloc&) {
     fmt::print(stderr, "{}: error: out of memory (the input or the model is too large for this machine)\n", name);

@@ -33,6 +33,8 @@
 #include "compiler/codegen/cuda/cuda_codegen.h"
 #include "compiler/codegen/cuda/cuda_driver.h"
 #include "compiler/codegen/cuda/nvrtc.h"
+#include "tools/atomic_file.h"
+#include "runtime/json_text.h"
 #endif
 
 namespace nos::bench {
@@ -223,6 +225,7 @@ int run_compile(const CompileOptions& o) {
 #endif
   std::vector<BenchRule> rules = select_rules(o.rules, o.random_groups);
   if (rules.empty()) throw UsageError("--rules: give at least one rule");
+  if (!o.json.empty()) tool::check_writable(o.json, "--json");
   ScratchCache scratch;
   std::vector<Record> records;
   fmt::print(stderr, "nos-bench compile: frontend\n");
@@ -245,12 +248,7 @@ int run_compile(const CompileOptions& o) {
   print(records);
   for (const BenchRule& r : rules) fmt::print("  {}: {}\n", r.name, r.rule.text);
   if (!o.json.empty()) {
-    std::string text = to_json(records).dump(2) + "\n";
-    std::FILE* file = std::fopen(o.json.c_str(), "w");
-    if (!file) throw std::system_error(errno, std::generic_category(), fmt::format("--json: cannot write '{}'", o.json));
-    bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-    ok = std::fclose(file) == 0 && ok;
-    if (!ok) throw std::system_error(errno, std::generic_category(), fmt::format("--json: failed writing '{}'", o.json));
+    tool::write_file_atomically(o.json, json_text(to_json(records), 2) + "\n", "--json");
   }
   return kOk;
 }

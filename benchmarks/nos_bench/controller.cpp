@@ -20,6 +20,7 @@
 #include "benchmarks/nos_bench/timing.h"
 #include "controller/lstm/lstm_strategy.h"
 #include "controller/strategy.h"
+#include "tools/atomic_file.h"
 #include "tools/options.h"
 #include "runtime/json_text.h"
 
@@ -131,12 +132,7 @@ int run_controller(const ControllerOptions& o) {
     }
   }
   if (!o.json.empty()) {
-    std::string text = records.dump(2) + "\n";
-    std::FILE* file = std::fopen(o.json.c_str(), "w");
-    if (!file) throw std::system_error(errno, std::generic_category(), fmt::format("--json: cannot write '{}'", o.json));
-    bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-    ok = std::fclose(file) == 0 && ok;
-    if (!ok) throw std::system_error(errno, std::generic_category(), fmt::format("--json: failed writing '{}'", o.json));
+    tool::write_file_atomically(o.json, json_text(records, 2) + "\n", "--json");
   }
   return kOk;
 }

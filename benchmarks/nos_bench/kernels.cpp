@@ -16,7 +16,9 @@
 #include "benchmarks/nos_bench/report.h"
 #include "benchmarks/nos_bench/resnet50_shapes.h"
 #include "benchmarks/nos_bench/step_impls.h"
+#include "tools/atomic_file.h"
 #include "tools/options.h"
+#include "runtime/json_text.h"
 
 namespace nos::bench {
 namespace {
@@ -168,12 +170,7 @@ std::vector<KernelRecord> measure_case(const std::vector<Impl>& impls, const Ben
 }
 
 void write_json(const std::string& path, const std::vector<KernelRecord>& records) {
-  std::string text = to_json(records).dump(2) + "\n";
-  std::FILE* file = std::fopen(path.c_str(), "w");
-  if (!file) throw std::system_error(errno, std::generic_category(), fmt::format("--json: cannot write '{}'", path));
-  bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  ok = std::fclose(file) == 0 && ok;
-  if (!ok) throw std::system_error(errno, std::generic_category(), fmt::format("--json: failed writing '{}'", path));
+  tool::write_file_atomically(path, json_text(to_json(records), 2) + "\n", "--json");
 }
 
 int run_kernels(KernelsOptions o) {
@@ -185,7 +182,7 @@ int run_kernels(KernelsOptions o) {
   for (const std::string& text : o.impls) impls.push_back(parse_impl(text));
   std::vector<BenchRule> bench_rules = rules(o);
   std::vector<Workload> loads = workloads(o);
-  if (!o.json.empty()) write_json(o.json, {});  // fail now, not after the measurements, when it cannot be written
+  if (!o.json.empty()) tool::check_writable(o.json, "--json");  // fail now, not after the measurements
 
   fmt::print(stderr, "nos-bench kernels: load average {:g}, {}; {} rules, {} workloads, {} implementations\n",
              load_average_1m(), torch_description(), bench_rules.size(), loads.size(), impls.size());
@@ -245,7 +242,7 @@ void add_kernels_command(CLI::App& app, Runner& run) {
   cmd->add_option("--warmup", o->measure.warmup, "untimed steps first")->check(CLI::Range(0, 1000))->capture_default_str();
   cmd->add_option("--max-seconds", o->measure.max_seconds,
                   "stop a measurement after this much timed work, once 3 steps are timed")
-      ->check(CLI::NonNegativeNumber)
+      ->check(tool::non_negative_validator())
       ->capture_default_str();
   cmd->add_flag("--sequential", o->sequential,
                 "time one implementation after the other with back-to-back steps (warm caches), instead of in "

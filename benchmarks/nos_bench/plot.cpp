@@ -1,9 +1,12 @@
 #include "benchmarks/nos_bench/plot.h"
 
 #include <cstdlib>
-#include <fstream>
 #include <stdexcept>
 #include <sys/wait.h>
+
+#include <fmt/format.h>
+
+#include "tools/atomic_file.h"
 
 namespace nos::bench {
 namespace {
@@ -38,47 +41,41 @@ bool gnuplot_available(std::string* why) {
 
 PlotFiles plot_curves(const Plot& plot, const std::filesystem::path& dir, const std::string& stem) {
   PlotFiles files{dir / (stem + ".dat"), dir / (stem + ".gp"), {}, {}};
-  {
-    std::ofstream data(files.data);
-    if (!data) throw std::runtime_error("cannot write " + files.data.string());
-    for (const Series& s : plot.series) {
-      data << "# " << s.title << "\n# x mean std\n";
-      for (std::size_t i = 0; i < s.x.size(); ++i) data << s.x[i] << ' ' << s.mean[i] << ' ' << s.std[i] << '\n';
-      data << "\n\n";  // two blank lines end a gnuplot data block (an `index`)
-    }
-    if (!data.flush()) throw std::runtime_error("failed writing " + files.data.string());
+  std::string data;
+  for (const Series& s : plot.series) {
+    data += fmt::format("# {}\n# x mean std\n", s.title);
+    for (std::size_t i = 0; i < s.x.size(); ++i) data += fmt::format("{:g} {:g} {:g}\n", s.x[i], s.mean[i], s.std[i]);
+    data += "\n\n";  // two blank lines end a gnuplot data block (an `index`)
   }
+  tool::write_file_atomically(files.data, data);
 
   std::filesystem::path image = dir / (stem + ".png");
-  {
-    std::ofstream script(files.script);
-    if (!script) throw std::runtime_error("cannot write " + files.script.string());
-    script << "# gnuplot " << files.script.filename().string() << ": draws " << image.filename().string()
-           << " from " << files.data.filename().string() << "\n"
-           << "set terminal pngcairo size 1000,650 enhanced font 'DejaVu Sans,11'\n"
-           // Names relative to the script's directory (gnuplot runs there), so the three files can
-           // be moved together and redrawn by hand: cd DIR && gnuplot STEM.gp
-           << "set output " << quoted(image.filename().string()) << "\n"
-           << "set title " << quoted(plot.title) << "\n"
-           << "set xlabel " << quoted(plot.xlabel) << "\nset ylabel " << quoted(plot.ylabel) << "\n"
-           << "set key bottom right\nset grid\nset xtics 1\n"
-           // Room at both ends, so the first and last error bars do not sit on the frame.
-           << "set offsets graph 0.04, graph 0.04, graph 0.05, graph 0.02\nset autoscale xfix\n";
-    // Dark, distinguishable colors (ColorBrewer Dark2); gnuplot's default yellow is unreadable.
-    static const char* kColors[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#e6ab02", "#666666"};
-    script << "plot ";
-    const std::size_t n = plot.series.size();
-    for (std::size_t k = 0; k < n; ++k) {
-      if (k) script << ", \\\n     ";
-      // Each series is nudged sideways a little so that error bars at the same x stay apart.
-      double nudge = n > 1 ? 0.12 * (static_cast<double>(k) / static_cast<double>(n - 1) - 0.5) : 0.0;
-      script << quoted(files.data.filename().string()) << " index " << k << " using ($1+(" << nudge
-             << ")):2:3 with yerrorlines lw 2 pt 7 ps 0.8 lc rgb '" << kColors[k % 8] << "' title "
-             << quoted(plot.series[k].title);
-    }
-    script << "\n";
-    if (!script.flush()) throw std::runtime_error("failed writing " + files.script.string());
+  std::string script = fmt::format(
+      "# gnuplot {}: draws {} from {}\n"
+      "set terminal pngcairo size 1000,650 enhanced font 'DejaVu Sans,11'\n"
+      // Names relative to the script's directory (gnuplot runs there), so the three files can be
+      // moved together and redrawn by hand: cd DIR && gnuplot STEM.gp
+      "set output {}\n"
+      "set title {}\n"
+      "set xlabel {}\nset ylabel {}\n"
+      "set key bottom right\nset grid\nset xtics 1\n"
+      // Room at both ends, so the first and last error bars do not sit on the frame.
+      "set offsets graph 0.04, graph 0.04, graph 0.05, graph 0.02\nset autoscale xfix\n",
+      files.script.filename().string(), image.filename().string(), files.data.filename().string(),
+      quoted(image.filename().string()), quoted(plot.title), quoted(plot.xlabel), quoted(plot.ylabel));
+  // Dark, distinguishable colors (ColorBrewer Dark2); gnuplot's default yellow is unreadable.
+  static const char* kColors[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#e6ab02", "#666666"};
+  script += "plot ";
+  const std::size_t n = plot.series.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    if (k) script += ", \\\n     ";
+    // Each series is nudged sideways a little so that error bars at the same x stay apart.
+    double nudge = n > 1 ? 0.12 * (static_cast<double>(k) / static_cast<double>(n - 1) - 0.5) : 0.0;
+    script += fmt::format("{} index {} using ($1+({:g})):2:3 with yerrorlines lw 2 pt 7 ps 0.8 lc rgb '{}' title {}",
+                          quoted(files.data.filename().string()), k, nudge, kColors[k % 8], quoted(plot.series[k].title));
   }
+  script += "\n";
+  tool::write_file_atomically(files.script, script);
 
   if (!gnuplot_available(&files.problem)) return files;
   std::filesystem::remove(image);

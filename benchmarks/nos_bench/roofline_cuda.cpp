@@ -65,16 +65,18 @@ struct Loaded {
   unsigned int grid;
 };
 
+// Loaded once and never unloaded: cuModuleUnload from a static destructor runs during exit, when
+// the CUDA driver or runtime may already have released the context (executor.cpp's CUDA cache).
 const Loaded& loaded() {
   static std::once_flag once;
-  static std::unique_ptr<Loaded> kernel;
+  static Loaded* kernel = nullptr;  // deliberately leaked
   std::call_once(once, [] {
     codegen::cuda::DeviceInfo device = codegen::cuda::current_device();
     codegen::cuda::CompiledImage image =
         codegen::cuda::compile(kSource, device.arch(), codegen::cuda::ImageKind::Cubin, "nos_roofline.cu");
     codegen::cuda::Module module(image.image);
     void* function = module.function("nos_roofline");
-    kernel = std::make_unique<Loaded>(
+    kernel = new Loaded(
         Loaded{std::move(module), function, static_cast<unsigned int>(device.multiprocessors) * kBlocksPerMultiprocessor});
   });
   return *kernel;

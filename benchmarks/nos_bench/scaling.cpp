@@ -45,6 +45,7 @@
 #include "benchmarks/nos_bench/timing.h"
 #include "controller/search/search_config.h"
 #include "controller/search/storage.h"
+#include "tools/atomic_file.h"
 #include "tools/options.h"
 #include "runtime/json_text.h"
 
@@ -161,13 +162,6 @@ Memory memory_of(const std::vector<pid_t>& pids) {
     m.processes += any;
   }
   return m;
-}
-
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  out.close();
-  if (!out) throw std::invalid_argument(fmt::format("--json: cannot write '{}'", path));
 }
 
 // The search's configuration as `nos-search run` would store it: the synthetic child, no local
@@ -349,6 +343,7 @@ int run_scaling_bench(const ScalingOptions& given) {
     if (b != "sqlite" && b != "postgresql") throw UsageError("--backends: sqlite or postgresql, not '" + b + "'");
     if (b == "postgresql" && o.postgres.empty()) throw UsageError("--backends postgresql needs --postgres URL");
   }
+  if (!o.json.empty()) tool::check_writable(o.json, "--json");
   if (!o.postgres.empty() && !o.postgres.starts_with("postgresql://") && !o.postgres.starts_with("postgres://"))
     throw UsageError("--postgres: expected a postgresql:// URL, not '" + search::mask_password(o.postgres) + "'");
   if (access(o.nos_search.c_str(), X_OK) != 0)
@@ -393,7 +388,7 @@ int run_scaling_bench(const ScalingOptions& given) {
                             {"warmup", o.warmup >= 0 ? o.warmup : 2 + o.child_seconds}, {"backends", o.backends},
                             {"mode", o.mode}, {"strategy", o.strategy}, {"batch", o.batch}}},
                           {"runs", records}};
-    write_file(o.json, doc.dump(2) + "\n");
+    tool::write_file_atomically(o.json, json_text(doc, 2) + "\n", "--json");
   }
   return kOk;
 }
@@ -411,13 +406,13 @@ void add_scaling_command(CLI::App& app, Runner& run) {
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   cmd->add_option("--child-seconds", o->child_seconds, "what each evaluation sleeps (the synthetic child)")
-      ->check(CLI::Range(0.001, 3600.0))
+      ->check(tool::range_validator(0.001, 3600))
       ->capture_default_str();
   cmd->add_option("--duration", o->duration, "seconds measured per worker count, after start-up and the warm-up")
-      ->check(CLI::Range(0.1, 1e6))
+      ->check(tool::range_validator(0.1, 1e6))
       ->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "seconds between the last worker's first lease and the window (default: 2 + child)")
-      ->check(CLI::Range(0.0, 3600.0));
+      ->check(tool::range_validator(0, 3600));
   cmd->add_option("--backends", o->backends,
                   "sqlite, postgresql, comma-separated (default: sqlite, and postgresql when --postgres is given)")
       ->delimiter(',');
@@ -432,7 +427,7 @@ void add_scaling_command(CLI::App& app, Runner& run) {
   cmd->add_option("--batch", o->batch, "search mode: nos-search run's --batch (default: 4 x workers, at least 20)")
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--startup-timeout", o->startup_timeout, "seconds for every worker to take its first task")
-      ->check(CLI::Range(1.0, 3600.0))
+      ->check(tool::range_validator(1, 3600))
       ->capture_default_str();
   cmd->add_option("--json", o->json, "write the records as JSON to this file");
   cmd->add_option("--keep", o->keep, "keep the SQLite databases and the logs in this directory (default: a temporary one, removed)");

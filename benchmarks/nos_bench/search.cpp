@@ -37,7 +37,9 @@
 #include "benchmarks/nos_bench/search_stats.h"
 #include "benchmarks/nos_bench/timing.h"
 #include "controller/search/storage.h"
+#include "tools/atomic_file.h"
 #include "tools/options.h"
+#include "runtime/json_text.h"
 
 namespace nos::bench {
 namespace {
@@ -145,14 +147,6 @@ std::vector<std::string> search_command(const SearchBenchOptions& o, int workers
   return args;
 }
 
-void write_file(const std::string& path, const std::string& text) {
-  std::FILE* file = std::fopen(path.c_str(), "w");
-  if (!file) throw std::system_error(errno, std::generic_category(), fmt::format("--json: cannot write '{}'", path));
-  bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  ok = std::fclose(file) == 0 && ok;
-  if (!ok) throw std::system_error(errno, std::generic_category(), fmt::format("--json: failed writing '{}'", path));
-}
-
 // A database that cannot be read is bad input (exit 1), not a bug of nos-bench.
 std::unique_ptr<search::Storage> open_read_only(const std::string& path) {
   try {
@@ -174,7 +168,7 @@ void write_document(const SearchBenchOptions& o, const nlohmann::json& records, 
                           {"analyze", o.analyze}}},
                         {"runs", records},
                         {"scaling", scalings}};
-  write_file(o.json, doc.dump(2) + "\n");
+  tool::write_file_atomically(o.json, json_text(doc, 2) + "\n", "--json");
 }
 
 // --analyze DB: an existing search (nos-search run's, or several workers started by hand), bounded
@@ -201,6 +195,7 @@ int run_search_bench(const SearchBenchOptions& o) {
   if (access(o.nos_search.c_str(), X_OK) != 0)
     throw std::invalid_argument(fmt::format("--nos-search: cannot run '{}': {} (build it: cmake --build build --target nos-search)",
                                             o.nos_search, std::strerror(errno)));
+  if (!o.json.empty()) tool::check_writable(o.json, "--json");  // before minutes of searching
   const WorkDir work(o.keep, "nos-bench-search");
   const fs::path& dir = work.path();
 
@@ -266,7 +261,7 @@ void add_search_command(CLI::App& app, Runner& run) {
   cmd->add_option("--time-budget", o->time_budget,
                   "seconds of search per worker count (nos-search's --time-budget: the batch in progress finishes; "
                   "0: none, needs --budget)")
-      ->check(CLI::Range(0.0, 1e7))
+      ->check(tool::range_validator(0, 1e7))
       ->capture_default_str();
   cmd->add_option("--budget", o->budget, "candidates per worker count (default: unlimited, the time budget ends it)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));

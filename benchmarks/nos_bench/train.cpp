@@ -26,7 +26,9 @@
 #include "benchmarks/nos_bench/plot.h"
 #include "runtime/data/dataset.h"
 #include "runtime/evaluate.h"
+#include "tools/atomic_file.h"
 #include "tools/options.h"
+#include "runtime/json_text.h"
 
 namespace nos::bench {
 namespace {
@@ -176,14 +178,6 @@ EvaluateSpec spec_for(const TrainOptions& o, const Contender& c, std::vector<dou
   return spec;
 }
 
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::FILE* file = std::fopen(path.c_str(), "w");
-  if (!file) throw std::system_error(errno, std::generic_category(), fmt::format("cannot write {}", path.string()));
-  bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  ok = std::fclose(file) == 0 && ok;
-  if (!ok) throw std::system_error(errno, std::generic_category(), fmt::format("failed writing {}", path.string()));
-}
-
 int run_train(TrainOptions o) {
   std::vector<Contender> contenders;
   for (const std::string& name : o.optimizers) contenders.push_back(builtin(name));
@@ -263,7 +257,7 @@ int run_train(TrainOptions o) {
                              {"data_source", data.source},
                              {"child", runtime::to_json(spec_for(o, contenders.front(), {contenders.front().lr}, 0))}}}};
   std::filesystem::path json_path = std::filesystem::path(o.out) / "train.json";
-  write_file(json_path, report.dump(2) + "\n");
+  tool::write_file_atomically(json_path, json_text(report, 2) + "\n", "--out");
 
   PlotFiles files = plot_curves(plot, o.out, "accuracy");
   fmt::print("\nwrote {}, {}, {}\n", json_path.string(), files.data.string(), files.script.string());
@@ -284,7 +278,7 @@ void add_train_command(CLI::App& app, Runner& run) {
       ->capture_default_str();
   cmd->add_option("--hidden", o->child.model.hidden, "mlp hidden layer widths, comma-separated")
       ->delimiter(',')
-      ->check(CLI::PositiveNumber)
+      ->check(tool::positive_validator())
       ->capture_default_str();
   cmd->add_option("--epochs", o->child.epochs, "epochs per run")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd->add_option("--seeds", o->seeds, "runs per optimizer (seeds 0..K-1: split, initial weights, data order)")
@@ -302,7 +296,7 @@ void add_train_command(CLI::App& app, Runner& run) {
   cmd->add_option("--data", o->child.data, "fashion-mnist, an MNIST-layout directory or prefix, or a .csv file (as nos-train)")
       ->capture_default_str();
   cmd->add_option("--train-subset", o->child.train_subset, "train on only this many examples (0: all)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(tool::non_negative_validator())
       ->capture_default_str();
   cmd->add_option("--batch-size", o->child.batch_size, "examples per step")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   tool::add_threads_option(*cmd, o->child.threads, "CPU threads for LibTorch and the rule kernels (0: LibTorch's default)");

@@ -133,9 +133,15 @@ class CpuExecutor final : public Executor {
 #ifdef NOS_HAVE_CUDA
 // CUDA kernels: loaded modules in memory, CUBIN/PTX images on disk. The image kind travels as the
 // first byte of the cached payload.
+//
+// The memory cache is never destroyed: a static cache's destructor would run cuModuleUnload
+// during exit, among the CUDA driver's and the CUDA runtime's (LibTorch's) own exit handlers, in
+// an order nothing fixes, so after the context may be gone: `nos-bench compile` on an H200 wrote
+// all its records, then died of SIGSEGV at exit. Modules live as long as the process anyway; the
+// driver frees them with the context when the process ends.
 std::shared_ptr<const cuda::CudaKernel> cuda_kernel(const ir::Function& f, DType dtype, const std::string& arch,
                                                     bool use_disk_cache) {
-  static MemoryCache<cuda::CudaKernel> memory;
+  static auto& memory = *new MemoryCache<cuda::CudaKernel>;  // deliberately leaked: see above
   CacheKey key{ir::canonical_hash(f), "cuda", name(dtype), arch, cuda::kernel_compiler_id()};
   int slots = static_cast<int>(f.states.size());
   return memory.get_or_create(key.describe(), [&]() -> std::shared_ptr<const cuda::CudaKernel> {

@@ -3,14 +3,13 @@
 //   --target cuda | ptx | cubin   (GPU: CUDA C++ source, PTX, CUBIN for --arch)
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <system_error>
 
 #include <fmt/format.h>
 
 #include "compiler/codegen/kernel_abi.h"  // DType, also without any backend
 #include "compiler/nosc/commands.h"
+#include "tools/atomic_file.h"
 
 #ifdef NOS_HAVE_LLVM
 #include "compiler/codegen/llvm/cpu_backend.h"
@@ -65,17 +64,6 @@ void check_arch(const std::string& target, const std::string& arch) {
 #endif
 }
 
-// Writes all of `bytes` to `path`; a full disk or an unwritable path is a system_error (exit 1).
-void write_file(const std::string& path, const std::string& bytes) {
-  errno = 0;
-  std::FILE* file = std::fopen(path.c_str(), "wb");
-  if (!file) throw std::system_error(errno, std::generic_category(), fmt::format("-o: cannot write '{}'", path));
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
-  int error = errno;
-  ok = std::fclose(file) == 0 && ok;
-  if (!ok) throw std::system_error(error ? error : errno, std::generic_category(), fmt::format("-o: failed writing '{}'", path));
-}
-
 }  // namespace
 
 void add_compile_command(CLI::App& app, Runner& run) {
@@ -108,7 +96,7 @@ void add_compile_command(CLI::App& app, Runner& run) {
         std::fwrite(code.data(), 1, code.size(), stdout);  // checked when the tool flushes
         return int(kOk);
       }
-      write_file(o->output, code);
+      tool::write_file_atomically(o->output, code, "-o");
       fmt::print(stderr, "nosc: wrote {} bytes to {}\n", code.size(), o->output);
       return int(kOk);
     };

@@ -3,8 +3,6 @@
 //   STEPS.json = {"lr": 0.01, "total_steps": 100, "w": [...], "grads": [[...], ...]}
 // applies w <- w - lr * delta once per entry of "grads" (t = 1, 2, ...; T = total_steps).
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 
 #include <fmt/format.h>
@@ -13,6 +11,7 @@
 #include "compiler/codegen/kernel_abi.h"
 #include "compiler/nosc/backend_run.h"
 #include "compiler/nosc/commands.h"
+#include "dsl/source_file.h"
 #include "tools/options.h"
 
 namespace nos::nosc {
@@ -45,13 +44,14 @@ std::vector<float> to_floats(const nlohmann::json& value, const std::string& fil
   return out;
 }
 
+// STEPS.json is a test contract of a few steps over a few values; the cap keeps the JSON tree
+// nlohmann builds (about 16 bytes per number, ~10x the text) to a few hundred MB at most.
+constexpr std::size_t kMaxStepsBytes = std::size_t{16} << 20;
+
 nlohmann::json read_json(const std::string& file) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(file, ec)) bad_input(file, "is a directory, not a STEPS.json file");
-  std::ifstream in(file);
-  if (!in) bad_input(file, "cannot open the file");
+  std::string text = dsl::read_file(file, kMaxStepsBytes, "STEPS.json file");
   try {
-    return nlohmann::json::parse(in);
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {  // parse errors, and numbers beyond double (1e400)
     bad_input(file, fmt::format("not valid JSON: {}", e.what()));
   }
@@ -112,7 +112,8 @@ void add_eval_command(CLI::App& app, Runner& run) {
   CLI::App* cmd = app.add_subcommand("eval", "Apply a rule to given gradients; print the final parameters as JSON");
   add_rule_input(*cmd, o->input);
   cmd->add_option("--input", o->steps_file,
-                  "STEPS.json: {\"lr\": 0.01, \"total_steps\": 100, \"w\": [...], \"grads\": [[...], ...]}")
+                  "STEPS.json (a regular file of at most 16 MiB): {\"lr\": 0.01, \"total_steps\": 100, \"w\": [...], "
+                  "\"grads\": [[...], ...]}")
       ->required();
   cmd->add_option("--backend", o->backend, "interp (reference interpreter), cpu (LLVM JIT) or cuda")
       ->check(CLI::IsMember({"interp", "cpu", "cuda"}))

@@ -80,7 +80,9 @@ void add_verify_command(CLI::App& app, Runner& run) {
   add_rule_input(*cmd, o->input);
   tool::add_seed_option(*cmd, "--seed", o->seed, "seed of the random data and of the rule's random streams");
   cmd->add_option("--steps", o->steps, "optimizer steps to run")->check(CLI::Range(1, 1000))->capture_default_str();
-  cmd->add_option("--max-ulp", o->max_ulp, "largest difference accepted (exit 1 beyond it)")->capture_default_str();
+  cmd->add_option("--max-ulp", o->max_ulp, "largest difference accepted (exit 1 beyond it)")
+      ->check(tool::unsigned_validator())
+      ->capture_default_str();
   cmd->callback([&run, o] {
     run = [o] {
       bool all_ok = true;

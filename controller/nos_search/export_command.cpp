@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
+#include <system_error>
 
 #include "compiler/lower.h"
 #include "compiler/passes.h"
@@ -14,15 +15,17 @@
 #include "controller/nos_search/open_search.h"
 #include "controller/search/export.h"
 #include "dsl/parser.h"
+#include "tools/atomic_file.h"
 
 namespace nos::search::cli {
 namespace {
 
 void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  if (out) out << text;
-  if (out) out.close();
-  if (!out) throw std::invalid_argument(fmt::format("{}: cannot write the export: {}", path, std::strerror(errno)));
+  try {
+    tool::write_file_atomically(path, text);
+  } catch (const std::system_error& e) {
+    throw std::invalid_argument(fmt::format("{}: cannot write the export: {}", path, e.code().message()));
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +24,7 @@
 #include "dsl/tokens.h"
 #include "runtime/data/dataset.h"
 #include "runtime/evaluate.h"
+#include "tools/atomic_file.h"
 #include "tools/tool_main.h"
 #include "runtime/json_text.h"
 
@@ -255,10 +257,11 @@ json run_task(const FinalTask& task, const std::vector<FinalOptimizer>& optimize
 }
 
 void write_json(const std::string& path, const json& document) {
-  std::ofstream out(path, std::ios::binary);
-  if (out) out << json_text(document, 2) << '\n';
-  if (out) out.close();
-  if (!out) throw std::invalid_argument(fmt::format("{}: cannot write the JSON: {}", path, std::strerror(errno)));
+  try {
+    tool::write_file_atomically(path, json_text(document, 2) + "\n");
+  } catch (const std::system_error& e) {
+    throw std::invalid_argument(fmt::format("{}: cannot write the JSON: {}", path, e.code().message()));
+  }
 }
 
 double unix_now() {

@@ -9,12 +9,14 @@
 #include <iostream>
 #include <iterator>
 #include <stdexcept>
+#include <system_error>
 
 #include "controller/nos_search/commands.h"
 #include "controller/nos_search/open_search.h"
 #include "controller/nos_search/report_data.h"
 #include "controller/nos_search/report_html.h"
 #include "controller/nos_search/report_plots.h"
+#include "tools/atomic_file.h"
 
 namespace nos::search::cli {
 namespace {
@@ -36,10 +38,11 @@ std::string read_bytes(const fs::path& path) {
 }
 
 void write_file(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  if (out) out << text;
-  if (out) out.close();
-  if (!out) throw std::invalid_argument(fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
+  try {
+    tool::write_file_atomically(path, text);
+  } catch (const std::system_error& e) {
+    throw std::invalid_argument(fmt::format("{}: cannot write: {}", path.string(), e.code().message()));
+  }
 }
 
 }  // namespace

@@ -11,6 +11,9 @@
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <system_error>
+
+#include "tools/atomic_file.h"
 
 namespace nos::search::cli {
 namespace {
@@ -320,11 +323,10 @@ std::optional<fs::path> find_gnuplot() {
 fs::path draw(const fs::path& gnuplot, const fs::path& dir, const Figure& figure) {
   fs::path script = dir / (figure.name + ".gp");
   fs::path image = dir / (figure.name + ".png");
-  {
-    std::ofstream out(script, std::ios::binary);
-    if (out) out << figure.script;
-    if (out) out.close();
-    if (!out) throw std::invalid_argument(fmt::format("{}: cannot write: {}", script.string(), std::strerror(errno)));
+  try {
+    tool::write_file_atomically(script, figure.script);
+  } catch (const std::system_error& e) {
+    throw std::invalid_argument(fmt::format("{}: cannot write: {}", script.string(), e.code().message()));
   }
   std::error_code ignored;
   fs::remove(image, ignored);  // a PNG left by an earlier report must not pass for this one

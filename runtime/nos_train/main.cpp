@@ -7,12 +7,10 @@
 // Exit status: 0 when the evaluation finished (a diverged run, or a kernel that cannot be built, is
 // a result: see status), 1 for an invalid rule or input (data files, device, model size), 2 for a
 // command-line mistake, 3 for internal errors.
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
-#include <system_error>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -21,9 +19,11 @@
 #include "runtime/evaluate.h"
 #include "runtime/models.h"
 #include "runtime/preflight.h"
+#include "tools/atomic_file.h"
 #include "tools/options.h"
 #include "tools/rule_options.h"
 #include "tools/tool_main.h"
+#include "runtime/json_text.h"
 
 namespace {
 
@@ -47,7 +47,7 @@ void add_options(CLI::App& app, Options& o) {
                                    "train with LibTorch's own optimizer instead of a rule (for comparison)")
                         ->check(CLI::IsMember({"adam", "rmsprop", "sgd"}));
   for (const char* name : {"--rule", "--expr", "--tokens", "--rule-name"}) app.get_option(name)->excludes(optimizer);
-  app.add_option("--momentum", o.spec.momentum, "momentum of --optimizer sgd")->needs(optimizer)->check(CLI::Range(0.0, 1.0));
+  app.add_option("--momentum", o.spec.momentum, "momentum of --optimizer sgd")->needs(optimizer)->check(nos::tool::range_validator(0, 1));
   app.add_option("--model", o.spec.model.name, "the child network: mlp or convnet")
       ->check(CLI::IsMember(model_names()))
       ->capture_default_str();
@@ -81,7 +81,7 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--json", o.json, "write the result as JSON to this file (runtime/README.md)");
   app.add_option("--batch-size", o.spec.batch_size, "examples per step")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   app.add_option("--train-subset", o.spec.train_subset, "train on only this many examples (0: all)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(nos::tool::non_negative_validator())
       ->capture_default_str();
   app.add_option("--val-fraction", o.spec.val_fraction, "part of the data held out for validation")
       ->check([](const std::string& text) {
@@ -93,7 +93,7 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--time-budget", o.spec.time_budget,
                  "wall-clock seconds of training (data loading excluded), shared equally by the runs of a "
                  "sweep; a run out of time stops early with status time_budget (0: none)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(nos::tool::non_negative_validator())
       ->capture_default_str();
   app.add_option("--backend", o.spec.backend,
                  "kernel backend of the rule: auto (cpu if built with LLVM, else interp; cuda on GPUs), interp, cpu, cuda")
@@ -110,14 +110,13 @@ void print_epoch(const EpochRecord& e, int epochs) {
   std::fflush(stdout);
 }
 
-// Opens the report file before training, so that a path that cannot be written fails first.
-std::FILE* open_report(const std::string& path) {
-  if (path.empty()) return nullptr;
+// Checks the report file before training, so that a path that cannot be written fails first;
+// it is written (atomically) only at the end.
+void check_report(const std::string& path) {
+  if (path.empty()) return;
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw std::invalid_argument(fmt::format("--json: '{}' is a directory", path));
-  std::FILE* file = std::fopen(path.c_str(), "w");
-  if (!file) throw std::system_error(errno, std::generic_category(), fmt::format("--json: cannot write '{}'", path));
-  return file;
+  nos::tool::check_writable(path, "--json");
 }
 
 int run(Options& o) {
@@ -129,7 +128,7 @@ int run(Options& o) {
     o.spec.lrs = {o.lr};
   }
   o.spec.metric = *parse_metric(o.metric);
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> report(open_report(o.json), [](std::FILE* f) { return f ? std::fclose(f) : 0; });
+  check_report(o.json);
 
   // The rule is compiled here, not by evaluate(): a mistake in it is the user's, exit 1 with its place.
   std::optional<nos::compiler::CompiledRule> rule;
@@ -167,12 +166,7 @@ int run(Options& o) {
   }
   if (!result.message.empty()) fmt::print("{}\n", result.message);
 
-  if (report) {
-    std::string text = to_json(result, o.spec).dump(2) + "\n";
-    bool ok = std::fwrite(text.data(), 1, text.size(), report.get()) == text.size();
-    ok = std::fclose(report.release()) == 0 && ok;
-    if (!ok) throw std::system_error(errno, std::generic_category(), fmt::format("--json: failed writing '{}'", o.json));
-  }
+  if (!o.json.empty()) nos::tool::write_file_atomically(o.json, nos::json_text(to_json(result, o.spec), 2) + "\n", "--json");
   return kOk;
 }
 

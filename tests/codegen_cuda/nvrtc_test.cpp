@@ -90,6 +90,27 @@ TEST_CASE("nvrtc: a single-rule program is complete, and an arch newer than NVRT
   CHECK_THROWS_AS(compile(source, "sm_20"), NvrtcError);
 }
 
+TEST_CASE("nvrtc: an arch between those NVRTC lists is refused before NVRTC, with the list") {
+  const std::vector<int> archs = nvrtc_supported_archs();
+  int missing = 0;  // a number inside the range that NVRTC does not list (sm_95 in CUDA 12 and 13)
+  for (int k = archs.front() + 1; k < archs.back() && !missing; ++k)
+    if (std::find(archs.begin(), archs.end(), k) == archs.end()) missing = k;
+  REQUIRE(missing > 0);
+  const std::string arch = "sm_" + std::to_string(missing);
+  const std::string problem = arch_problem(arch);
+  CHECK(problem.find("cannot compile for " + arch + "; it supports sm_" + std::to_string(archs.front()) + ", ") !=
+        std::string::npos);
+  CHECK(problem.find("newer GPUs, through PTX for sm_" + std::to_string(archs.back())) != std::string::npos);
+  try {
+    compile(kernel_source(test::compile_text("g").f, DType::F32), arch);
+    FAIL("compiled for an arch NVRTC does not list");
+  } catch (const NvrtcError& e) {
+    CHECK(std::string(e.what()) == problem);  // not NVRTC_ERROR_INVALID_OPTION from inside NVRTC
+  }
+  for (int k : archs) CHECK(arch_problem("sm_" + std::to_string(k)).empty());
+  CHECK(arch_problem("sm_" + std::to_string(archs.back() + 1)).empty());
+}
+
 TEST_CASE("nvrtc: a compile error carries NVRTC's log and the numbered source") {
   const std::string source = "extern \"C\" __global__ void broken(float* x) {\n  x[0] = undefined_name;\n}\n";
   try {

@@ -61,6 +61,22 @@ int arch_number(std::string_view arch) {
   return std::stoi(std::string(digits));
 }
 
+namespace {
+
+// Why NVRTC cannot build `requested` (an arch number): older than the oldest it knows, or one it
+// does not know between the oldest and the newest (sm_95: NVRTC_ERROR_INVALID_OPTION). Newer than
+// the newest is fine: compile() writes PTX for the newest, which the driver JIT-compiles.
+std::string unsupported(std::string_view arch, int requested, const std::vector<int>& known) {
+  if (known.empty()) return "NVRTC " + nvrtc_version() + " reports no GPU architectures";
+  if (requested > known.back() || std::find(known.begin(), known.end(), requested) != known.end()) return {};
+  std::string list;
+  for (int k : known) list += (list.empty() ? "sm_" : ", sm_") + std::to_string(k);
+  return "NVRTC " + nvrtc_version() + " cannot compile for " + std::string(arch) + "; it supports " + list +
+         " (and newer GPUs, through PTX for sm_" + std::to_string(known.back()) + ")";
+}
+
+}  // namespace
+
 std::string arch_problem(std::string_view arch) {
   int requested = 0;
   try {
@@ -68,12 +84,7 @@ std::string arch_problem(std::string_view arch) {
   } catch (const NvrtcError& e) {
     return e.what();
   }
-  const std::vector<int> known = nvrtc_supported_archs();
-  if (known.empty()) return "NVRTC " + nvrtc_version() + " reports no GPU architectures";
-  if (requested < known.front())
-    return "NVRTC " + nvrtc_version() + " cannot compile for " + std::string(arch) + " (oldest: sm_" +
-           std::to_string(known.front()) + ")";
-  return {};
+  return unsupported(arch, requested, nvrtc_supported_archs());
 }
 
 std::string numbered_lines(std::string_view source) {
@@ -94,9 +105,7 @@ std::string numbered_lines(std::string_view source) {
 CompiledImage compile(std::string_view source, std::string_view arch, ImageKind want, std::string_view program_name) {
   const int requested = arch_number(arch);
   const std::vector<int> known = nvrtc_supported_archs();
-  if (known.empty() || requested < known.front())
-    throw NvrtcError("NVRTC " + nvrtc_version() + " cannot compile for " + std::string(arch) + " (oldest: sm_" +
-                     (known.empty() ? std::string("?") : std::to_string(known.front())) + ")");
+  if (std::string problem = unsupported(arch, requested, known); !problem.empty()) throw NvrtcError(problem);
   CompiledImage result;
   result.kind = want;
   if (requested > known.back()) {

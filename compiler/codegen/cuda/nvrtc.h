@@ -27,14 +27,15 @@ class NvrtcError : public std::runtime_error {
 std::string nvrtc_version();                // "13.0": part of every kernel cache key
 std::vector<int> nvrtc_supported_archs();   // ascending, e.g. 75 80 86 ... 120
 int arch_number(std::string_view arch);     // "sm_90" -> 90, "sm_90a" -> 90, "compute_80" -> 80; throws
-// Why compile() would refuse `arch` (not an architecture, older than this NVRTC knows), or an
-// empty string when it can compile for it: what tools check their --arch option with.
+// Why compile() would refuse `arch` (not an architecture, older than this NVRTC knows, or one it
+// does not list, such as sm_95; the message lists those it does), or an empty string when it can
+// compile for it: what tools check their --arch option with (a usage error, exit 2).
 std::string arch_problem(std::string_view arch);
 std::string numbered_lines(std::string_view source);  // "   1 | ..." per line, for error messages
 
 // Compiles `source` for `arch` ("sm_80", "sm_90", "sm_90a", ...). With ImageKind::Cubin, an arch
 // newer than this NVRTC knows yields PTX for the newest arch it knows instead (the driver JIT-compiles
-// PTX for newer GPUs); an arch older than it knows throws. Options: -std=c++17, --fmad=false so that
+// PTX for newer GPUs); an arch arch_problem() refuses throws. Options: -std=c++17, --fmad=false so that
 // no a*b+c is contracted into an fma and + - * / round exactly like the interpreter (whose host build
 // uses -ffp-contract=off), and NVRTC's IEEE defaults kept (-prec-div, -prec-sqrt, no -ftz).
 // Throws NvrtcError on failure.

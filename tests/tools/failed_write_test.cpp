@@ -1,0 +1,70 @@
+// A write that fails (a full disk) leaves no truncated or empty output file behind and keeps the
+// file an earlier run wrote: every tool writes through tools/atomic_file.h; nosc compile -o here.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "run_tool.h"
+
+using nos::testing::run_program;
+using nos::testing::run_tool;
+using nos::testing::temp_file;
+using nos::testing::ToolResult;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+[[maybe_unused]] bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+[[maybe_unused]] std::string binary(const std::string& tool) { return std::string(NOS_BINARY_DIR) + "/bin/" + tool; }
+
+[[maybe_unused]] std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// The names in `dir`, for checking that a failed write left nothing (no temporary either).
+[[maybe_unused]] std::vector<std::string> listing(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace
+
+#ifdef NOS_HAVE_LLVM  // without a backend, nosc compile has nothing to write
+TEST_CASE("tools: a write that fails leaves no file behind and keeps the one already there") {
+  // RLIMIT_FSIZE makes every write into a file fail (EFBIG), as a full disk would, also for
+  // root; SIGXFSZ is ignored so that the write returns the error instead of killing the tool. The
+  // tool's messages go through a pipe, which the limit does not touch, with its exit status.
+  fs::path dir = fs::path(temp_file("write-probe", "")).parent_path() / "failed-write";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string out = (dir / "x.ll").string();
+  std::string script = "{ (ulimit -f 0; trap '' XFSZ; exec \"$0\" \"$@\") 2>&1; echo \"exit $?\"; } | cat";
+  std::vector<std::string> args{"-c", script, binary("nosc"), "compile", "-e", "g", "-o", out};
+  ToolResult r = run_program("/bin/sh", args);
+  CHECK_MESSAGE(contains(r.out, "nosc: error: -o: cannot write '" + out + "': File too large\nexit 1\n"), r.out);
+  CHECK(listing(dir).empty());  // neither x.ll nor a temporary
+
+  std::ofstream(out) << "earlier output\n";
+  r = run_program("/bin/sh", args);
+  CHECK(contains(r.out, "exit 1\n"));
+  CHECK(slurp(out) == "earlier output\n");
+  CHECK(listing(dir) == std::vector<std::string>{"x.ll"});
+
+  // Without the limit the same command replaces the file whole.
+  r = run_tool("nosc", {"compile", "-e", "g", "-o", out});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(slurp(out), "define"));
+  CHECK(listing(dir) == std::vector<std::string>{"x.ll"});
+  fs::remove_all(dir);
+}
+#endif
