@@ -18,8 +18,10 @@ class Database;
 
 class SqliteStorage final : public Storage {
  public:
-  // Throws StorageError naming the file: missing (Open), existing (Create), not a NOS search,
-  // another schema version, read-only (unless ReadOnly), corrupt.
+  // Throws StorageError naming the file: not a regular file (a FIFO, a device, a directory),
+  // missing (Open), existing even empty (Create: then nothing is left behind on failure), not a
+  // NOS search, another schema version, read-only (unless ReadOnly), corrupt. ReadOnly creates no
+  // file (no -wal, no -shm; see read_only_uri in the .cpp).
   SqliteStorage(std::string path, OpenMode mode);
   ~SqliteStorage() override;
 
@@ -63,6 +65,7 @@ class SqliteStorage final : public Storage {
   std::vector<RankedResult> top(SearchId search, int limit) override;
 
  private:
+  void connect(bool create);  // the connection, its schema and its settings
   void create_schema();
   void check_schema(bool writable);
   const LeasePolicy& policy(SearchId search);

@@ -1,12 +1,17 @@
 // nos-search's reading commands end to end: a search database made through the Storage API (ok,
 // rejected, crashed results, a cache hit, a later funnel stage, a queued task), then the built
-// binary's status, top and export, and its answers to files that are not usable databases.
+// binary's status, top and export, and its answers to files that are not usable databases (a FIFO,
+// a device); they leave nothing beside the database. Where nos-search has `run`: an existing
+// empty file refused as a new database.
 #include <doctest/doctest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -318,6 +323,86 @@ TEST_CASE("nos-search: files that are not usable search databases exit 1 naming 
   }
   expect_error({"status", f.path}, f.path + ": the database is corrupt");
 }
+
+// The names and sizes of what a directory holds.
+std::map<std::string, std::uintmax_t> listing(const std::filesystem::path& dir) {
+  std::map<std::string, std::uintmax_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    out[entry.path().filename().string()] = entry.is_regular_file() ? entry.file_size() : 0;
+  return out;
+}
+
+// nos-search under `timeout`: a command that would wait on a FIFO ends (killed) instead of
+// hanging the suite.
+ToolResult run_bounded(const std::vector<std::string>& args) {
+  std::vector<std::string> all{"-s", "KILL", "60", std::string(NOS_BINARY_DIR) + "/bin/nos-search"};
+  all.insert(all.end(), args.begin(), args.end());
+  return nos::testing::run_program("/usr/bin/timeout", all);
+}
+
+TEST_CASE("nos-search: the reading commands leave nothing beside a finished database (no DB-wal, no DB-shm)") {
+  Fixture f;
+  const auto before = listing(f.dir.path());
+  REQUIRE(before.size() == 1);  // search.db: its last writer closed, the journal went with it
+  const std::vector<std::vector<std::string>> commands{
+      {"status", f.path}, {"top", f.path}, {"top", f.path, "--json"}, {"export", f.path, "--target", "pytorch", "-o", "-"}};
+  for (const auto& args : commands) {
+    ToolResult r = run_tool("nos-search", args);
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK_MESSAGE(listing(f.dir.path()) == before, args[0]);
+  }
+}
+
+TEST_CASE("nos-search: a FIFO or a device as the database is refused at once, naming it (exit 1)") {
+  TempDir dir;
+  std::string fifo = dir.file("pipe.db");
+  REQUIRE(mkfifo(fifo.c_str(), 0644) == 0);
+  std::vector<std::vector<std::string>> commands{{"status", fifo},
+                                                 {"top", fifo},
+                                                 {"export", fifo, "--target", "pytorch", "-o", dir.file("x.py")},
+                                                 {"report", fifo, "-o", dir.file("report")}};
+#if NOS_SEARCH_HAS_RUN
+  commands.push_back({"run", "--db", fifo, "--resume"});
+  commands.push_back({"run", "--db", fifo, "--child", "synthetic:0", "--strategy", "random", "--no-report"});
+  commands.push_back({"worker", "--db", fifo});
+  commands.push_back({"final", fifo});
+  commands.push_back({"final", fifo, "--no-store"});
+#endif
+  for (const auto& args : commands) {
+    ToolResult r = run_bounded(args);
+    CHECK_MESSAGE(r.exit_code == 1, args[0], ": ", r.err);
+    CHECK_MESSAGE(r.err.find("nos-search: error: " + fifo + ": is a FIFO (named pipe), not a search database") !=
+                      std::string::npos,
+                  r.err);
+  }
+  CHECK(listing(dir.path()).size() == 1);  // nothing written: no export, no report, no workers' log
+  ToolResult device = run_bounded({"status", "/dev/zero"});
+  CHECK(device.exit_code == 1);
+  CHECK(device.err.find("/dev/zero: is a character device, not a search database") != std::string::npos);
+}
+
+#if NOS_SEARCH_HAS_RUN
+const std::vector<std::string> kSyntheticSearch{"--child", "synthetic:0", "--strategy", "random", "--batch", "20", "--seed",
+                                                "3", "--workers", "1", "--quiet", "--no-report"};
+
+std::vector<std::string> run_args(const std::string& db, int budget) {
+  std::vector<std::string> args{"run", "--db", db, "--budget", std::to_string(budget)};
+  args.insert(args.end(), kSyntheticSearch.begin(), kSyntheticSearch.end());
+  return args;
+}
+
+TEST_CASE("nos-search run: an existing file, even empty, is not a new database's path (exit 1, left as it was)") {
+  TempDir dir;
+  std::string empty = dir.file("empty.db");
+  std::ofstream{empty};
+  ToolResult refused = run_tool("nos-search", run_args(empty, 40));
+  CHECK(refused.exit_code == 1);
+  CHECK_MESSAGE(refused.err.find("nos-search: error: " + empty + ": already exists (an empty file)") != std::string::npos,
+                refused.err);
+  CHECK(listing(dir.path()) == std::map<std::string, std::uintmax_t>{{"empty.db", 0}});  // untouched, nothing beside it
+}
+
+#endif
 
 TEST_CASE("nos-search: usage mistakes exit 2, a build without LibTorch says what it lacks") {
   CHECK(run_tool("nos-search", {}).exit_code == 2);
