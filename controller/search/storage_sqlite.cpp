@@ -289,6 +289,14 @@ std::optional<SearchInfo> SqliteStorage::find_search(const std::string& name) {
   return read_search(s);
 }
 
+void SqliteStorage::update_config(SearchId search, const std::string& config_json) {
+  check_writable();
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  sqlite::Statement(*db_, "UPDATE searches SET config = ? WHERE id = ?").bind(1, config_json).bind(2, search).run();
+  if (db_->changes() != 1) throw StorageError(fmt::format("{}: no search with id {}", path_, search));
+  tx.commit();
+}
+
 std::vector<SearchInfo> SqliteStorage::searches() {
   sqlite::Statement s(*db_, fmt::format("SELECT {} FROM searches ORDER BY id", kSearchColumns));
   std::vector<SearchInfo> out;

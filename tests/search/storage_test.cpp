@@ -891,6 +891,23 @@ TEST_CASE("storage: a search killed with its journal beside it is read through t
   for (const auto& [name, size] : killed) CHECK(after.count(name) == 1);
 }
 
+TEST_CASE_TEMPLATE("storage: a search's stored configuration can be replaced (a resumed run's budgets)", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  std::string location = backend.fresh();
+  SearchId id;
+  {
+    auto storage = open_storage(location, OpenMode::Create);
+    id = make_search(*storage, 1);
+    storage->update_config(id, R"({"budget":60})");
+    CHECK(storage->find_search("s")->config_json == R"({"budget":60})");
+    CHECK_THROWS_WITH_AS(storage->update_config(id + 7, "{}"), doctest::Contains("no search with id"), StorageError);
+  }
+  auto reader = open_storage(location, OpenMode::ReadOnly);
+  CHECK(reader->searches().at(0).config_json == R"({"budget":60})");
+  CHECK_THROWS_WITH_AS(reader->update_config(id, "{}"), doctest::Contains("opened read-only"), StorageError);
+}
+
 TEST_CASE("storage: a URL's password never appears in messages") {
   CHECK(mask_password("postgresql://nos:secret@db.example:5433/search") == "postgresql://nos:***@db.example:5433/search");
   CHECK(mask_password("postgres://nos@db/search") == "postgres://nos@db/search");
