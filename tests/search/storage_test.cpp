@@ -831,7 +831,7 @@ static std::map<std::string, std::uintmax_t> listing(const std::filesystem::path
   return out;
 }
 
-TEST_CASE("storage: reading a database leaves nothing beside it; a live one is read through its journal") {
+TEST_CASE("storage: reading a database leaves nothing beside it, and a live one is read through its journal") {
   TempDir dir;
   std::string path = dir.file("s.db");
   SearchId id;
