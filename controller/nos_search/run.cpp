@@ -281,6 +281,12 @@ int run(const RunOptions& options) {
     search = *storage->find_search(options.name);
   }
   storage->lock_search(search.id);  // one run per search: a flock (SQLite), an advisory lock (PostgreSQL)
+  if (options.resume) {  // the budgets this run works to, where `status` (and the next --resume) reads them
+    nlohmann::json stored = nlohmann::json::parse(search.config_json);
+    stored["budget"] = config.budget;
+    stored["time_budget"] = config.time_budget;
+    storage->update_config(search.id, stored.dump());
+  }
   std::unique_ptr<controller::Strategy> strategy = make_strategy(config);
   // The policy is small: one thread, so that its updates neither take a core from a worker nor
   // leave OpenBLAS threads spinning beside them (runtime/cpu_threads.h).

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <ctime>
 #include <iostream>
 #include <map>
@@ -31,11 +32,56 @@ std::string count_list(const Names& names, const std::map<std::string, std::int6
   return out;
 }
 
-// The configuration's top-level entries, one per line; long values cut (the file has them whole).
+constexpr std::size_t kWidth = 100;  // of a status line
+
+// A value as JSON with a space after each comma and colon, top-level strings unquoted: {"data":
+// "x.csv", "epochs": 5}. The break opportunities of wrap() are the spaces after the commas.
+std::string render(const nlohmann::json& value, bool top = false) {
+  // replace: a stored text that is not UTF-8 is shown with U+FFFD rather than failing status.
+  auto dump = [](const nlohmann::json& v) { return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  std::string out;
+  if (value.is_object()) {
+    for (const auto& [key, item] : value.items())
+      out += fmt::format("{}{}: {}", out.empty() ? "" : ", ", dump(key), render(item));
+    return "{" + out + "}";
+  }
+  if (value.is_array()) {
+    for (const auto& item : value) out += (out.empty() ? "" : ", ") + render(item);
+    return "[" + out + "]";
+  }
+  return top && value.is_string() ? value.get<std::string>() : dump(value);
+}
+
+// `text` in lines of at most `width` characters, broken only after ", " (never inside a number,
+// a name or a path: an item longer than a line stands whole on its own), each line after the
+// first indented by `indent`.
+std::string wrap(const std::string& text, std::size_t first_width, std::size_t width, const std::string& indent) {
+  std::string out, line;
+  std::size_t limit = first_width;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t comma = text.find(", ", start);
+    std::size_t end = comma == std::string::npos ? text.size() : comma + 2;
+    std::string_view item(text.data() + start, end - start);
+    std::size_t trimmed = item.ends_with(' ') ? item.size() - 1 : item.size();
+    if (!line.empty() && line.size() + trimmed > limit) {
+      line.erase(line.find_last_not_of(' ') + 1);
+      out += line + '\n' + indent;
+      line.clear();
+      limit = width - indent.size();
+    }
+    line += item;
+    start = end;
+  }
+  return out + line;
+}
+
+// The configuration's top-level entries, one per line, whole: a long value (the child, the lr
+// grid) continues on the next lines, broken between its items, never inside one.
 void print_config(const std::string& config_json) {
   nlohmann::json config = nlohmann::json::parse(config_json, nullptr, /*allow_exceptions=*/false);
   if (!config.is_object()) {
-    std::cout << "  config: " << truncate(config_json, 100) << '\n';
+    std::cout << "  config: " << wrap(config_json, kWidth - 10, kWidth, "      ") << '\n';
     return;
   }
   if (config.empty()) {
@@ -43,38 +89,54 @@ void print_config(const std::string& config_json) {
     return;
   }
   std::cout << "  config:\n";
-  for (const auto& [key, value] : config.items())
-    std::cout << fmt::format("    {}: {}\n", key, truncate(value.is_string() ? value.get<std::string>() : value.dump(), 90));
+  for (const auto& [key, value] : config.items()) {
+    std::string head = fmt::format("    {}: ", key);
+    std::cout << head << wrap(render(value, true), kWidth - std::min(head.size(), kWidth / 2), kWidth, "      ") << '\n';
+  }
 }
 
-// What `run`'s progress line says, from the batch statistics it stores: batches and candidates
-// learned from against the budget, the last batch's mean reward, the rate and the time left.
-void print_progress(Storage& storage, const SearchInfo& search, std::size_t stored) {
+// What `run`'s progress line says, from the batch statistics it stores (batches learned from, the
+// last batch's mean reward, the rate and the time left), with the candidates evaluated counted
+// from the results themselves: a batch's statistics are written when the search learns from it,
+// so after a kill they lag behind the results its workers had stored.
+void print_progress(Storage& storage, const SearchInfo& search, const std::vector<Candidate>& candidates,
+                    std::int64_t evaluated) {
   std::vector<BatchRecord> records = storage.batch_records(search.id);
   nlohmann::json config = nlohmann::json::parse(search.config_json, nullptr, /*allow_exceptions=*/false);
   std::int64_t budget = config.is_object() && config.contains("budget") && config["budget"].is_number_integer()
                             ? config["budget"].get<std::int64_t>()
                             : 0;
+  // The search proposes whole batches: the budget it evaluates is rounded up to one.
+  std::string rounding;
+  std::int64_t batch = 0;
+  for (const Candidate& c : candidates) batch += c.batch == 0;
+  if (batch > 0 && budget > 0 && budget % batch != 0 && budget <= INT64_MAX - batch) {
+    std::int64_t whole = (budget + batch - 1) / batch * batch;
+    rounding = fmt::format(" (the budget {} in whole batches of {})", budget, batch);
+    budget = whole;
+  }
   if (records.empty()) {
-    std::cout << fmt::format("progress: no batch learned from yet ({} candidates stored)\n", stored);
+    std::cout << fmt::format("progress: no batch learned from yet; {}/{} candidates evaluated{} ({} stored)\n", evaluated,
+                             budget, rounding, candidates.size());
     return;
   }
   nlohmann::json last = nlohmann::json::parse(records.back().statistics_json, nullptr, false);
   if (!last.is_object()) return;
-  std::int64_t evaluated = last.value("evaluated", std::int64_t{0});
+  std::int64_t learned = last.value("evaluated", std::int64_t{0});
   double elapsed = last.value("elapsed", 0.0);
-  double per_minute = elapsed > 0 ? 60.0 * static_cast<double>(evaluated) / elapsed : 0;
+  double per_minute = elapsed > 0 ? 60.0 * static_cast<double>(learned) / elapsed : 0;
   std::string mean = last.contains("rewards") && last["rewards"].is_object() && last["rewards"].contains("mean") &&
                              last["rewards"]["mean"].is_number()
                          ? fmt::format("{:.4f}", last["rewards"]["mean"].get<double>())
                          : "-";
-  std::string left = "done";
+  std::string pending = evaluated > learned ? fmt::format(", {} of them not learned from yet", evaluated - learned) : "";
+  std::string left = evaluated > learned ? "every candidate evaluated" : "done";
   if (budget > evaluated)
     left = per_minute > 0 ? fmt::format("about {:.0f} s left at that rate", 60.0 * static_cast<double>(budget - evaluated) / per_minute)
                           : "?";
-  std::cout << fmt::format("progress: {} batches learned from, {}/{} candidates evaluated in {:.0f} s of search; last "
-                           "batch's mean reward {}; {:.0f} candidates per minute; {}\n",
-                           records.size(), evaluated, budget, elapsed, mean, per_minute, left);
+  std::cout << fmt::format("progress: {} batches learned from, {}/{} candidates evaluated{}{}; {} learned from in {:.0f} s "
+                           "of search, {:.0f} candidates per minute; last batch's mean reward {}; {}\n",
+                           records.size(), evaluated, budget, rounding, pending, learned, elapsed, per_minute, mean, left);
 }
 
 void print_search(Storage& storage, const SearchInfo& search) {
@@ -93,13 +155,14 @@ void print_search(Storage& storage, const SearchInfo& search) {
 
   // Accepted results per stage (a candidate has one per stage it reached); lost attempts apart.
   std::map<int, std::map<std::string, std::int64_t>> statuses, sources;
-  std::int64_t lost_attempts = 0, trained = 0;
+  std::int64_t lost_attempts = 0, trained = 0, evaluated = 0;
   double first_start = 0, last_finish = 0;
   for (const Evaluation& e : storage.evaluations(search.id)) {
     if (!e.accepted) {
       ++lost_attempts;
       continue;
     }
+    evaluated += e.stage == 1;  // a candidate's one accepted stage-1 result
     ++statuses[e.stage][e.status];
     ++sources[e.stage][e.source];
     if (e.source != "trained") continue;
@@ -118,7 +181,7 @@ void print_search(Storage& storage, const SearchInfo& search) {
     std::cout << fmt::format("rate: {:.1f} trained evaluations per minute ({} from {} to {})\n", trained / minutes,
                              trained, utc(first_start), utc(last_finish));
 
-  print_progress(storage, search, candidates.size());
+  print_progress(storage, search, candidates, evaluated);
 
   std::vector<RankedResult> best = storage.top(search.id, 1);
   if (best.empty()) return;

@@ -149,6 +149,9 @@ class Storage {
   // Throws StorageError when `name` exists.
   virtual SearchId create_search(const std::string& name, const std::string& config_json, const LeasePolicy& policy) = 0;
   virtual std::optional<SearchInfo> find_search(const std::string& name) = 0;
+  // Replaces the search's stored configuration: a resumed run stores the budgets it works to, so
+  // that `status` shows the ones in effect. StorageError when there is no such search.
+  virtual void update_config(SearchId search, const std::string& config_json) = 0;
   virtual std::vector<SearchInfo> searches() = 0;
 
   // ---- Candidates and the queue ----

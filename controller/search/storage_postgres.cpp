@@ -255,6 +255,14 @@ std::optional<SearchInfo> PostgresStorage::find_search(const std::string& name) 
   });
 }
 
+void PostgresStorage::update_config(SearchId search, const std::string& config_json) {
+  retrying([&] {  // the same value again after a lost acknowledgement: harmless
+    check_writable();
+    pg::Result r = db_->exec("UPDATE searches SET config = $1 WHERE id = $2", Params().add(config_json).add(search));
+    if (r.affected() != 1) throw StorageError(fmt::format("{}: no search with id {}", location_, search));
+  });
+}
+
 std::vector<SearchInfo> PostgresStorage::searches() {
   return retrying([&]() -> std::vector<SearchInfo> {
     pg::Result r = db_->exec(fmt::format("SELECT {} FROM searches ORDER BY id", kSearchColumns));

@@ -48,6 +48,7 @@ class PostgresStorage final : public Storage {
 
   SearchId create_search(const std::string& name, const std::string& config_json, const LeasePolicy& policy) override;
   std::optional<SearchInfo> find_search(const std::string& name) override;
+  void update_config(SearchId search, const std::string& config_json) override;
   std::vector<SearchInfo> searches() override;
 
   std::int64_t enqueue_batch(SearchId search, std::int64_t batch, const std::vector<NewCandidate>& candidates) override;

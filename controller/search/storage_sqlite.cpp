@@ -14,6 +14,7 @@
 #include "controller/search/sqlite_db.h"
 #include "controller/search/storage_queries.h"
 #include "controller/search/storage_schema.h"
+#include "dsl/input_file.h"
 
 namespace nos::search {
 namespace {
@@ -65,22 +66,47 @@ Candidate read_candidate(const sqlite::Statement& s, int first = 0) {
           s.real(i + 7)};
 }
 
-// A reader of a WAL database needs its -shm file, which SQLite creates beside the database. Where
-// it cannot (a finished search on a read-only mount, another user's directory: the directory is
-// not writable) and no -wal file exists (no connection has the database open: every commit is in
-// the file), the file is opened as immutable instead, which needs neither. Returns that file: URI,
-// or "" to open the path as usual.
-std::string immutable_uri(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::exists(path + "-wal", ec)) return "";
-  std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  if (access(dir.empty() ? "." : dir.c_str(), W_OK) == 0) return "";
-  std::string uri = "file:";
+// A read-only open that leaves nothing behind. A reader of a WAL database needs the -shm file
+// (the WAL's index), which SQLite creates beside the database when it is missing and, read-only,
+// cannot remove again: every `status` left DB-wal and DB-shm behind. So:
+//  - a -wal file exists: a connection has the database open now (a running search), or one was
+//    killed and its journal awaits recovery: read through them as usual; they are that
+//    connection's (or the next writer's) to remove, and stay as they were;
+//  - none exists: no connection holds the database and every commit is in the file, so it is
+//    opened as immutable (no -wal, no -shm, no locks): it reads the file as it is. Were a writer to
+//    open it meanwhile, it would write to a new -wal first; only its checkpoints (after a whole
+//    batch, or its close) change the file, far later than a reading command's reads.
+// (A -journal file, a rollback journal left by a creation killed before the switch to WAL, is
+// treated like a -wal file: SQLite, not immutable, must see it.)
+// Returns that file: URI, or "" to open the path read-only as usual.
+std::string read_only_uri(const std::string& path) {
+  for (const char* journal : {"-wal", "-journal"}) {
+    std::error_code ec;
+    if (std::filesystem::exists(path + journal, ec) || ec) return "";
+  }
+  std::string uri = path.starts_with('/') ? "file://" : "file:";  // an empty authority: "//x" stays a path
   for (unsigned char c : path) {
     if (c == '?' || c == '#' || c == '%' || c < 0x20 || c >= 0x7f) uri += fmt::format("%{:02X}", c);
     else uri += static_cast<char>(c);
   }
   return uri + "?immutable=1";
+}
+
+// Creates `path` exclusively (O_EXCL: two runs given the same new path cannot both take it), as
+// an empty file SQLite then opens. StorageError naming it when anything is there already.
+void create_exclusively(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd >= 0) {
+    ::close(fd);
+    return;
+  }
+  if (errno != EEXIST) throw StorageError(fmt::format("{}: cannot create the database: {}", path, std::strerror(errno)));
+  std::error_code ec;
+  if (std::filesystem::file_size(path, ec) == 0 && !ec)
+    throw StorageError(fmt::format("{}: already exists (an empty file): a new search needs a path that does not exist "
+                                   "yet (remove it, or choose another file)",
+                                   path));
+  throw StorageError(fmt::format("{}: already exists (resume it, or choose another file)", path));
 }
 
 SearchInfo read_search(const sqlite::Statement& s) {
@@ -91,15 +117,17 @@ SearchInfo read_search(const sqlite::Statement& s) {
 
 SqliteStorage::SqliteStorage(std::string path, OpenMode mode)
     : path_(std::move(path)), read_only_(mode == OpenMode::ReadOnly) {
+  // Before anything opens it: SQLite would wait for a writer on a FIFO forever, and say only
+  // "disk I/O error" for a device.
+  if (std::string kind = dsl::non_regular_kind(path_); !kind.empty())
+    throw StorageError(fmt::format("{}: is {}, not a search database", path_, kind));
   std::error_code ec;
   bool exists = std::filesystem::exists(path_, ec);
   bool empty = !exists || std::filesystem::file_size(path_, ec) == 0;
-  if (exists && std::filesystem::is_directory(path_, ec))
-    throw StorageError(fmt::format("{}: is a directory, not a search database", path_));
   bool create = false;
   switch (mode) {
     case OpenMode::Create:
-      if (!empty) throw StorageError(fmt::format("{}: already exists (resume it, or choose another file)", path_));
+      create_exclusively(path_);  // even an empty file is refused: the path must not exist yet
       create = true;
       break;
     case OpenMode::OpenOrCreate: create = empty; break;
@@ -109,8 +137,20 @@ SqliteStorage::SqliteStorage(std::string path, OpenMode mode)
       if (empty) throw StorageError(fmt::format("{}: not a NOS search database (the file is empty)", path_));
       break;
   }
+  try {
+    connect(create);
+  } catch (...) {
+    if (mode == OpenMode::Create) {  // the file this constructor made, not left behind half made
+      db_.reset();
+      std::filesystem::remove(path_, ec);
+    }
+    throw;
+  }
+}
+
+void SqliteStorage::connect(bool create) {
   int flags = read_only_ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-  db_ = std::make_unique<sqlite::Database>(path_, flags, read_only_ ? immutable_uri(path_) : "");
+  db_ = std::make_unique<sqlite::Database>(path_, flags, read_only_ ? read_only_uri(path_) : "");
   sqlite3_busy_timeout(db_->handle(), 30000);
   if (!read_only_ && db_->read_only())
     throw StorageError(fmt::format("{}: read-only: a search writes to its database (check the file's permissions)", path_));
@@ -247,6 +287,14 @@ std::optional<SearchInfo> SqliteStorage::find_search(const std::string& name) {
   s.bind(1, name);
   if (!s.step()) return std::nullopt;
   return read_search(s);
+}
+
+void SqliteStorage::update_config(SearchId search, const std::string& config_json) {
+  check_writable();
+  sqlite::Transaction tx(*db_, sqlite::Transaction::Write);
+  sqlite::Statement(*db_, "UPDATE searches SET config = ? WHERE id = ?").bind(1, config_json).bind(2, search).run();
+  if (db_->changes() != 1) throw StorageError(fmt::format("{}: no search with id {}", path_, search));
+  tx.commit();
 }
 
 std::vector<SearchInfo> SqliteStorage::searches() {

@@ -18,8 +18,10 @@ class Database;
 
 class SqliteStorage final : public Storage {
  public:
-  // Throws StorageError naming the file: missing (Open), existing (Create), not a NOS search,
-  // another schema version, read-only (unless ReadOnly), corrupt.
+  // Throws StorageError naming the file: not a regular file (a FIFO, a device, a directory),
+  // missing (Open), existing even empty (Create: then nothing is left behind on failure), not a
+  // NOS search, another schema version, read-only (unless ReadOnly), corrupt. ReadOnly creates no
+  // file (no -wal, no -shm; see read_only_uri in the .cpp).
   SqliteStorage(std::string path, OpenMode mode);
   ~SqliteStorage() override;
 
@@ -28,6 +30,7 @@ class SqliteStorage final : public Storage {
 
   SearchId create_search(const std::string& name, const std::string& config_json, const LeasePolicy& policy) override;
   std::optional<SearchInfo> find_search(const std::string& name) override;
+  void update_config(SearchId search, const std::string& config_json) override;
   std::vector<SearchInfo> searches() override;
 
   std::int64_t enqueue_batch(SearchId search, std::int64_t batch, const std::vector<NewCandidate>& candidates) override;
@@ -64,6 +67,7 @@ class SqliteStorage final : public Storage {
   std::vector<RankedResult> top(SearchId search, int limit) override;
 
  private:
+  void connect(bool create);  // the connection, its schema and its settings
   void create_schema();
   void check_schema(bool writable);
   const LeasePolicy& policy(SearchId search);

@@ -592,6 +592,11 @@ TEST_CASE("storage: files that are not usable search databases get a clear error
   std::string empty = dir.file("empty.db");
   std::ofstream{empty};
   CHECK(open_error(empty, OpenMode::Open) == empty + ": not a NOS search database (the file is empty)");
+  // Create (`run --db`) wants a path that does not exist: an empty file someone made is theirs.
+  CHECK(open_error(empty, OpenMode::Create) ==
+        empty + ": already exists (an empty file): a new search needs a path that does not exist yet (remove it, or "
+                "choose another file)");
+  CHECK(std::filesystem::file_size(empty) == 0);
   CHECK(open_storage(empty, OpenMode::OpenOrCreate));  // an empty file is a fine place to start
 
   std::string other = dir.file("other.db");
@@ -621,6 +626,7 @@ TEST_CASE("storage: files that are not usable search databases get a clear error
   open_storage(existing, OpenMode::Create);
   CHECK(open_error(existing, OpenMode::Create) == existing + ": already exists (resume it, or choose another file)");
   CHECK(open_error(dir.path().string(), OpenMode::Open) == dir.path().string() + ": is a directory, not a search database");
+  CHECK(open_error(dir.path().string(), OpenMode::Create) == dir.path().string() + ": is a directory, not a search database");
 #ifndef NOS_HAVE_POSTGRES
   CHECK(open_error("postgresql://u:secret@h/db", OpenMode::Open)
             .starts_with("postgresql://u:***@h/db: PostgreSQL storage is not built (this nos-search was built without libpq"));
@@ -772,9 +778,9 @@ TEST_CASE("storage: a read-only file is refused for writing, a corrupt one for e
   if (status == 77) MESSAGE("[SKIP] read-only check: cannot drop root privileges");
   else CHECK(status == 0);
 
-  // Readers (status, top) still read it, even where the directory is read-only too, so that SQLite
-  // cannot create the WAL's -shm file beside it.
-  for (mode_t dir_mode : {0555, 0777}) {  // 0555 first: no -shm file exists yet
+  // Readers (status, top) still read it, even where the directory is read-only too (they create
+  // no -shm file beside it, wherever they read).
+  for (mode_t dir_mode : {0555, 0777}) {
     chmod(dir.path().c_str(), dir_mode);
     status = in_child([&] {
       if (setgid(65534) != 0 || setuid(65534) != 0) {
@@ -803,6 +809,111 @@ TEST_CASE("storage: a read-only file is refused for writing, a corrupt one for e
   std::string error = open_error(path, OpenMode::Open);
   CHECK(error.starts_with(path + ": the database is corrupt"));
   CHECK(open_error(path, OpenMode::ReadOnly).starts_with(path + ": the database is corrupt"));
+}
+
+TEST_CASE("storage: a FIFO or a device is refused at once, naming it, in every mode") {
+  TempDir dir;
+  std::string fifo = dir.file("pipe.db");
+  REQUIRE(mkfifo(fifo.c_str(), 0644) == 0);
+  // Through a symbolic link too: what it points to is what would be opened.
+  std::string link = dir.file("link.db");
+  std::filesystem::create_symlink(fifo, link);
+  // In a child with an alarm: SQLite would wait on the FIFO for a writer forever.
+  int status = in_child([&] {
+    alarm(20);
+    for (OpenMode mode : {OpenMode::Create, OpenMode::Open, OpenMode::OpenOrCreate, OpenMode::ReadOnly})
+      if (open_error(fifo, mode) != fifo + ": is a FIFO (named pipe), not a search database") return 1;
+    if (open_error(link, OpenMode::ReadOnly) != link + ": is a FIFO (named pipe), not a search database") return 2;
+    if (open_error("/dev/null", OpenMode::ReadOnly) != "/dev/null: is a character device, not a search database") return 3;
+    if (open_error("/dev/zero", OpenMode::Open) != "/dev/zero: is a character device, not a search database") return 4;
+    return 0;
+  });
+  CHECK(status == 0);
+}
+
+// The names and sizes of what a directory holds.
+static std::map<std::string, std::uintmax_t> listing(const std::filesystem::path& dir) {
+  std::map<std::string, std::uintmax_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    out[entry.path().filename().string()] = entry.is_regular_file() ? entry.file_size() : 0;
+  return out;
+}
+
+TEST_CASE("storage: reading a database leaves nothing beside it, and a live one is read through its journal") {
+  TempDir dir;
+  std::string path = dir.file("s.db");
+  SearchId id;
+  {
+    auto storage = open_storage(path, OpenMode::Create);
+    id = make_search(*storage, 3);
+    auto claimed = storage->claim(id, "w");
+    REQUIRE(storage->finish(claimed->lease, ok_result(0.5)));
+  }  // the last connection closes: the WAL is checkpointed into the file and removed
+  const auto finished = listing(dir.path());
+  REQUIRE(finished.size() == 1);
+  {
+    auto reader = open_storage(path, OpenMode::ReadOnly);
+    CHECK(reader->counts(id).finished == 1);
+    CHECK(reader->top(id, 5).size() == 1);
+    CHECK(listing(dir.path()) == finished);  // no DB-wal, no DB-shm, not even while open
+  }
+  CHECK(listing(dir.path()) == finished);
+
+  // A search running: its -wal and -shm exist; a reader uses them and sees its latest commit.
+  auto writer = open_storage(path, OpenMode::Open);
+  auto claimed = writer->claim(id, "w");
+  REQUIRE(writer->finish(claimed->lease, ok_result(0.75)));
+  CHECK(std::filesystem::exists(path + "-wal"));
+  {
+    auto reader = open_storage(path, OpenMode::ReadOnly);
+    CHECK(reader->counts(id).finished == 2);
+  }
+  auto next = writer->claim(id, "w");  // and the writer goes on writing
+  REQUIRE(writer->finish(next->lease, ok_result(0.25)));
+  writer.reset();
+  CHECK(listing(dir.path()).size() == 1);  // the writer's close removes its journal, as before
+  CHECK(open_storage(path, OpenMode::ReadOnly)->counts(id).finished == 3);
+}
+
+TEST_CASE("storage: a search killed with its journal beside it is read through that journal, left as it was") {
+  TempDir dir;
+  std::string path = dir.file("s.db");
+  int status = in_child([&] {
+    auto storage = open_storage(path, OpenMode::Create);
+    SearchId made = make_search(*storage, 2);
+    auto claimed = storage->claim(made, "w");
+    storage->finish(claimed->lease, ok_result(0.5));
+    raise(SIGKILL);  // no close: the commit is in DB-wal only
+    return 1;
+  });
+  REQUIRE(status == 128 + SIGKILL);
+  REQUIRE(std::filesystem::exists(path + "-wal"));
+  const auto killed = listing(dir.path());
+  {
+    auto reader = open_storage(path, OpenMode::ReadOnly);
+    SearchId id = reader->searches().at(0).id;
+    CHECK(reader->counts(id).finished == 1);  // the commit in the journal is read
+  }
+  auto after = listing(dir.path());
+  CHECK(after.size() == killed.size());
+  for (const auto& [name, size] : killed) CHECK(after.count(name) == 1);
+}
+
+TEST_CASE_TEMPLATE("storage: a search's stored configuration can be replaced (a resumed run's budgets)", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  std::string location = backend.fresh();
+  SearchId id;
+  {
+    auto storage = open_storage(location, OpenMode::Create);
+    id = make_search(*storage, 1);
+    storage->update_config(id, R"({"budget":60})");
+    CHECK(storage->find_search("s")->config_json == R"({"budget":60})");
+    CHECK_THROWS_WITH_AS(storage->update_config(id + 7, "{}"), doctest::Contains("no search with id"), StorageError);
+  }
+  auto reader = open_storage(location, OpenMode::ReadOnly);
+  CHECK(reader->searches().at(0).config_json == R"({"budget":60})");
+  CHECK_THROWS_WITH_AS(reader->update_config(id, "{}"), doctest::Contains("opened read-only"), StorageError);
 }
 
 TEST_CASE("storage: a URL's password never appears in messages") {

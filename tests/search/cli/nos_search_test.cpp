@@ -1,12 +1,17 @@
 // nos-search's reading commands end to end: a search database made through the Storage API (ok,
 // rejected, crashed results, a cache hit, a later funnel stage, a queued task), then the built
-// binary's status, top and export, and its answers to files that are not usable databases.
+// binary's status, top and export, and its answers to files that are not usable databases (a FIFO,
+// a device); they leave nothing beside the database. Where nos-search has `run`: a resumed run's
+// budget in status, an existing empty file refused as a new database.
 #include <doctest/doctest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -318,6 +323,172 @@ TEST_CASE("nos-search: files that are not usable search databases exit 1 naming 
   }
   expect_error({"status", f.path}, f.path + ": the database is corrupt");
 }
+
+// The names and sizes of what a directory holds.
+std::map<std::string, std::uintmax_t> listing(const std::filesystem::path& dir) {
+  std::map<std::string, std::uintmax_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    out[entry.path().filename().string()] = entry.is_regular_file() ? entry.file_size() : 0;
+  return out;
+}
+
+// nos-search under `timeout`: a command that would wait on a FIFO ends (killed) instead of
+// hanging the suite.
+ToolResult run_bounded(const std::vector<std::string>& args) {
+  std::vector<std::string> all{"-s", "KILL", "60", std::string(NOS_BINARY_DIR) + "/bin/nos-search"};
+  all.insert(all.end(), args.begin(), args.end());
+  return nos::testing::run_program("/usr/bin/timeout", all);
+}
+
+TEST_CASE("nos-search: the reading commands leave nothing beside a finished database (no DB-wal, no DB-shm)") {
+  Fixture f;
+  const auto before = listing(f.dir.path());
+  REQUIRE(before.size() == 1);  // search.db: its last writer closed, the journal went with it
+  const std::vector<std::vector<std::string>> commands{
+      {"status", f.path}, {"top", f.path}, {"top", f.path, "--json"}, {"export", f.path, "--target", "pytorch", "-o", "-"}};
+  for (const auto& args : commands) {
+    ToolResult r = run_tool("nos-search", args);
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK_MESSAGE(listing(f.dir.path()) == before, args[0]);
+  }
+}
+
+TEST_CASE("nos-search: a FIFO or a device as the database is refused at once, naming it (exit 1)") {
+  TempDir dir;
+  std::string fifo = dir.file("pipe.db");
+  REQUIRE(mkfifo(fifo.c_str(), 0644) == 0);
+  std::vector<std::vector<std::string>> commands{{"status", fifo},
+                                                 {"top", fifo},
+                                                 {"export", fifo, "--target", "pytorch", "-o", dir.file("x.py")},
+                                                 {"report", fifo, "-o", dir.file("report")}};
+#if NOS_SEARCH_HAS_RUN
+  commands.push_back({"run", "--db", fifo, "--resume"});
+  commands.push_back({"run", "--db", fifo, "--child", "synthetic:0", "--strategy", "random", "--no-report"});
+  commands.push_back({"worker", "--db", fifo});
+  commands.push_back({"final", fifo});
+  commands.push_back({"final", fifo, "--no-store"});
+#endif
+  for (const auto& args : commands) {
+    ToolResult r = run_bounded(args);
+    CHECK_MESSAGE(r.exit_code == 1, args[0], ": ", r.err);
+    CHECK_MESSAGE(r.err.find("nos-search: error: " + fifo + ": is a FIFO (named pipe), not a search database") !=
+                      std::string::npos,
+                  r.err);
+  }
+  CHECK(listing(dir.path()).size() == 1);  // nothing written: no export, no report, no workers' log
+  ToolResult device = run_bounded({"status", "/dev/zero"});
+  CHECK(device.exit_code == 1);
+  CHECK(device.err.find("/dev/zero: is a character device, not a search database") != std::string::npos);
+}
+
+TEST_CASE("nos-search status: candidates evaluated are counted from the results, not from the last batch learned from") {
+  // A search killed after learning from 7 of its 10 batches of 10, with 93 results stored: the
+  // batch statistics (written when a batch is learned from) say 70.
+  TempDir dir;
+  std::string path = dir.file("killed.db");
+  {
+    auto storage = open_storage(path, OpenMode::Create);
+    SearchId id = storage->create_search("s", R"({"budget": 95, "strategy": "random"})", {});
+    for (int b = 0; b < 10; ++b) {
+      std::vector<NewCandidate> batch;
+      for (int i = 0; i < 10; ++i) {
+        NewCandidate c = candidate("g", "g id id id mul");
+        if (b * 10 + i < 93) c.resolved = ok(0.5, 0.1);
+        batch.push_back(c);
+      }
+      storage->enqueue_batch(id, b, batch);
+    }
+    for (int b = 0; b < 7; ++b)
+      storage->save_strategy_state(id, b, "state",
+                                   R"({"evaluated": )" + std::to_string(10 * (b + 1)) + R"(, "elapsed": )" +
+                                       std::to_string(6 * (b + 1)) + R"(, "rewards": {"mean": 0.5}})");
+  }
+  ToolResult r = run_tool("nos-search", {"status", path});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  CHECK_MESSAGE(r.out.find("progress: 7 batches learned from, 93/100 candidates evaluated (the budget 95 in whole batches "
+                           "of 10), 23 of them not learned from yet; 70 learned from in 42 s of search, 100 candidates "
+                           "per minute; last batch's mean reward 0.5000; about 4 s left at that rate\n") != std::string::npos,
+                r.out);
+}
+
+TEST_CASE("nos-search status: a long configuration value is wrapped between its items, never cut inside one") {
+  TempDir dir;
+  std::string path = dir.file("long.db");
+  const std::string data = "/data/sets/a-rather-long-directory-name/and-another-one/fashion-mnist-train-subset.csv";
+  nlohmann::json child = {{"data", data},         {"model", "mlp"},           {"hidden", 16},
+                          {"train_subset", 0},    {"val_fraction", 0.1666666666666667},
+                          {"epochs", 3},          {"batch_size", 128},        {"metric", "val_acc"},
+                          {"last_k", 3},          {"backend", "auto"},        {"device", "cpu"},
+                          {"time_budget", 120.0}, {"divergence_factor", 1000.0}, {"synthetic", -1.0}};
+  nlohmann::json config = {{"budget", 40}, {"child", child}, {"lr", {{"grid", {0.001, 0.01, 0.1, 1.0}}, {"sweep_epochs", 1}}}};
+  {
+    auto storage = open_storage(path, OpenMode::Create);
+    storage->create_search("s", config.dump(), {});
+  }
+  ToolResult r = run_tool("nos-search", {"status", path});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  std::string section = r.out.substr(r.out.find("  config:\n"));
+  section = section.substr(0, section.find("candidates:"));
+  CHECK(section.find("...") == std::string::npos);
+  // Every entry of the child whole, on one line; no line wider than 100 characters, but for one
+  // that holds a single entry longer than that (the path).
+  for (const auto& [key, value] : child.items()) {
+    std::string item = nlohmann::json(key).dump() + ": " + value.dump();
+    CHECK_MESSAGE(section.find(item) != std::string::npos, item, "\n", section);
+  }
+  CHECK(section.find("    lr: {\"grid\": [0.001, 0.01, 0.1, 1.0], \"sweep_epochs\": 1}\n") != std::string::npos);
+  std::size_t start = 0;
+  while (start < section.size()) {
+    std::size_t end = section.find('\n', start);
+    std::string line = section.substr(start, end - start);
+    bool single = line.find(", ") == std::string::npos || line.find(", ") == line.size() - 1;
+    CHECK_MESSAGE((line.size() <= 100 || single), line);
+    start = end + 1;
+  }
+}
+
+#if NOS_SEARCH_HAS_RUN
+const std::vector<std::string> kSyntheticSearch{"--child", "synthetic:0", "--strategy", "random", "--batch", "20", "--seed",
+                                                "3", "--workers", "1", "--quiet", "--no-report"};
+
+std::vector<std::string> run_args(const std::string& db, int budget) {
+  std::vector<std::string> args{"run", "--db", db, "--budget", std::to_string(budget)};
+  args.insert(args.end(), kSyntheticSearch.begin(), kSyntheticSearch.end());
+  return args;
+}
+
+TEST_CASE("nos-search run: an existing file, even empty, is not a new database's path (exit 1, left as it was)") {
+  TempDir dir;
+  std::string empty = dir.file("empty.db");
+  std::ofstream{empty};
+  ToolResult refused = run_tool("nos-search", run_args(empty, 40));
+  CHECK(refused.exit_code == 1);
+  CHECK_MESSAGE(refused.err.find("nos-search: error: " + empty + ": already exists (an empty file)") != std::string::npos,
+                refused.err);
+  CHECK(listing(dir.path()) == std::map<std::string, std::uintmax_t>{{"empty.db", 0}});  // untouched, nothing beside it
+}
+
+TEST_CASE("nos-search status: the budget a resumed run works to, and the next --resume goes on to it") {
+  TempDir dir;
+  std::string db = dir.file("resumed.db");
+  ToolResult first = run_tool("nos-search", run_args(db, 40));
+  REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+  ToolResult resumed = run_tool("nos-search", {"run", "--db", db, "--resume", "--budget", "60", "--quiet", "--no-report"});
+  REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.err);
+  ToolResult status = run_tool("nos-search", {"status", db});
+  REQUIRE_MESSAGE(status.exit_code == 0, status.err);
+  CHECK_MESSAGE(status.out.find("    budget: 60\n") != std::string::npos, status.out);
+  CHECK_MESSAGE(status.out.find("progress: 3 batches learned from, 60/60 candidates evaluated; 60 learned from") !=
+                    std::string::npos,
+                status.out);
+  CHECK(status.out.find("; done\n") != std::string::npos);
+  // The next --resume works to the stored budget: nothing left to do.
+  ToolResult again = run_tool("nos-search", {"run", "--db", db, "--resume", "--quiet", "--no-report"});
+  CHECK_MESSAGE(again.exit_code == 0, again.err);
+  CHECK(run_tool("nos-search", {"status", db}).out.find("60/60 candidates evaluated") != std::string::npos);
+  CHECK(listing(dir.path()).size() == 2);  // the database and the workers' log: status left nothing
+}
+#endif
 
 TEST_CASE("nos-search: usage mistakes exit 2, a build without LibTorch says what it lacks") {
   CHECK(run_tool("nos-search", {}).exit_code == 2);
