@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "dsl/diagnostic.h"
+#include "dsl/input_file.h"
 
 namespace nos::dsl {
 namespace {
@@ -15,16 +16,6 @@ namespace fs = std::filesystem;
 
 [[noreturn]] void fail_file(std::string message) {
   throw Error(Diagnostic{Severity::Error, nullptr, {}, std::move(message)});
-}
-
-const char* kind_of(fs::file_type type) {
-  switch (type) {
-    case fs::file_type::fifo: return "a FIFO";
-    case fs::file_type::character: return "a character device";
-    case fs::file_type::block: return "a block device";
-    case fs::file_type::socket: return "a socket";
-    default: return "not a regular file";
-  }
 }
 
 struct FileCloser {
@@ -48,9 +39,8 @@ std::string read_file(const std::string& path, std::size_t max_bytes, std::strin
   if (ec) fail_file("cannot open " + quoted + ": " + ec.message());
   if (status.type() == fs::file_type::directory)
     fail_file("cannot open " + quoted + ": " + std::make_error_code(std::errc::is_a_directory).message());
-  if (status.type() != fs::file_type::regular)
-    fail_file("cannot open " + quoted + ": it is " + kind_of(status.type()) + "; a " + std::string(what) +
-              " must be a regular file");
+  if (std::string kind = non_regular_kind(path); !kind.empty())
+    fail_file("cannot open " + quoted + ": it is " + kind + "; a " + std::string(what) + " must be a regular file");
   std::uintmax_t size = fs::file_size(path, ec);
   if (!ec && size > max_bytes)
     fail_file(quoted + " is " + std::to_string(size) + " bytes; a " + std::string(what) + " holds at most " +

@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "dsl/input_file.h"
+
 namespace nos::search {
 namespace {
 
@@ -20,6 +22,8 @@ using nlohmann::json;
 // The file's bytes, refusing anything but a regular file before reading (a FIFO would block, a
 // device never end) and reading at most one byte past the limit.
 std::string read_bounded(const std::string& path) {
+  if (std::string kind = dsl::non_regular_kind(path); !kind.empty())
+    throw ConfigError(fmt::format("{}: is {}, not a regular file (a configuration is a JSON file)", path, kind));
   int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) throw ConfigError(fmt::format("{}: cannot read the configuration: {}", path, std::strerror(errno)));
   struct Closer {

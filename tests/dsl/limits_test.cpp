@@ -89,7 +89,7 @@ TEST_CASE("limits: only a regular file is read, and only up to the limit") {
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   // A FIFO would block the reader until a writer comes; it is refused before it is opened.
   CHECK(contains(error_of([&] { parse_file(fifo.string()); }),
-                 "cannot open '" + fifo.string() + "': it is a FIFO; a rule file must be a regular file"));
+                 "cannot open '" + fifo.string() + "': it is a FIFO (named pipe); a rule file must be a regular file"));
   CHECK(contains(error_of([&] { parse_file("/dev/zero"); }), "cannot open '/dev/zero': it is a character device"));
   CHECK(contains(error_of([&] { parse_file(scratch("").string()); }), "Is a directory"));
 

@@ -323,8 +323,8 @@ TEST_CASE("data readers refuse what is not a regular file, by name, without open
   std::string fifo = dir + "/fifo.csv";
   REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
   // Opening a FIFO for reading blocks until a writer comes: these would hang if they opened it.
-  CHECK(contains(data_error([&] { read_csv(fifo); }), fifo + ": is a FIFO, not a regular file"));
-  CHECK(contains(data_error([&] { read_idx(fifo); }), fifo + ": is a FIFO, not a regular file"));
+  CHECK(contains(data_error([&] { read_csv(fifo); }), fifo + ": is a FIFO (named pipe), not a regular file"));
+  CHECK(contains(data_error([&] { read_idx(fifo); }), fifo + ": is a FIFO (named pipe), not a regular file"));
   CHECK(contains(data_error([&] { load_dataset(fifo); }), "is a FIFO"));
   CHECK(contains(data_error([&] { read_csv("/dev/zero"); }), "/dev/zero: is a character device, not a regular file"));
   CHECK(contains(data_error([&] { read_idx("/dev/zero"); }), "/dev/zero: is a character device"));

@@ -47,7 +47,7 @@ TEST_CASE("compare_paired: per-seed differences, seeds without a metric left out
   CHECK_FALSE(compare_paired({0.9}, {0.8}, 0, 0).p);  // one pair: no test
 }
 
-TEST_CASE("decide: one seed decides nothing; a consistent difference over seeds does; noise does not") {
+TEST_CASE("decide: one seed decides nothing, a consistent difference over seeds does, noise does not") {
   // The trial's case: 0.8549 against 0.8546 on one seed, std 0.
   Contender rule{"rank 1", 0.8549, 0.0, {0.8549}}, adam{"adam", 0.8546, 0.0, {0.8546}};
   Verdict one = decide(&rule, &adam, "val_acc");

@@ -49,7 +49,7 @@ TEST_CASE("nosc: a FIFO or a device as the rule file or STEPS.json exits 1 at on
   };
   for (const Case& c : std::vector<Case>{
            {{"check", "/dev/zero"}, "cannot open '/dev/zero': it is a character device; a rule file must be a regular file"},
-           {{"check", fifo}, "cannot open '" + fifo + "': it is a FIFO; a rule file must be a regular file"},
+           {{"check", fifo}, "cannot open '" + fifo + "': it is a FIFO (named pipe); a rule file must be a regular file"},
            {{"fmt", "--rule", fifo}, "cannot open '" + fifo + "': it is a FIFO"},
            {{"explain", "--rule", "/dev/zero"}, "cannot open '/dev/zero': it is a character device"},
            {{"eval", "-e", "g", "--input", "/dev/zero"}, "cannot open '/dev/zero': it is a character device; a STEPS.json file"},

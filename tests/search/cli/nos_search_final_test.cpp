@@ -345,7 +345,7 @@ TEST_CASE("nos-search final: bad input exits 1 naming the file or task, usage mi
   CHECK(unwritable.err.find("no/such/dir/x.json: cannot write the JSON") != std::string::npos);
 }
 
-TEST_CASE("nos-search final: every run kept as final:N with its settings; one seed decides nothing") {
+TEST_CASE("nos-search final: every run kept as final:N with its settings, and one seed decides nothing") {
   Fixture f;
   {
     // A database from before the numbering: its one 'final' stays and is counted as the oldest.

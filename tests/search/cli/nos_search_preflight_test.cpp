@@ -116,7 +116,7 @@ TEST_CASE("nos-search run: unreadable data is refused fast and bounded, before a
   TempDir dir;
   std::string fifo = dir.file("fifo.csv");
   REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
-  check_refused(dir, {"--data", fifo}, 1, fifo + ": is a FIFO, not a regular file");
+  check_refused(dir, {"--data", fifo}, 1, fifo + ": is a FIFO (named pipe), not a regular file");
   // The trial's gzip bomb: 200 x 8 x 8 images promised, 1 GiB of zeros behind them.
   std::string bomb = dir.file("bomb");
   nos::testing::write_idx_zeros(bomb + "-images-idx3-ubyte.gz", {200, 8, 8}, std::uint64_t{1} << 30, true);

@@ -94,10 +94,10 @@ TEST_CASE("nos-search run: a configuration file's mistakes name the file, the pl
   check_refused({"--config", config(R"({"strategy": "random", "strategy_options": {"batch": 0}})")}, 1,
                 "c.json: strategy_options: option 'batch'");
   check_refused({"--config", config(R"({"strategy": "anneal"})")}, 1, "c.json: strategy: unknown strategy 'anneal'");
-  check_refused({"--config", "/dev/zero"}, 1, "/dev/zero: not a regular file");
+  check_refused({"--config", "/dev/zero"}, 1, "/dev/zero: is a character device, not a regular file");
   std::string fifo = dir.file("fifo.json");
   REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
-  check_refused({"--config", fifo}, 1, "fifo.json: not a regular file");
+  check_refused({"--config", fifo}, 1, "fifo.json: is a FIFO (named pipe), not a regular file");
 }
 
 TEST_CASE("nos-search run --resume: needs --db, accepts the options it was started with, refuses real changes") {
@@ -143,6 +143,23 @@ TEST_CASE("nos-search worker: stopped by SIGINT it exits 130, as its help says")
   CHECK(testing::wait_exit(worker) == 130);
   kill(run, SIGINT);
   CHECK(testing::wait_exit(run) == 130);
+}
+
+TEST_CASE("nos-search run --async: stopped, it says it cannot be resumed instead of suggesting --resume") {
+  TempDir dir;
+  std::string db = dir.file("s.db");
+  std::string log = dir.file("run.log");
+  pid_t run = testing::start_nos_search({"run", "--db", db, "--async", "--child", "synthetic:30", "--workers", "0",
+                                         "--budget", "40", "--batch", "20", "--strategy", "random", "--no-baseline",
+                                         "--no-report", "--quiet"},
+                                        log);
+  REQUIRE(testing::poll_search(db, [](Storage& s, SearchId id) { return s.counts(id).queued > 0; }));
+  kill(run, SIGINT);
+  CHECK(testing::wait_exit(run) == 130);
+  std::string said = testing::read_log(log);
+  CHECK(contains(said, "An --async search cannot be resumed"));
+  CHECK(contains(said, "nos-search top " + db));
+  CHECK_FALSE(contains(said, "--resume"));
 }
 
 }  // namespace nos::search
