@@ -26,6 +26,8 @@
 #include "compiler/codegen/executor.h"
 #include "compiler/codegen/kernel_cache.h"
 #include "compiler/passes.h"
+#include "runtime/json_text.h"
+#include "tools/atomic_file.h"
 #ifdef NOS_BENCH_LLVM
 #include "compiler/codegen/llvm/cpu_backend.h"
 #endif
@@ -33,8 +35,6 @@
 #include "compiler/codegen/cuda/cuda_codegen.h"
 #include "compiler/codegen/cuda/cuda_driver.h"
 #include "compiler/codegen/cuda/nvrtc.h"
-#include "tools/atomic_file.h"
-#include "runtime/json_text.h"
 #endif
 
 namespace nos::bench {
