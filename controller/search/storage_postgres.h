@@ -68,6 +68,7 @@ class PostgresStorage final : public Storage {
   void save_strategy_state(SearchId search, std::int64_t batch, const std::string& bytes,
                            const std::string& statistics_json) override;
   std::optional<StrategyState> latest_strategy_state(SearchId search) override;
+  void drop_strategy_states_before(SearchId search, std::int64_t batch) override;
   std::vector<BatchRecord> batch_records(SearchId search) override;
 
   void put_artifact(SearchId search, const std::string& key, const std::string& json) override;
