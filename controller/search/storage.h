@@ -229,6 +229,9 @@ class Storage {
   virtual std::vector<Candidate> candidates(SearchId search, std::int64_t batch = -1) = 0;
   // candidate < 0: every candidate. In storage order (attempts in the order they ended).
   virtual std::vector<Evaluation> evaluations(SearchId search, std::int64_t candidate = -1) = 0;
+  // Every evaluation of the batch's candidates in one query (not one round trip per candidate):
+  // by candidate, then in storage order, as evaluations(search, c) for each candidate in turn.
+  virtual std::vector<Evaluation> evaluations_of_batch(SearchId search, std::int64_t batch) = 0;
   // batch < 0: the whole search.
   virtual TaskCounts counts(SearchId search, std::int64_t batch = -1) = 0;
   // The best `limit` rules (limit <= 0: all), one per canonical hash (a cache hit is the same rule

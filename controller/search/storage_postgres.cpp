@@ -784,6 +784,15 @@ std::vector<Evaluation> PostgresStorage::evaluations(SearchId search, std::int64
   });
 }
 
+std::vector<Evaluation> PostgresStorage::evaluations_of_batch(SearchId search, std::int64_t batch) {
+  return retrying([&]() -> std::vector<Evaluation> {
+    pg::Result r = db_->exec(queries::evaluations_of_batch(schema::Dialect::PostgreSQL), Params().add(search).add(batch));
+    std::vector<Evaluation> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_evaluation(r, i));
+    return out;
+  });
+}
+
 TaskCounts PostgresStorage::counts(SearchId search, std::int64_t batch) {
   return retrying([&]() -> TaskCounts {
     TaskCounts counts;

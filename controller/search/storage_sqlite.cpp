@@ -727,6 +727,14 @@ std::vector<Evaluation> SqliteStorage::evaluations(SearchId search, std::int64_t
   return out;
 }
 
+std::vector<Evaluation> SqliteStorage::evaluations_of_batch(SearchId search, std::int64_t batch) {
+  sqlite::Statement s(*db_, queries::evaluations_of_batch(schema::Dialect::SQLite));
+  s.bind(1, search).bind(2, batch);
+  std::vector<Evaluation> out;
+  while (s.step()) out.push_back(read_evaluation(s));
+  return out;
+}
+
 TaskCounts SqliteStorage::counts(SearchId search, std::int64_t batch) {
   TaskCounts counts;
   sqlite::Transaction tx(*db_, sqlite::Transaction::Read);  // one snapshot for both queries

@@ -271,6 +271,83 @@ TEST_CASE_TEMPLATE("storage: older strategy states are dropped, the latest kept,
   CHECK(storage->latest_strategy_state(id)->bytes == "s4");
 }
 
+// One query for a batch's results (the search learns from them, resolves its copies): the same
+// evaluations, in the same order, as reading each candidate's in turn.
+TEST_CASE_TEMPLATE("storage: a batch's evaluations in one read, as each candidate's in turn", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  auto storage = open_storage(backend.fresh(), OpenMode::Create);
+  SearchId id = make_search(*storage, 3, {600, 2, -0.5});  // batch 0: candidates 0, 1, 2
+  NewCandidate invalid = candidate(4);
+  invalid.resolved = EvaluationResult{};
+  invalid.resolved->status = "invalid";
+  invalid.resolved->detail = "only NaN";
+  NewCandidate copy = candidate(3);
+  copy.deferred = true;
+  storage->enqueue_batch(id, 1, {candidate(3), invalid, copy});  // batch 1: 3, 4 (known), 5 (copy)
+  SearchId other = storage->create_search("other", "{}", {});
+  storage->enqueue_batch(other, 0, {candidate(0), candidate(1)});
+
+  // Attempts of different candidates interleave in storage order: 0 fails, 1 ends, 0 again.
+  auto first = storage->claim(id, "w1");
+  auto second = storage->claim(id, "w2");
+  REQUIRE(first);
+  REQUIRE(second);
+  storage->abandon(first->lease, "worker killed by signal 9");
+  CHECK(storage->finish(second->lease, ok_result(0.25)));
+  while (auto claimed = storage->claim(id, "w3")) CHECK(storage->finish(claimed->lease, ok_result(claimed->lease.candidate)));
+  storage->enqueue_stage(id, 1, 2);
+  auto stage_two = storage->claim(id, "w4");
+  REQUIRE(stage_two);
+  EvaluationResult second_stage = ok_result(0.5);
+  second_stage.stage = 2;
+  CHECK(storage->finish(stage_two->lease, second_stage));
+  storage->store_result(id, 5, *storage->lookup_by_hash(id, fmt_hash(3)));
+  while (auto claimed = storage->claim(other, "w5")) CHECK(storage->finish(claimed->lease, ok_result(9)));
+
+  for (std::int64_t batch : {0, 1, 2}) {
+    CAPTURE(batch);
+    std::vector<Evaluation> expected;
+    for (const Candidate& c : storage->candidates(id, batch))
+      for (const Evaluation& e : storage->evaluations(id, c.index)) expected.push_back(e);
+    std::vector<Evaluation> got = storage->evaluations_of_batch(id, batch);
+    REQUIRE(got.size() == expected.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      CAPTURE(i);
+      CHECK(got[i].id == expected[i].id);
+      CHECK(got[i].candidate == expected[i].candidate);
+      CHECK(got[i].stage == expected[i].stage);
+      CHECK(got[i].attempt == expected[i].attempt);
+      CHECK(got[i].accepted == expected[i].accepted);
+      CHECK(got[i].status == expected[i].status);
+      CHECK(got[i].source == expected[i].source);
+      CHECK(got[i].reused_from == expected[i].reused_from);
+      CHECK(got[i].reward == expected[i].reward);
+      CHECK(got[i].worker == expected[i].worker);
+      CHECK(got[i].metrics_json == expected[i].metrics_json);
+    }
+  }
+  // What that is: batch 0 has candidate 0's failed attempt and its result, candidate 1's two
+  // stages, candidate 2's result; batch 1 has three results; batch 2 does not exist.
+  std::vector<Evaluation> zero = storage->evaluations_of_batch(id, 0);
+  REQUIRE(zero.size() == 5);
+  CHECK(zero[0].candidate == 0);
+  CHECK_FALSE(zero[0].accepted);
+  CHECK(zero[1].candidate == 0);
+  CHECK(zero[1].accepted);
+  CHECK(zero[0].id < zero[1].id);
+  CHECK(zero[2].stage == 1);
+  CHECK(zero[3].stage == 2);
+  CHECK(zero[4].candidate == 2);
+  std::vector<Evaluation> one = storage->evaluations_of_batch(id, 1);
+  REQUIRE(one.size() == 3);
+  CHECK(one[1].status == "invalid");
+  CHECK(one[2].candidate == 5);
+  CHECK(one[2].reward == one[0].reward);
+  CHECK(storage->evaluations_of_batch(id, 2).empty());
+  CHECK(storage->evaluations_of_batch(other, 0).size() == 2);
+}
+
 TEST_CASE_TEMPLATE("storage: results known without training, and lookups by hash and fingerprint", Backend, SqliteBackend, PostgresBackend) {
   Backend backend;
   if (backend.skip()) return;
