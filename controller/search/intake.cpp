@@ -104,11 +104,12 @@ Intake take_in(const std::vector<controller::Proposal>& proposals, const SearchC
 
 int resolve_copies(Storage& storage, SearchId search, std::int64_t batch) {
   std::vector<Candidate> candidates = storage.candidates(search, batch);
+  std::set<std::int64_t> has_result;  // the batch's candidates with a result: one query, not one each
+  for (const Evaluation& e : storage.evaluations_of_batch(search, batch))
+    if (e.accepted && e.stage == 1) has_result.insert(e.candidate);
   int stored = 0;
   for (const Candidate& c : candidates) {
-    bool has_result = false;
-    for (const Evaluation& e : storage.evaluations(search, c.index)) has_result = has_result || (e.accepted && e.stage == 1);
-    if (has_result) continue;
+    if (has_result.contains(c.index)) continue;
     // The earliest candidate with a result (the lookups skip crashed ones) ...
     std::optional<Evaluation> from;
     std::string source = "cache_hit";

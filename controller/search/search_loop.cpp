@@ -23,12 +23,12 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// The accepted stage-1 result of each candidate of a batch, in candidate order.
-std::vector<Evaluation> stage_one_results(Storage& storage, SearchId search, const std::vector<Candidate>& candidates) {
+// The accepted stage-1 result of each candidate of a batch, in candidate order: one query for the
+// batch (a round trip per candidate was the PostgreSQL intake's cost).
+std::vector<Evaluation> stage_one_results(Storage& storage, SearchId search, std::int64_t batch) {
   std::vector<Evaluation> out;
-  for (const Candidate& c : candidates)
-    for (const Evaluation& e : storage.evaluations(search, c.index))
-      if (e.accepted && e.stage == 1) out.push_back(e);
+  for (Evaluation& e : storage.evaluations_of_batch(search, batch))
+    if (e.accepted && e.stage == 1) out.push_back(std::move(e));
   return out;
 }
 
@@ -102,7 +102,7 @@ bool SearchLoop::wait_until(const std::function<bool()>& done, const std::atomic
 void SearchLoop::queue_second_stage(std::int64_t batch) {
   if (!config_.funnel.enabled()) return;
   std::vector<Candidate> candidates = storage_.candidates(search_, batch);
-  std::vector<Evaluation> results = stage_one_results(storage_, search_, candidates);
+  std::vector<Evaluation> results = stage_one_results(storage_, search_, batch);
   std::vector<const Evaluation*> trained;
   for (const Evaluation& e : results)
     if (e.source == "trained" && e.reward && (e.status == "ok" || e.status == "time_budget")) trained.push_back(&e);
@@ -121,7 +121,7 @@ void SearchLoop::learn(std::int64_t batch, const std::vector<controller::Proposa
   progress_.batch = batch;
   resolve_copies(storage_, search_, batch);
   std::vector<Candidate> candidates = storage_.candidates(search_, batch);
-  std::vector<Evaluation> results = stage_one_results(storage_, search_, candidates);
+  std::vector<Evaluation> results = stage_one_results(storage_, search_, batch);
   if (results.size() != candidates.size())
     throw std::logic_error(fmt::format("batch {}: {} candidates but {} results", batch, candidates.size(), results.size()));
 
@@ -202,7 +202,7 @@ LoopEnd SearchLoop::run(const std::atomic<bool>* stop) {
     // What the batches learned from so far have counted.
     for (std::int64_t b = 0; b < next; ++b) {
       std::vector<Candidate> candidates = storage_.candidates(search_, b);
-      std::vector<Evaluation> results = stage_one_results(storage_, search_, candidates);
+      std::vector<Evaluation> results = stage_one_results(storage_, search_, b);
       for (std::size_t i = 0; i < results.size(); ++i) {
         count(results[i]);
         if (results[i].reward && (!progress_.best_reward || *results[i].reward > *progress_.best_reward)) {

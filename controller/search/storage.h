@@ -137,6 +137,7 @@ struct BatchRecord {
   std::int64_t batch = 0;
   std::string statistics_json = "{}";
   double saved_at = 0;  // unix seconds, database clock
+  std::int64_t state_bytes = 0;  // the size of the strategy state kept for it: 0 once dropped
 };
 
 class Storage {
@@ -200,16 +201,14 @@ class Storage {
                                    const std::string& statistics_json) = 0;
   virtual std::optional<StrategyState> latest_strategy_state(SearchId search) = 0;
   // Empties the state bytes of the batches before `batch` (their statistics stay): the search keeps
-  // the latest two states only, since an lstm state is megabytes. A backend may keep them all.
-  virtual void drop_strategy_states_before(SearchId search, std::int64_t batch) {
-    (void)search;
-    (void)batch;
-  }
+  // the latest two states only, since an lstm state is megabytes a batch. Every driver must (the
+  // contract test checks it through batch_records' state_bytes): none may keep them all.
+  virtual void drop_strategy_states_before(SearchId search, std::int64_t batch) = 0;
   // Moves what the journal holds into the database file, at a moment the caller chooses, so that
   // the workers' commits do not pay for it (SQLite's WAL; a no-op elsewhere). The search calls it
   // after saving each batch's strategy state.
   virtual void checkpoint() {}
-  // Every saved batch's statistics, in batch order (not the state bytes).
+  // Every saved batch's statistics and the size of its kept state, in batch order (not the bytes).
   virtual std::vector<BatchRecord> batch_records(SearchId search) = 0;
 
   // ---- Artifacts: named JSON documents of a search (a baseline's result, `final`'s table) ----
@@ -230,6 +229,9 @@ class Storage {
   virtual std::vector<Candidate> candidates(SearchId search, std::int64_t batch = -1) = 0;
   // candidate < 0: every candidate. In storage order (attempts in the order they ended).
   virtual std::vector<Evaluation> evaluations(SearchId search, std::int64_t candidate = -1) = 0;
+  // Every evaluation of the batch's candidates in one query (not one round trip per candidate):
+  // by candidate, then in storage order, as evaluations(search, c) for each candidate in turn.
+  virtual std::vector<Evaluation> evaluations_of_batch(SearchId search, std::int64_t batch) = 0;
   // batch < 0: the whole search.
   virtual TaskCounts counts(SearchId search, std::int64_t batch = -1) = 0;
   // The best `limit` rules (limit <= 0: all), one per canonical hash (a cache hit is the same rule

@@ -671,12 +671,22 @@ std::optional<StrategyState> PostgresStorage::latest_strategy_state(SearchId sea
   });
 }
 
+void PostgresStorage::drop_strategy_states_before(SearchId search, std::int64_t batch) {
+  return retrying([&]() -> void {  // idempotent: a retry after a lost acknowledgement changes nothing
+    check_writable();
+    db_->exec("UPDATE strategy_states SET state = ''::bytea WHERE search_id = $1 AND batch < $2 "
+              "AND octet_length(state) > 0",
+              Params().add(search).add(batch));
+  });
+}
+
 std::vector<BatchRecord> PostgresStorage::batch_records(SearchId search) {
   return retrying([&]() -> std::vector<BatchRecord> {
-    pg::Result r = db_->exec("SELECT batch, statistics, saved_at FROM strategy_states WHERE search_id = $1 ORDER BY batch",
+    pg::Result r = db_->exec("SELECT batch, statistics, saved_at, octet_length(state) FROM strategy_states "
+                             "WHERE search_id = $1 ORDER BY batch",
                              Params().add(search));
     std::vector<BatchRecord> out;
-    for (int i = 0; i < r.rows(); ++i) out.push_back({r.integer(i, 0), r.text(i, 1), r.real(i, 2)});
+    for (int i = 0; i < r.rows(); ++i) out.push_back({r.integer(i, 0), r.text(i, 1), r.real(i, 2), r.integer(i, 3)});
     return out;
   });
 }
@@ -768,6 +778,15 @@ std::vector<Evaluation> PostgresStorage::evaluations(SearchId search, std::int64
                                          "e.candidate = $2::bigint) ORDER BY e.id",
                                          kEvaluationColumns),
                              Params().add(search).add(candidate));
+    std::vector<Evaluation> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_evaluation(r, i));
+    return out;
+  });
+}
+
+std::vector<Evaluation> PostgresStorage::evaluations_of_batch(SearchId search, std::int64_t batch) {
+  return retrying([&]() -> std::vector<Evaluation> {
+    pg::Result r = db_->exec(queries::evaluations_of_batch(schema::Dialect::PostgreSQL), Params().add(search).add(batch));
     std::vector<Evaluation> out;
     for (int i = 0; i < r.rows(); ++i) out.push_back(read_evaluation(r, i));
     return out;

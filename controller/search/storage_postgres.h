@@ -68,6 +68,7 @@ class PostgresStorage final : public Storage {
   void save_strategy_state(SearchId search, std::int64_t batch, const std::string& bytes,
                            const std::string& statistics_json) override;
   std::optional<StrategyState> latest_strategy_state(SearchId search) override;
+  void drop_strategy_states_before(SearchId search, std::int64_t batch) override;
   std::vector<BatchRecord> batch_records(SearchId search) override;
 
   void put_artifact(SearchId search, const std::string& key, const std::string& json) override;
@@ -79,6 +80,7 @@ class PostgresStorage final : public Storage {
   std::optional<Evaluation> lookup_by_fingerprint(SearchId search, const std::string& fingerprint, int stage) override;
   std::vector<Candidate> candidates(SearchId search, std::int64_t batch) override;
   std::vector<Evaluation> evaluations(SearchId search, std::int64_t candidate) override;
+  std::vector<Evaluation> evaluations_of_batch(SearchId search, std::int64_t batch) override;
   TaskCounts counts(SearchId search, std::int64_t batch) override;
   std::vector<RankedResult> top(SearchId search, int limit) override;
 

@@ -22,4 +22,11 @@ std::string top(schema::Dialect dialect, int limit) {
                      kEvaluationColumns, kOrder, sqlite ? "?" : "$1", limit_clause);
 }
 
+std::string evaluations_of_batch(schema::Dialect dialect) {
+  const bool sqlite = dialect == schema::Dialect::SQLite;
+  return fmt::format("SELECT {} FROM evaluations e JOIN candidates c ON c.search_id = e.search_id AND c.idx = e.candidate "
+                     "WHERE e.search_id = {} AND c.batch = {} ORDER BY e.candidate, e.id",
+                     kEvaluationColumns, sqlite ? "?1" : "$1", sqlite ? "?2" : "$2");
+}
+
 }  // namespace nos::search::queries

@@ -24,4 +24,8 @@ inline constexpr const char* kSearchColumns = "id, name, config, lease_seconds, 
 // rule (SQLite's LIMIT -1, PostgreSQL's LIMIT ALL).
 std::string top(schema::Dialect dialect, int limit);
 
+// Storage::evaluations_of_batch: every evaluation of a batch's candidates, by candidate, then in
+// storage order. Parameters: the search id, then the batch.
+std::string evaluations_of_batch(schema::Dialect dialect);
+
 }  // namespace nos::search::queries

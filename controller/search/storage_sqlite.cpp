@@ -632,10 +632,11 @@ void SqliteStorage::drop_strategy_states_before(SearchId search, std::int64_t ba
 }
 
 std::vector<BatchRecord> SqliteStorage::batch_records(SearchId search) {
-  sqlite::Statement s(*db_, "SELECT batch, statistics, saved_at FROM strategy_states WHERE search_id = ? ORDER BY batch");
+  sqlite::Statement s(*db_, "SELECT batch, statistics, saved_at, length(state) FROM strategy_states WHERE search_id = ? "
+                            "ORDER BY batch");
   s.bind(1, search);
   std::vector<BatchRecord> out;
-  while (s.step()) out.push_back({s.integer(0), s.text(1), s.real(2)});
+  while (s.step()) out.push_back({s.integer(0), s.text(1), s.real(2), s.integer(3)});
   return out;
 }
 
@@ -721,6 +722,14 @@ std::vector<Evaluation> SqliteStorage::evaluations(SearchId search, std::int64_t
                                         "ORDER BY e.id",
                                         kEvaluationColumns));
   s.bind(1, search).bind(2, candidate).bind(3, candidate);
+  std::vector<Evaluation> out;
+  while (s.step()) out.push_back(read_evaluation(s));
+  return out;
+}
+
+std::vector<Evaluation> SqliteStorage::evaluations_of_batch(SearchId search, std::int64_t batch) {
+  sqlite::Statement s(*db_, queries::evaluations_of_batch(schema::Dialect::SQLite));
+  s.bind(1, search).bind(2, batch);
   std::vector<Evaluation> out;
   while (s.step()) out.push_back(read_evaluation(s));
   return out;

@@ -63,6 +63,7 @@ class SqliteStorage final : public Storage {
   std::optional<Evaluation> lookup_by_fingerprint(SearchId search, const std::string& fingerprint, int stage) override;
   std::vector<Candidate> candidates(SearchId search, std::int64_t batch) override;
   std::vector<Evaluation> evaluations(SearchId search, std::int64_t candidate) override;
+  std::vector<Evaluation> evaluations_of_batch(SearchId search, std::int64_t batch) override;
   TaskCounts counts(SearchId search, std::int64_t batch) override;
   std::vector<RankedResult> top(SearchId search, int limit) override;
 

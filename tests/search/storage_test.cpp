@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "controller/search/storage.h"
 #include "controller/search/storage_schema.h"
 #include "tests/search/temp_dir.h"
@@ -198,10 +200,8 @@ TEST_CASE_TEMPLATE("storage: a search's configuration, candidates and queue surv
   CHECK(records[0].statistics_json == R"({"entropy":2.5})");
   CHECK(records[1].batch == 1);
   CHECK(records[1].saved_at >= records[0].saved_at);
-  storage->drop_strategy_states_before(id, 1);  // the older state's bytes go, its statistics stay
-  CHECK(storage->latest_strategy_state(id)->bytes == "state1");
-  REQUIRE(storage->batch_records(id).size() == 2);
-  CHECK(storage->batch_records(id)[0].statistics_json == R"({"entropy":2.5})");
+  CHECK(records[0].state_bytes == 7);
+  CHECK(records[1].state_bytes == 6);
 
   // First come, first served: the queue is in enqueue order.
   for (int i = 0; i < 5; ++i) {
@@ -224,6 +224,128 @@ TEST_CASE_TEMPLATE("storage: a search's configuration, candidates and queue surv
   CHECK(evaluations[0].worker == "w");
   CHECK(evaluations[0].metrics_json == R"({"accuracy":0.5})");
   CHECK(evaluations[0].finished_at >= evaluations[0].started_at);
+}
+
+// The search keeps the latest two strategy states only (an lstm's is megabytes a batch): every
+// driver must empty the older ones, and keep every batch's statistics.
+TEST_CASE_TEMPLATE("storage: older strategy states are dropped, the latest kept, every batch's statistics kept", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  std::string path = backend.fresh();
+  auto storage = open_storage(path, OpenMode::Create);
+  SearchId id = make_search(*storage, 1);
+  SearchId other = storage->create_search("other", "{}", {});
+  const std::string big(100000, '\x7f');
+  for (int b = 0; b < 4; ++b) {
+    storage->save_strategy_state(id, b, big + std::to_string(b), fmt::format(R"({{"batch":{}}})", b));
+    storage->save_strategy_state(other, b, "o" + std::to_string(b), "{}");
+  }
+  storage->drop_strategy_states_before(id, 2);  // what the search does after saving batch 3
+  storage->drop_strategy_states_before(id, 2);  // again: nothing more changes
+
+  std::vector<BatchRecord> records = storage->batch_records(id);
+  REQUIRE(records.size() == 4);
+  for (int b = 0; b < 4; ++b) {
+    CAPTURE(b);
+    CHECK(records[b].batch == b);
+    CHECK(records[b].statistics_json == fmt::format(R"({{"batch":{}}})", b));
+    CHECK(records[b].state_bytes == (b < 2 ? 0 : 100001));
+  }
+  std::optional<StrategyState> latest = storage->latest_strategy_state(id);
+  REQUIRE(latest);
+  CHECK(latest->batch == 3);
+  CHECK(latest->bytes == big + "3");
+  // Another search's states are its own.
+  for (const BatchRecord& r : storage->batch_records(other)) CHECK(r.state_bytes == 2);
+
+  // The next batch: the one before the latest two goes too, and a reopened database agrees.
+  storage->save_strategy_state(id, 4, "s4", "{}");
+  storage->drop_strategy_states_before(id, 3);
+  storage.reset();
+  storage = open_storage(path, OpenMode::ReadOnly);
+  records = storage->batch_records(id);
+  REQUIRE(records.size() == 5);
+  CHECK(records[2].state_bytes == 0);
+  CHECK(records[3].state_bytes == 100001);
+  CHECK(records[4].state_bytes == 2);
+  CHECK(storage->latest_strategy_state(id)->bytes == "s4");
+}
+
+// One query for a batch's results (the search learns from them, resolves its copies): the same
+// evaluations, in the same order, as reading each candidate's in turn.
+TEST_CASE_TEMPLATE("storage: a batch's evaluations in one read, as each candidate's in turn", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  auto storage = open_storage(backend.fresh(), OpenMode::Create);
+  SearchId id = make_search(*storage, 3, {600, 2, -0.5});  // batch 0: candidates 0, 1, 2
+  NewCandidate invalid = candidate(4);
+  invalid.resolved = EvaluationResult{};
+  invalid.resolved->status = "invalid";
+  invalid.resolved->detail = "only NaN";
+  NewCandidate copy = candidate(3);
+  copy.deferred = true;
+  storage->enqueue_batch(id, 1, {candidate(3), invalid, copy});  // batch 1: 3, 4 (known), 5 (copy)
+  SearchId other = storage->create_search("other", "{}", {});
+  storage->enqueue_batch(other, 0, {candidate(0), candidate(1)});
+
+  // Attempts of different candidates interleave in storage order: 0 fails, 1 ends, 0 again.
+  auto first = storage->claim(id, "w1");
+  auto second = storage->claim(id, "w2");
+  REQUIRE(first);
+  REQUIRE(second);
+  storage->abandon(first->lease, "worker killed by signal 9");
+  CHECK(storage->finish(second->lease, ok_result(0.25)));
+  while (auto claimed = storage->claim(id, "w3")) CHECK(storage->finish(claimed->lease, ok_result(claimed->lease.candidate)));
+  storage->enqueue_stage(id, 1, 2);
+  auto stage_two = storage->claim(id, "w4");
+  REQUIRE(stage_two);
+  EvaluationResult second_stage = ok_result(0.5);
+  second_stage.stage = 2;
+  CHECK(storage->finish(stage_two->lease, second_stage));
+  storage->store_result(id, 5, *storage->lookup_by_hash(id, fmt_hash(3)));
+  while (auto claimed = storage->claim(other, "w5")) CHECK(storage->finish(claimed->lease, ok_result(9)));
+
+  for (std::int64_t batch : {0, 1, 2}) {
+    CAPTURE(batch);
+    std::vector<Evaluation> expected;
+    for (const Candidate& c : storage->candidates(id, batch))
+      for (const Evaluation& e : storage->evaluations(id, c.index)) expected.push_back(e);
+    std::vector<Evaluation> got = storage->evaluations_of_batch(id, batch);
+    REQUIRE(got.size() == expected.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      CAPTURE(i);
+      CHECK(got[i].id == expected[i].id);
+      CHECK(got[i].candidate == expected[i].candidate);
+      CHECK(got[i].stage == expected[i].stage);
+      CHECK(got[i].attempt == expected[i].attempt);
+      CHECK(got[i].accepted == expected[i].accepted);
+      CHECK(got[i].status == expected[i].status);
+      CHECK(got[i].source == expected[i].source);
+      CHECK(got[i].reused_from == expected[i].reused_from);
+      CHECK(got[i].reward == expected[i].reward);
+      CHECK(got[i].worker == expected[i].worker);
+      CHECK(got[i].metrics_json == expected[i].metrics_json);
+    }
+  }
+  // What that is: batch 0 has candidate 0's failed attempt and its result, candidate 1's two
+  // stages, candidate 2's result; batch 1 has three results; batch 2 does not exist.
+  std::vector<Evaluation> zero = storage->evaluations_of_batch(id, 0);
+  REQUIRE(zero.size() == 5);
+  CHECK(zero[0].candidate == 0);
+  CHECK_FALSE(zero[0].accepted);
+  CHECK(zero[1].candidate == 0);
+  CHECK(zero[1].accepted);
+  CHECK(zero[0].id < zero[1].id);
+  CHECK(zero[2].stage == 1);
+  CHECK(zero[3].stage == 2);
+  CHECK(zero[4].candidate == 2);
+  std::vector<Evaluation> one = storage->evaluations_of_batch(id, 1);
+  REQUIRE(one.size() == 3);
+  CHECK(one[1].status == "invalid");
+  CHECK(one[2].candidate == 5);
+  CHECK(one[2].reward == one[0].reward);
+  CHECK(storage->evaluations_of_batch(id, 2).empty());
+  CHECK(storage->evaluations_of_batch(other, 0).size() == 2);
 }
 
 TEST_CASE_TEMPLATE("storage: results known without training, and lookups by hash and fingerprint", Backend, SqliteBackend, PostgresBackend) {
