@@ -284,7 +284,7 @@ TEST_CASE("nos-search export and nosc compile --target write the same source for
       const std::string rank = c == &f.sgd ? "1" : "2";
       ToolResult exported = run_tool("nos-search", {"export", f.path, "--rank", rank, "--target", target, "-o", "-"});
       ToolResult compiled = run_tool("nosc", {"compile", "--rule", c->rule, "--target", target});
-      CHECK_MESSAGE(exported.exit_code == compiled.exit_code, exported.err + compiled.err);
+      CHECK_MESSAGE(exported.exit_code == compiled.exit_code, std::string(exported.err + compiled.err));
       CHECK(exported.out == compiled.out);
       if (std::string(target) == "pytorch") {
         REQUIRE_MESSAGE(compiled.exit_code == 0, compiled.err);
