@@ -20,7 +20,7 @@ float eval_of(float a, float b, float extra) {
 }
 
 constexpr FunctionInfo kFunctions[] = {
-#define NOS_FUNCTION(id, name, arity, infix, precedence, commutative, c_function, extra, cost, tokens, aten, meaning) \
+#define NOS_FUNCTION(id, name, arity, infix, precedence, commutative, c_function, extra, cost, tokens, aten, pytorch, meaning) \
   {Fn::id, name, arity, infix, precedence, commutative, #c_function, Extra::extra, Cost::cost, tokens,               \
    eval_of<c_function>, meaning},
 #include "dsl/functions.def"

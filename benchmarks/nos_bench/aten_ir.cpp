@@ -85,7 +85,7 @@ class AtenIrRunner final : public StepRunner {
     at::Tensor y = arity > 1 ? tensor_of(b, like) : at::Tensor();
     [[maybe_unused]] float d = in.imm;  // the Delta immediate (div's guard)
     switch (ir::fn_of(in.op)) {
-#define NOS_FUNCTION(id, name, arity, infix, precedence, commutative, c_function, extra, cost, tokens, aten, meaning) \
+#define NOS_FUNCTION(id, name, arity, infix, precedence, commutative, c_function, extra, cost, tokens, aten, pytorch, meaning) \
   case dsl::Fn::id: return aten;
 #include "dsl/functions.def"
     }

@@ -1,13 +1,16 @@
-// nosc compile: write a rule's kernel at one stage of code generation.
+// nosc compile: write a rule's kernel at one stage of code generation, or the rule as standalone source.
 //   --target llvm | asm   (CPU: optimized LLVM IR, host assembly)
 //   --target cuda | ptx | cubin   (GPU: CUDA C++ source, PTX, CUBIN for --arch)
+//   --target pytorch | cpp | cuda-standalone   (source usable without NOS: compiler/emit/emit.h)
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "compiler/codegen/kernel_abi.h"  // DType, also without any backend
+#include "compiler/emit/emit.h"
 #include "compiler/nosc/commands.h"
 #include "tools/atomic_file.h"
 
@@ -75,10 +78,14 @@ void add_compile_command(CLI::App& app, Runner& run) {
     std::string output;
   };
   auto o = std::make_shared<Options>();
-  CLI::App* cmd = app.add_subcommand("compile", "Write a rule's fused update kernel (LLVM IR, assembly, CUDA, PTX, CUBIN)");
+  CLI::App* cmd = app.add_subcommand(
+      "compile", "Write a rule's fused update kernel (LLVM IR, assembly, CUDA, PTX, CUBIN) or standalone source "
+                 "(a PyTorch optimizer, host C++, a CUDA kernel with its launch notes)");
   add_rule_input(*cmd, o->input);
-  cmd->add_option("--target", o->target, "llvm | asm (CPU); cuda | ptx | cubin (GPU)")
-      ->check(CLI::IsMember({"llvm", "asm", "cuda", "ptx", "cubin"}))
+  cmd->add_option("--target", o->target,
+                  "llvm | asm (CPU); cuda | ptx | cubin (GPU); pytorch (a torch.optim.Optimizer) | cpp (host C++17) | "
+                  "cuda-standalone (the kernel with how to launch it): float32 source usable without NOS")
+      ->check(CLI::IsMember({"llvm", "asm", "cuda", "ptx", "cubin", "pytorch", "cpp", "cuda-standalone"}))
       ->capture_default_str();
   cmd->add_option("--arch", o->arch, "GPU architecture for ptx/cubin, e.g. sm_80, sm_90")->capture_default_str();
   cmd->add_option("--dtype", o->dtype, "parameter and gradient type: f32, bf16, f16 (state is always f32)")
@@ -87,10 +94,15 @@ void add_compile_command(CLI::App& app, Runner& run) {
   cmd->callback([&run, o] {
     run = [o] {
       codegen::DType dtype = parse_dtype(o->dtype);
+      std::optional<compiler::EmitTarget> source_target = compiler::parse_emit_target(o->target);
+      if (source_target && dtype != codegen::DType::F32)
+        throw UsageError(fmt::format("--dtype {}: --target {} is float32 source (--dtype is for llvm, asm, cuda, ptx, cubin)",
+                                     o->dtype, o->target));
       check_arch(o->target, o->arch);
       compiler::CompiledRule rule = compiler::compile_one(o->input.source());
       tool::print_warnings(rule);
-      std::string code = generate(rule.optimized, o->target, dtype, o->arch);
+      std::string code = source_target ? compiler::emit(rule, *source_target)
+                                       : generate(rule.optimized, o->target, dtype, o->arch);
       if (o->output.empty()) {
         if (o->target == "cubin" && ::isatty(1)) throw UsageError("a CUBIN is binary: give -o FILE");
         std::fwrite(code.data(), 1, code.size(), stdout);  // checked when the tool flushes

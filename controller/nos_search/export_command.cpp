@@ -1,20 +1,20 @@
-// nos-search export: one ranked rule of a search as standalone PyTorch, CUDA or C++ source
-// (controller/search/export.h), written to a file or to standard output.
+// nos-search export: one ranked rule of a search, compiled by the compile API and emitted as
+// standalone source by the compiler's source targets (compiler/emit/emit.h, the same entry point as
+// `nosc compile --target pytorch|cpp|cuda-standalone`), written to a file or to standard output.
 #include <fmt/format.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <system_error>
 
-#include "compiler/lower.h"
-#include "compiler/passes.h"
+#include "compiler/compile.h"
+#include "compiler/emit/emit.h"
 #include "controller/nos_search/commands.h"
 #include "controller/nos_search/open_search.h"
-#include "controller/search/export.h"
-#include "dsl/parser.h"
 #include "tools/atomic_file.h"
 
 namespace nos::search::cli {
@@ -31,7 +31,9 @@ void write_file(const std::string& path, const std::string& text) {
 }  // namespace
 
 int export_rule(const ExportOptions& options) {
-  ExportTarget target = parse_export_target(options.target);
+  std::optional<compiler::EmitTarget> target = compiler::parse_emit_target(options.target);
+  if (!target)
+    throw std::invalid_argument(fmt::format("unknown --target '{}' ({})", options.target, compiler::kEmitTargetNames));
   auto storage = open_read_only(options.db);
   SearchInfo search = choose_search(*storage, options.db);
   std::vector<RankedResult> ranked = storage->top(search.id, options.rank);
@@ -39,9 +41,9 @@ int export_rule(const ExportOptions& options) {
     throw std::invalid_argument(fmt::format("{}: --rank {}: search '{}' has {} ranked rule{}", storage->location(),
                                             options.rank, search.name, ranked.size(), ranked.size() == 1 ? "" : "s"));
   const auto& [candidate, evaluation] = ranked[options.rank - 1];
-  // The stored text is canonical DSL: parsing and optimizing it again gives the rule's IR.
-  ir::Function optimized = ir::optimize(ir::lower(dsl::parse_rule(candidate.rule, fmt::format("candidate {}", candidate.index))));
-  std::string source = search::export_rule(optimized, target, {candidate.rule, ""});
+  // The stored text is canonical DSL: compiling it again gives the rule's IR.
+  compiler::CompiledRule rule = compiler::compile_text(candidate.rule);
+  std::string source = compiler::emit(rule, *target);
   if (options.output == "-") {
     std::cout << source;
   } else {

@@ -22,7 +22,6 @@
 #include "tools/options.h"
 #include "tools/tool_main.h"
 #include "controller/nos_search/commands.h"
-#include "controller/search/export.h"
 #include "controller/search/storage.h"
 #ifdef NOS_SEARCH_HAVE_FINAL
 #include "controller/lstm/lstm_strategy.h"
@@ -156,8 +155,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   export_cmd
       ->add_option("--target", export_options.target,
-                   "pytorch (a torch.optim.Optimizer, .py), cuda (the fused kernel, .cu) or cpp (host C++17, .cpp)")
-      ->check(CLI::IsMember({"pytorch", "cuda", "cpp"}))
+                   "pytorch (a torch.optim.Optimizer, .py), cpp (host C++17, .cpp) or cuda-standalone (the fused "
+                   "kernel with its launch notes, .cu): nosc compile's source targets")
+      ->check(CLI::IsMember({"pytorch", "cpp", "cuda-standalone"}))
       ->required();
   export_cmd->add_option("-o,--output", export_options.output, "the file to write ('-': standard output)")->required();
 

@@ -267,6 +267,31 @@ TEST_CASE("nos-search export: a ranked rule as a PyTorch optimizer that python c
   CHECK(no_target.exit_code == 2);
   ToolResult bad_target = run_tool("nos-search", {"export", f.path, "--target", "jax", "-o", py});
   CHECK(bad_target.exit_code == 2);
+  // One target vocabulary with nosc compile: `cuda` is its bare kernel, the export's is cuda-standalone.
+  ToolResult bare = run_tool("nos-search", {"export", f.path, "--target", "cuda", "-o", py});
+  CHECK(bare.exit_code == 2);
+  CHECK(bare.err.find("cuda-standalone") != std::string::npos);
+}
+
+// Export is the compiler's source target: nos-search export picks a rank, nosc compile emits the same
+// text for the stored rule (pytorch, and cpp and cuda-standalone, which agree also where this build
+// lacks the CUDA generator: both then exit 1).
+TEST_CASE("nos-search export and nosc compile --target write the same source for a stored rule") {
+  Fixture f;
+  for (const char* target : {"pytorch", "cpp", "cuda-standalone"}) {
+    for (const NewCandidate* c : {&f.sgd, &f.power_sign}) {
+      INFO(target << " " << c->rule);
+      const std::string rank = c == &f.sgd ? "1" : "2";
+      ToolResult exported = run_tool("nos-search", {"export", f.path, "--rank", rank, "--target", target, "-o", "-"});
+      ToolResult compiled = run_tool("nosc", {"compile", "--rule", c->rule, "--target", target});
+      CHECK_MESSAGE(exported.exit_code == compiled.exit_code, std::string(exported.err + compiled.err));
+      CHECK(exported.out == compiled.out);
+      if (std::string(target) == "pytorch") {
+        REQUIRE_MESSAGE(compiled.exit_code == 0, compiled.err);
+        CHECK(compiled.out.find("class NosRule_" + c->hash + "(torch.optim.Optimizer):") != std::string::npos);
+      }
+    }
+  }
 }
 
 TEST_CASE("nos-search: files that are not usable search databases exit 1 naming the file") {

@@ -1,20 +1,22 @@
-// The PyTorch export: the rule's IR as a torch.optim.Optimizer subclass, one Python statement per
+// The PyTorch target: the rule's IR as a torch.optim.Optimizer subclass, one Python statement per
 // instruction, in the reference interpreter's order of operations and in float32 throughout
 // (every value is a float32 tensor, step-typed ones 0-dimensional), so that its updates match
-// NOS's up to the last bits of exp, log and pow (torch's, not dsl/semantics.h's).
+// NOS's up to the last bits of exp, log and pow (torch's, not dsl/semantics.h's). A function's
+// spelling is its row's `pytorch` column in dsl/functions.def, checked here when NOS builds.
 #include <fmt/format.h>
 
-#include <bit>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <stdexcept>
+#include <string_view>
 
+#include "compiler/emit/emitters.h"
+#include "compiler/emit/step_inputs.h"
 #include "compiler/passes.h"
 #include "compiler/printer.h"
-#include "controller/search/export.h"
-#include "controller/search/export_step_inputs.h"
 
-namespace nos::search {
+namespace nos::compiler::emit_detail {
 namespace {
 
 using ir::Instr;
@@ -25,7 +27,7 @@ using ir::Op;
 std::string float_literal(float x) {
   if (std::isnan(x)) return "math.nan";
   if (std::isinf(x)) return x > 0 ? "math.inf" : "-math.inf";
-  return detail::double_literal(static_cast<double>(x));
+  return double_literal(static_cast<double>(x));
 }
 
 // Python identifiers of the state slots: m, v, y, and m_2 ... when one power appears twice.
@@ -67,11 +69,46 @@ def _lookup(x, negative, zero, positive, nan):
     return torch.where(x < 0, negative, torch.where(x == 0, zero, torch.where(x > 0, positive, nan)))
 )PY";
 
-// The right-hand side of one instruction.
+// Whether a `pytorch` spelling names only what its row has: {x}, {y} when binary, {d} with a Delta
+// immediate, {u} with a uniform draw, and {x} at least once.
+constexpr bool spelling_fits(std::string_view s, int arity, dsl::Extra extra) {
+  bool has_x = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '}') return false;
+    if (s[i] != '{') continue;
+    if (i + 2 >= s.size() || s[i + 2] != '}') return false;
+    const char c = s[i + 1];
+    if (c == 'x') has_x = true;
+    else if (!((c == 'y' && arity == 2) || (c == 'd' && extra == dsl::Extra::Delta) || (c == 'u' && extra == dsl::Extra::Uniform)))
+      return false;
+    i += 2;
+  }
+  return has_x;
+}
+
+#define NOS_FUNCTION(id, name, arity, infix, precedence, commutative, c_function, extra, cost, tokens, aten, pytorch, meaning) \
+  static_assert(spelling_fits(pytorch, arity, dsl::Extra::extra),                                                          \
+                "dsl/functions.def: the row " #id " needs a pytorch spelling over {x}, {y}, {d}, {u} that its arity and extra have");
+#include "dsl/functions.def"
+
+constexpr const char* kSpellings[] = {
+#define NOS_FUNCTION(id, name, arity, infix, precedence, commutative, c_function, extra, cost, tokens, aten, pytorch, meaning) pytorch,
+#include "dsl/functions.def"
+};
+static_assert(std::size(kSpellings) == dsl::kNumFunctions);
+
+// The right-hand side of one instruction: a function through its spelling, a leaf by its kind.
 std::string expression(const ir::Function& f, ir::Value k, const std::vector<std::string>& states,
                        const std::vector<int>& step_input_of) {
   const Instr& in = f.body[k];
   auto a = [&](int i) { return var(in.args[i]); };
+  if (ir::is_function(in.op)) {
+    const int arity = ir::arity(in.op);
+    return fmt::format(fmt::runtime(kSpellings[static_cast<int>(ir::fn_of(in.op))]), fmt::arg("x", a(0)),
+                       fmt::arg("y", arity > 1 ? a(1) : std::string()),
+                       fmt::arg("d", fmt::format("_f32({}, dev)", float_literal(in.imm))),
+                       fmt::arg("u", fmt::format("draw[{}]", in.index)));
+  }
   switch (in.op) {
     case Op::Const: return fmt::format("_f32({}, dev)", float_literal(in.imm));
     case Op::Grad: return "g";
@@ -84,22 +121,11 @@ std::string expression(const ir::Function& f, ir::Value k, const std::vector<std
       return fmt::format("_lookup({}, _f32({}, dev), _f32({}, dev), _f32({}, dev), _f32({}, dev))", a(0), float_literal(t.negative),
                          float_literal(t.zero), float_literal(t.positive), float_literal(t.nan));
     }
-    case Op::Id: return a(0);
-    case Op::Neg: return fmt::format("-{}", a(0));
-    case Op::Exp: return fmt::format("torch.exp({})", a(0));
-    case Op::Log: return fmt::format("torch.log(torch.abs({}))", a(0));
-    case Op::Sqrt: return fmt::format("torch.sqrt(torch.abs({}))", a(0));
-    case Op::Sign: return fmt::format("_sign({})", a(0));
-    case Op::Clip: return fmt::format("_clip({}, {})", a(0), a(1));
-    case Op::Drop: return fmt::format("_drop({}, {}, draw[{}])", a(0), a(1), in.index);
-    case Op::Add: return fmt::format("{} + {}", a(0), a(1));
-    case Op::Sub: return fmt::format("{} - {}", a(0), a(1));
-    case Op::Mul: return fmt::format("{} * {}", a(0), a(1));
-    case Op::Div: return fmt::format("{} / ({} + _f32({}, dev))", a(0), a(1), float_literal(in.imm));
-    case Op::Pow: return fmt::format("_pow({}, {})", a(0), a(1));
-    case Op::Keep: return a(0);
+#define NOS_FUNCTION(id, ...) case Op::id:
+#include "dsl/functions.def"
+      break;  // above
   }
-  throw std::logic_error("PyTorch export: unknown op");
+  return {};
 }
 
 bool is_identifier(const std::string& s) {
@@ -110,16 +136,17 @@ bool is_identifier(const std::string& s) {
 
 }  // namespace
 
-std::string export_pytorch(const ir::Function& f, const ExportOptions& options) {
+std::string pytorch(const Source& source) {
+  const ir::Function& f = source.f;
   ir::verify(f);
   const std::string hash = ir::hash_hex(ir::canonical_hash(f));
-  const std::string class_name = options.name.empty() ? "NosRule_" + hash : options.name;
+  const std::string class_name = source.name.empty() ? "NosRule_" + hash : source.name;
   if (!is_identifier(class_name))
     throw std::invalid_argument("PyTorch export: '" + class_name + "' is not a Python class name");
-  const std::string rule_text = options.rule_text.empty() ? ir::to_text(f) : options.rule_text;
+  const std::string rule_text = source.rule_text.empty() ? ir::to_text(f) : source.rule_text;
   const bool needs_t = ir::needs_total_steps(f);
   const std::vector<std::string> states = state_names(f);
-  const std::vector<std::string> step_inputs = detail::step_input_expressions(f, detail::Language::Python);
+  const std::vector<std::string> step_inputs = step_input_expressions(f, Language::Python);
 
   // Which instructions reach the result, and each Step's index in the step inputs.
   std::vector<bool> live(f.body.size(), false);
@@ -143,7 +170,7 @@ std::string export_pytorch(const ir::Function& f, const ExportOptions& options) 
 
   std::string py;
   py += fmt::format(
-      "# Generated by NOS (nos-search export --target pytorch). Standalone: needs only torch.\n"
+      "# Generated by NOS (--target pytorch). Standalone: needs only torch.\n"
       "#   rule: {}\n"
       "#   canonical hash: {}\n"
       "import math\n\nimport torch\n\n\n"
@@ -235,4 +262,4 @@ std::string export_pytorch(const ir::Function& f, const ExportOptions& options) 
   return py;
 }
 
-}  // namespace nos::search
+}  // namespace nos::compiler::emit_detail

@@ -1,6 +1,7 @@
-// The exports of a rule: the PyTorch optimizer against the interpreter (where a python with torch
-// exists: NOS_PYTHON, default python3), valid Python everywhere, the C++ export bit for bit, the
-// CUDA export through NVRTC.
+// The source targets of compiler/emit (what nosc compile --target pytorch|cpp|cuda-standalone and
+// nos-search export write): the PyTorch optimizer against the interpreter (where a python with
+// torch exists: NOS_PYTHON, default python3), valid Python everywhere, the C++ source bit for bit,
+// the CUDA source through NVRTC.
 #include <dlfcn.h>
 #include <doctest/doctest.h>
 
@@ -17,12 +18,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compiler/compile.h"
+#include "compiler/emit/emit.h"
 #include "compiler/interpreter.h"
 #include "compiler/lower.h"
 #include "compiler/passes.h"
 #include "compiler/printer.h"
-#include "controller/search/export.h"
-#include "dsl/parser.h"
 #include "dsl/tokens.h"
 #include "tests/search/temp_dir.h"
 
@@ -30,12 +31,15 @@
 #include "compiler/codegen/cuda/nvrtc.h"
 #endif
 
-namespace nos::search {
+namespace nos::compiler {
 namespace {
 
-using testing::TempDir;
+using search::testing::TempDir;
 
-ir::Function compile(const std::string& text) { return ir::optimize(ir::lower(dsl::parse_rule(text))); }
+ir::Function compile(const std::string& text) { return compile_text(text).optimized; }
+std::string emit(const std::string& text, EmitTarget target, const std::string& name = "") {
+  return compiler::emit(compile_text(text), target, {name});
+}
 
 struct CommandResult {
   int status;
@@ -133,17 +137,33 @@ json.dump({"w": out, "refused": refused}, open(sys.argv[2], "w"))
 
 }  // namespace
 
-TEST_CASE("export: targets by name") {
-  CHECK(parse_export_target("pytorch") == ExportTarget::PyTorch);
-  CHECK(parse_export_target("cuda") == ExportTarget::Cuda);
-  CHECK(parse_export_target("cpp") == ExportTarget::Cpp);
-  CHECK_THROWS_WITH_AS(parse_export_target("jax"), "unknown export target 'jax' (pytorch, cuda, cpp)",
-                       std::invalid_argument);
-  CHECK(std::string(file_extension(ExportTarget::Cuda)) == ".cu");
-  CHECK_THROWS_AS(export_pytorch(compile("g"), {"", "not a name"}), std::invalid_argument);
+TEST_CASE("emit: targets by name") {
+  CHECK(parse_emit_target("pytorch") == EmitTarget::PyTorch);
+  CHECK(parse_emit_target("cpp") == EmitTarget::Cpp);
+  CHECK(parse_emit_target("cuda-standalone") == EmitTarget::CudaStandalone);
+  CHECK(!parse_emit_target("cuda"));  // nosc compile's bare kernel, not a source target
+  CHECK(!parse_emit_target("jax"));
+  CHECK(std::string(file_extension(EmitTarget::CudaStandalone)) == ".cu");
+  CHECK(std::string(name(EmitTarget::CudaStandalone)) == "cuda-standalone");
+  CHECK_THROWS_AS(emit("g", EmitTarget::PyTorch, "not a name"), std::invalid_argument);
 }
 
-TEST_CASE("export: the PyTorch optimizer is valid Python for the classic rules and random ones") {
+// Every function's `pytorch` spelling (dsl/functions.def) reaches the output, its arguments in
+// place: one rule per function, the spelling's head found in the emitted statement.
+TEST_CASE("emit: every function row is spelled by its pytorch column") {
+  const std::vector<std::pair<const char*, const char*>> uses = {
+      {"-exp(g)", " = -x"},           {"exp(g)", "torch.exp(x"},  {"log(g)", "torch.log(torch.abs(x"},
+      {"sqrt(g)", "torch.sqrt(torch.abs(x"}, {"clip(g, 0.5)", "_clip(x"}, {"drop(g, 0.3)", "_drop(x"},
+      {"sign(g)", "_sign(x"},     {"g + m", " + x"},          {"g - m", " - x"},
+      {"g * m", " * x"},          {"div(g, m, 0.25)", " / (x"}, {"pow(g, m)", "_pow(x"}};
+  for (auto [rule, spelled] : uses) {
+    CHECK_MESSAGE(emit(rule, EmitTarget::PyTorch).find(spelled) != std::string::npos, std::string(rule));
+  }
+  CHECK(emit("div(g, m, 0.25)", EmitTarget::PyTorch).find("+ _f32(0.25, dev))") != std::string::npos);
+  CHECK(emit("drop(g, 0.3)", EmitTarget::PyTorch).find(", draw[") != std::string::npos);
+}
+
+TEST_CASE("emit: the PyTorch optimizer is valid Python for the classic rules and random ones") {
   if (run_command(python() + " -c 'import py_compile'").status != 0) {
     MESSAGE("[SKIP] no " << python() << " to check the generated Python with");
     return;
@@ -155,11 +175,12 @@ TEST_CASE("export: the PyTorch optimizer is valid Python for the classic rules a
   for (int i = 0; i < 40; ++i) rules.push_back(ir::to_text(ir::optimize(ir::lower(dsl::to_rule(dsl::random_tokens(rng, 1 + i % 3))))));
   std::string files;
   for (std::size_t i = 0; i < rules.size(); ++i) {
-    ir::Function f = compile(rules[i]);
-    std::string source = export_rule(f, ExportTarget::PyTorch);
+    CompiledRule rule = compile_text(rules[i]);
+    const ir::Function& f = rule.optimized;
+    std::string source = compiler::emit(rule, EmitTarget::PyTorch);
     CHECK(source.find("class NosRule_" + ir::hash_hex(ir::canonical_hash(f)) + "(torch.optim.Optimizer):") !=
           std::string::npos);
-    CHECK(source.find(ir::to_text(f)) != std::string::npos);  // the rule is quoted
+    CHECK(source.find("#   rule: " + rule.text + "\n") != std::string::npos);  // the rule is quoted
     CHECK((source.find("pass total_steps") != std::string::npos) == ir::needs_total_steps(f));
     std::string path = dir.file("rule" + std::to_string(i) + ".py");
     std::ofstream(path) << source;
@@ -170,7 +191,7 @@ TEST_CASE("export: the PyTorch optimizer is valid Python for the classic rules a
   CHECK(r.status == 0);
 }
 
-TEST_CASE("export: the PyTorch optimizer matches the interpreter over 20 steps") {
+TEST_CASE("emit: the PyTorch optimizer matches the interpreter over 20 steps") {
   if (run_command(python() + " -c 'import torch'").status != 0) {
     MESSAGE("[SKIP] " << python() << " cannot import torch (set NOS_PYTHON to a python that can)");
     return;
@@ -183,11 +204,11 @@ TEST_CASE("export: the PyTorch optimizer matches the interpreter over 20 steps")
   rules.insert(rules.end(), std::begin(kRandom), std::end(kRandom));
   for (std::size_t i = 0; i < rules.size(); ++i) {
     std::string module = dir.file("rule" + std::to_string(i) + ".py");
-    std::ofstream(module) << export_pytorch(compile(rules[i]), {"", "Rule"});
+    std::ofstream(module) << emit(rules[i], EmitTarget::PyTorch, "Rule");
     input["cases"].push_back({{"module", module}, {"class", "Rule"}});
   }
   input["decay_module"] = dir.file("decay.py");
-  std::ofstream(dir.file("decay.py")) << export_pytorch(compile("adam * cd"), {"", "Decayed"});
+  std::ofstream(dir.file("decay.py")) << emit("adam * cd", EmitTarget::PyTorch, "Decayed");
   std::ofstream(dir.file("input.json")) << input.dump();
   std::ofstream(dir.file("driver.py")) << kDriver;
   CommandResult r = run_command(python() + " " + dir.file("driver.py") + " " + dir.file("input.json") + " " +
@@ -218,7 +239,7 @@ TEST_CASE("export: the PyTorch optimizer matches the interpreter over 20 steps")
 }
 
 #ifdef NOS_HAVE_CUDA_CODEGEN
-TEST_CASE("export: the C++ export compiles standalone and matches the interpreter bit for bit") {
+TEST_CASE("emit: the cpp source compiles standalone and matches the interpreter bit for bit") {
   TempDir dir;
   const Trajectory tr = make_trajectory(100, 20, 9);
   const float lr = 0.01f;
@@ -231,7 +252,7 @@ TEST_CASE("export: the C++ export compiles standalone and matches the interprete
     INFO(rules[r]);
     ir::Function f = compile(rules[r]);
     std::string cpp = dir.file("rule" + std::to_string(r) + ".cpp"), so = dir.file("rule" + std::to_string(r) + ".so");
-    std::ofstream(cpp) << export_cpp(f, {"", "exported"});
+    std::ofstream(cpp) << emit(rules[r], EmitTarget::Cpp, "exported");
     CommandResult built = run_command(std::string(NOS_CXX_COMPILER) + " -std=c++17 -O1 -ffp-contract=off -Wall -Werror "
                                       "-fPIC -shared -o " + so + " " + cpp);
     REQUIRE_MESSAGE(built.status == 0, built.output);
@@ -256,10 +277,10 @@ TEST_CASE("export: the C++ export compiles standalone and matches the interprete
   }
 }
 
-TEST_CASE("export: the CUDA export is a kernel NVRTC compiles") {
+TEST_CASE("emit: the cuda-standalone source is a kernel NVRTC compiles") {
   for (const char* rule : {"adam", "exp(sign(g) * sign(m)) * g", "drop(m, 0.1) * exp(eps) * ld"}) {
     INFO(rule);
-    std::string source = export_cuda(compile(rule), {"", "found_rule"});
+    std::string source = emit(rule, EmitTarget::CudaStandalone, "found_rule");
     CHECK(source.find("extern \"C\" __global__ void found_rule(") != std::string::npos);
     CHECK(source.find("// Generated by NOS") == 0);
     codegen::cuda::CompiledImage image = codegen::cuda::compile(source, "sm_90", codegen::cuda::ImageKind::Ptx);
@@ -268,4 +289,4 @@ TEST_CASE("export: the CUDA export is a kernel NVRTC compiles") {
 }
 #endif
 
-}  // namespace nos::search
+}  // namespace nos::compiler

@@ -1,6 +1,6 @@
-// ir::step_inputs() as source text, for the exports: the per-step scalars (decays, the noise
-// scale) and the bias corrections of step t of T, each an expression in double precision that the
-// generated code rounds to float once, exactly as ir::step_scalar does.
+// ir::step_inputs() as source text, for the emitters of compiler/emit: the per-step scalars
+// (decays, the noise scale) and the bias corrections of step t of T, each an expression in double
+// precision that the generated code rounds to float once, exactly as ir::step_scalar does.
 #pragma once
 
 #include <string>
@@ -8,7 +8,7 @@
 
 #include "compiler/ir.h"
 
-namespace nos::search::detail {
+namespace nos::compiler::emit_detail {
 
 enum class Language { Python, Cpp };
 
@@ -20,4 +20,4 @@ std::vector<std::string> step_input_expressions(const ir::Function& f, Language 
 // A double literal that reads back as exactly `x` in C++ and Python (17 significant digits).
 std::string double_literal(double x);
 
-}  // namespace nos::search::detail
+}  // namespace nos::compiler::emit_detail

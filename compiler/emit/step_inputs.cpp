@@ -1,10 +1,10 @@
-#include "controller/search/export_step_inputs.h"
+#include "compiler/emit/step_inputs.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
 
-namespace nos::search::detail {
+namespace nos::compiler::emit_detail {
 
 std::string double_literal(double x) {
   std::string s = fmt::format("{:.17g}", x);
@@ -44,4 +44,4 @@ std::vector<std::string> step_input_expressions(const ir::Function& f, Language 
   return out;
 }
 
-}  // namespace nos::search::detail
+}  // namespace nos::compiler::emit_detail
