@@ -1,6 +1,7 @@
 // The one way a rule is compiled: rule text, a rule file (and the name of one of its rules), or a
 // token sequence in; the IR before and after the passes, the canonical text and hash, and the
-// warnings out. Torch-free and CLI-free: nosc, nos-train, nos-bench and the search all call it.
+// warnings out. Torch-free and CLI-free: nosc, nos-train, nos-bench, the search and the export
+// (compiler/emit) all call it; nothing outside compiler/ lowers or optimizes a rule itself.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
-// The shape every NOS command-line tool shares (nosc, nos-train, nos-bench): CLI11 parsing, then
-// the tool's work, with every failure turned into the project's exit codes and a message that
-// names the tool. It lives in tools/, beside the compiler rather than in it, because it is the
+// The shape every NOS command-line tool shares (nosc, nos-train, nos-bench, nos-search): CLI11
+// parsing, then the tool's work, with every failure turned into the project's exit codes and a
+// message that names the tool. It lives in tools/, beside the compiler rather than in it, because it is the
 // command line's support: every layer's tools link it, and no library below the tools does.
 #pragma once
 

@@ -1,5 +1,5 @@
-// The one storage interface of a search: the search loop, the strategies and the workers read and
-// write the search only through `Storage` (Optuna's BaseStorage split), so SQLite (one machine,
+// The one storage interface of a search: the search loop, the workers and the nos-search commands
+// read and write the search only through `Storage` (Optuna's BaseStorage split), so SQLite (one machine,
 // storage_sqlite.cpp) and PostgreSQL (many machines, storage_postgres.cpp) are interchangeable.
 //
 // What it holds: the search's configuration, every candidate rule, a queue of tasks (one per
