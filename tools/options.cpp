@@ -13,37 +13,33 @@ CLI::Option* add_threads_option(CLI::App& app, int& threads, const std::string& 
   return app.add_option("--threads", threads, help)->check(CLI::Range(0, codegen::kMaxThreads))->capture_default_str();
 }
 
-CLI::Validator seed_validator() {
+namespace {
+
+// A plain decimal number that fits in 64 bits; `what` names it with {} for the largest value ("a
+// whole number from 0 to {}"). CLI11 alone saturates 2^64, wraps -1 and reads 010 as octal.
+CLI::Validator decimal_u64_validator(std::string what, std::string larger_prefix, std::string type_name) {
   return CLI::Validator(
-      [](std::string& text) -> std::string {
+      [what, larger_prefix](std::string& text) -> std::string {
         std::uint64_t value = 0;
         const char* end = text.data() + text.size();
         auto [stop, ec] = std::from_chars(text.data(), end, value);
         if (text.empty() || stop != end || (text.size() > 1 && text[0] == '0'))
-          return fmt::format("'{}' is not a seed (a decimal number from 0 to {})", text, UINT64_MAX);
-        if (ec == std::errc::result_out_of_range) return fmt::format("seed {} is larger than {}", text, UINT64_MAX);
+          return fmt::format("'{}' is not {}", text, fmt::format(fmt::runtime(what), UINT64_MAX));
+        if (ec == std::errc::result_out_of_range) return fmt::format("{}{} is larger than {}", larger_prefix, text, UINT64_MAX);
         return {};
       },
-      "SEED");
+      type_name);
 }
+
+}  // namespace
+
+CLI::Validator seed_validator() { return decimal_u64_validator("a seed (a decimal number from 0 to {})", "seed ", "SEED"); }
 
 CLI::Option* add_seed_option(CLI::App& app, const std::string& name, std::uint64_t& seed, const std::string& help) {
   return app.add_option(name, seed, help)->check(seed_validator())->capture_default_str();
 }
 
-CLI::Validator unsigned_validator() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        std::uint64_t value = 0;
-        const char* end = text.data() + text.size();
-        auto [stop, ec] = std::from_chars(text.data(), end, value);
-        if (text.empty() || stop != end || (text.size() > 1 && text[0] == '0'))
-          return fmt::format("'{}' is not a whole number from 0 to {}", text, UINT64_MAX);
-        if (ec == std::errc::result_out_of_range) return fmt::format("{} is larger than {}", text, UINT64_MAX);
-        return {};
-      },
-      "UINT");
-}
+CLI::Validator unsigned_validator() { return decimal_u64_validator("a whole number from 0 to {}", "", "UINT"); }
 
 CLI::Validator learning_rate_validator() {
   return CLI::Validator(

@@ -22,7 +22,6 @@ namespace fs = std::filesystem;
 
 [[maybe_unused]] bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-[[maybe_unused]] std::string binary(const std::string& tool) { return std::string(NOS_BINARY_DIR) + "/bin/" + tool; }
 
 [[maybe_unused]] std::string slurp(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -49,7 +48,7 @@ TEST_CASE("tools: a write that fails leaves no file behind and keeps the one alr
   fs::create_directories(dir);
   std::string out = (dir / "x.ll").string();
   std::string script = "{ (ulimit -f 0; trap '' XFSZ; exec \"$0\" \"$@\") 2>&1; echo \"exit $?\"; } | cat";
-  std::vector<std::string> args{"-c", script, binary("nosc"), "compile", "-e", "g", "-o", out};
+  std::vector<std::string> args{"-c", script, nos::testing::binary_path("nosc"), "compile", "-e", "g", "-o", out};
   ToolResult r = run_program("/bin/sh", args);
   CHECK_MESSAGE(contains(r.out, "nosc: error: -o: cannot write '" + out + "': File too large\nexit 1\n"), r.out);
   CHECK(listing(dir).empty());  // neither x.ll nor a temporary

@@ -21,11 +21,7 @@ namespace {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-ToolResult nosc(const std::vector<std::string>& args) {
-  std::vector<std::string> all{"20", std::string(NOS_BINARY_DIR) + "/bin/nosc"};
-  all.insert(all.end(), args.begin(), args.end());
-  return run_program("/usr/bin/timeout", all);
-}
+ToolResult nosc(const std::vector<std::string>& args) { return nos::testing::run_tool_bounded("nosc", args, 20); }
 
 // The largest resident size of any child waited for so far, in MiB.
 long children_max_rss_mib() {

@@ -16,14 +16,6 @@ namespace {
 
 [[maybe_unused]] bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-[[maybe_unused]] std::string binary(const std::string& tool) { return std::string(NOS_BINARY_DIR) + "/bin/" + tool; }
-
-// Through timeout(1): on a regression the tool would go on to work for minutes with the value.
-[[maybe_unused]] ToolResult run_bounded(const std::string& tool, const std::vector<std::string>& args) {
-  std::vector<std::string> all{"60", binary(tool)};
-  all.insert(all.end(), args.begin(), args.end());
-  return run_program("/usr/bin/timeout", all);
-}
 
 }  // namespace
 
@@ -61,7 +53,7 @@ TEST_CASE("tools: a negative, NaN or too large number in a numeric option is a u
   for (const Case& c : cases) {
     CAPTURE(c.tool);
     CAPTURE(c.args);
-    ToolResult r = run_bounded(c.tool, c.args);
+    ToolResult r = nos::testing::run_tool_bounded(c.tool, c.args);
     CHECK(r.exit_code == 2);
     CHECK_MESSAGE(contains(r.err, c.option), r.err);
   }

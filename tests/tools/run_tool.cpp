@@ -23,6 +23,14 @@ std::string slurp(const std::string& path) {
 
 std::string source_path(const std::string& relative) { return std::string(NOS_SOURCE_DIR) + "/" + relative; }
 
+std::string binary_path(const std::string& tool) { return std::string(NOS_BINARY_DIR) + "/bin/" + tool; }
+
+ToolResult run_tool_bounded(const std::string& tool, const std::vector<std::string>& args, int seconds) {
+  std::vector<std::string> all{std::to_string(seconds), binary_path(tool)};
+  all.insert(all.end(), args.begin(), args.end());
+  return run_program("/usr/bin/timeout", all);
+}
+
 std::string temp_file(const std::string& name, const std::string& content) {
   std::filesystem::path dir = std::filesystem::path(NOS_BINARY_DIR) / "test-tmp" / std::to_string(::getpid());
   std::filesystem::create_directories(dir);

@@ -22,6 +22,12 @@ ToolResult run_tool_to(const std::string& stdout_path, const std::string& tool, 
 ToolResult run_program(const std::string& path, const std::vector<std::string>& args, const std::string& input = "",
                        const std::vector<std::string>& env = {});
 
+// run_tool under timeout(1): a regression that makes a tool work for minutes (or hang) on an
+// input it should refuse fails the test (exit 124) instead of stalling the suite.
+ToolResult run_tool_bounded(const std::string& tool, const std::vector<std::string>& args, int seconds = 60);
+// build/bin/<tool>
+std::string binary_path(const std::string& tool);
+
 std::string source_path(const std::string& relative);  // a path inside the source tree
 std::string temp_file(const std::string& name, const std::string& content);  // written under the build tree
 

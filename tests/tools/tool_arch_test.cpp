@@ -16,14 +16,6 @@ namespace {
 
 [[maybe_unused]] bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-[[maybe_unused]] std::string binary(const std::string& tool) { return std::string(NOS_BINARY_DIR) + "/bin/" + tool; }
-
-// Through timeout(1): on a regression the tool would go on to work for minutes with the value.
-[[maybe_unused]] ToolResult run_bounded(const std::string& tool, const std::vector<std::string>& args) {
-  std::vector<std::string> all{"60", binary(tool)};
-  all.insert(all.end(), args.begin(), args.end());
-  return run_program("/usr/bin/timeout", all);
-}
 
 }  // namespace
 
@@ -43,7 +35,7 @@ TEST_CASE("tools: an arch this NVRTC does not list is a usage error naming --arc
   ToolResult newer = run_tool("nosc", {"compile", "-e", "g", "--target", "ptx", "--arch", "sm_990"});
   CHECK(newer.exit_code == 0);
 #ifdef NOS_HAVE_NOS_BENCH
-  ToolResult bench = run_bounded("nos-bench", {"compile", "--reps", "1", "--arch", "sm_95"});
+  ToolResult bench = nos::testing::run_tool_bounded("nos-bench", {"compile", "--reps", "1", "--arch", "sm_95"});
   CHECK(bench.exit_code == 2);
   CHECK(contains(bench.err, "--arch sm_95: NVRTC "));
 #endif
