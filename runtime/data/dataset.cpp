@@ -15,15 +15,16 @@
 
 #include "runtime/data/csv.h"
 #include "runtime/data/idx.h"
+#include "runtime/data/numpy_data.h"
 
 namespace nos::runtime {
 namespace fs = std::filesystem;
 namespace {
 
-bool ends_with_csv(const std::string& path) {
+bool has_extension(const std::string& path, const std::string& wanted) {
   std::string ext = fs::path(path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext == ".csv";
+  return ext == wanted;
 }
 
 // PREFIX-images-idx3-ubyte or the same with .gz. Whatever exists is found, so that a FIFO or a
@@ -34,7 +35,8 @@ std::string find_idx_file(const std::string& prefix, const std::string& kind, co
   for (const std::string& candidate : {plain, plain + ".gz"})
     if (fs::exists(candidate, ec)) return candidate;
   throw DataError(spec + ": no " + plain + " or " + plain + ".gz (give fashion-mnist, a directory with " +
-                  "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz], such a file prefix, or a .csv file)");
+                  "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz], such a file prefix, a .csv file, " +
+                  "a .npz file, or X.npy,Y.npy)");
 }
 
 // Labels that leave nothing to compare: every optimizer would score the same (100 %), so a search
@@ -144,9 +146,14 @@ std::int64_t Dataset::feature_count() const {
 Dataset load_dataset(const std::string& spec) {
   if (spec == "fashion-mnist") return load_idx_pair(datasets_root() + "/fashion-mnist/train", spec);
   std::error_code ec;
-  if (ends_with_csv(spec)) {
+  if (has_extension(spec, ".csv")) {
     if (!fs::exists(spec, ec)) throw DataError(spec + ": no such file");
     return load_csv(spec);
+  }
+  if (has_extension(spec, ".npz") || is_npy_spec(spec)) {
+    NumpyData numpy = has_extension(spec, ".npz") ? load_npz(spec) : load_npy_files(spec);
+    check_labels(numpy.data, numpy.labels);
+    return std::move(numpy.data);
   }
   if (fs::is_directory(spec, ec)) return load_idx_pair((fs::path(spec) / "train").string(), spec);
   return load_idx_pair(spec, spec);
@@ -197,20 +204,33 @@ Split split_dataset(const Dataset& data, const SplitOptions& options) {
                                 std::to_string(options.val_fraction));
   std::int64_t n = data.size();
   if (n < 2) throw std::invalid_argument(data.source + ": " + std::to_string(n) + " example(s), too few to split");
-  auto n_val = static_cast<std::int64_t>(std::llround(options.val_fraction * static_cast<double>(n)));
-  n_val = std::clamp<std::int64_t>(n_val, 1, n - 1);
-  std::vector<std::int64_t> order = seeded_permutation(n, options.seed);
+  // The data's own validation split: the last given_val rows, in their order; the rest is shuffled.
+  const bool given = data.given_val > 0;
+  std::int64_t n_val = given ? data.given_val
+                             : std::clamp<std::int64_t>(std::llround(options.val_fraction * static_cast<double>(n)), 1, n - 1);
+  if (given && n_val >= n) throw std::invalid_argument(data.source + ": no training examples besides x_val");
+  std::vector<std::int64_t> order, val_rows(static_cast<std::size_t>(n_val));
+  if (given) {
+    order = seeded_permutation(n - n_val, options.seed);
+    std::iota(val_rows.begin(), val_rows.end(), n - n_val);
+  } else {
+    // The validation part is the head of the permutation of all rows, the training part the rest.
+    order = seeded_permutation(n, options.seed);
+    std::copy_n(order.begin(), n_val, val_rows.begin());
+    order.erase(order.begin(), order.begin() + n_val);
+  }
   std::int64_t n_train = n - n_val;
   if (options.train_subset > 0) n_train = std::min(n_train, options.train_subset);
   Split split;
-  split.val = take(data, order, 0, n_val);
-  split.train = take(data, order, n_val, n_val + n_train);
+  split.val = take(data, val_rows, 0, n_val);
+  split.train = take(data, order, 0, n_train);
   // A part with one class makes every optimizer tie: refused, as the data with one class is.
   if (std::optional<std::int64_t> only = single_class(split.val))
     throw DataError(fmt::format("{}: the validation split's {} example(s) are all class {}: a model that always "
-                                "predicts it scores 100 %, so every optimizer ties (give more data or a larger "
-                                "val_fraction than {:g})",
-                                data.source, split.val.size(), *only, options.val_fraction));
+                                "predicts it scores 100 %, so every optimizer ties ({})",
+                                data.source, split.val.size(), *only,
+                                given ? "give an x_val and y_val of several classes"
+                                      : fmt::format("give more data or a larger val_fraction than {:g}", options.val_fraction)));
   if (std::optional<std::int64_t> only = single_class(split.train))
     throw DataError(fmt::format("{}: the {} training example(s) are all class {}: there is nothing to learn (give "
                                 "more data{})",

@@ -9,7 +9,12 @@
 //   PREFIX           PREFIX-images-idx3-ubyte[.gz] and PREFIX-labels-idx1-ubyte[.gz], e.g.
 //                    /data/kmnist/train or /data/kmnist/t10k
 //   FILE.csv         one example per row, numeric features, integer class label last (csv.h)
-// Only the training files are read; the validation set is split off them (split_dataset).
+//   FILE.npz         NumPy arrays x (inputs) and y (class labels), optionally x_val and y_val: a
+//                    validation split of its own (numpy_data.h: dtypes and shapes)
+//   X.npy,Y.npy      the same as separate .npy files; X.npy,Y.npy,X_VAL.npy,Y_VAL.npy with the
+//                    validation split
+// Only the training files are read; the validation set is split off them (split_dataset), unless
+// the data brings its own (x_val, y_val).
 #pragma once
 
 #include <cstdint>
@@ -24,6 +29,9 @@ struct Dataset {
   std::vector<std::int64_t> labels;   // class per example, 0 .. num_classes - 1
   std::vector<std::int64_t> shape;    // one example: {1, H, W} for images, {F} for tables
   std::int64_t num_classes = 0;
+  // > 0: the last given_val examples are the data's own validation split (x_val, y_val of NumPy
+  // data), which split_dataset uses as it is instead of splitting one off.
+  std::int64_t given_val = 0;
 
   std::int64_t size() const { return static_cast<std::int64_t>(labels.size()); }
   std::int64_t feature_count() const;
@@ -48,6 +56,8 @@ struct Split {
 // Shuffles with `seed`, takes the validation part, optionally subsamples the training part, then
 // standardizes both with the training part's mean and standard deviation: one scalar for images
 // (keeps relative pixel intensities), one per column for tables (columns have unrelated units).
+// Data with a validation split of its own (given_val) keeps it, whatever val_fraction says, and
+// shuffles and subsamples only the rest.
 // Throws std::invalid_argument when the options leave either part empty, and DataError when either
 // part holds a single class (every optimizer would tie: a validation split of one class scores
 // 100 % for a model that always predicts it).

@@ -57,8 +57,9 @@ void add_options(CLI::App& app, Options& o) {
       ->capture_default_str();
   app.add_option("--data", o.spec.data,
                  "fashion-mnist; a directory with train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]; "
-                 "a prefix P of P-images-idx3-ubyte[.gz] and P-labels-idx1-ubyte[.gz]; or a .csv file "
-                 "(numeric features, integer label last, optional header)")
+                 "a prefix P of P-images-idx3-ubyte[.gz] and P-labels-idx1-ubyte[.gz]; a .csv file "
+                 "(numeric features, integer label last, optional header); a NumPy .npz with arrays x, y "
+                 "(optionally x_val, y_val: the validation split); or X.npy,Y.npy[,X_VAL.npy,Y_VAL.npy]")
       ->capture_default_str();
   app.add_option("--epochs", o.spec.epochs, "training epochs")->check(CLI::Range(1, 100000))->capture_default_str();
   auto* lr = app.add_option("--lr", o.lr, "learning rate (positive, and not 0 in float32)")

@@ -1,0 +1,171 @@
+#include "runtime/data/numpy_data.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <optional>
+#include <type_traits>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "runtime/data/idx.h"
+#include "runtime/data/npy.h"
+#include "runtime/data/npz.h"
+
+namespace nos::runtime {
+namespace {
+
+constexpr double kMaxLabel = 1e6;  // as in CSV files: a larger class number is a column of something else
+
+struct Named {
+  NpyArray array;
+  std::string name;  // the file, or "archive.npz:x.npy"
+};
+
+[[noreturn]] void fail(const std::string& name, const std::string& what) { throw DataError(name + ": " + what); }
+
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  return fmt::format("({}{})", fmt::join(shape, ", "), shape.size() == 1 ? "," : "");
+}
+
+// One example's shape: {F} for a table, {C, H, W} for images.
+std::vector<std::int64_t> example_shape(const Named& x, const std::string& role) {
+  const std::vector<std::int64_t>& s = x.array.shape;
+  if (s.size() < 2 || s.size() > 4)
+    fail(x.name, fmt::format("{} has shape {}: inputs must be (N, features), (N, height, width) or (N, channels, "
+                             "height, width)",
+                             role, shape_text(s)));
+  if (s[0] == 0) fail(x.name, fmt::format("{} has shape {}: no examples", role, shape_text(s)));
+  if (std::find(s.begin() + 1, s.end(), 0) != s.end())
+    fail(x.name, fmt::format("{} has shape {}: an example of no values", role, shape_text(s)));
+  if (s.size() == 2) return {s[1]};
+  if (s.size() == 3) return {1, s[1], s[2]};
+  return {s[1], s[2], s[3]};
+}
+
+void append_features(const Named& x, const std::string& role, std::vector<float>& out) {
+  const NpyArray& a = x.array;
+  if (a.kind == 'u' && a.item_size == 1) {
+    visit_npy(a, [&](const auto* v, std::int64_t n) {
+      for (std::int64_t i = 0; i < n; ++i) out.push_back(static_cast<float>(v[i]) / 255.0f);
+    });
+    return;
+  }
+  if (a.kind != 'f')
+    fail(x.name, fmt::format("{} has dtype '{}': inputs must be float32, float64 or uint8 (convert with "
+                             "{}.astype(np.float32))",
+                             role, a.descr, role));
+  const std::int64_t per_row = a.count() / a.shape[0];
+  visit_npy(a, [&](const auto* v, std::int64_t n) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      auto f = static_cast<float>(v[i]);
+      if (!std::isfinite(f))
+        fail(x.name, fmt::format("{} row {} holds {} (inputs must be finite float32 numbers)", role, i / per_row,
+                                 static_cast<double>(v[i])));
+      out.push_back(f);
+    }
+  });
+}
+
+void append_labels(const Named& y, const std::string& role, std::int64_t rows, const Named& x, std::vector<std::int64_t>& out) {
+  const NpyArray& a = y.array;
+  const std::vector<std::int64_t>& s = a.shape;
+  if (!(s.size() == 1 || (s.size() == 2 && s[1] == 1)))
+    fail(y.name, fmt::format("{} has shape {}: labels must be one class number per example, shape (N,)", role, shape_text(s)));
+  if (s[0] != rows)
+    fail(y.name, fmt::format("{} holds {} labels, but {} holds {} examples", role, s[0], x.name, rows));
+  visit_npy(a, [&](const auto* v, std::int64_t n) {
+    using T = std::remove_cv_t<std::remove_pointer_t<decltype(v)>>;
+    for (std::int64_t i = 0; i < n; ++i) {
+      auto value = static_cast<double>(v[i]);
+      if constexpr (std::is_floating_point_v<T>) {
+        if (value != std::floor(value) || !std::isfinite(value))
+          fail(y.name, fmt::format("{}[{}] is {}: float regression targets are not supported yet; classification "
+                                   "needs class numbers 0, 1, 2, ... ({}.astype(np.int64) if they are classes)",
+                                   role, i, value, role));
+      }
+      if (value < 0)
+        fail(y.name, fmt::format("{}[{}] is {}: class labels must be 0, 1, 2, ...", role, i, value));
+      if (value > kMaxLabel)
+        fail(y.name, fmt::format("{}[{}] is {}: a class number over {:g} (are these classes?)", role, i, value, kMaxLabel));
+      out.push_back(static_cast<std::int64_t>(value));
+    }
+  });
+}
+
+NumpyData assemble(const Named& x, const Named& y, const std::optional<Named>& x_val, const std::optional<Named>& y_val,
+                   std::string source) {
+  NumpyData out;
+  Dataset& d = out.data;
+  d.source = std::move(source);
+  d.shape = example_shape(x, "x");
+  const std::int64_t rows = x.array.shape[0];
+  append_features(x, "x", d.features);
+  append_labels(y, "y", rows, x, d.labels);
+  if (x_val) {
+    std::vector<std::int64_t> val_shape = example_shape(*x_val, "x_val");
+    if (val_shape != d.shape)
+      fail(x_val->name, fmt::format("x_val has shape {}, but x has {}: their examples must have the same shape",
+                                    shape_text(x_val->array.shape), shape_text(x.array.shape)));
+    append_features(*x_val, "x_val", d.features);
+    append_labels(*y_val, "y_val", x_val->array.shape[0], *x_val, d.labels);
+    d.given_val = x_val->array.shape[0];
+  }
+  d.num_classes = 1 + *std::max_element(d.labels.begin(), d.labels.end());
+  out.labels = y.name;
+  return out;
+}
+
+std::vector<std::string> split_list(const std::string& spec) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (std::size_t comma; (comma = spec.find(',', start)) != std::string::npos; start = comma + 1)
+    parts.push_back(spec.substr(start, comma - start));
+  parts.push_back(spec.substr(start));
+  return parts;
+}
+
+bool ends_with_npy(const std::string& part) {
+  if (part.size() < 4) return false;
+  std::string ext = part.substr(part.size() - 4);
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".npy";
+}
+
+}  // namespace
+
+NumpyData load_npz(const std::string& path) {
+  NpzArchive archive(path);
+  auto named = [&](const std::string& array) { return Named{archive.read(array), path + ":" + array + ".npy"}; };
+  const bool has_x_val = archive.has("x_val"), has_y_val = archive.has("y_val");
+  if (has_x_val != has_y_val)
+    fail(path, fmt::format("the archive has {} but no {}: a validation split needs both", has_x_val ? "x_val" : "y_val",
+                           has_x_val ? "y_val" : "x_val"));
+  Named x = named("x");
+  Named y = named("y");
+  std::optional<Named> x_val, y_val;
+  if (has_x_val) x_val = named("x_val"), y_val = named("y_val");
+  return assemble(x, y, x_val, y_val, path);
+}
+
+bool is_npy_spec(const std::string& spec) {
+  std::vector<std::string> parts = split_list(spec);
+  return std::all_of(parts.begin(), parts.end(), ends_with_npy);
+}
+
+NumpyData load_npy_files(const std::string& spec) {
+  std::vector<std::string> files = split_list(spec);
+  if (files.size() != 2 && files.size() != 4)
+    throw DataError(fmt::format("{}: {} .npy file(s); give X.npy,Y.npy (inputs, labels) or "
+                                "X.npy,Y.npy,X_VAL.npy,Y_VAL.npy (with a validation split)",
+                                spec, files.size()));
+  auto named = [&](std::size_t i) { return Named{read_npy(files[i]), files[i]}; };
+  Named x = named(0);
+  Named y = named(1);
+  std::optional<Named> x_val, y_val;
+  if (files.size() == 4) x_val = named(2), y_val = named(3);
+  return assemble(x, y, x_val, y_val, fmt::format("{}", fmt::join(files, ", ")));
+}
+
+}  // namespace nos::runtime
