@@ -21,21 +21,10 @@
 namespace nos::runtime {
 namespace {
 
-constexpr std::uint64_t kMaxHeader = 1 << 16;          // NumPy itself refuses headers over 10000 bytes
+constexpr std::uint64_t kMaxHeader = 1 << 16;  // NumPy itself refuses headers over 10000 bytes
 constexpr std::uint64_t kMaxElements = std::uint64_t{1} << 40;
 
 [[noreturn]] void fail(const std::string& name, const std::string& what) { throw DataError(name + ": " + what); }
-
-// As Python writes the tuple: (6, 2), (6,), ().
-std::string shape_text(const std::vector<std::int64_t>& shape) {
-  return fmt::format("({}{})", fmt::join(shape, ", "), shape.size() == 1 ? "," : "");
-}
-
-std::uint64_t little_endian(const std::uint8_t* p, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
 
 // The header dict, parsed as the Python literal it is, strictly: no other keys, no expressions.
 class HeaderParser {
@@ -51,7 +40,8 @@ class HeaderParser {
       skip_space();
       if (key == "descr") {
         once(seen_descr, key);
-        if (peek() == '[') bad("'descr' is a list: structured dtypes (record arrays) are not supported; save plain arrays");
+        if (peek() == '[')
+          bad("'descr' is a list: structured dtypes (record arrays) are not supported; save plain arrays");
         out.descr = string_literal("the 'descr' value");
       } else if (key == "fortran_order") {
         once(seen_fortran, key);
@@ -63,8 +53,10 @@ class HeaderParser {
         bad(fmt::format("unexpected key '{}' (a .npy header holds 'descr', 'fortran_order' and 'shape')", key));
       }
       skip_space();
-      if (peek() == ',') ++pos_;
-      else if (peek() != '}') bad("expected ',' or '}' after the value of '" + key + "'");
+      if (peek() == ',')
+        ++pos_;
+      else if (peek() != '}')
+        bad("expected ',' or '}' after the value of '" + key + "'");
     }
     ++pos_;
     skip_space();
@@ -149,7 +141,8 @@ void parse_descr(NpyArray& a, const std::string& name) {
   const std::string supported = "NOS reads bool, int8..int64, uint8..uint64, float32 and float64 arrays";
   const std::string& d = a.descr;
   std::optional<int> size;
-  if (d.size() >= 3 && std::all_of(d.begin() + 2, d.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
+  if (d.size() >= 3 &&
+      std::all_of(d.begin() + 2, d.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
       d.size() <= 4)
     size = std::stoi(d.substr(2));
   if (d.size() < 3 || std::string("<>|=").find(d[0]) == std::string::npos || !size)
@@ -157,10 +150,12 @@ void parse_descr(NpyArray& a, const std::string& name) {
   a.kind = d[1];
   a.item_size = *size;
   bool ok = (a.kind == 'f' && (a.item_size == 4 || a.item_size == 8)) ||
-            ((a.kind == 'i' || a.kind == 'u') && std::has_single_bit(static_cast<unsigned>(a.item_size)) && a.item_size <= 8) ||
+            ((a.kind == 'i' || a.kind == 'u') && std::has_single_bit(static_cast<unsigned>(a.item_size)) &&
+             a.item_size <= 8) ||
             (a.kind == 'b' && a.item_size == 1);
   if (!ok) fail(name, fmt::format("dtype '{}' is not supported: {}", d, supported));
-  if (d[0] == '=') fail(name, fmt::format("dtype '{}': native byte order '=' does not say which order the file has", d));
+  if (d[0] == '=')
+    fail(name, fmt::format("dtype '{}': native byte order '=' does not say which order the file has", d));
   if (d[0] == '|' && a.item_size > 1)
     fail(name, fmt::format("dtype '{}': '|' (no byte order) is only valid for 1-byte elements", d));
 }
@@ -218,6 +213,16 @@ class FileSource : public ByteSource {
 
 }  // namespace
 
+std::uint64_t little_endian(const std::uint8_t* p, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+std::string npy_shape_text(const std::vector<std::int64_t>& shape) {
+  return fmt::format("({}{})", fmt::join(shape, ", "), shape.size() == 1 ? "," : "");
+}
+
 std::int64_t NpyArray::count() const {
   return std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
 }
@@ -236,7 +241,8 @@ NpyArray read_npy(ByteSource& in, const std::string& name) {
   if (pre.size() < 8u + static_cast<std::size_t>(length_bytes)) fail(name, "truncated .npy header: no header length");
   std::uint64_t header_length = little_endian(&pre[8], length_bytes);
   if (header_length > kMaxHeader)
-    fail(name, fmt::format(".npy header length {} is over {} bytes: not a plain array's header", header_length, kMaxHeader));
+    fail(name,
+         fmt::format(".npy header length {} is over {} bytes: not a plain array's header", header_length, kMaxHeader));
   std::vector<std::uint8_t> header_bytes;
   in.read(header_bytes, header_length);
   if (header_bytes.size() < header_length)
@@ -252,21 +258,22 @@ NpyArray read_npy(ByteSource& in, const std::string& name) {
   for (std::int64_t d : a.shape) {
     count *= static_cast<std::uint64_t>(d);
     if (count > kMaxElements)
-      fail(name, fmt::format("the .npy header declares shape {}, more than 2^40 elements", shape_text(a.shape)));
+      fail(name, fmt::format("the .npy header declares shape {}, more than 2^40 elements", npy_shape_text(a.shape)));
   }
   const std::uint64_t bytes = count * static_cast<std::uint64_t>(a.item_size);
   const std::uint64_t data_start = pre.size() + header_length;
   const std::uint64_t present = in.size() > data_start ? in.size() - data_start : 0;
   if (bytes != present)
     fail(name, fmt::format("the .npy header declares shape {} of {}: {} bytes of data, but {} follow the header ({})",
-                           shape_text(a.shape), a.descr, bytes, present,
+                           npy_shape_text(a.shape), a.descr, bytes, present,
                            bytes > present ? "the file is truncated" : "trailing data"));
   const std::uint64_t memory = physical_memory_bytes();
   if (count > memory / npy_loaded_bytes(a.item_size))
-    fail(name, fmt::format("the .npy header declares shape {} of {}, {:.1f} GiB once loaded; this machine has {:.1f} GiB "
-                           "of memory",
-                           shape_text(a.shape), a.descr, double(count * npy_loaded_bytes(a.item_size)) / double(1 << 30),
-                           double(memory) / double(1 << 30)));
+    fail(name,
+         fmt::format("the .npy header declares shape {} of {}, {:.1f} GiB once loaded; this machine has {:.1f} GiB "
+                     "of memory",
+                     npy_shape_text(a.shape), a.descr, double(count * npy_loaded_bytes(a.item_size)) / double(1 << 30),
+                     double(memory) / double(1 << 30)));
   // In chunks, so that a compressed entry whose stream ends early costs what it holds, not what it declares.
   constexpr std::uint64_t kChunk = 16 << 20;
   for (std::size_t before = 0; a.data.size() < bytes; before = a.data.size()) {
@@ -279,7 +286,8 @@ NpyArray read_npy(ByteSource& in, const std::string& name) {
   const bool big = a.descr[0] == '>';
   if (a.item_size > 1 && big != (std::endian::native == std::endian::big))
     for (std::size_t i = 0; i < a.data.size(); i += static_cast<std::size_t>(a.item_size))
-      std::reverse(a.data.begin() + static_cast<std::ptrdiff_t>(i), a.data.begin() + static_cast<std::ptrdiff_t>(i) + a.item_size);
+      std::reverse(a.data.begin() + static_cast<std::ptrdiff_t>(i),
+                   a.data.begin() + static_cast<std::ptrdiff_t>(i) + a.item_size);
   if (fortran && a.shape.size() > 1) a.data = transpose_fortran(a.data, a.shape, a.item_size);
   return a;
 }

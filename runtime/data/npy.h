@@ -25,18 +25,23 @@ class ByteSource {
 };
 
 struct NpyArray {
-  char kind = 0;                     // 'f' float, 'i' signed or 'u' unsigned integer, 'b' bool
-  int item_size = 0;                 // bytes per element: 1, 2, 4 or 8 (floats: 4 or 8)
-  std::string descr;                 // as the file says, e.g. "<f4", for messages
-  std::vector<std::int64_t> shape;   // empty for a 0-d array
-  std::vector<std::uint8_t> data;    // the elements in C (row-major) order, in this machine's byte order
+  char kind = 0;                    // 'f' float, 'i' signed or 'u' unsigned integer, 'b' bool
+  int item_size = 0;                // bytes per element: 1, 2, 4 or 8 (floats: 4 or 8)
+  std::string descr;                // as the file says, e.g. "<f4", for messages
+  std::vector<std::int64_t> shape;  // empty for a 0-d array
+  std::vector<std::uint8_t> data;   // the elements in C (row-major) order, in this machine's byte order
 
-  std::int64_t count() const;        // product of shape
+  std::int64_t count() const;  // product of shape
 };
 
 // The bytes one element may cost while loaded: the element, a transposed copy of a Fortran-order
 // array, and the float32 or int64 the data set keeps of it.
 inline std::uint64_t npy_loaded_bytes(int item_size) { return 2 * std::uint64_t(item_size) + 8; }
+
+// The unsigned little-endian integer of `bytes` bytes at `p` (.npy and zip headers).
+std::uint64_t little_endian(const std::uint8_t* p, int bytes);
+// A shape as Python writes the tuple: (6, 2), (6,), ().
+std::string npy_shape_text(const std::vector<std::int64_t>& shape);
 
 // Reads the .npy array from `in`; `name` starts every message. Big-endian data is swapped and
 // Fortran-order data transposed to C order. Refused: other magic or versions, headers that are not

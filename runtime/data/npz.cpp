@@ -26,12 +26,6 @@ constexpr std::uint64_t kMaxDirectory = 16 << 20;  // an .npz of a few arrays ha
 
 [[noreturn]] void fail(const std::string& name, const std::string& what) { throw DataError(name + ": " + what); }
 
-std::uint64_t le(const std::uint8_t* p, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-
 struct Fd {
   int fd = -1;
   explicit Fd(const std::string& path) : fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
@@ -62,8 +56,13 @@ class EntrySource : public ByteSource {
  public:
   EntrySource(const std::string& path, std::uint64_t data_offset, std::uint64_t compressed, std::uint64_t uncompressed,
               bool deflate, std::uint32_t crc, const std::string& name)
-      : fd_(path), offset_(data_offset), compressed_(compressed), uncompressed_(uncompressed), deflate_(deflate),
-        expected_crc_(crc), name_(name) {
+      : fd_(path),
+        offset_(data_offset),
+        compressed_(compressed),
+        uncompressed_(uncompressed),
+        deflate_(deflate),
+        expected_crc_(crc),
+        name_(name) {
     if (deflate_ && inflateInit2(&z_, -MAX_WBITS) != Z_OK) fail(name_, "cannot start zlib's inflate");
   }
   ~EntrySource() override {
@@ -90,7 +89,8 @@ class EntrySource : public ByteSource {
         filled += avail - z_.avail_out;
         if (rc == Z_STREAM_END) break;
         if (rc != Z_OK && !(rc == Z_BUF_ERROR && z_.avail_in == 0 && consumed_ < compressed_))
-          fail(name_, fmt::format("corrupt deflate data after {} bytes ({})", produced_ + filled, z_.msg ? z_.msg : "no more input"));
+          fail(name_, fmt::format("corrupt deflate data after {} bytes ({})", produced_ + filled,
+                                  z_.msg ? z_.msg : "no more input"));
       }
       out.resize(before + filled);
       n = filled;
@@ -117,13 +117,16 @@ class EntrySource : public ByteSource {
         z_.next_out = &extra;
         z_.avail_out = 1;
         int rc = inflate(&z_, Z_NO_FLUSH);
-        if (z_.avail_out == 0) fail(name_, fmt::format("inflates to more than the {} bytes the zip directory declares", uncompressed_));
+        if (z_.avail_out == 0)
+          fail(name_, fmt::format("inflates to more than the {} bytes the zip directory declares", uncompressed_));
         if (rc == Z_STREAM_END) break;
-        if (rc != Z_OK) fail(name_, fmt::format("corrupt or truncated deflate data ({})", z_.msg ? z_.msg : "no more input"));
+        if (rc != Z_OK)
+          fail(name_, fmt::format("corrupt or truncated deflate data ({})", z_.msg ? z_.msg : "no more input"));
       }
     }
     if (crc_ != expected_crc_)
-      fail(name_, fmt::format("CRC-32 {:08x} does not match the zip directory's {:08x} (corrupt data)", crc_, expected_crc_));
+      fail(name_,
+           fmt::format("CRC-32 {:08x} does not match the zip directory's {:08x} (corrupt data)", crc_, expected_crc_));
   }
 
   Fd fd_;
@@ -152,54 +155,57 @@ NpzArchive::NpzArchive(const std::string& path) : path_(path) {
   std::vector<std::uint8_t> tail = read_at(file.fd, file_size_ - tail_size, tail_size, path);
   std::optional<std::uint64_t> end;
   for (std::uint64_t i = tail_size - kEndSize + 1; i-- > 0;)
-    if (le(&tail[i], 4) == kEndSignature && i + kEndSize + le(&tail[i + 20], 2) == tail_size) {
+    if (little_endian(&tail[i], 4) == kEndSignature && i + kEndSize + little_endian(&tail[i + 20], 2) == tail_size) {
       end = i;
       break;
     }
   if (!end) fail(path, not_zip + "no zip end-of-central-directory record");
   const std::uint8_t* e = &tail[*end];
   const std::uint64_t end_offset = file_size_ - tail_size + *end;
-  if (*end >= 20 && le(&tail[*end - 20], 4) == kZip64LocatorSignature)
+  if (*end >= 20 && little_endian(&tail[*end - 20], 4) == kZip64LocatorSignature)
     fail(path, "a zip64 archive (over 4 GiB or 65535 entries) is not supported: save the arrays as .npy files instead");
-  if (le(e + 4, 2) != 0 || le(e + 6, 2) != 0) fail(path, "a split (multi-disk) zip archive is not supported");
-  std::uint64_t count = le(e + 10, 2), directory_size = le(e + 12, 4);
-  directory_offset_ = le(e + 16, 4);
-  if (count != le(e + 8, 2)) fail(path, "the zip end record's entry counts disagree");
+  if (little_endian(e + 4, 2) != 0 || little_endian(e + 6, 2) != 0)
+    fail(path, "a split (multi-disk) zip archive is not supported");
+  std::uint64_t count = little_endian(e + 10, 2), directory_size = little_endian(e + 12, 4);
+  directory_offset_ = little_endian(e + 16, 4);
+  if (count != little_endian(e + 8, 2)) fail(path, "the zip end record's entry counts disagree");
   if (directory_offset_ + directory_size > end_offset)
     fail(path, fmt::format("the zip central directory ({} bytes at offset {}) runs past its end record at {} (corrupt "
                            "or truncated archive)",
                            directory_size, directory_offset_, end_offset));
-  if (directory_size > kMaxDirectory) fail(path, fmt::format("a zip central directory of {} bytes: more than 16 MiB", directory_size));
+  if (directory_size > kMaxDirectory)
+    fail(path, fmt::format("a zip central directory of {} bytes: more than 16 MiB", directory_size));
   std::vector<std::uint8_t> dir = read_at(file.fd, directory_offset_, directory_size, path);
 
   std::uint64_t at = 0;
   for (std::uint64_t i = 0; i < count; ++i) {
-    if (at + kDirectoryEntrySize > dir.size() || le(&dir[at], 4) != kDirectorySignature)
+    if (at + kDirectoryEntrySize > dir.size() || little_endian(&dir[at], 4) != kDirectorySignature)
       fail(path, fmt::format("zip central directory entry {} of {} is missing or corrupt", i + 1, count));
     const std::uint8_t* d = &dir[at];
-    std::uint64_t name_length = le(d + 28, 2), extra_length = le(d + 30, 2), comment_length = le(d + 32, 2);
+    std::uint64_t name_length = little_endian(d + 28, 2), extra_length = little_endian(d + 30, 2),
+                  comment_length = little_endian(d + 32, 2);
     if (at + kDirectoryEntrySize + name_length + extra_length + comment_length > dir.size())
       fail(path, fmt::format("zip central directory entry {} runs past the directory", i + 1));
     Entry entry;
     entry.name.assign(d + kDirectoryEntrySize, d + kDirectoryEntrySize + name_length);
     const std::string name = path + ":" + entry.name;
-    const std::uint64_t flags = le(d + 8, 2);
-    entry.method = static_cast<std::uint16_t>(le(d + 10, 2));
-    entry.crc = static_cast<std::uint32_t>(le(d + 16, 4));
-    entry.compressed = le(d + 20, 4);
-    entry.uncompressed = le(d + 24, 4);
-    entry.local_offset = le(d + 42, 4);
+    const std::uint64_t flags = little_endian(d + 8, 2);
+    entry.method = static_cast<std::uint16_t>(little_endian(d + 10, 2));
+    entry.crc = static_cast<std::uint32_t>(little_endian(d + 16, 4));
+    entry.compressed = little_endian(d + 20, 4);
+    entry.uncompressed = little_endian(d + 24, 4);
+    entry.local_offset = little_endian(d + 42, 4);
     // zip64 sizes: the 8-byte values of extra field 0x0001, for each 32-bit field that is 0xFFFFFFFF.
     const std::uint8_t* extra = d + kDirectoryEntrySize + name_length;
     for (std::uint64_t x = 0; x + 4 <= extra_length;) {
-      std::uint64_t id = le(extra + x, 2), size = le(extra + x + 2, 2);
+      std::uint64_t id = little_endian(extra + x, 2), size = little_endian(extra + x + 2, 2);
       if (x + 4 + size > extra_length) fail(name, "corrupt zip extra field");
       if (id == 0x0001) {
         std::uint64_t y = x + 4;
         for (std::uint64_t* field : {&entry.uncompressed, &entry.compressed, &entry.local_offset})
           if (*field == 0xFFFFFFFF) {
             if (y + 8 > x + 4 + size) fail(name, "corrupt zip64 extra field");
-            *field = le(extra + y, 8);
+            *field = little_endian(extra + y, 8);
             y += 8;
           }
       }
@@ -211,7 +217,8 @@ NpzArchive::NpzArchive(const std::string& path) : path_(path) {
                              "np.savez_compressed)",
                              entry.method));
     if (entry.method == 0 && entry.compressed != entry.uncompressed)
-      fail(name, fmt::format("a stored zip entry of {} bytes that declares {} uncompressed", entry.compressed, entry.uncompressed));
+      fail(name, fmt::format("a stored zip entry of {} bytes that declares {} uncompressed", entry.compressed,
+                             entry.uncompressed));
     if (entry.local_offset + kLocalHeaderSize > directory_offset_ || entry.compressed > directory_offset_)
       fail(name, "the zip entry lies past the start of the central directory (corrupt or truncated archive)");
     if (std::any_of(entries_.begin(), entries_.end(), [&](const Entry& other) { return other.name == entry.name; }))
@@ -230,13 +237,16 @@ NpyArray NpzArchive::read(const std::string& array) const {
   if (it == entries_.end()) {
     std::string held;
     for (const Entry& e : entries_) held += (held.empty() ? "" : ", ") + e.name;
-    fail(path_, fmt::format("no array '{}' ({}.npy) in the archive; it holds {}", array, array, held.empty() ? "nothing" : held));
+    fail(path_, fmt::format("no array '{}' ({}.npy) in the archive; it holds {}", array, array,
+                            held.empty() ? "nothing" : held));
   }
   const std::string name = path_ + ":" + it->name;
   Fd file(path_);
   std::vector<std::uint8_t> local = read_at(file.fd, it->local_offset, kLocalHeaderSize, name);
-  if (le(local.data(), 4) != kLocalSignature) fail(name, "no zip local header where the central directory points");
-  const std::uint64_t data_offset = it->local_offset + kLocalHeaderSize + le(&local[26], 2) + le(&local[28], 2);
+  if (little_endian(local.data(), 4) != kLocalSignature)
+    fail(name, "no zip local header where the central directory points");
+  const std::uint64_t data_offset =
+      it->local_offset + kLocalHeaderSize + little_endian(&local[26], 2) + little_endian(&local[28], 2);
   if (data_offset + it->compressed > directory_offset_)
     fail(name, fmt::format("the zip entry's {} bytes at offset {} run into the central directory (corrupt or "
                            "truncated archive)",

@@ -25,20 +25,16 @@ struct Named {
 
 [[noreturn]] void fail(const std::string& name, const std::string& what) { throw DataError(name + ": " + what); }
 
-std::string shape_text(const std::vector<std::int64_t>& shape) {
-  return fmt::format("({}{})", fmt::join(shape, ", "), shape.size() == 1 ? "," : "");
-}
-
 // One example's shape: {F} for a table, {C, H, W} for images.
 std::vector<std::int64_t> example_shape(const Named& x, const std::string& role) {
   const std::vector<std::int64_t>& s = x.array.shape;
   if (s.size() < 2 || s.size() > 4)
     fail(x.name, fmt::format("{} has shape {}: inputs must be (N, features), (N, height, width) or (N, channels, "
                              "height, width)",
-                             role, shape_text(s)));
-  if (s[0] == 0) fail(x.name, fmt::format("{} has shape {}: no examples", role, shape_text(s)));
+                             role, npy_shape_text(s)));
+  if (s[0] == 0) fail(x.name, fmt::format("{} has shape {}: no examples", role, npy_shape_text(s)));
   if (std::find(s.begin() + 1, s.end(), 0) != s.end())
-    fail(x.name, fmt::format("{} has shape {}: an example of no values", role, shape_text(s)));
+    fail(x.name, fmt::format("{} has shape {}: an example of no values", role, npy_shape_text(s)));
   if (s.size() == 2) return {s[1]};
   if (s.size() == 3) return {1, s[1], s[2]};
   return {s[1], s[2], s[3]};
@@ -68,13 +64,14 @@ void append_features(const Named& x, const std::string& role, std::vector<float>
   });
 }
 
-void append_labels(const Named& y, const std::string& role, std::int64_t rows, const Named& x, std::vector<std::int64_t>& out) {
+void append_labels(const Named& y, const std::string& role, std::int64_t rows, const Named& x,
+                   std::vector<std::int64_t>& out) {
   const NpyArray& a = y.array;
   const std::vector<std::int64_t>& s = a.shape;
   if (!(s.size() == 1 || (s.size() == 2 && s[1] == 1)))
-    fail(y.name, fmt::format("{} has shape {}: labels must be one class number per example, shape (N,)", role, shape_text(s)));
-  if (s[0] != rows)
-    fail(y.name, fmt::format("{} holds {} labels, but {} holds {} examples", role, s[0], x.name, rows));
+    fail(y.name, fmt::format("{} has shape {}: labels must be one class number per example, shape (N,)", role,
+                             npy_shape_text(s)));
+  if (s[0] != rows) fail(y.name, fmt::format("{} holds {} labels, but {} holds {} examples", role, s[0], x.name, rows));
   visit_npy(a, [&](const auto* v, std::int64_t n) {
     using T = std::remove_cv_t<std::remove_pointer_t<decltype(v)>>;
     for (std::int64_t i = 0; i < n; ++i) {
@@ -85,10 +82,10 @@ void append_labels(const Named& y, const std::string& role, std::int64_t rows, c
                                    "needs class numbers 0, 1, 2, ... ({}.astype(np.int64) if they are classes)",
                                    role, i, value, role));
       }
-      if (value < 0)
-        fail(y.name, fmt::format("{}[{}] is {}: class labels must be 0, 1, 2, ...", role, i, value));
+      if (value < 0) fail(y.name, fmt::format("{}[{}] is {}: class labels must be 0, 1, 2, ...", role, i, value));
       if (value > kMaxLabel)
-        fail(y.name, fmt::format("{}[{}] is {}: a class number over {:g} (are these classes?)", role, i, value, kMaxLabel));
+        fail(y.name,
+             fmt::format("{}[{}] is {}: a class number over {:g} (are these classes?)", role, i, value, kMaxLabel));
       out.push_back(static_cast<std::int64_t>(value));
     }
   });
@@ -107,7 +104,7 @@ NumpyData assemble(const Named& x, const Named& y, const std::optional<Named>& x
     std::vector<std::int64_t> val_shape = example_shape(*x_val, "x_val");
     if (val_shape != d.shape)
       fail(x_val->name, fmt::format("x_val has shape {}, but x has {}: their examples must have the same shape",
-                                    shape_text(x_val->array.shape), shape_text(x.array.shape)));
+                                    npy_shape_text(x_val->array.shape), npy_shape_text(x.array.shape)));
     append_features(*x_val, "x_val", d.features);
     append_labels(*y_val, "y_val", x_val->array.shape[0], *x_val, d.labels);
     d.given_val = x_val->array.shape[0];
@@ -157,9 +154,10 @@ bool is_npy_spec(const std::string& spec) {
 NumpyData load_npy_files(const std::string& spec) {
   std::vector<std::string> files = split_list(spec);
   if (files.size() != 2 && files.size() != 4)
-    throw DataError(fmt::format("{}: {} .npy file(s); give X.npy,Y.npy (inputs, labels) or "
-                                "X.npy,Y.npy,X_VAL.npy,Y_VAL.npy (with a validation split)",
-                                spec, files.size()));
+    throw DataError(
+        fmt::format("{}: {} .npy file(s); give X.npy,Y.npy (inputs, labels) or "
+                    "X.npy,Y.npy,X_VAL.npy,Y_VAL.npy (with a validation split)",
+                    spec, files.size()));
   auto named = [&](std::size_t i) { return Named{read_npy(files[i]), files[i]}; };
   Named x = named(0);
   Named y = named(1);

@@ -5,10 +5,9 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "../tools/run_tool.h"
 #include "numpy_files.h"
@@ -70,8 +69,9 @@ TEST_CASE("nos-train: uint8 images of shape (N, C, H, W) in .npy files train the
   write_bytes(dir + "/x.npy", npy_bytes("|u1", {120, 2, 8, 8}, pixels));
   write_bytes(dir + "/y.npy", npy_bytes("<i8", {120}, raw_bytes(labels)));
   std::string json = dir + "/out.json";
-  ToolResult r = run_tool("nos-train", {"--optimizer", "adam", "--model", "convnet", "--data", dir + "/x.npy," + dir + "/y.npy",
-                                        "--epochs", "1", "--lr", "0.01", "--threads", "1", "--json", json});
+  ToolResult r =
+      run_tool("nos-train", {"--optimizer", "adam", "--model", "convnet", "--data", dir + "/x.npy," + dir + "/y.npy",
+                             "--epochs", "1", "--lr", "0.01", "--threads", "1", "--json", json});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(read_json(json)["data"]["shape"] == nlohmann::json::array({2, 8, 8}));

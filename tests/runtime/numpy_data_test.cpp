@@ -85,7 +85,8 @@ TEST_CASE("an X.npy,Y.npy pair loads as a table, with its values and labels") {
   std::vector<Variant> variants{
       {npy_bytes("<f8", {6, 2}, x64), npy_bytes("|u1", {6}, {0, 1, 2, 0, 1, 2})},
       {npy_bytes(">f4", {6, 2}, big), npy_bytes(">i8", {6}, big_y)},
-      {npy_bytes("<f4", {6, 2}, raw_bytes(kX), false, 2), npy_bytes("<i4", {6, 1}, raw_bytes(std::vector<std::int32_t>{0, 1, 2, 0, 1, 2}))},
+      {npy_bytes("<f4", {6, 2}, raw_bytes(kX), false, 2),
+       npy_bytes("<i4", {6, 1}, raw_bytes(std::vector<std::int32_t>{0, 1, 2, 0, 1, 2}))},
       {npy_bytes("<f4", {6, 2}, raw_bytes(kX), false, 3),
        npy_bytes("<f8", {6}, raw_bytes(std::vector<double>{0, 1, 2, 0, 1, 2}))},  // whole-number float labels
       // Fortran order: columns first.
@@ -133,9 +134,9 @@ TEST_CASE("uint8 inputs of shape (N, H, W) and (N, C, H, W) are images scaled to
 TEST_CASE("an .npz archive loads stored, deflated and with zip64 fields, as np.savez writes it") {
   std::string dir = temp_dir("npz");
   std::vector<ZipOptions> layouts(4);
-  layouts[1].deflate = true;             // np.savez_compressed
-  layouts[2].zip64_local = false;        // other zip writers
-  layouts[3].zip64_directory = true;     // sizes in the directory's zip64 field
+  layouts[1].deflate = true;          // np.savez_compressed
+  layouts[2].zip64_local = false;     // other zip writers
+  layouts[3].zip64_directory = true;  // sizes in the directory's zip64 field
   for (std::size_t i = 0; i < layouts.size(); ++i) {
     CAPTURE(i);
     std::string path = dir + "/d" + std::to_string(i) + ".npz";
@@ -218,7 +219,8 @@ TEST_CASE("malformed .npy headers are refused naming the file") {
   cut.resize(30);
   CHECK(contains(error(cut), "truncated .npy header: 118 bytes declared, 20 present"));
   CHECK(contains(error({0x93, 'N', 'U', 'M', 'P', 'Y', 4, 0, 0, 0}), "version 4.0 is not supported"));
-  CHECK(contains(error({0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0, 0, 0, 0, 1}), "header length 16777216 is over 65536 bytes"));
+  CHECK(
+      contains(error({0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0, 0, 0, 0, 1}), "header length 16777216 is over 65536 bytes"));
   for (const char* descr : {"<c8", "|O", "<U3", "<f2", "|S5", "<M8", "f4", "<f16"})
     CHECK(contains(dict(std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (6, 2), }"),
                    std::string("dtype '") + descr + "' is not supported"));
@@ -226,8 +228,10 @@ TEST_CASE("malformed .npy headers are refused naming the file") {
   CHECK(contains(dict("{'descr': '|f4', 'fortran_order': False, 'shape': (6, 2), }"), "only valid for 1-byte"));
   CHECK(contains(dict("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (6,), }"), "structured dtypes"));
   CHECK(contains(dict("{'descr': '<f4', 'shape': (6, 2), }"), "no 'fortran_order' key"));
-  CHECK(contains(dict("{'descr': '<f4', 'fortran_order': False, 'shape': (6, 2), 'extra': 1}"), "unexpected key 'extra'"));
-  CHECK(contains(dict("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (6, 2)}"), "'descr' given twice"));
+  CHECK(contains(dict("{'descr': '<f4', 'fortran_order': False, 'shape': (6, 2), 'extra': 1}"),
+                 "unexpected key 'extra'"));
+  CHECK(contains(dict("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (6, 2)}"),
+                 "'descr' given twice"));
   CHECK(contains(dict("{'descr': '<f4', 'fortran_order': 0, 'shape': (6, 2)}"), "must be True or False"));
   CHECK(contains(dict("{'descr': '<f4', 'fortran_order': False, 'shape': (12)}"), "(N) is not a tuple"));
   CHECK(contains(dict("{'descr': '<f4', 'fortran_order': False, 'shape': (6, -2)}"), "non-negative integers"));
@@ -243,8 +247,9 @@ TEST_CASE("a .npy whose declared shape is not what the file holds is refused bef
   std::vector<std::uint8_t> data = raw_bytes(kX);
   write_bytes(path, npy_bytes("<f4", {6, 3}, data));
   CHECK(contains(data_error([&] { read_npy(path); }),
-                 path + ": the .npy header declares shape (6, 3) of <f4: 72 bytes of data, but 48 follow the header (the "
-                        "file is truncated)"));
+                 path +
+                     ": the .npy header declares shape (6, 3) of <f4: 72 bytes of data, but 48 follow the header (the "
+                     "file is truncated)"));
   write_bytes(path, npy_bytes("<f4", {5, 2}, data));
   CHECK(contains(data_error([&] { read_npy(path); }), "40 bytes of data, but 48 follow the header (trailing data)"));
   write_bytes(path, npy_bytes("<f8", {1 << 21, 1 << 20}, data));
@@ -268,25 +273,31 @@ TEST_CASE("a .npy whose declared shape is not what the file holds is refused bef
 TEST_CASE("NumPy arrays that do not make a classification data set are refused naming the file") {
   std::string dir = temp_dir("npy_bad_data");
   std::vector<std::uint8_t> x = npy_bytes("<f4", {6, 2}, raw_bytes(kX));
-  auto y_of = [](std::vector<std::int64_t> y) { return npy_bytes("<i8", {static_cast<std::int64_t>(y.size())}, raw_bytes(y)); };
+  auto y_of = [](std::vector<std::int64_t> y) {
+    return npy_bytes("<i8", {static_cast<std::int64_t>(y.size())}, raw_bytes(y));
+  };
   std::string y_path = dir + "/y.npy", x_path = dir + "/x.npy";
-  CHECK(contains(pair_error(dir, x, y_of({0, 1, 2, 0, 1})), y_path + ": y holds 5 labels, but " + x_path + " holds 6 examples"));
+  CHECK(contains(pair_error(dir, x, y_of({0, 1, 2, 0, 1})),
+                 y_path + ": y holds 5 labels, but " + x_path + " holds 6 examples"));
   CHECK(contains(pair_error(dir, x, y_of({0, 1, -1, 0, 1, 2})), y_path + ": y[2] is -1: class labels must be 0, 1, 2"));
   CHECK(contains(pair_error(dir, x, y_of({3, 3, 3, 3, 3, 3})), y_path + ": all 6 labels are class 3"));
   CHECK(contains(pair_error(dir, x, y_of({0, 1, 2000000, 0, 1, 2})), "y[2] is 2000000: a class number over 1e+06"));
   CHECK(contains(pair_error(dir, x, npy_bytes("<f4", {6}, raw_bytes(std::vector<float>{0, 1, 0.5f, 0, 1, 2}))),
                  "y[2] is 0.5: float regression targets are not supported yet"));
-  CHECK(contains(pair_error(dir, x, npy_bytes("<i8", {3, 2}, raw_bytes(kY))), "y has shape (3, 2): labels must be one class number"));
+  CHECK(contains(pair_error(dir, x, npy_bytes("<i8", {3, 2}, raw_bytes(kY))),
+                 "y has shape (3, 2): labels must be one class number"));
   CHECK(contains(pair_error(dir, npy_bytes("<i8", {6, 2}, raw_bytes(std::vector<std::int64_t>(12))), y_of(kY)),
                  x_path + ": x has dtype '<i8': inputs must be float32, float64 or uint8"));
-  CHECK(contains(pair_error(dir, npy_bytes("<f4", {12}, raw_bytes(kX)), y_of(kY)), "x has shape (12,): inputs must be"));
+  CHECK(
+      contains(pair_error(dir, npy_bytes("<f4", {12}, raw_bytes(kX)), y_of(kY)), "x has shape (12,): inputs must be"));
   CHECK(contains(pair_error(dir, npy_bytes("<f4", {0, 2}, {}), y_of({})), "x has shape (0, 2): no examples"));
   std::vector<float> nan_x = kX;
   nan_x[5] = NAN;
   CHECK(contains(pair_error(dir, npy_bytes("<f4", {6, 2}, raw_bytes(nan_x)), y_of(kY)), "x row 2 holds nan"));
 
   // Specs: a list of 3 .npy files, or a missing one.
-  CHECK(contains(data_error([&] { load_dataset(x_path + "," + y_path + "," + y_path); }), "3 .npy file(s); give X.npy,Y.npy"));
+  CHECK(contains(data_error([&] { load_dataset(x_path + "," + y_path + "," + y_path); }),
+                 "3 .npy file(s); give X.npy,Y.npy"));
   CHECK(contains(data_error([&] { load_dataset(x_path + "," + dir + "/none.npy"); }), dir + "/none.npy: cannot open"));
   CHECK(contains(data_error([&] { load_dataset(dir + "/none.npz"); }), dir + "/none.npz: cannot open"));
 
@@ -307,7 +318,8 @@ TEST_CASE("NumPy arrays that do not make a classification data set are refused n
   Entries bad = table_entries();
   bad[1].second = npy_bytes("<i8", {7}, raw_bytes(kY));
   write_zip(dir + "/bad.npz", bad, {});
-  CHECK(contains(data_error([&] { load_dataset(dir + "/bad.npz"); }), dir + "/bad.npz:y.npy: the .npy header declares shape (7,)"));
+  CHECK(contains(data_error([&] { load_dataset(dir + "/bad.npz"); }),
+                 dir + "/bad.npz:y.npy: the .npy header declares shape (7,)"));
 }
 
 TEST_CASE("malformed .npz archives are refused naming the file") {
@@ -340,7 +352,8 @@ TEST_CASE("malformed .npz archives are refused naming the file") {
   zip64.resize(zip64.size() + 16, 0);
   zip64.insert(zip64.end(), bytes.end() - 22, bytes.end());
   write_bytes(dir + "/zip64.npz", zip64);
-  CHECK(contains(data_error([&] { load_dataset(dir + "/zip64.npz"); }), "a zip64 archive (over 4 GiB or 65535 entries) is not supported"));
+  CHECK(contains(data_error([&] { load_dataset(dir + "/zip64.npz"); }),
+                 "a zip64 archive (over 4 GiB or 65535 entries) is not supported"));
   // The central directory's offset pointing past the end record.
   std::vector<std::uint8_t> moved = bytes;
   moved[moved.size() - 3] ^= 0x01;  // the offset's high byte: 16 MiB further

@@ -15,7 +15,8 @@ void put(std::vector<std::uint8_t>& out, std::uint64_t value, int bytes) {
 
 std::vector<std::uint8_t> raw_deflate(const std::vector<std::uint8_t>& in) {
   z_stream z{};
-  if (deflateInit2(&z, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw std::runtime_error("deflateInit2");
+  if (deflateInit2(&z, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw std::runtime_error("deflateInit2");
   std::vector<std::uint8_t> out(deflateBound(&z, in.size()));
   z.next_in = const_cast<std::uint8_t*>(in.data());
   z.avail_in = static_cast<uInt>(in.size());
@@ -45,11 +46,13 @@ std::vector<std::uint8_t> npy_bytes(const std::string& descr, const std::vector<
                                     const std::vector<std::uint8_t>& data, bool fortran, int major) {
   std::string dims;
   for (std::int64_t d : shape) dims += std::to_string(d) + ", ";
-  if (shape.size() > 1) dims.resize(dims.size() - 2);
-  else if (shape.size() == 1) dims.resize(dims.size() - 1);  // (N,)
-  return npy_with_header("{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") +
-                             ", 'shape': (" + dims + "), }",
-                         data, major);
+  if (shape.size() > 1)
+    dims.resize(dims.size() - 2);
+  else if (shape.size() == 1)
+    dims.resize(dims.size() - 1);  // (N,)
+  return npy_with_header(
+      "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': (" + dims + "), }",
+      data, major);
 }
 
 void write_zip(const std::string& path, const std::vector<std::pair<std::string, std::vector<std::uint8_t>>>& entries,
@@ -59,9 +62,12 @@ void write_zip(const std::string& path, const std::vector<std::pair<std::string,
     std::vector<std::uint8_t> stored = options.deflate ? raw_deflate(contents) : contents;
     auto crc = static_cast<std::uint32_t>(crc32(0, contents.data(), static_cast<uInt>(contents.size())));
     if (options.bad_crc) crc ^= 1;
-    const std::uint16_t method = options.method >= 0 ? static_cast<std::uint16_t>(options.method) : options.deflate ? 8 : 0;
+    const std::uint16_t method = options.method >= 0 ? static_cast<std::uint16_t>(options.method)
+                                 : options.deflate   ? 8
+                                                     : 0;
     const std::uint64_t offset = out.size();
-    const std::uint64_t size = options.declared_size >= 0 ? static_cast<std::uint64_t>(options.declared_size) : contents.size();
+    const std::uint64_t size =
+        options.declared_size >= 0 ? static_cast<std::uint64_t>(options.declared_size) : contents.size();
     // Local header.
     put(out, 0x04034b50, 4);
     put(out, options.zip64_local ? 45 : 20, 2);
@@ -90,11 +96,13 @@ void write_zip(const std::string& path, const std::vector<std::pair<std::string,
     put(directory, z64 ? 0xFFFFFFFF : size, 4);
     put(directory, name.size(), 2);
     put(directory, z64 ? 28 : 0, 2);
-    put(directory, 0, 2), put(directory, 0, 2), put(directory, 0, 2), put(directory, 0, 4);  // comment, disk, attributes
+    put(directory, 0, 2), put(directory, 0, 2), put(directory, 0, 2),
+        put(directory, 0, 4);  // comment, disk, attributes
     put(directory, z64 ? 0xFFFFFFFF : offset, 4);
     directory.insert(directory.end(), name.begin(), name.end());
-    if (z64) put(directory, 1, 2), put(directory, 24, 2), put(directory, size, 8), put(directory, stored.size(), 8),
-        put(directory, offset, 8);
+    if (z64)
+      put(directory, 1, 2), put(directory, 24, 2), put(directory, size, 8), put(directory, stored.size(), 8),
+          put(directory, offset, 8);
   }
   const std::uint64_t directory_offset = out.size();
   out.insert(out.end(), directory.begin(), directory.end());

@@ -20,7 +20,8 @@ std::vector<std::uint8_t> raw_bytes(const std::vector<T>& values) {
 
 // A .npy file's bytes: magic, version `major`.0, the header `dict` padded with spaces to a multiple
 // of 64 bytes and ended by '\n' (as NumPy writes it), then `data`.
-std::vector<std::uint8_t> npy_with_header(const std::string& dict, const std::vector<std::uint8_t>& data, int major = 1);
+std::vector<std::uint8_t> npy_with_header(const std::string& dict, const std::vector<std::uint8_t>& data,
+                                          int major = 1);
 
 // The same with the dict NumPy writes: {'descr': DESCR, 'fortran_order': False, 'shape': (...), }.
 std::vector<std::uint8_t> npy_bytes(const std::string& descr, const std::vector<std::int64_t>& shape,
