@@ -1,5 +1,6 @@
 // The evaluate API's torch-free half besides JSON: metric names and the check of a spec.
 #include <cmath>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -39,8 +40,8 @@ std::string spec_problem(const EvaluateSpec& s) {
   if (!s.rule && s.torch_optimizer != "adam" && s.torch_optimizer != "rmsprop" && s.torch_optimizer != "sgd")
     return fmt::format("unknown torch optimizer '{}' (adam, rmsprop, sgd)", s.torch_optimizer);
   if (!(s.momentum >= 0 && s.momentum <= 1)) return fmt::format("momentum {} is outside [0, 1]", s.momentum);
-  if (s.model.name != "mlp" && s.model.name != "convnet")
-    return fmt::format("unknown model '{}' (mlp, convnet)", s.model.name);
+  if (std::error_code ec; !is_builtin_model(s.model.name) && !std::filesystem::exists(s.model.name, ec))
+    return fmt::format("unknown model '{}': not a built-in (mlp, convnet) and no such TorchScript file", s.model.name);
   for (std::int64_t width : s.model.hidden)
     if (width < 1 || width > kMaxHiddenWidth)
       return fmt::format("hidden layer width {} is outside 1..{}", width, kMaxHiddenWidth);

@@ -1,5 +1,6 @@
 #include "runtime/models.h"
 
+#include <filesystem>
 #include <functional>
 #include <numeric>
 #include <stdexcept>
@@ -9,8 +10,11 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/functional/loss.h>
 #include <torch/nn/modules/pooling.h>
+#include <torch/utils.h>
 
+#include "runtime/child_model.h"
 #include "runtime/physical_memory.h"
 
 namespace nos::runtime {
@@ -86,11 +90,43 @@ torch::nn::Sequential convnet(const std::vector<std::int64_t>& shape, std::int64
   return net;
 }
 
+// A built-in network with the classification objective: cross entropy, accuracy.
+class BuiltinModel final : public ChildModel {
+ public:
+  explicit BuiltinModel(torch::nn::Sequential net) : net_(std::move(net)) {}
+  std::vector<at::Tensor> parameters() override { return net_->parameters(); }
+  void set_training(bool training) override { net_->train(training); }
+  void to(const c10::Device& device) override { net_->to(device); }
+  at::Tensor loss(const at::Tensor& x, const at::Tensor& y) override {
+    return torch::nn::functional::cross_entropy(net_->forward(x), y);
+  }
+  ChunkScore score(const at::Tensor& x, const at::Tensor& y) override { return classification_score(net_->forward(x), y); }
+
+ private:
+  torch::nn::Sequential net_;
+};
+
 }  // namespace
 
-const std::vector<std::string>& model_names() {
-  static const std::vector<std::string> names{"mlp", "convnet"};
-  return names;
+ChunkScore classification_score(const at::Tensor& logits, const at::Tensor& labels) {
+  namespace F = torch::nn::functional;
+  ChunkScore score;
+  score.loss_sum = F::cross_entropy(logits, labels, F::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
+  at::Tensor right = logits.argmax(1).eq(labels).logical_and(torch::isfinite(logits).all(1));
+  score.metric_sum = right.sum().item<double>();
+  return score;
+}
+
+std::unique_ptr<ChildModel> make_child_model(const ModelSpec& spec, const std::vector<std::int64_t>& example_shape,
+                                             std::int64_t num_classes, std::uint64_t seed) {
+  if (!is_builtin_model(spec.name)) {
+    if (std::error_code ec; !std::filesystem::exists(spec.name, ec))
+      throw std::invalid_argument(
+          fmt::format("unknown model '{}' (expected mlp, convnet or a TorchScript file's path)", spec.name));
+    return load_torchscript_model(spec.name, num_classes, seed);
+  }
+  torch::manual_seed(seed);
+  return std::make_unique<BuiltinModel>(make_model(spec, example_shape, num_classes));
 }
 
 torch::nn::Sequential make_model(const ModelSpec& spec, const std::vector<std::int64_t>& example_shape,
@@ -101,7 +137,7 @@ torch::nn::Sequential make_model(const ModelSpec& spec, const std::vector<std::i
     return mlp(spec, inputs, num_classes);
   }
   if (spec.name == "convnet") return convnet(example_shape, num_classes);
-  throw std::invalid_argument("unknown model '" + spec.name + "' (expected mlp or convnet)");
+  throw std::invalid_argument("unknown model '" + spec.name + "' (expected mlp, convnet or a TorchScript file)");
 }
 
 }  // namespace nos::runtime

@@ -14,8 +14,6 @@
 
 namespace nos::runtime {
 
-const std::vector<std::string>& model_names();
-
 // Parameters are initialized from LibTorch's global generator (seed it first for determinism).
 // Throws std::invalid_argument for an unknown name or a model that does not fit the data.
 torch::nn::Sequential make_model(const ModelSpec& spec, const std::vector<std::int64_t>& example_shape,

@@ -5,11 +5,34 @@
 
 #include <c10/util/Exception.h>
 #include <fmt/format.h>
-#include <torch/nn/modules/container/sequential.h>
+#include <torch/utils.h>
 
-#include "runtime/models.h"
+#include "runtime/child_model.h"
 
 namespace nos::runtime {
+namespace {
+
+// A model that fails on the data (a user's TorchScript file: the wrong input shape, an output that
+// does not match the classes, an error it raises) fails here, once, with its message: one training
+// step's loss and gradients on two examples, and a validation score.
+void check_one_batch(ChildModel& model, const Split& split) {
+  auto rows = [](const Dataset& d) {
+    std::int64_t n = std::min<std::int64_t>(2, d.size());
+    std::vector<std::int64_t> shape{n};
+    shape.insert(shape.end(), d.shape.begin(), d.shape.end());
+    return std::make_pair(
+        torch::from_blob(const_cast<float*>(d.features.data()), shape, torch::kFloat).clone(),
+        torch::from_blob(const_cast<std::int64_t*>(d.labels.data()), {n}, torch::kLong).clone());
+  };
+  auto [x, y] = rows(split.train);
+  model.loss(x, y).backward();
+  torch::NoGradGuard no_grad;
+  model.set_training(false);
+  auto [vx, vy] = rows(split.val);
+  model.score(vx, vy);
+}
+
+}  // namespace
 
 ChildPreflight preflight_child(const EvaluateSpec& spec) {
   if (std::string problem = spec_problem(spec); !problem.empty()) throw std::invalid_argument(problem);
@@ -20,7 +43,9 @@ ChildPreflight preflight_child(const EvaluateSpec& spec) {
   // Built once, as train() builds it: make_model refuses what is too large before allocating, and
   // an allocation that fails anyway is the spec's problem, not a bug.
   try {
-    torch::nn::Sequential model = make_model(spec.model, out.split.train.shape, out.split.train.num_classes);
+    std::unique_ptr<ChildModel> model =
+        make_child_model(spec.model, out.split.train.shape, out.split.train.num_classes, spec.seed);
+    check_one_batch(*model, out.split);
   } catch (const std::bad_alloc&) {
     throw std::invalid_argument(fmt::format("model {}: cannot be allocated on this machine", spec.model.name));
   } catch (const c10::Error& e) {

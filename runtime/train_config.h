@@ -24,8 +24,13 @@ const char* name(Status status);  // "ok", "diverged", "time_budget", "compile_f
 std::optional<Status> parse_status(std::string_view text);
 bool usable(Status status);       // Ok or TimeBudget: the run's accuracy means something
 
+// A model is a built-in child, by name, or the path of the user's TorchScript file (`torch.jit.save`
+// of a scripted or traced nn.Module: docs/tasks.md).
+const std::vector<std::string>& model_names();  // the built-ins: "mlp", "convnet" (models.h)
+bool is_builtin_model(std::string_view name);
+
 struct ModelSpec {
-  std::string name = "mlp";               // "mlp" or "convnet" (models.h)
+  std::string name = "mlp";               // a built-in's name, or a TorchScript file's path
   std::vector<std::int64_t> hidden{256};  // mlp: hidden layer widths, 1 .. kMaxHiddenWidth
 };
 

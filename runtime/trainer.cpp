@@ -6,7 +6,6 @@
 
 #include <fmt/format.h>
 #include <torch/cuda.h>
-#include <torch/nn/functional/loss.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/rmsprop.h>
 #include <torch/optim/sgd.h>
@@ -14,13 +13,12 @@
 
 #include "runtime/cpu_threads.h"
 #include "runtime/metrics.h"
-#include "runtime/models.h"
+#include "runtime/child_model.h"
 #include "runtime/rule_optimizer.h"
 
 namespace nos::runtime {
 namespace {
 
-namespace F = torch::nn::functional;
 using Clock = std::chrono::steady_clock;
 
 // Validation runs in chunks so a large validation set never needs one huge activation tensor.
@@ -54,25 +52,22 @@ Tensors to_tensors(const Dataset& data, const torch::Device& device) {
 }
 
 struct Evaluation {
-  double loss = 0, acc = 0;
+  double loss = 0, metric = 0;
 };
 
-// Rows with a non-finite logit count as wrong: a NaN model must not score by argmax's tie-breaking.
-Evaluation evaluate(torch::nn::Sequential& model, const Tensors& val) {
+Evaluation evaluate(ChildModel& model, const Tensors& val) {
   torch::NoGradGuard no_grad;
-  model->eval();
-  double loss_sum = 0;
-  std::int64_t correct = 0, n = val.x.size(0);
+  model.set_training(false);
+  ChunkScore total;
+  std::int64_t n = val.x.size(0);
   for (std::int64_t begin = 0; begin < n; begin += kEvalChunk) {
     std::int64_t end = std::min(n, begin + kEvalChunk);
-    torch::Tensor logits = model->forward(val.x.slice(0, begin, end));
-    torch::Tensor labels = val.y.slice(0, begin, end);
-    loss_sum += F::cross_entropy(logits, labels, F::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
-    torch::Tensor right = logits.argmax(1).eq(labels).logical_and(torch::isfinite(logits).all(1));
-    correct += right.sum().item<std::int64_t>();
+    ChunkScore chunk = model.score(val.x.slice(0, begin, end), val.y.slice(0, begin, end));
+    total.loss_sum += chunk.loss_sum;
+    total.metric_sum += chunk.metric_sum;
   }
-  model->train();
-  return {loss_sum / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n)};
+  model.set_training(true);
+  return {total.loss_sum / static_cast<double>(n), total.metric_sum / static_cast<double>(n)};
 }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spec, const TrainConfig& config,
@@ -140,7 +135,8 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
   torch::Device device(config.device);
 
   Tensors train_set = to_tensors(data.train, device), val_set = to_tensors(data.val, device);
-  torch::nn::Sequential model = make_model(config.model, data.train.shape, data.train.num_classes);
+  std::unique_ptr<ChildModel> model =
+      make_child_model(config.model, data.train.shape, data.train.num_classes, config.seed);
   model->to(device);
 
   std::int64_t n = data.train.size();
@@ -176,8 +172,7 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
     for (std::int64_t begin = 0; begin < n; begin += config.batch_size) {
       torch::Tensor index = permutation.slice(0, begin, std::min(n, begin + config.batch_size));
       optimizer->zero_grad();
-      torch::Tensor loss = F::cross_entropy(model->forward(train_set.x.index_select(0, index)),
-                                            train_set.y.index_select(0, index));
+      torch::Tensor loss = model->loss(train_set.x.index_select(0, index), train_set.y.index_select(0, index));
       double value = loss.item<double>();
       if (std::optional<std::string> diverged = guard.check(value, result.steps + 1)) {
         stop(Status::Diverged, *diverged);  // before the step: the update must not run on a broken loss
@@ -196,7 +191,7 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
     }
     result.train_seconds += seconds_since(epoch_start);
     auto validation_start = Clock::now();
-    Evaluation eval = evaluate(model, val_set);
+    Evaluation eval = evaluate(*model, val_set);
     result.validation_seconds += seconds_since(validation_start);
     if (result.status != Status::Diverged)
       if (std::optional<std::string> diverged = guard.check(eval.loss, result.steps))
@@ -205,7 +200,7 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
     record.epoch = epoch;
     record.train_loss = batches ? loss_sum / static_cast<double>(batches) : std::nan("");
     record.val_loss = eval.loss;
-    record.val_acc = eval.acc;
+    record.val_acc = eval.metric;
     record.seconds = seconds_since(epoch_start);
     record.complete = batches == steps_per_epoch;
     result.history.push_back(record);

@@ -2,10 +2,14 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "compiler/codegen/kernel_abi.h"
+#include "dsl/input_file.h"
+#include "runtime/train_config.h"
 
 namespace nos::tool {
 
@@ -90,6 +94,23 @@ CLI::Validator device_validator() {
         return ok ? std::string() : fmt::format("unknown device '{}' (expected cpu, cuda or cuda:N)", d);
       },
       "DEVICE");
+}
+
+CLI::Validator model_validator() {
+  return CLI::Validator(
+      [](std::string& m) -> std::string {
+        if (runtime::is_builtin_model(m)) return {};
+        std::error_code ec;
+        if (!std::filesystem::exists(m, ec))
+          return fmt::format("'{}' is neither a built-in model ({}) nor a file (a TorchScript model)", m,
+                             fmt::join(runtime::model_names(), ", "));
+        if (std::string kind = dsl::non_regular_kind(m); !kind.empty())
+          return fmt::format("'{}' is {}, not a TorchScript file", m, kind);
+        std::filesystem::path absolute = std::filesystem::absolute(m, ec);
+        if (!ec) m = absolute.lexically_normal().string();
+        return {};
+      },
+      "MODEL");
 }
 
 }  // namespace nos::tool

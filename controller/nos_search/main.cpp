@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
                       "train (default: the child network) or synthetic:SECONDS (scale tests: sleeps, then a metric "
                       "that is a deterministic function of the rule)");
   run_cmd->add_option("--data", run_options.data, "the child's data: fashion-mnist, an IDX directory or prefix, a .csv");
-  run_cmd->add_option("--model", run_options.model, "the child network: mlp or convnet")->check(CLI::IsMember({"mlp", "convnet"}));
+  run_cmd->add_option("--model", run_options.model, "the child network: mlp, convnet or a TorchScript file (docs/tasks.md)")
+      ->check(nos::tool::model_validator());
   run_cmd->add_option("--hidden", run_options.hidden, "mlp hidden layer widths, comma-separated (default 256)")
       ->delimiter(',')
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 24));
@@ -200,7 +201,9 @@ int main(int argc, char** argv) {
   final_cmd->add_flag("--no-greedy", final_options.no_greedy, "leave out the controller's greedy rule");
   final_cmd->add_option("--data", final_options.data,
                         "transfer task: train on this data instead (a name, an IDX directory or prefix, a .csv)");
-  final_cmd->add_option("--model", final_options.model, "transfer task: this child network instead (mlp, convnet)");
+  final_cmd->add_option("--model", final_options.model,
+                        "transfer task: this child network instead (mlp, convnet, a TorchScript file)")
+      ->check(nos::tool::model_validator());
   final_cmd->add_option("--hidden", final_options.hidden, "transfer task: these mlp hidden widths, comma-separated")
       ->delimiter(',')
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 24));
