@@ -50,10 +50,12 @@ std::vector<AsmLoop> kernel_loops(const std::string& assembly) {
   return loops;
 }
 
-// A vector instruction whose destination (the last AT&T operand) is memory: a store.
+// A store of a whole vector register: an AVX instruction whose destination (the last AT&T
+// operand) is memory, other than the scalar ones (vmovss, vmovd, vpextrw, ...) of a scalar loop.
 bool is_vector_store(const std::string& line) {
   static const std::regex store(R"(^\s*v\w+\s+.*,\s*[^,\s]*\([^)]*\)(\s*\{%k[0-7]\})?\s*$)");
-  return std::regex_match(line, store);
+  static const std::regex scalar(R"(^\s*v(mov(ss|sd|sh|d|q|lps|hps|lpd|hpd)|pextr\w|extractps)\s)");
+  return std::regex_match(line, store) && !std::regex_search(line, scalar);
 }
 
 // A store or load whose memory access is masked: AVX-512 moves with a mask register, AVX's
@@ -98,6 +100,8 @@ TEST_CASE("llvm asm: the checkers recognize loops, stores and masked accesses") 
   CHECK(is_vector_store("\tvmovups\t%zmm4, (%rdx,%rsi,4)"));
   CHECK(is_vector_store("\tvpmovdw\t%zmm17, (%r14,%r13,2) {%k1}"));
   CHECK_FALSE(is_vector_store("\tvmovups\t(%rcx,%rsi,4), %zmm4"));
+  CHECK_FALSE(is_vector_store("\tvmovss\t%xmm0, (%rax,%rcx,4)"));
+  CHECK_FALSE(is_vector_store("\tvpextrw\t$0, %xmm0, (%rax,%rcx,2)"));
   CHECK(is_masked_access("\tvmovups\t%zmm4, (%rdx,%rsi,4) {%k1}"));
   CHECK(is_masked_access("\tvmovups\t(%rcx,%rsi,4), %zmm4 {%k1} {z}"));
   CHECK(is_masked_access("\tvmaskmovps\t%ymm0, %ymm1, (%rax)"));
