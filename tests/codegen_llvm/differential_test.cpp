@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstring>
 #include <time.h>
 #include <cstdio>
 #include <random>
@@ -106,6 +108,54 @@ TEST_CASE("llvm: kernels split into chunks over threads match the interpreter") 
       options.threads = threads;
       CHECK_MESSAGE(compare_with_interpreter(f, *kernel, options) == "", text, " on ", threads, " threads");
     }
+}
+
+TEST_CASE("llvm: tensors of whole vectors, of a remainder only, and of both match the interpreter") {
+  // The main loop takes whole vectors (4, 8 or 16 lanes), the remainder loop what is left.
+  for (const char* text : {"g", "adam", "drop(m, 0.3) * exp(w)"}) {
+    ir::Function f = compile_rule(text);
+    auto kernel = CpuKernel::compile(f, DType::F32);
+    RunOptions options;
+    options.sizes = {3, 4, 8, 15, 16, 17, 31, 32, 33, 64, 65, 127};
+    CHECK_MESSAGE(compare_with_interpreter(f, *kernel, options) == "", text);
+  }
+}
+
+TEST_CASE("llvm: a range that starts and ends inside a vector computes what one whole call does") {
+  for (const char* text : {"adam", "drop(m, 0.3) * exp(w)"}) {
+    CAPTURE(text);
+    ir::Function f = compile_rule(text);
+    auto kernel = CpuKernel::compile(f, DType::F32);
+    const std::int64_t n = 100;
+    auto run = [&](const std::vector<std::int64_t>& cuts) {
+      std::vector<std::vector<float>> buffers(2 + f.states.size(), std::vector<float>(n));
+      for (std::int64_t i = 0; i < n; ++i) {
+        buffers[0][i] = 0.5f + 0.01f * static_cast<float>(i);
+        buffers[1][i] = std::sin(static_cast<float>(i));
+      }
+      KernelTensor tensor{};
+      tensor.w = buffers[0].data();
+      tensor.g = buffers[1].data();
+      for (std::size_t s = 0; s < f.states.size(); ++s) tensor.state[s] = buffers[2 + s].data();
+      tensor.numel = n;
+      tensor.tensor_id = 3;
+      KernelStep step{};
+      step.lr = 1e-3f;
+      step.t = 1;
+      step.seed = 7;
+      for (float& input : step.inputs) input = 1.0f;
+      for (std::size_t c = 0; c + 1 < cuts.size(); ++c) kernel->entry()(&tensor, 0, cuts[c], cuts[c + 1], &step);
+      return buffers;
+    };
+    auto whole = run({0, n});
+    auto pieces = run({0, 5, 21, 22, 38, n});
+    for (std::size_t b = 0; b < whole.size(); ++b)
+      for (std::int64_t i = 0; i < n; ++i) {
+        CAPTURE(b);
+        CAPTURE(i);
+        CHECK(std::memcmp(&whole[b][i], &pieces[b][i], sizeof(float)) == 0);
+      }
+  }
 }
 
 TEST_CASE("llvm: bf16 and f16 kernels round w like the interpreter followed by rounding") {
