@@ -27,7 +27,7 @@
 #include "compiler/codegen/kernel_cache.h"
 #include "compiler/passes.h"
 #include "runtime/json_text.h"
-#include "tools/atomic_file.h"
+#include "support/atomic_file.h"
 #ifdef NOS_BENCH_LLVM
 #include "compiler/codegen/llvm/cpu_backend.h"
 #endif

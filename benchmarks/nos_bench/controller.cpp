@@ -20,7 +20,7 @@
 #include "benchmarks/nos_bench/timing.h"
 #include "controller/lstm/lstm_strategy.h"
 #include "controller/strategy.h"
-#include "tools/atomic_file.h"
+#include "support/atomic_file.h"
 #include "tools/options.h"
 #include "runtime/json_text.h"
 

@@ -16,7 +16,7 @@
 #include "benchmarks/nos_bench/report.h"
 #include "benchmarks/nos_bench/resnet50_shapes.h"
 #include "benchmarks/nos_bench/step_impls.h"
-#include "tools/atomic_file.h"
+#include "support/atomic_file.h"
 #include "tools/options.h"
 #include "runtime/json_text.h"
 

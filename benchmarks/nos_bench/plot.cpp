@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "tools/atomic_file.h"
+#include "support/atomic_file.h"
 
 namespace nos::bench {
 namespace {

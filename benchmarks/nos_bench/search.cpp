@@ -37,7 +37,7 @@
 #include "benchmarks/nos_bench/search_stats.h"
 #include "benchmarks/nos_bench/timing.h"
 #include "controller/search/storage.h"
-#include "tools/atomic_file.h"
+#include "support/atomic_file.h"
 #include "tools/options.h"
 #include "runtime/json_text.h"
 

@@ -26,7 +26,7 @@
 #include "benchmarks/nos_bench/plot.h"
 #include "runtime/data/dataset.h"
 #include "runtime/evaluate.h"
-#include "tools/atomic_file.h"
+#include "support/atomic_file.h"
 #include "tools/options.h"
 #include "runtime/json_text.h"
 

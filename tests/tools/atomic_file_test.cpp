@@ -1,4 +1,4 @@
-// tools/atomic_file.h: an output file is written whole or not at all. A failing write is made
+// support/atomic_file.h: an output file is written whole or not at all. A failing write is made
 // with RLIMIT_FSIZE (EFBIG on every byte past the limit), which holds for root too, unlike
 // permissions.
 #include <doctest/doctest.h>
@@ -16,7 +16,7 @@
 #include <system_error>
 #include <vector>
 
-#include "tools/atomic_file.h"
+#include "support/atomic_file.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // A write that fails (a full disk) leaves no truncated or empty output file behind and keeps the
-// file an earlier run wrote: every tool writes through tools/atomic_file.h; nosc compile -o here.
+// file an earlier run wrote: every tool writes through support/atomic_file.h; nosc compile -o here.
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -13,9 +13,9 @@
 
 #include "compiler/compile.h"
 #include "compiler/emit/emit.h"
-#include "controller/nos_search/commands.h"
-#include "controller/nos_search/open_search.h"
-#include "tools/atomic_file.h"
+#include "tools/nos_search/commands.h"
+#include "tools/nos_search/open_search.h"
+#include "support/atomic_file.h"
 
 namespace nos::search::cli {
 namespace {

@@ -1,4 +1,4 @@
-#include "controller/nos_search/final_artifacts.h"
+#include "tools/nos_search/final_artifacts.h"
 #include "runtime/json_text.h"
 
 #include <fmt/format.h>

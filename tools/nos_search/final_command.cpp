@@ -15,16 +15,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/nos_search/commands.h"
-#include "controller/nos_search/final_artifacts.h"
-#include "controller/nos_search/final_training.h"
-#include "controller/nos_search/open_search.h"
-#include "controller/nos_search/table.h"
+#include "tools/nos_search/commands.h"
+#include "tools/nos_search/final_artifacts.h"
+#include "tools/nos_search/final_training.h"
+#include "tools/nos_search/open_search.h"
+#include "tools/nos_search/table.h"
 #include "dsl/diagnostic.h"
 #include "dsl/tokens.h"
 #include "runtime/data/dataset.h"
 #include "runtime/evaluate.h"
-#include "tools/atomic_file.h"
+#include "support/atomic_file.h"
 #include "tools/tool_main.h"
 #include "runtime/json_text.h"
 

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/compile.h"
-#include "controller/nos_search/final_verdict.h"
+#include "tools/nos_search/final_verdict.h"
 #include "controller/search/search_config.h"
 #include "runtime/data/dataset.h"
 

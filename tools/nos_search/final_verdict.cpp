@@ -1,4 +1,4 @@
-#include "controller/nos_search/final_verdict.h"
+#include "tools/nos_search/final_verdict.h"
 
 #include <fmt/format.h>
 

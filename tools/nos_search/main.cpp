@@ -21,7 +21,7 @@
 
 #include "tools/options.h"
 #include "tools/tool_main.h"
-#include "controller/nos_search/commands.h"
+#include "tools/nos_search/commands.h"
 #include "controller/search/storage.h"
 #ifdef NOS_SEARCH_HAVE_FINAL
 #include "controller/lstm/lstm_strategy.h"

@@ -1,4 +1,4 @@
-#include "controller/nos_search/open_search.h"
+#include "tools/nos_search/open_search.h"
 
 #include <fmt/format.h>
 

@@ -4,7 +4,7 @@
 #include <memory>
 #include <vector>
 
-#include "controller/nos_search/commands.h"
+#include "tools/nos_search/commands.h"
 #include "controller/search/storage.h"
 
 namespace nos::search::cli {

@@ -1,11 +1,11 @@
-#include "controller/nos_search/progress.h"
+#include "tools/nos_search/progress.h"
 
 #include <cmath>
 #include <iostream>
 
 #include <fmt/format.h>
 
-#include "controller/nos_search/table.h"
+#include "tools/nos_search/table.h"
 
 namespace nos::search::cli {
 

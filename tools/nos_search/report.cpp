@@ -11,12 +11,12 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "controller/nos_search/commands.h"
-#include "controller/nos_search/open_search.h"
-#include "controller/nos_search/report_data.h"
-#include "controller/nos_search/report_html.h"
-#include "controller/nos_search/report_plots.h"
-#include "tools/atomic_file.h"
+#include "tools/nos_search/commands.h"
+#include "tools/nos_search/open_search.h"
+#include "tools/nos_search/report_data.h"
+#include "tools/nos_search/report_html.h"
+#include "tools/nos_search/report_plots.h"
+#include "support/atomic_file.h"
 
 namespace nos::search::cli {
 namespace {

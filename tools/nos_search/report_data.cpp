@@ -1,4 +1,4 @@
-#include "controller/nos_search/report_data.h"
+#include "tools/nos_search/report_data.h"
 
 #include <fmt/format.h>
 
@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/nos_search/final_artifacts.h"
-#include "controller/nos_search/final_verdict.h"
+#include "tools/nos_search/final_artifacts.h"
+#include "tools/nos_search/final_verdict.h"
 #include "controller/reward.h"
 #include "runtime/json_text.h"
 

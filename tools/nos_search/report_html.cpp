@@ -1,4 +1,4 @@
-#include "controller/nos_search/report_html.h"
+#include "tools/nos_search/report_html.h"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -6,7 +6,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
-#include "controller/nos_search/final_verdict.h"
+#include "tools/nos_search/final_verdict.h"
 #include "runtime/json_text.h"
 
 namespace nos::search::cli {

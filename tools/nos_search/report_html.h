@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "controller/nos_search/report_data.h"
-#include "controller/nos_search/report_plots.h"
+#include "tools/nos_search/report_data.h"
+#include "tools/nos_search/report_plots.h"
 
 namespace nos::search::cli {
 

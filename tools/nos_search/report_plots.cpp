@@ -1,4 +1,4 @@
-#include "controller/nos_search/report_plots.h"
+#include "tools/nos_search/report_plots.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -13,7 +13,7 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "tools/atomic_file.h"
+#include "support/atomic_file.h"
 
 namespace nos::search::cli {
 namespace {

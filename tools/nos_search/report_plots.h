@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/nos_search/report_data.h"
+#include "tools/nos_search/report_data.h"
 
 namespace nos::search::cli {
 

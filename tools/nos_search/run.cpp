@@ -21,10 +21,10 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/lstm/lstm_strategy.h"
-#include "controller/nos_search/commands.h"
-#include "controller/nos_search/open_search.h"
-#include "controller/nos_search/progress.h"
-#include "controller/nos_search/table.h"
+#include "tools/nos_search/commands.h"
+#include "tools/nos_search/open_search.h"
+#include "tools/nos_search/progress.h"
+#include "tools/nos_search/table.h"
 #include "compiler/codegen/kernel_abi.h"
 #include "controller/search/child_evaluation.h"
 #include "controller/search/config_file.h"

@@ -10,9 +10,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "controller/nos_search/commands.h"
-#include "controller/nos_search/open_search.h"
-#include "controller/nos_search/table.h"
+#include "tools/nos_search/commands.h"
+#include "tools/nos_search/open_search.h"
+#include "tools/nos_search/table.h"
 
 namespace nos::search::cli {
 namespace {

@@ -1,4 +1,4 @@
-#include "controller/nos_search/table.h"
+#include "tools/nos_search/table.h"
 
 #include <fmt/format.h>
 

@@ -13,8 +13,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "controller/nos_search/commands.h"
-#include "controller/nos_search/open_search.h"
+#include "tools/nos_search/commands.h"
+#include "tools/nos_search/open_search.h"
 #include "controller/search/child_evaluation.h"
 #include "controller/search/synthetic_child.h"
 #include "controller/search/worker_loop.h"

@@ -19,7 +19,7 @@
 #include "runtime/evaluate.h"
 #include "runtime/models.h"
 #include "runtime/preflight.h"
-#include "tools/atomic_file.h"
+#include "support/atomic_file.h"
 #include "tools/options.h"
 #include "tools/rule_options.h"
 #include "tools/tool_main.h"

@@ -1,4 +1,4 @@
-#include "compiler/nosc/backend_run.h"
+#include "tools/nosc/backend_run.h"
 
 #include <memory>
 

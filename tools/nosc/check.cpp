@@ -2,7 +2,7 @@
 // in the canonical layout.
 #include <fmt/format.h>
 
-#include "compiler/nosc/commands.h"
+#include "tools/nosc/commands.h"
 #include "dsl/printer.h"
 
 namespace nos::nosc {

@@ -11,8 +11,8 @@
 
 #include "compiler/codegen/kernel_abi.h"  // DType, also without any backend
 #include "compiler/emit/emit.h"
-#include "compiler/nosc/commands.h"
-#include "tools/atomic_file.h"
+#include "tools/nosc/commands.h"
+#include "support/atomic_file.h"
 
 #ifdef NOS_HAVE_LLVM
 #include "compiler/codegen/llvm/cpu_backend.h"

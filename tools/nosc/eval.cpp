@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/codegen/kernel_abi.h"
-#include "compiler/nosc/backend_run.h"
-#include "compiler/nosc/commands.h"
+#include "tools/nosc/backend_run.h"
+#include "tools/nosc/commands.h"
 #include "dsl/source_file.h"
 #include "tools/options.h"
 

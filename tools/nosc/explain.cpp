@@ -1,7 +1,7 @@
 // nosc explain: every stage of the pipeline for a rule, from tokens to the canonical hash.
 #include <fmt/format.h>
 
-#include "compiler/nosc/commands.h"
+#include "tools/nosc/commands.h"
 #include "compiler/passes.h"
 #include "compiler/printer.h"
 #include "dsl/printer.h"

@@ -1,7 +1,7 @@
 // nosc: the NOS rule compiler driver. Each subcommand stops the pipeline at one stage:
 //   check / fmt (text), explain (tokens, IR after every pass, hash), compile (kernels),
 //   eval (run a rule on a backend), verify (every backend against the interpreter).
-#include "compiler/nosc/commands.h"
+#include "tools/nosc/commands.h"
 
 int main(int argc, char** argv) {
   using namespace nos::nosc;

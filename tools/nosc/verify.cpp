@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "compiler/nosc/backend_run.h"
-#include "compiler/nosc/commands.h"
+#include "tools/nosc/backend_run.h"
+#include "tools/nosc/commands.h"
 #include "tools/options.h"
 
 namespace nos::nosc {
