@@ -11,15 +11,14 @@
 
 #include <fmt/format.h>
 
-namespace nos::tool {
+namespace nos::support {
 namespace {
 
 namespace fs = std::filesystem;
 
 [[noreturn]] void fail(int error, std::string_view what, const fs::path& path) {
   std::string prefix = what.empty() ? std::string() : fmt::format("{}: ", what);
-  throw std::system_error(error ? error : EIO, std::generic_category(),
-                          fmt::format("{}cannot write '{}'", prefix, path.string()));
+  throw FileError(error ? error : EIO, fmt::format("{}cannot write '{}'", prefix, path.string()));
 }
 
 // A new, empty, uniquely named file beside `path`, open for writing; its name in `temp`. Created
@@ -73,4 +72,4 @@ void check_writable(const fs::path& path, std::string_view what) {
   ::unlink(temp.c_str());
 }
 
-}  // namespace nos::tool
+}  // namespace nos::support

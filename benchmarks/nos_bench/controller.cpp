@@ -132,7 +132,7 @@ int run_controller(const ControllerOptions& o) {
     }
   }
   if (!o.json.empty()) {
-    tool::write_file_atomically(o.json, json_text(records, 2) + "\n", "--json");
+    support::write_file_atomically(o.json, json_text(records, 2) + "\n", "--json");
   }
   return kOk;
 }

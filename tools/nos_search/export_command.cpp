@@ -22,9 +22,9 @@ namespace {
 
 void write_file(const std::string& path, const std::string& text) {
   try {
-    tool::write_file_atomically(path, text);
-  } catch (const std::system_error& e) {
-    throw std::invalid_argument(fmt::format("{}: cannot write the export: {}", path, e.code().message()));
+    support::write_file_atomically(path, text);
+  } catch (const support::FileError& e) {
+    throw support::FileError(e.code().value(), fmt::format("{}: cannot write the export", path));
   }
 }
 

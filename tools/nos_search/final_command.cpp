@@ -27,6 +27,7 @@
 #include "support/atomic_file.h"
 #include "tools/tool_main.h"
 #include "runtime/json_text.h"
+#include "support/json_number.h"
 
 namespace nos::search::cli {
 namespace {
@@ -73,8 +74,6 @@ compiler::CompiledRule compile_stored(const std::string& location, const Candida
   }
 }
 
-json optional_number(const std::optional<double>& x) { return x ? json(*x) : json(nullptr); }
-
 // The top K rules with a result to retrain: ok (or out of time with a metric), as `top` ranks them.
 std::vector<FinalOptimizer> ranked_rules(Storage& storage, const SearchInfo& search, int k, std::vector<std::string>& notes) {
   std::vector<FinalOptimizer> out;
@@ -88,8 +87,8 @@ std::vector<FinalOptimizer> ranked_rules(Storage& storage, const SearchInfo& sea
     o.kind = FinalKind::Rule;
     o.rule = compile_stored(storage.location(), r.candidate);
     o.search = {{"rank", rank},         {"candidate", r.candidate.index}, {"tokens", r.candidate.tokens},
-                {"stage", e.stage},     {"status", e.status},             {"reward", optional_number(e.reward)},
-                {"metric", optional_number(e.metric)}, {"lr", optional_number(e.lr)}};
+                {"stage", e.stage},     {"status", e.status},             {"reward", support::number_or_null(e.reward)},
+                {"metric", support::number_or_null(e.metric)}, {"lr", support::number_or_null(e.lr)}};
     out.push_back(std::move(o));
     if (static_cast<int>(out.size()) == k) break;
   }
@@ -258,9 +257,9 @@ json run_task(const FinalTask& task, const std::vector<FinalOptimizer>& optimize
 
 void write_json(const std::string& path, const json& document) {
   try {
-    tool::write_file_atomically(path, json_text(document, 2) + "\n");
-  } catch (const std::system_error& e) {
-    throw std::invalid_argument(fmt::format("{}: cannot write the JSON: {}", path, e.code().message()));
+    support::write_file_atomically(path, json_text(document, 2) + "\n");
+  } catch (const support::FileError& e) {
+    throw support::FileError(e.code().value(), fmt::format("{}: cannot write the JSON", path));
   }
 }
 

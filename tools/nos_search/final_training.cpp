@@ -8,13 +8,12 @@
 
 #include "controller/search/child_evaluation.h"
 #include "runtime/evaluate.h"
+#include "support/json_number.h"
 
 namespace nos::search::cli {
 namespace {
 
 using nlohmann::json;
-
-json number_or_null(const std::optional<double>& x) { return x ? json(*x) : json(nullptr); }
 
 void summarize(FinalResult& r) {
   std::vector<double> present;
@@ -124,15 +123,15 @@ json task_json(const FinalTask& task) {
 json result_json(const FinalResult& r) {
   const FinalOptimizer& o = r.optimizer;
   json metrics = json::array();
-  for (const auto& m : r.metrics) metrics.push_back(number_or_null(m));
+  for (const auto& m : r.metrics) metrics.push_back(support::number_or_null(m));
   json out = {{"optimizer", o.name},
               {"kind", name(o.kind)},
               {"rule", o.rule ? json(o.rule->canonical_text) : json(nullptr)},
               {"hash", o.rule ? json(o.rule->hash_hex()) : json(nullptr)},
               {"search", o.search},
               {"metrics", metrics},
-              {"mean", number_or_null(r.mean)},
-              {"std", number_or_null(r.std)},
+              {"mean", support::number_or_null(r.mean)},
+              {"std", support::number_or_null(r.std)},
               {"ok", r.ok},
               {"lrs", r.lrs},
               {"lr_summary", lr_summary(r.lrs)},

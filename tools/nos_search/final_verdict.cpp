@@ -7,6 +7,8 @@
 #include <limits>
 #include <map>
 
+#include "support/json_number.h"
+
 namespace nos::search::cli {
 namespace {
 
@@ -44,10 +46,6 @@ double incomplete_beta(double a, double b, double x) {
 
 std::string mean_std(const Contender& c) {
   return c.mean ? fmt::format("{:.4f} ± {:.4f}", *c.mean, c.std.value_or(0)) : std::string("no metric");
-}
-
-json number_or_null(const std::optional<double>& x) {
-  return x && std::isfinite(*x) ? json(*x) : json(nullptr);
 }
 
 std::string statistics(const PairedComparison& c) {
@@ -192,8 +190,8 @@ json verdict_json(const Verdict& verdict, const Contender* rule, const Contender
   out["lower"] = c ? json(c->lower) : json(nullptr);
   out["mean_difference"] = c ? json(c->mean_difference) : json(nullptr);
   out["sd_difference"] = c ? json(c->sd_difference) : json(nullptr);
-  out["t"] = c ? number_or_null(c->t) : json(nullptr);
-  out["p"] = c ? number_or_null(c->p) : json(nullptr);
+  out["t"] = c ? support::number_or_null(c->t) : json(nullptr);
+  out["p"] = c ? support::number_or_null(c->p) : json(nullptr);
   out["ci95"] = c && c->ci_low ? json::array({*c->ci_low, *c->ci_high}) : json(nullptr);
   out["noise"] = c ? json(c->noise) : json(nullptr);
   return out;

@@ -17,6 +17,7 @@
 #include "tools/nos_search/report_html.h"
 #include "tools/nos_search/report_plots.h"
 #include "support/atomic_file.h"
+#include "support/gnuplot.h"
 
 namespace nos::search::cli {
 namespace {
@@ -39,9 +40,9 @@ std::string read_bytes(const fs::path& path) {
 
 void write_file(const fs::path& path, const std::string& text) {
   try {
-    tool::write_file_atomically(path, text);
-  } catch (const std::system_error& e) {
-    throw std::invalid_argument(fmt::format("{}: cannot write: {}", path.string(), e.code().message()));
+    support::write_file_atomically(path, text);
+  } catch (const support::FileError& e) {
+    throw support::FileError(e.code().value(), fmt::format("{}: cannot write", path.string()));
   }
 }
 
@@ -52,8 +53,7 @@ int report(const ReportOptions& options) {
   SearchInfo search = choose_search(*storage, options.db);
   std::optional<fs::path> gnuplot = find_gnuplot();
   if (!gnuplot)
-    throw std::invalid_argument(
-        "gnuplot is not installed (Debian: apt-get install gnuplot-nox): the report draws its plots with it");
+    throw std::invalid_argument(fmt::format("{}: the report draws its plots with it", support::kNoGnuplot));
   ReportData data = read_report(*storage, search, options.k);
 
   fs::path dir = options.output;

@@ -1,19 +1,14 @@
 #include "tools/nos_search/report_plots.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <stdexcept>
 #include <system_error>
 
 #include "support/atomic_file.h"
+#include "support/gnuplot.h"
 
 namespace nos::search::cli {
 namespace {
@@ -32,12 +27,7 @@ const char* status_color(std::string_view status) {
   return "#222222";  // crashed
 }
 
-// gnuplot strings are single-quoted; a quote inside is doubled.
-std::string gp_string(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
+std::string gp_string(std::string_view text) { return support::gnuplot_quoted(text); }
 
 // A data cell; '-' is the missing value (`set datafile missing`).
 std::string cell(const std::optional<double>& value) { return value ? fmt::format("{:.10g}", *value) : "-"; }
@@ -285,20 +275,6 @@ Figure curves(const ReportData& data) {
   return f;
 }
 
-// The child's standard error, read to its end.
-std::string read_all(int fd) {
-  std::string out;
-  char buffer[4096];
-  for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) != 0;) {
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<Figure> report_figures(const ReportData& data) {
@@ -306,64 +282,20 @@ std::vector<Figure> report_figures(const ReportData& data) {
           statuses(data),   hit_rates(data),          curves(data)};
 }
 
-std::optional<fs::path> find_gnuplot() {
-  const char* path = std::getenv("PATH");
-  std::string_view dirs = path ? path : "";
-  while (!dirs.empty()) {
-    std::size_t colon = dirs.find(':');
-    std::string_view dir = dirs.substr(0, colon);
-    dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
-    if (dir.empty()) continue;
-    fs::path candidate = fs::path(dir) / "gnuplot";
-    if (::access(candidate.c_str(), X_OK) == 0 && !fs::is_directory(candidate)) return candidate;
-  }
-  return std::nullopt;
-}
+std::optional<fs::path> find_gnuplot() { return support::find_gnuplot(); }
 
 fs::path draw(const fs::path& gnuplot, const fs::path& dir, const Figure& figure) {
   fs::path script = dir / (figure.name + ".gp");
   fs::path image = dir / (figure.name + ".png");
   try {
-    tool::write_file_atomically(script, figure.script);
-  } catch (const std::system_error& e) {
-    throw std::invalid_argument(fmt::format("{}: cannot write: {}", script.string(), e.code().message()));
+    support::write_file_atomically(script, figure.script);
+  } catch (const support::FileError& e) {
+    throw support::FileError(e.code().value(), fmt::format("{}: cannot write", script.string()));
   }
-  std::error_code ignored;
-  fs::remove(image, ignored);  // a PNG left by an earlier report must not pass for this one
-
-  int err[2];
-  if (::pipe(err) != 0) throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
-  std::string script_name = figure.name + ".gp";
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
-  if (pid == 0) {
-    // gnuplot runs in DIR: the script names its PNG relative to it, so DIR can be moved whole.
-    ::close(err[0]);
-    ::dup2(err[1], STDERR_FILENO);
-    int null = ::open("/dev/null", O_RDWR);
-    if (null >= 0) ::dup2(null, STDIN_FILENO), ::dup2(null, STDOUT_FILENO);
-    if (::chdir(dir.c_str()) != 0) {
-      fmt::print(stderr, "cannot enter {}: {}\n", dir.string(), std::strerror(errno));
-      ::_exit(126);
-    }
-    ::execl(gnuplot.c_str(), "gnuplot", script_name.c_str(), static_cast<char*>(nullptr));
-    fmt::print(stderr, "cannot run {}: {}\n", gnuplot.string(), std::strerror(errno));
-    ::_exit(127);
-  }
-  ::close(err[1]);
-  std::string messages = read_all(err[0]);
-  ::close(err[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  if (ok && fs::is_regular_file(image, ignored) && fs::file_size(image, ignored) > 0) return image;
-  while (!messages.empty() && messages.back() == '\n') messages.pop_back();
-  std::string how = !WIFEXITED(status)   ? fmt::format("killed by signal {}", WTERMSIG(status))
-                    : ok                 ? std::string("drew no ") + image.filename().string()
-                                         : fmt::format("exit status {}", WEXITSTATUS(status));
-  throw std::invalid_argument(fmt::format("{}: gnuplot failed ({}){}{}", script.string(), how,
-                                          messages.empty() ? "" : ":\n", messages));
+  if (std::optional<std::string> failure = support::run_gnuplot(gnuplot, dir, script.filename().string(),
+                                                                 image.filename().string()))
+    throw std::invalid_argument(fmt::format("{}: {}", script.string(), *failure));
+  return image;
 }
 
 }  // namespace nos::search::cli

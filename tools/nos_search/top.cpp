@@ -8,6 +8,7 @@
 #include "tools/nos_search/open_search.h"
 #include "tools/nos_search/table.h"
 #include "runtime/json_text.h"
+#include "support/json_number.h"
 
 namespace nos::search::cli {
 namespace {
@@ -16,19 +17,15 @@ namespace {
 constexpr std::size_t kRuleWidth = 56;
 constexpr std::size_t kTokensWidth = 32;
 
-nlohmann::json optional_number(const std::optional<double>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
-
 nlohmann::json to_json(int rank, const RankedResult& r) {
   const Evaluation& e = r.evaluation;
   return {{"rank", rank},
           {"rule", r.candidate.rule},
           {"tokens", r.candidate.tokens},
           {"hash", r.candidate.hash},
-          {"reward", optional_number(e.reward)},
-          {"metric", optional_number(e.metric)},
-          {"lr", optional_number(e.lr)},
+          {"reward", support::number_or_null(e.reward)},
+          {"metric", support::number_or_null(e.metric)},
+          {"lr", support::number_or_null(e.lr)},
           {"status", e.status},
           {"stage", e.stage},
           {"source", e.source},

@@ -116,7 +116,7 @@ void check_report(const std::string& path) {
   if (path.empty()) return;
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw std::invalid_argument(fmt::format("--json: '{}' is a directory", path));
-  nos::tool::check_writable(path, "--json");
+  nos::support::check_writable(path, "--json");
 }
 
 int run(Options& o) {
@@ -166,7 +166,7 @@ int run(Options& o) {
   }
   if (!result.message.empty()) fmt::print("{}\n", result.message);
 
-  if (!o.json.empty()) nos::tool::write_file_atomically(o.json, nos::json_text(to_json(result, o.spec), 2) + "\n", "--json");
+  if (!o.json.empty()) nos::support::write_file_atomically(o.json, nos::json_text(to_json(result, o.spec), 2) + "\n", "--json");
   return kOk;
 }
 

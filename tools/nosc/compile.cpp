@@ -108,7 +108,7 @@ void add_compile_command(CLI::App& app, Runner& run) {
         std::fwrite(code.data(), 1, code.size(), stdout);  // checked when the tool flushes
         return int(kOk);
       }
-      tool::write_file_atomically(o->output, code, "-o");
+      support::write_file_atomically(o->output, code, "-o");
       fmt::print(stderr, "nosc: wrote {} bytes to {}\n", code.size(), o->output);
       return int(kOk);
     };

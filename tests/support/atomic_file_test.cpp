@@ -60,8 +60,8 @@ struct FileSizeLimit {
 
 std::string error_of(const fs::path& path, std::string_view bytes, std::string_view what) {
   try {
-    nos::tool::write_file_atomically(path, bytes, what);
-  } catch (const std::system_error& e) {
+    nos::support::write_file_atomically(path, bytes, what);
+  } catch (const nos::support::FileError& e) {  // the one exception every tool maps to exit 1
     return e.what();
   }
   return "(no error)";
@@ -72,17 +72,17 @@ std::string error_of(const fs::path& path, std::string_view bytes, std::string_v
 TEST_CASE("atomic file: writes, replaces, and leaves no temporary beside it") {
   ScratchDir dir;
   fs::path out = dir.path / "out.json";
-  nos::tool::write_file_atomically(out, "first\n");
+  nos::support::write_file_atomically(out, "first\n");
   CHECK(slurp(out) == "first\n");
-  nos::tool::write_file_atomically(out, "second\n");
+  nos::support::write_file_atomically(out, "second\n");
   CHECK(slurp(out) == "second\n");
-  nos::tool::write_file_atomically(dir.path / "empty", "");
+  nos::support::write_file_atomically(dir.path / "empty", "");
   CHECK(fs::file_size(dir.path / "empty") == 0);
   CHECK(dir.names() == std::vector<std::string>{"empty", "out.json"});
   // Created with the usual permissions (0666 less the umask), not mkstemp's 0600.
   mode_t mask = ::umask(022);
   ::umask(mask);
-  nos::tool::write_file_atomically(dir.path / "perm", "x");
+  nos::support::write_file_atomically(dir.path / "perm", "x");
   CHECK((fs::status(dir.path / "perm").permissions() & fs::perms::all) ==
         (static_cast<fs::perms>(0666 & ~mask) & fs::perms::all));
 }
@@ -90,7 +90,7 @@ TEST_CASE("atomic file: writes, replaces, and leaves no temporary beside it") {
 TEST_CASE("atomic file: a failed write throws naming the file, keeps the old content, leaves nothing new") {
   ScratchDir dir;
   fs::path out = dir.path / "final.json";
-  nos::tool::write_file_atomically(out, "kept\n");
+  nos::support::write_file_atomically(out, "kept\n");
   std::string big(1 << 16, 'x');
   {
     FileSizeLimit limit(4096);
@@ -103,12 +103,12 @@ TEST_CASE("atomic file: a failed write throws naming the file, keeps the old con
 
 TEST_CASE("atomic file: a path that cannot hold a file is refused, by check_writable too") {
   ScratchDir dir;
-  nos::tool::write_file_atomically(dir.path / "plain", "x");
+  nos::support::write_file_atomically(dir.path / "plain", "x");
   fs::path under_file = dir.path / "plain" / "out.json";  // its directory is a regular file
   CHECK(error_of(under_file, "x", "-o") == "-o: cannot write '" + under_file.string() + "': Not a directory");
-  CHECK_THROWS_AS(nos::tool::check_writable(under_file, "-o"), std::system_error);
+  CHECK_THROWS_AS(nos::support::check_writable(under_file, "-o"), nos::support::FileError);
   CHECK(error_of(dir.path, "x", "") == "cannot write '" + dir.path.string() + "': Is a directory");
-  CHECK_THROWS_AS(nos::tool::check_writable(dir.path / "missing" / "x"), std::system_error);
-  nos::tool::check_writable(dir.path / "fine.json");
+  CHECK_THROWS_AS(nos::support::check_writable(dir.path / "missing" / "x"), nos::support::FileError);
+  nos::support::check_writable(dir.path / "fine.json");
   CHECK(dir.names() == std::vector<std::string>{"plain"});
 }
