@@ -43,7 +43,7 @@ TEST_CASE("gnuplot_quoted: single quotes, a quote inside doubled") {
   CHECK(gnuplot_quoted("") == "''");
 }
 
-TEST_CASE("run_gnuplot: runs in the directory; a failure, or no image, says why with gnuplot's messages") {
+TEST_CASE("run_gnuplot: runs in the directory, and a failure or no image says why with gnuplot's messages") {
   ScratchDir dir;
   fs::path out = dir.path / "out";
   fs::create_directories(out);

@@ -59,7 +59,7 @@ TEST_CASE("spawn: output and error appended to the log, the environment changed,
   CHECK(slurp(log) == "earlier\nreplaced kept " + fs::canonical(dir.path).string() + "\noops\n");
 }
 
-TEST_CASE("spawn: a log that cannot be opened is a FileError naming it; a program that cannot run exits 127 saying so") {
+TEST_CASE("spawn: a log that cannot be opened is a FileError naming it, a program that cannot run exits 127 saying so") {
   ScratchDir dir;
   fs::path log = dir.path / "missing" / "child.log";
   try {
