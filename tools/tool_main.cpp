@@ -11,6 +11,7 @@
 
 #include "dsl/diagnostic.h"
 #include "dsl/excerpt.h"
+#include "support/atomic_file.h"
 
 namespace nos::tool {
 namespace {
@@ -64,6 +65,9 @@ int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& r
     fmt::print(stderr, "{}: error: {}\nRun '{} --help' for usage.\n", name, bounded(e.what()), name);
     code = kUsage;
   } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "{}: error: {}\n", name, bounded(e.what()));
+    code = kInvalid;
+  } catch (const support::FileError& e) {
     fmt::print(stderr, "{}: error: {}\n", name, bounded(e.what()));
     code = kInvalid;
   } catch (const std::system_error& e) {

@@ -27,7 +27,7 @@
 #include "compiler/codegen/kernel_cache.h"
 #include "compiler/passes.h"
 #include "runtime/json_text.h"
-#include "tools/atomic_file.h"
+#include "support/atomic_file.h"
 #ifdef NOS_BENCH_LLVM
 #include "compiler/codegen/llvm/cpu_backend.h"
 #endif
@@ -225,7 +225,7 @@ int run_compile(const CompileOptions& o) {
 #endif
   std::vector<BenchRule> rules = select_rules(o.rules, o.random_groups);
   if (rules.empty()) throw UsageError("--rules: give at least one rule");
-  if (!o.json.empty()) tool::check_writable(o.json, "--json");
+  if (!o.json.empty()) support::check_writable(o.json, "--json");
   ScratchCache scratch;
   std::vector<Record> records;
   fmt::print(stderr, "nos-bench compile: frontend\n");
@@ -248,7 +248,7 @@ int run_compile(const CompileOptions& o) {
   print(records);
   for (const BenchRule& r : rules) fmt::print("  {}: {}\n", r.name, r.rule.text);
   if (!o.json.empty()) {
-    tool::write_file_atomically(o.json, json_text(to_json(records), 2) + "\n", "--json");
+    support::write_file_atomically(o.json, json_text(to_json(records), 2) + "\n", "--json");
   }
   return kOk;
 }

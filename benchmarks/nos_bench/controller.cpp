@@ -20,7 +20,7 @@
 #include "benchmarks/nos_bench/timing.h"
 #include "controller/lstm/lstm_strategy.h"
 #include "controller/strategy.h"
-#include "tools/atomic_file.h"
+#include "support/atomic_file.h"
 #include "tools/options.h"
 #include "runtime/json_text.h"
 
@@ -132,7 +132,7 @@ int run_controller(const ControllerOptions& o) {
     }
   }
   if (!o.json.empty()) {
-    tool::write_file_atomically(o.json, json_text(records, 2) + "\n", "--json");
+    support::write_file_atomically(o.json, json_text(records, 2) + "\n", "--json");
   }
   return kOk;
 }

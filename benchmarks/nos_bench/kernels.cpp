@@ -16,7 +16,7 @@
 #include "benchmarks/nos_bench/report.h"
 #include "benchmarks/nos_bench/resnet50_shapes.h"
 #include "benchmarks/nos_bench/step_impls.h"
-#include "tools/atomic_file.h"
+#include "support/atomic_file.h"
 #include "tools/options.h"
 #include "runtime/json_text.h"
 
@@ -170,7 +170,7 @@ std::vector<KernelRecord> measure_case(const std::vector<Impl>& impls, const Ben
 }
 
 void write_json(const std::string& path, const std::vector<KernelRecord>& records) {
-  tool::write_file_atomically(path, json_text(to_json(records), 2) + "\n", "--json");
+  support::write_file_atomically(path, json_text(to_json(records), 2) + "\n", "--json");
 }
 
 int run_kernels(KernelsOptions o) {
@@ -182,7 +182,7 @@ int run_kernels(KernelsOptions o) {
   for (const std::string& text : o.impls) impls.push_back(parse_impl(text));
   std::vector<BenchRule> bench_rules = rules(o);
   std::vector<Workload> loads = workloads(o);
-  if (!o.json.empty()) tool::check_writable(o.json, "--json");  // fail now, not after the measurements
+  if (!o.json.empty()) support::check_writable(o.json, "--json");  // fail now, not after the measurements
 
   fmt::print(stderr, "nos-bench kernels: load average {:g}, {}; {} rules, {} workloads, {} implementations\n",
              load_average_1m(), torch_description(), bench_rules.size(), loads.size(), impls.size());

@@ -1,41 +1,17 @@
 #include "benchmarks/nos_bench/plot.h"
 
-#include <cstdlib>
-#include <stdexcept>
-#include <sys/wait.h>
-
 #include <fmt/format.h>
 
-#include "tools/atomic_file.h"
+#include "support/atomic_file.h"
+#include "support/gnuplot.h"
 
 namespace nos::bench {
-namespace {
 
-// gnuplot strings are single-quoted; a quote inside is doubled.
-std::string quoted(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
-
-// The shell sees only paths we built from --out; quote them for sh all the same.
-std::string shell_quoted(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-int run_shell(const std::string& command) {
-  int status = std::system(command.c_str());
-  if (status == -1) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-}  // namespace
+using support::gnuplot_quoted;
 
 bool gnuplot_available(std::string* why) {
-  if (run_shell("command -v gnuplot >/dev/null 2>&1") == 0) return true;
-  if (why) *why = "gnuplot is not installed (Debian: apt-get install gnuplot-nox); the data and script were written";
+  if (support::find_gnuplot()) return true;
+  if (why) *why = fmt::format("{}; the data and script were written", support::kNoGnuplot);
   return false;
 }
 
@@ -47,7 +23,7 @@ PlotFiles plot_curves(const Plot& plot, const std::filesystem::path& dir, const 
     for (std::size_t i = 0; i < s.x.size(); ++i) data += fmt::format("{:g} {:g} {:g}\n", s.x[i], s.mean[i], s.std[i]);
     data += "\n\n";  // two blank lines end a gnuplot data block (an `index`)
   }
-  tool::write_file_atomically(files.data, data);
+  support::write_file_atomically(files.data, data);
 
   std::filesystem::path image = dir / (stem + ".png");
   std::string script = fmt::format(
@@ -62,7 +38,7 @@ PlotFiles plot_curves(const Plot& plot, const std::filesystem::path& dir, const 
       // Room at both ends, so the first and last error bars do not sit on the frame.
       "set offsets graph 0.04, graph 0.04, graph 0.05, graph 0.02\nset autoscale xfix\n",
       files.script.filename().string(), image.filename().string(), files.data.filename().string(),
-      quoted(image.filename().string()), quoted(plot.title), quoted(plot.xlabel), quoted(plot.ylabel));
+      gnuplot_quoted(image.filename().string()), gnuplot_quoted(plot.title), gnuplot_quoted(plot.xlabel), gnuplot_quoted(plot.ylabel));
   // Dark, distinguishable colors (ColorBrewer Dark2); gnuplot's default yellow is unreadable.
   static const char* kColors[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#e6ab02", "#666666"};
   script += "plot ";
@@ -72,18 +48,19 @@ PlotFiles plot_curves(const Plot& plot, const std::filesystem::path& dir, const 
     // Each series is nudged sideways a little so that error bars at the same x stay apart.
     double nudge = n > 1 ? 0.12 * (static_cast<double>(k) / static_cast<double>(n - 1) - 0.5) : 0.0;
     script += fmt::format("{} index {} using ($1+({:g})):2:3 with yerrorlines lw 2 pt 7 ps 0.8 lc rgb '{}' title {}",
-                          quoted(files.data.filename().string()), k, nudge, kColors[k % 8], quoted(plot.series[k].title));
+                          gnuplot_quoted(files.data.filename().string()), k, nudge, kColors[k % 8], gnuplot_quoted(plot.series[k].title));
   }
   script += "\n";
-  tool::write_file_atomically(files.script, script);
+  support::write_file_atomically(files.script, script);
 
-  if (!gnuplot_available(&files.problem)) return files;
-  std::filesystem::remove(image);
-  // stdout holds results only: gnuplot's messages go to stderr.
-  int rc = run_shell("cd " + shell_quoted(dir.string()) + " && gnuplot " + shell_quoted(files.script.filename().string()) +
-                     " 1>&2");
-  if (rc != 0 || !std::filesystem::exists(image)) {
-    files.problem = "gnuplot failed (exit status " + std::to_string(rc) + ") on " + files.script.string();
+  std::optional<std::filesystem::path> gnuplot = support::find_gnuplot();
+  if (!gnuplot) {
+    gnuplot_available(&files.problem);
+    return files;
+  }
+  if (std::optional<std::string> failure =
+          support::run_gnuplot(*gnuplot, dir, files.script.filename().string(), image.filename().string())) {
+    files.problem = fmt::format("{}: {}", files.script.string(), *failure);
     return files;
   }
   files.image = image;

@@ -24,8 +24,9 @@ struct PlotFiles {
 };
 
 // Writes DIR/STEM.dat (one gnuplot data block per series: x, mean, std), DIR/STEM.gp (the script,
-// runnable by hand) and, when gnuplot is installed, DIR/STEM.png. Throws std::runtime_error only
-// when the data file cannot be written; a missing or failing gnuplot is reported in `problem`.
+// runnable by hand) and, when gnuplot is installed, DIR/STEM.png. Throws support::FileError (exit 1)
+// only when the data file or the script cannot be written; a missing or failing gnuplot is reported
+// in `problem`.
 PlotFiles plot_curves(const Plot& plot, const std::filesystem::path& dir, const std::string& stem);
 
 // Whether gnuplot can be run; `why` says what is missing.

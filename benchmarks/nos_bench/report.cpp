@@ -1,4 +1,5 @@
 #include "benchmarks/nos_bench/report.h"
+#include "support/json_number.h"
 
 #include <optional>
 
@@ -28,8 +29,6 @@ std::optional<double> pct_of_roofline(const std::vector<KernelRecord>& records, 
   if (!s) return std::nullopt;
   return 100 * *s;
 }
-
-nlohmann::json optional_json(std::optional<double> v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
 // `v` with fmt's `spec` (e.g. "{:.2f}x"), or "-" when there is none.
 std::string format_or_dash(std::optional<double> v, fmt::format_string<double> spec) {
@@ -68,9 +67,9 @@ nlohmann::json to_json(const std::vector<KernelRecord>& records) {
       j["reps"] = 0;
       j["skipped"] = r.skipped;
     }
-    j["speedup_vs_libtorch"] = optional_json(speedup(records, r, "libtorch"));
-    j["speedup_vs_aten_eager"] = optional_json(speedup(records, r, "aten-eager"));
-    j["pct_of_roofline"] = optional_json(pct_of_roofline(records, r));
+    j["speedup_vs_libtorch"] = support::number_or_null(speedup(records, r, "libtorch"));
+    j["speedup_vs_aten_eager"] = support::number_or_null(speedup(records, r, "aten-eager"));
+    j["pct_of_roofline"] = support::number_or_null(pct_of_roofline(records, r));
     if (!r.note.empty()) j["note"] = r.note;
     out.push_back(std::move(j));
   }

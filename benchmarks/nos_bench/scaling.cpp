@@ -45,7 +45,8 @@
 #include "benchmarks/nos_bench/timing.h"
 #include "controller/search/search_config.h"
 #include "controller/search/storage.h"
-#include "tools/atomic_file.h"
+#include "support/atomic_file.h"
+#include "support/process.h"
 #include "tools/options.h"
 #include "runtime/json_text.h"
 
@@ -77,25 +78,7 @@ double unix_now() {
 
 // Starts args with its standard output and error appended to `log`; does not wait.
 pid_t spawn_logged(const std::vector<std::string>& args, const std::string& log) {
-  std::vector<std::string> copy = args;
-  std::vector<char*> argv;
-  for (std::string& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::fflush(stdout);
-  std::fflush(stderr);
-  pid_t pid = fork();
-  if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
-  if (pid == 0) {
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-    }
-    execv(argv[0], argv.data());
-    std::fprintf(stderr, "cannot run %s: %s\n", argv[0], std::strerror(errno));
-    _exit(127);
-  }
-  return pid;
+  return support::spawn({.argv = args, .log = log});
 }
 
 // The processes a run started: stopped (SIGTERM, then SIGKILL after `grace`) and reaped when it
@@ -108,32 +91,14 @@ class Processes {
   // The first one that has exited already, with its wait status.
   std::optional<std::pair<pid_t, int>> exited() {
     for (pid_t& pid : pids_) {
-      int status = 0;
-      if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
-        pid_t gone = pid;
-        pid = -1;
-        return std::make_pair(gone, status);
-      }
+      std::optional<int> status = pid > 0 ? support::poll_exit(pid) : std::nullopt;
+      if (status) return std::make_pair(std::exchange(pid, -1), *status);
     }
     return std::nullopt;
   }
   void stop(std::chrono::milliseconds grace) {
-    for (pid_t pid : pids_)
-      if (pid > 0) kill(pid, SIGTERM);
-    auto deadline = std::chrono::steady_clock::now() + grace;
-    for (pid_t& pid : pids_) {
-      if (pid <= 0) continue;
-      int status = 0;
-      while (waitpid(pid, &status, WNOHANG) == 0) {
-        if (std::chrono::steady_clock::now() > deadline) {
-          kill(pid, SIGKILL);
-          waitpid(pid, &status, 0);
-          break;
-        }
-        std::this_thread::sleep_for(20ms);
-      }
-      pid = -1;
-    }
+    support::stop_all(pids_, grace);
+    for (pid_t& pid : pids_) pid = -1;
   }
 
  private:
@@ -343,7 +308,7 @@ int run_scaling_bench(const ScalingOptions& given) {
     if (b != "sqlite" && b != "postgresql") throw UsageError("--backends: sqlite or postgresql, not '" + b + "'");
     if (b == "postgresql" && o.postgres.empty()) throw UsageError("--backends postgresql needs --postgres URL");
   }
-  if (!o.json.empty()) tool::check_writable(o.json, "--json");
+  if (!o.json.empty()) support::check_writable(o.json, "--json");
   if (!o.postgres.empty() && !o.postgres.starts_with("postgresql://") && !o.postgres.starts_with("postgres://"))
     throw UsageError("--postgres: expected a postgresql:// URL, not '" + search::mask_password(o.postgres) + "'");
   if (access(o.nos_search.c_str(), X_OK) != 0)
@@ -388,7 +353,7 @@ int run_scaling_bench(const ScalingOptions& given) {
                             {"warmup", o.warmup >= 0 ? o.warmup : 2 + o.child_seconds}, {"backends", o.backends},
                             {"mode", o.mode}, {"strategy", o.strategy}, {"batch", o.batch}}},
                           {"runs", records}};
-    tool::write_file_atomically(o.json, json_text(doc, 2) + "\n", "--json");
+    support::write_file_atomically(o.json, json_text(doc, 2) + "\n", "--json");
   }
   return kOk;
 }

@@ -37,7 +37,8 @@
 #include "benchmarks/nos_bench/search_stats.h"
 #include "benchmarks/nos_bench/timing.h"
 #include "controller/search/storage.h"
-#include "tools/atomic_file.h"
+#include "support/atomic_file.h"
+#include "support/process.h"
 #include "tools/options.h"
 #include "runtime/json_text.h"
 
@@ -96,30 +97,7 @@ struct Finished {
 // Runs argv with its standard output and error appended to `log` and NOS_CACHE_DIR = `cache`,
 // watching its CPU time until it exits.
 Finished run_logged(const std::vector<std::string>& args, const std::string& log, const std::string& cache) {
-  std::vector<char*> argv;
-  std::vector<std::string> copy = args;
-  for (std::string& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_strings{"NOS_CACHE_DIR=" + cache};
-  for (char** e = environ; *e; ++e)
-    if (std::strncmp(*e, "NOS_CACHE_DIR=", 14) != 0) env_strings.emplace_back(*e);
-  std::vector<char*> envp;
-  for (std::string& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::fflush(stdout);
-  std::fflush(stderr);
-  pid_t pid = fork();
-  if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
-  if (pid == 0) {
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-    }
-    execve(argv[0], argv.data(), envp.data());
-    std::fprintf(stderr, "cannot run %s: %s\n", argv[0], std::strerror(errno));
-    _exit(127);
-  }
+  pid_t pid = support::spawn({.argv = args, .env = {"NOS_CACHE_DIR=" + cache}, .log = log});
   Finished out;
   while (true) {
     if (std::optional<double> cpu = own_cpu_seconds(pid)) out.own_cpu = std::max(out.own_cpu, *cpu);
@@ -168,7 +146,7 @@ void write_document(const SearchBenchOptions& o, const nlohmann::json& records, 
                           {"analyze", o.analyze}}},
                         {"runs", records},
                         {"scaling", scalings}};
-  tool::write_file_atomically(o.json, json_text(doc, 2) + "\n", "--json");
+  support::write_file_atomically(o.json, json_text(doc, 2) + "\n", "--json");
 }
 
 // --analyze DB: an existing search (nos-search run's, or several workers started by hand), bounded
@@ -195,7 +173,7 @@ int run_search_bench(const SearchBenchOptions& o) {
   if (access(o.nos_search.c_str(), X_OK) != 0)
     throw std::invalid_argument(fmt::format("--nos-search: cannot run '{}': {} (build it: cmake --build build --target nos-search)",
                                             o.nos_search, std::strerror(errno)));
-  if (!o.json.empty()) tool::check_writable(o.json, "--json");  // before minutes of searching
+  if (!o.json.empty()) support::check_writable(o.json, "--json");  // before minutes of searching
   const WorkDir work(o.keep, "nos-bench-search");
   const fs::path& dir = work.path();
 

@@ -1,4 +1,5 @@
 #include "benchmarks/nos_bench/search_stats.h"
+#include "support/json_number.h"
 
 #include <algorithm>
 #include <map>
@@ -22,8 +23,6 @@ std::optional<double> ratio(double a, double b) {
   if (b <= 0) return std::nullopt;
   return a / b;
 }
-
-json optional_json(std::optional<double> v) { return v ? json(*v) : json(nullptr); }
 
 // One change of the timeline: at `time`, `queued` and `busy` change by these amounts.
 struct Step {
@@ -248,8 +247,8 @@ Scaling scaling(const SearchStats& base, const SearchStats& than) {
 
 json to_json(const Scaling& s) {
   return {{"workers", s.workers}, {"base_workers", s.base_workers},
-          {"candidates_per_hour_ratio", optional_json(s.candidates)},
-          {"trainings_per_hour_ratio", optional_json(s.trainings)}};
+          {"candidates_per_hour_ratio", support::number_or_null(s.candidates)},
+          {"trainings_per_hour_ratio", support::number_or_null(s.trainings)}};
 }
 
 std::string format_search_report(const std::vector<SearchStats>& runs, const std::vector<Scaling>& ratios) {

@@ -26,7 +26,7 @@
 #include "benchmarks/nos_bench/plot.h"
 #include "runtime/data/dataset.h"
 #include "runtime/evaluate.h"
-#include "tools/atomic_file.h"
+#include "support/atomic_file.h"
 #include "tools/options.h"
 #include "runtime/json_text.h"
 
@@ -257,7 +257,7 @@ int run_train(TrainOptions o) {
                              {"data_source", data.source},
                              {"child", runtime::to_json(spec_for(o, contenders.front(), {contenders.front().lr}, 0))}}}};
   std::filesystem::path json_path = std::filesystem::path(o.out) / "train.json";
-  tool::write_file_atomically(json_path, json_text(report, 2) + "\n", "--out");
+  support::write_file_atomically(json_path, json_text(report, 2) + "\n", "--out");
 
   PlotFiles files = plot_curves(plot, o.out, "accuracy");
   fmt::print("\nwrote {}, {}, {}\n", json_path.string(), files.data.string(), files.script.string());

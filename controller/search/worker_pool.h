@@ -2,7 +2,7 @@
 // watched, and restarted when one dies. A worker that dies during an evaluation costs that task one
 // attempt (Storage::abandon_owner), so the candidate is evaluated again, then stored `crashed`
 // after the lease policy's attempts. Workers die with the process that started them (they get
-// SIGTERM when it exits, even by SIGKILL). Torch-free; POSIX.
+// SIGTERM when it exits, even by SIGKILL). Started through support/process.h. Torch-free; POSIX.
 #pragma once
 
 #include <sys/types.h>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "controller/search/storage.h"
+#include "support/process.h"
 
 namespace nos::search {
 
@@ -48,10 +49,9 @@ class WorkerPool {
   int deaths_ = 0;
 };
 
-// "exit status 3", "killed by signal 9 (SIGKILL)": how a waitpid status ended.
-std::string describe_exit(int wait_status);
-
-// The path of this executable (/proc/self/exe), for starting workers of the same build.
-std::string self_executable();
+// How a worker's wait status ended ("exit status 3"), and this executable, for starting workers of
+// the same build: support/process.h's, one for every subprocess.
+using support::describe_exit;
+using support::self_executable;
 
 }  // namespace nos::search

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/nos_search/final_artifacts.h"
-#include "controller/nos_search/final_verdict.h"
+#include "tools/nos_search/final_artifacts.h"
+#include "tools/nos_search/final_verdict.h"
 #include "tests/search/temp_dir.h"
 
 namespace nos::search::cli {

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "controller/nos_search/report_data.h"
-#include "controller/nos_search/report_html.h"
-#include "controller/nos_search/report_plots.h"
+#include "tools/nos_search/report_data.h"
+#include "tools/nos_search/report_html.h"
+#include "tools/nos_search/report_plots.h"
 #include "tests/search/report_search.h"
 #include "tests/search/temp_dir.h"
 

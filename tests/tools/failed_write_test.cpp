@@ -1,5 +1,5 @@
 // A write that fails (a full disk) leaves no truncated or empty output file behind and keeps the
-// file an earlier run wrote: every tool writes through tools/atomic_file.h; nosc compile -o here.
+// file an earlier run wrote: every tool writes through support/atomic_file.h; nosc compile -o here.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -67,3 +67,31 @@ TEST_CASE("tools: a write that fails leaves no file behind and keeps the one alr
   fs::remove_all(dir);
 }
 #endif
+
+// The same failure, the same exit in every tool: an output file in a directory that does not exist
+// is support::FileError, exit 1, "OPTION: cannot write 'PATH': REASON", found before any work.
+TEST_CASE("tools: an output file that cannot be written exits 1 the same way in every tool") {
+  std::string missing = (fs::path(temp_file("failed_write_same.txt", "")).parent_path() / "no-such-dir").string();
+  struct Case {
+    std::string tool;
+    std::vector<std::string> args;
+    std::string option, path;
+  };
+  std::vector<Case> cases{{"nosc", {"compile", "-e", "g", "--target", "pytorch", "-o", missing + "/k.py"}, "-o", missing + "/k.py"}};
+#ifdef NOS_HAVE_NOS_TRAIN
+  cases.push_back({"nos-train", {"-e", "g", "--lr", "0.1", "--data", "/nonexistent.csv", "--json", missing + "/r.json"},
+                   "--json", missing + "/r.json"});
+#endif
+#ifdef NOS_HAVE_NOS_BENCH
+  cases.push_back({"nos-bench", {"kernels", "--json", missing + "/k.json"}, "--json", missing + "/k.json"});
+  cases.push_back({"nos-bench", {"compile", "--json", missing + "/c.json"}, "--json", missing + "/c.json"});
+#endif
+  for (const Case& c : cases) {
+    CAPTURE(c.tool);
+    CAPTURE(c.args);
+    ToolResult r = nos::testing::run_tool_bounded(c.tool, c.args);
+    CHECK(r.exit_code == 1);
+    CHECK_MESSAGE(contains(r.err, c.tool + ": error: " + c.option + ": cannot write '" + c.path + "': No such file or directory"),
+                  r.err);
+  }
+}

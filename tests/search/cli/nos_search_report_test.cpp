@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/nos_search/report_html.h"
+#include "tools/nos_search/report_html.h"
 #include "controller/search/storage.h"
 #include "tests/search/report_search.h"
 #include "tests/search/temp_dir.h"

@@ -1,0 +1,1 @@
+#include "compiler/lib.h"  // downward: allowed
