@@ -22,7 +22,7 @@
 #include <fmt/format.h>
 
 #include "controller/search/storage.h"
-#include "controller/search/storage_schema.h"
+#include "controller/search/storage/schema.h"
 #include "tests/search/temp_dir.h"
 #ifdef NOS_HAVE_POSTGRES
 #include "tests/search/postgres_test_db.h"

@@ -1,4 +1,4 @@
-#include "controller/search/storage_schema.h"
+#include "controller/search/storage/schema.h"
 
 #include <fmt/format.h>
 
