@@ -618,6 +618,95 @@ TEST_CASE_TEMPLATE("storage: a supervisor fails the tasks of a worker it saw die
   CHECK(storage->finish(other->lease, ok_result(0.5)));
 }
 
+// Every case of the lease protocol in one place, on every driver (the rules are SqlStorage's, the
+// SQL and the locks the driver's): claim, renewal, completion, a stale holder fenced off, the
+// attempts running out.
+TEST_CASE_TEMPLATE("storage: the lease protocol case by case: claim, heartbeat, finish, fencing, attempts exhausted", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  auto storage = open_storage(backend.fresh(), OpenMode::Create);
+  SearchId id = make_search(*storage, 3, {600, 2, -1.5});
+
+  // Claim: the first queued task first, attempt 1 (the fencing token), the owner, the expiry.
+  auto a = storage->claim(id, "w1");
+  REQUIRE(a);
+  CHECK(a->lease.candidate == 0);
+  CHECK(a->candidate.index == 0);
+  CHECK(a->candidate.strategy_data == candidate(0).strategy_data);
+  CHECK(a->lease.attempt == 1);
+  CHECK(a->lease.owner == "w1");
+  CHECK(a->lease.expires_at == doctest::Approx(a->lease.claimed_at + 600).epsilon(1e-6));
+  std::vector<Lease> held = storage->running(id);
+  REQUIRE(held.size() == 1);
+  CHECK(held[0].task == a->lease.task);
+  CHECK(held[0].attempt == 1);
+
+  // Heartbeat: the expiry moves forward for the holder only.
+  const double expiry = a->lease.expires_at;
+  sleep_seconds(0.05);
+  CHECK(storage->heartbeat(a->lease));
+  CHECK(a->lease.expires_at > expiry);
+  Lease other = a->lease;
+  other.owner = "w9";
+  CHECK_FALSE(storage->heartbeat(other));  // not its lease
+  other = a->lease;
+  other.attempt = 7;
+  CHECK_FALSE(storage->heartbeat(other));  // not the current attempt
+
+  // Completion: accepted once, then the lease is spent.
+  CHECK(storage->finish(a->lease, ok_result(0.75)));
+  CHECK_FALSE(storage->heartbeat(a->lease));
+  CHECK_FALSE(storage->finish(a->lease, ok_result(0.5)));
+  storage->release(a->lease);  // a spent lease handed back: nothing changes
+  storage->abandon(a->lease, "late");
+  TaskCounts counts = storage->counts(id);
+  CHECK(counts.finished == 1);
+  CHECK(counts.queued == 2);
+  CHECK(counts.running == 0);
+  CHECK(storage->lookup_by_hash(id, fmt_hash(0))->reward == 0.75);
+
+  // Fencing: a holder whose attempt is no longer current can neither finish, renew, hand back
+  // nor fail the task of the attempt that replaced it.
+  auto b = storage->claim(id, "w1");
+  REQUIRE(b);
+  CHECK(b->lease.candidate == 1);
+  storage->abandon(b->lease, "the worker crashed");  // attempt 1 failed: re-queued
+  auto c = storage->claim(id, "w2");
+  REQUIRE(c);
+  CHECK(c->lease.candidate == 1);
+  CHECK(c->lease.attempt == 2);
+  CHECK_FALSE(storage->heartbeat(b->lease));
+  CHECK_FALSE(storage->finish(b->lease, ok_result(0.1)));
+  storage->release(b->lease);
+  storage->abandon(b->lease, "stale");
+  held = storage->running(id);
+  REQUIRE(held.size() == 1);
+  CHECK(held[0].owner == "w2");
+  CHECK(held[0].attempt == 2);
+
+  // Attempts exhausted: the second failure (max_attempts 2) ends the task crashed, with the
+  // policy's reward as the candidate's accepted result, and it is never claimed again.
+  CHECK(storage->abandon_owner(id, "w2", "the worker died") == 1);
+  counts = storage->counts(id);
+  CHECK(counts.crashed == 1);
+  CHECK(counts.queued == 1);
+  std::vector<Evaluation> e = storage->evaluations(id, 1);
+  int accepted = 0;
+  for (const Evaluation& x : e) {
+    if (!x.accepted) continue;
+    ++accepted;
+    CHECK(x.status == "crashed");
+    CHECK(x.reward == -1.5);
+    CHECK(x.attempt == 2);
+    CHECK(x.worker == "w2");
+  }
+  CHECK(accepted == 1);
+  auto d = storage->claim(id, "w3");
+  REQUIRE(d);
+  CHECK(d->lease.candidate == 2);
+  CHECK_FALSE(storage->claim(id, "w3"));
+}
+
 TEST_CASE("storage: reopening after a crash loses nothing committed and nothing uncommitted appears") {
   TempDir dir;
   std::string path = dir.file("s.db");
@@ -1136,14 +1225,14 @@ TEST_CASE("storage (PostgreSQL): URLs, credentials and databases that cannot be 
   CHECK(open_error(versions.url(), OpenMode::ReadOnly).starts_with(name + ": schema version 0 is older than 2"));
 }
 
-TEST_CASE("storage (PostgreSQL): claimers in threads, each with its own connection, never get the same task") {
-  std::optional<std::string> server = postgres_server();
-  if (!server) return;
-  FreshPostgresDatabase db(*server);
+TEST_CASE_TEMPLATE("storage: claimers in threads, each with its own connection, never get the same task", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  const std::string url = backend.fresh();
   const int n = 120, threads = 6;
   SearchId id;
   {
-    auto storage = open_storage(db.url(), OpenMode::Create);
+    auto storage = open_storage(url, OpenMode::Create);
     id = make_search(*storage, n);
   }
   std::vector<std::vector<std::int64_t>> claimed(threads);
@@ -1152,7 +1241,7 @@ TEST_CASE("storage (PostgreSQL): claimers in threads, each with its own connecti
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       try {
-        auto storage = open_storage(db.url(), OpenMode::Open);
+        auto storage = open_storage(url, OpenMode::Open);
         while (auto task = storage->claim(id, "thread-" + std::to_string(t))) {
           claimed[t].push_back(task->lease.candidate);
           if (!storage->finish(task->lease, ok_result(static_cast<double>(task->lease.candidate))))
@@ -1173,7 +1262,7 @@ TEST_CASE("storage (PostgreSQL): claimers in threads, each with its own connecti
   }
   CHECK(times.size() == n);
   for (auto [candidate, count] : times) CHECK_MESSAGE(count == 1, "candidate ", candidate);
-  auto storage = open_storage(db.url(), OpenMode::ReadOnly);
+  auto storage = open_storage(url, OpenMode::ReadOnly);
   std::vector<Evaluation> all = storage->evaluations(id);
   CHECK(all.size() == n);
   for (const Evaluation& e : all) CHECK(e.accepted);
@@ -1181,13 +1270,13 @@ TEST_CASE("storage (PostgreSQL): claimers in threads, each with its own connecti
   MESSAGE(busy << " of " << threads << " threads got work");
 }
 
-TEST_CASE("storage (PostgreSQL): a worker presumed dead cannot finish what another connection took over") {
-  std::optional<std::string> server = postgres_server();
-  if (!server) return;
-  FreshPostgresDatabase db(*server);
-  auto first = open_storage(db.url(), OpenMode::Create);
+TEST_CASE_TEMPLATE("storage: a worker presumed dead cannot finish what another connection took over", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  const std::string url = backend.fresh();
+  auto first = open_storage(url, OpenMode::Create);
   SearchId id = make_search(*first, 1, {0.2, 3, 0});
-  auto second = open_storage(db.url(), OpenMode::Open);
+  auto second = open_storage(url, OpenMode::Open);
   auto a = first->claim(id, "machine-a:1");
   REQUIRE(a);
   sleep_seconds(0.3);
