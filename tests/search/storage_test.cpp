@@ -875,6 +875,27 @@ TEST_CASE_TEMPLATE("storage: a version-1 database is migrated to version 2 on it
   CHECK(reader->artifact(id, "baseline:adam") == R"({"metric":0.8})");
 }
 
+// The SQLite driver's own hooks around the shared schema code: a new file is marked as a NOS search
+// (application_id, in the creating transaction) and journals through WAL once opened.
+TEST_CASE("storage: SQLite marks a new file as a NOS search and switches it to the WAL journal") {
+  TempDir dir;
+  const std::string path = dir.file("marked.db");
+  open_storage(path, OpenMode::Create).reset();
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  auto pragma = [&](const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+    std::string value = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return value;
+  };
+  CHECK(pragma("PRAGMA application_id") == std::to_string(0x4E4F5353));
+  CHECK(pragma("PRAGMA journal_mode") == "wal");
+  sqlite3_close(db);
+}
+
 TEST_CASE("storage: SQLite's wait for work is a sleep") {
   TempDir dir;
   auto storage = open_storage(dir.file("w.db"), OpenMode::Create);
