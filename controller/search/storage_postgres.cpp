@@ -762,10 +762,13 @@ std::optional<Evaluation> PostgresStorage::lookup_by_fingerprint(SearchId search
 
 std::vector<Candidate> PostgresStorage::candidates(SearchId search, std::int64_t batch) {
   return retrying([&]() -> std::vector<Candidate> {
-    pg::Result r = db_->exec(fmt::format("SELECT {} FROM candidates WHERE search_id = $1 AND ($2::bigint < 0 OR "
-                                         "batch = $2::bigint) ORDER BY idx",
-                                         kCandidateColumns),
-                             Params().add(search).add(batch));
+    // One batch reads candidates_by_batch: `($2 < 0 OR batch = $2)` would scan the whole search.
+    Params params;
+    params.add(search);
+    if (batch >= 0) params.add(batch);
+    pg::Result r = db_->exec(fmt::format("SELECT {} FROM candidates WHERE search_id = $1{} ORDER BY idx", kCandidateColumns,
+                                         batch < 0 ? "" : " AND batch = $2"),
+                             params);
     std::vector<Candidate> out;
     for (int i = 0; i < r.rows(); ++i) out.push_back(read_candidate(r, i));
     return out;
@@ -797,10 +800,10 @@ TaskCounts PostgresStorage::counts(SearchId search, std::int64_t batch) {
   return retrying([&]() -> TaskCounts {
     TaskCounts counts;
     pg::Transaction tx(*db_, pg::Transaction::Snapshot);  // one snapshot for both queries
-    pg::Result r = db_->exec("SELECT t.state, count(*) FROM tasks t JOIN candidates c "
-                             "ON c.search_id = t.search_id AND c.idx = t.candidate "
-                             "WHERE t.search_id = $1 AND ($2::bigint < 0 OR c.batch = $2::bigint) GROUP BY t.state",
-                             Params().add(search).add(batch));
+    Params params;
+    params.add(search);
+    if (batch >= 0) params.add(batch);
+    pg::Result r = db_->exec(queries::task_counts(schema::Dialect::PostgreSQL, batch >= 0), params);
     for (int i = 0; i < r.rows(); ++i) {
       std::string state = r.text(i, 0);
       std::int64_t n = r.integer(i, 1);
@@ -810,11 +813,7 @@ TaskCounts PostgresStorage::counts(SearchId search, std::int64_t batch) {
       else if (state == "crashed") counts.crashed = n;
     }
     // Results stored with their candidate (no task) count as finished.
-    pg::Result resolved = db_->exec("SELECT count(*) FROM evaluations e JOIN candidates c "
-                                    "ON c.search_id = e.search_id AND c.idx = e.candidate "
-                                    "WHERE e.search_id = $1 AND e.task IS NULL AND e.accepted = 1 "
-                                    "AND ($2::bigint < 0 OR c.batch = $2::bigint)",
-                                    Params().add(search).add(batch));
+    pg::Result resolved = db_->exec(queries::resolved_count(schema::Dialect::PostgreSQL, batch >= 0), params);
     counts.finished += resolved.integer(0, 0);
     tx.commit();
     return counts;

@@ -28,4 +28,13 @@ std::string top(schema::Dialect dialect, int limit);
 // storage order. Parameters: the search id, then the batch.
 std::string evaluations_of_batch(schema::Dialect dialect);
 
+// Storage::counts: the tasks of the search (one_batch false; parameter: the search id) or of one
+// batch (true; parameters: the search id, then the batch) by state, as rows (state, count). Two
+// texts rather than `(batch < 0 OR c.batch = batch)`, which no index serves: a batch's counts read
+// its candidates through candidates_by_batch, the search's read tasks_by_state alone.
+std::string task_counts(schema::Dialect dialect, bool one_batch);
+// Storage::counts: how many results were stored with their candidate (no task), as one row; the
+// same parameters. The search's is counted in the evaluations_resolved index.
+std::string resolved_count(schema::Dialect dialect, bool one_batch);
+
 }  // namespace nos::search::queries

@@ -709,9 +709,11 @@ std::optional<Evaluation> SqliteStorage::lookup_by_fingerprint(SearchId search, 
 }
 
 std::vector<Candidate> SqliteStorage::candidates(SearchId search, std::int64_t batch) {
-  sqlite::Statement s(*db_, fmt::format("SELECT {} FROM candidates WHERE search_id = ? AND (? < 0 OR batch = ?) ORDER BY idx",
-                                        kCandidateColumns));
-  s.bind(1, search).bind(2, batch).bind(3, batch);
+  // One batch reads candidates_by_batch: `(? < 0 OR batch = ?)` would scan the whole search.
+  sqlite::Statement s(*db_, fmt::format("SELECT {} FROM candidates WHERE search_id = ?{} ORDER BY idx", kCandidateColumns,
+                                        batch < 0 ? "" : " AND batch = ?"));
+  s.bind(1, search);
+  if (batch >= 0) s.bind(2, batch);
   std::vector<Candidate> out;
   while (s.step()) out.push_back(read_candidate(s));
   return out;
@@ -738,10 +740,9 @@ std::vector<Evaluation> SqliteStorage::evaluations_of_batch(SearchId search, std
 TaskCounts SqliteStorage::counts(SearchId search, std::int64_t batch) {
   TaskCounts counts;
   sqlite::Transaction tx(*db_, sqlite::Transaction::Read);  // one snapshot for both queries
-  sqlite::Statement s(*db_, "SELECT t.state, count(*) FROM tasks t JOIN candidates c "
-                            "ON c.search_id = t.search_id AND c.idx = t.candidate "
-                            "WHERE t.search_id = ? AND (? < 0 OR c.batch = ?) GROUP BY t.state");
-  s.bind(1, search).bind(2, batch).bind(3, batch);
+  sqlite::Statement s(*db_, queries::task_counts(schema::Dialect::SQLite, batch >= 0));
+  s.bind(1, search);
+  if (batch >= 0) s.bind(2, batch);
   while (s.step()) {
     std::string state = s.text(0);
     std::int64_t n = s.integer(1);
@@ -751,10 +752,10 @@ TaskCounts SqliteStorage::counts(SearchId search, std::int64_t batch) {
     else if (state == "crashed") counts.crashed = n;
   }
   // Results stored with their candidate (no task) count as finished.
-  sqlite::Statement resolved(*db_, "SELECT count(*) FROM evaluations e JOIN candidates c "
-                                   "ON c.search_id = e.search_id AND c.idx = e.candidate "
-                                   "WHERE e.search_id = ? AND e.task IS NULL AND e.accepted = 1 AND (? < 0 OR c.batch = ?)");
-  resolved.bind(1, search).bind(2, batch).bind(3, batch).step();
+  sqlite::Statement resolved(*db_, queries::resolved_count(schema::Dialect::SQLite, batch >= 0));
+  resolved.bind(1, search);
+  if (batch >= 0) resolved.bind(2, batch);
+  resolved.step();
   counts.finished += resolved.integer(0);
   tx.commit();
   return counts;
