@@ -777,10 +777,13 @@ std::vector<Candidate> PostgresStorage::candidates(SearchId search, std::int64_t
 
 std::vector<Evaluation> PostgresStorage::evaluations(SearchId search, std::int64_t candidate) {
   return retrying([&]() -> std::vector<Evaluation> {
-    pg::Result r = db_->exec(fmt::format("SELECT {} FROM evaluations e WHERE e.search_id = $1 AND ($2::bigint < 0 OR "
-                                         "e.candidate = $2::bigint) ORDER BY e.id",
-                                         kEvaluationColumns),
-                             Params().add(search).add(candidate));
+    // One candidate reads evaluations_by_candidate: `($2 < 0 OR e.candidate = $2)` would scan the search.
+    Params params;
+    params.add(search);
+    if (candidate >= 0) params.add(candidate);
+    pg::Result r = db_->exec(fmt::format("SELECT {} FROM evaluations e WHERE e.search_id = $1{} ORDER BY e.id",
+                                         kEvaluationColumns, candidate < 0 ? "" : " AND e.candidate = $2"),
+                             params);
     std::vector<Evaluation> out;
     for (int i = 0; i < r.rows(); ++i) out.push_back(read_evaluation(r, i));
     return out;

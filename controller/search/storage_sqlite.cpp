@@ -720,10 +720,11 @@ std::vector<Candidate> SqliteStorage::candidates(SearchId search, std::int64_t b
 }
 
 std::vector<Evaluation> SqliteStorage::evaluations(SearchId search, std::int64_t candidate) {
-  sqlite::Statement s(*db_, fmt::format("SELECT {} FROM evaluations e WHERE e.search_id = ? AND (? < 0 OR e.candidate = ?) "
-                                        "ORDER BY e.id",
-                                        kEvaluationColumns));
-  s.bind(1, search).bind(2, candidate).bind(3, candidate);
+  // One candidate reads evaluations_by_candidate: `(? < 0 OR e.candidate = ?)` would scan the search.
+  sqlite::Statement s(*db_, fmt::format("SELECT {} FROM evaluations e WHERE e.search_id = ?{} ORDER BY e.id",
+                                        kEvaluationColumns, candidate < 0 ? "" : " AND e.candidate = ?"));
+  s.bind(1, search);
+  if (candidate >= 0) s.bind(2, candidate);
   std::vector<Evaluation> out;
   while (s.step()) out.push_back(read_evaluation(s));
   return out;
