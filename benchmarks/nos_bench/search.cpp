@@ -98,9 +98,10 @@ struct Finished {
   double total_cpu = 0;  // it and every descendant it waited for (its workers)
 };
 
-// Runs argv with its standard output and error appended to `log` and NOS_CACHE_DIR = `cache`,
-// watching its CPU time until it exits.
-Finished run_logged(const std::vector<std::string>& args, const std::string& log, const std::string& cache) {
+// Runs argv with its standard output and error appended to `log` and NOS_CACHE_DIR = `cache`, in
+// the directory `cwd` (empty: this one), watching its CPU time until it exits.
+Finished run_logged(const std::vector<std::string>& args, const std::string& log, const std::string& cache,
+                    const std::string& cwd = "") {
   std::vector<char*> argv;
   std::vector<std::string> copy = args;
   for (std::string& a : copy) argv.push_back(a.data());
@@ -120,6 +121,10 @@ Finished run_logged(const std::vector<std::string>& args, const std::string& log
     if (fd >= 0) {
       dup2(fd, STDOUT_FILENO);
       dup2(fd, STDERR_FILENO);
+    }
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
+      std::fprintf(stderr, "cannot enter %s: %s\n", cwd.c_str(), std::strerror(errno));
+      _exit(127);
     }
     execve(argv[0], argv.data(), envp.data());
     std::fprintf(stderr, "cannot run %s: %s\n", argv[0], std::strerror(errno));
@@ -222,10 +227,11 @@ int analyze_database(const SearchBenchOptions& o) {
   return kOk;
 }
 
-int run_search_bench(const SearchBenchOptions& o) {
+int run_search_bench(SearchBenchOptions o) {  // a copy: --nos-search made absolute
   if (!o.analyze.empty()) return analyze_database(o);
   if (o.time_budget <= 0 && o.budget <= 0)
     throw UsageError("--time-budget 0 needs --budget N: something must end each search");
+  o.nos_search = fs::absolute(o.nos_search).string();
   if (access(o.nos_search.c_str(), X_OK) != 0)
     throw std::invalid_argument(fmt::format("--nos-search: cannot run '{}': {} (build it: cmake --build build --target nos-search)",
                                             o.nos_search, std::strerror(errno)));
@@ -233,7 +239,7 @@ int run_search_bench(const SearchBenchOptions& o) {
   if (!o.postgres.empty() && !o.postgres.starts_with("postgresql://") && !o.postgres.starts_with("postgres://"))
     throw UsageError("--postgres: expected a postgresql:// URL, not '" + search::mask_password(o.postgres) + "'");
   const WorkDir work(o.keep, "nos-bench-search");
-  const fs::path& dir = work.path();
+  const fs::path dir = fs::absolute(work.path());  // absolute: a PostgreSQL run starts in it
 
   std::vector<SearchStats> runs;
   nlohmann::json records = nlohmann::json::array();
@@ -254,7 +260,8 @@ int run_search_bench(const SearchBenchOptions& o) {
     // machine, instead of reusing the kernels the previous one compiled.
     std::string cache = (dir / fmt::format("kernel-cache-w{}", workers)).string();
     double start = unix_now();
-    Finished finished = run_logged(args, log, cache);
+    // On a URL nos-search run writes NAME.workers.log in its working directory: DIR's.
+    Finished finished = run_logged(args, log, cache, name.empty() ? "" : dir.string());
     double end = unix_now();
     const int status = finished.wait_status;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

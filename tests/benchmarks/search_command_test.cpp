@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -68,6 +69,8 @@ TEST_CASE("nos-bench search --postgres: the search in a PostgreSQL database, its
   CHECK(run["search"].get<std::string>().starts_with("bench-search-"));
   CHECK(run["command"].get<std::string>().find("--name " + run["search"].get<std::string>()) != std::string::npos);
   CHECK(run["command"].get<std::string>().find(":nos@") == std::string::npos);  // the test server's password
+  // nos-search run writes NAME.workers.log in its working directory: the benchmark's, not ours.
+  CHECK_FALSE(std::filesystem::exists(run["search"].get<std::string>() + ".workers.log"));
 }
 
 TEST_CASE("nos-bench search: a --postgres that is not a PostgreSQL URL, a --pace-window of 0: usage errors") {
