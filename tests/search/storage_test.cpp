@@ -23,6 +23,7 @@
 
 #include "controller/search/storage.h"
 #include "controller/search/storage/schema.h"
+#include "controller/search/storage/sql_storage.h"
 #include "tests/search/temp_dir.h"
 #ifdef NOS_HAVE_POSTGRES
 #include "tests/search/postgres_test_db.h"
@@ -287,6 +288,14 @@ TEST_CASE_TEMPLATE("storage: a batch's evaluations in one read, as each candidat
   storage->enqueue_batch(id, 1, {candidate(3), invalid, copy});  // batch 1: 3, 4 (known), 5 (copy)
   SearchId other = storage->create_search("other", "{}", {});
   storage->enqueue_batch(other, 0, {candidate(0), candidate(1)});
+  // A batch's counts and candidates (its own queries, through candidates_by_batch) and the
+  // search's: a known result counts as finished, a deferred copy as nothing yet.
+  auto counted = [](const TaskCounts& c) { return std::vector<std::int64_t>{c.queued, c.running, c.finished, c.crashed}; };
+  CHECK(counted(storage->counts(id, 0)) == std::vector<std::int64_t>{3, 0, 0, 0});
+  CHECK(counted(storage->counts(id, 1)) == std::vector<std::int64_t>{1, 0, 1, 0});
+  CHECK(counted(storage->counts(id, 2)) == std::vector<std::int64_t>{0, 0, 0, 0});
+  CHECK(counted(storage->counts(id)) == std::vector<std::int64_t>{4, 0, 1, 0});
+  CHECK(counted(storage->counts(other)) == std::vector<std::int64_t>{2, 0, 0, 0});
 
   // Attempts of different candidates interleave in storage order: 0 fails, 1 ends, 0 again.
   auto first = storage->claim(id, "w1");
@@ -304,6 +313,24 @@ TEST_CASE_TEMPLATE("storage: a batch's evaluations in one read, as each candidat
   CHECK(storage->finish(stage_two->lease, second_stage));
   storage->store_result(id, 5, *storage->lookup_by_hash(id, fmt_hash(3)));
   while (auto claimed = storage->claim(other, "w5")) CHECK(storage->finish(claimed->lease, ok_result(9)));
+
+  // Batch by batch, what the whole search holds: candidates and counts (stage 2 included).
+  std::vector<std::int64_t> sum(4, 0);
+  std::vector<std::int64_t> indices;
+  for (std::int64_t batch : {0, 1, 2}) {
+    for (const Candidate& c : storage->candidates(id, batch)) {
+      CHECK(c.batch == batch);
+      indices.push_back(c.index);
+    }
+    std::vector<std::int64_t> n = counted(storage->counts(id, batch));
+    for (std::size_t i = 0; i < n.size(); ++i) sum[i] += n[i];
+  }
+  CHECK(indices == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5});
+  CHECK(storage->candidates(id).size() == 6);
+  CHECK(counted(storage->counts(id, 0)) == std::vector<std::int64_t>{0, 0, 4, 0});  // 0, 1 (two stages), 2
+  CHECK(counted(storage->counts(id, 1)) == std::vector<std::int64_t>{0, 0, 3, 0});  // 3; 4 and 5 without a task
+  CHECK(sum == counted(storage->counts(id)));
+  CHECK(counted(storage->counts(other)) == std::vector<std::int64_t>{0, 0, 2, 0});
 
   for (std::int64_t batch : {0, 1, 2}) {
     CAPTURE(batch);
@@ -824,14 +851,14 @@ TEST_CASE("storage: files that are not usable search databases get a clear error
   open_storage(newer, OpenMode::Create);
   raw_sql(newer, "UPDATE nos_schema SET version = 99");
   CHECK(open_error(newer, OpenMode::Open) ==
-        newer + ": schema version 99 is newer than this NOS reads (2): use a newer nos-search");
+        newer + ": schema version 99 is newer than this NOS reads (3): use a newer nos-search");
 
   std::string older = dir.file("older.db");
   open_storage(older, OpenMode::Create);
   raw_sql(older, "UPDATE nos_schema SET version = 0");
   CHECK(open_error(older, OpenMode::Open) ==
-        older + ": schema version 0 cannot be migrated to 2 (no migration from 0)");
-  CHECK(open_error(older, OpenMode::ReadOnly).starts_with(older + ": schema version 0 is older than 2"));
+        older + ": schema version 0 cannot be migrated to 3 (no migration from 0)");
+  CHECK(open_error(older, OpenMode::ReadOnly).starts_with(older + ": schema version 0 is older than 3"));
 
   std::string existing = dir.file("existing.db");
   open_storage(existing, OpenMode::Create);
@@ -849,7 +876,7 @@ TEST_CASE("storage: files that are not usable search databases get a clear error
   CHECK_THROWS_WITH_AS(reader->create_search("s", "{}", {}), doctest::Contains(": opened read-only"), StorageError);
 }
 
-TEST_CASE_TEMPLATE("storage: a version-1 database is migrated to version 2 on its first writable open", Backend, SqliteBackend, PostgresBackend) {
+TEST_CASE_TEMPLATE("storage: a version-1 database is migrated to the current version on its first writable open", Backend, SqliteBackend, PostgresBackend) {
   Backend backend;
   if (backend.skip()) return;
   std::string path = backend.fresh();
@@ -862,8 +889,8 @@ TEST_CASE_TEMPLATE("storage: a version-1 database is migrated to version 2 on it
   // What version 1 looked like: no statistics column, no artifacts table.
   backend.sql(path, "DROP TABLE artifacts; CREATE TABLE old_states AS SELECT search_id, batch, state, saved_at FROM "
                 "strategy_states; DROP TABLE strategy_states; ALTER TABLE old_states RENAME TO strategy_states; "
-                "UPDATE nos_schema SET version = 1");
-  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 1 is older than 2"));
+                "DROP INDEX candidates_by_batch; DROP INDEX evaluations_resolved; UPDATE nos_schema SET version = 1");
+  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 1 is older than 3"));
   {
     auto storage = open_storage(path, OpenMode::Open);
     REQUIRE(storage->batch_records(id).size() == 1);
@@ -873,6 +900,69 @@ TEST_CASE_TEMPLATE("storage: a version-1 database is migrated to version 2 on it
   }
   auto reader = open_storage(path, OpenMode::ReadOnly);
   CHECK(reader->artifact(id, "baseline:adam") == R"({"metric":0.8})");
+  backend.sql(path, "DROP INDEX candidates_by_batch; DROP INDEX evaluations_resolved");  // made on the way (2 to 3)
+}
+
+// Version 3 adds the indexes a batch's reads and the search's counts use (bounded by the batch, not
+// the history): a version-2 database gets them on its first writable open, and its data stays.
+TEST_CASE_TEMPLATE("storage: a version-2 database gets the per-batch indexes on its first writable open", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  std::string path = backend.fresh();
+  SearchId id;
+  {
+    auto storage = open_storage(path, OpenMode::Create);
+    id = make_search(*storage, 2);
+  }
+  backend.sql(path, "DROP INDEX candidates_by_batch; DROP INDEX evaluations_resolved; UPDATE nos_schema SET version = 2");
+  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 2 is older than 3"));
+  {
+    auto storage = open_storage(path, OpenMode::Open);
+    CHECK(storage->candidates(id, 0).size() == 2);
+    CHECK(storage->counts(id, 0).queued == 2);
+  }
+  CHECK(open_storage(path, OpenMode::ReadOnly)->counts(id).queued == 2);
+  // DROP INDEX fails (and the case with it) where the migration did not create the index.
+  backend.sql(path, "DROP INDEX candidates_by_batch; DROP INDEX evaluations_resolved");
+}
+
+// SQLite's plan for each per-batch read starts from the batch's candidates (candidates_by_batch)
+// and scans nothing; the search's counts read their indexes alone. Without this a 100,000-candidate
+// search slowed with its history (docs/benchmarks.md, "A long search").
+TEST_CASE("storage: SQLite plans a batch's reads from the batch's candidates, and counts from indexes") {
+  TempDir dir;
+  std::string path = dir.file("plan.db");
+  {
+    auto storage = open_storage(path, OpenMode::Create);
+    SearchId id = make_search(*storage, 3);
+    storage->enqueue_batch(id, 1, {candidate(3), candidate(4)});
+  }
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  auto plan = [&](const std::string& sql) {
+    sqlite3_stmt* s = nullptr;
+    REQUIRE_MESSAGE(sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &s, nullptr) == SQLITE_OK, sqlite3_errmsg(db));
+    std::vector<std::string> steps;  // the detail column: "SEARCH c USING ... INDEX name (...)"
+    while (sqlite3_step(s) == SQLITE_ROW) steps.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 3)));
+    sqlite3_finalize(s);
+    return steps;
+  };
+  // The policy's texts as the SQLite driver runs them ($n read as ?n; the plan is the same).
+  for (const std::string& sql : {storage::queries::evaluations_of_batch(), storage::queries::task_counts(true),
+                                 storage::queries::resolved_count(true)}) {
+    CAPTURE(sql);
+    std::vector<std::string> steps = plan(sql);
+    REQUIRE_FALSE(steps.empty());
+    CHECK(steps[0].find("INDEX candidates_by_batch (search_id=? AND batch=?)") != std::string::npos);
+    for (const std::string& step : steps) CHECK(step.find("SCAN") == std::string::npos);
+  }
+  std::vector<std::string> tasks = plan(storage::queries::task_counts(false));
+  REQUIRE(tasks.size() >= 1);
+  CHECK(tasks[0].find("COVERING INDEX tasks_by_state") != std::string::npos);
+  std::vector<std::string> resolved = plan(storage::queries::resolved_count(false));
+  REQUIRE(resolved.size() == 1);
+  CHECK(resolved[0].find("INDEX evaluations_resolved") != std::string::npos);
+  sqlite3_close(db);
 }
 
 // The SQLite driver's own hooks around the shared schema code: a new file is marked as a NOS search
@@ -1240,10 +1330,10 @@ TEST_CASE("storage (PostgreSQL): URLs, credentials and databases that cannot be 
   open_storage(versions.url(), OpenMode::Create);
   testing::postgres_sql(versions.url(), "UPDATE nos_schema SET version = 99");
   CHECK(open_error(versions.url(), OpenMode::Open) ==
-        name + ": schema version 99 is newer than this NOS reads (2): use a newer nos-search");
+        name + ": schema version 99 is newer than this NOS reads (3): use a newer nos-search");
   testing::postgres_sql(versions.url(), "UPDATE nos_schema SET version = 0");
-  CHECK(open_error(versions.url(), OpenMode::Open) == name + ": schema version 0 cannot be migrated to 2 (no migration from 0)");
-  CHECK(open_error(versions.url(), OpenMode::ReadOnly).starts_with(name + ": schema version 0 is older than 2"));
+  CHECK(open_error(versions.url(), OpenMode::Open) == name + ": schema version 0 cannot be migrated to 3 (no migration from 0)");
+  CHECK(open_error(versions.url(), OpenMode::ReadOnly).starts_with(name + ": schema version 0 is older than 3"));
 }
 
 TEST_CASE_TEMPLATE("storage: claimers in threads, each with its own connection, never get the same task", Backend, SqliteBackend, PostgresBackend) {

@@ -666,10 +666,13 @@ std::optional<Evaluation> SqlStorage::lookup_by_fingerprint(SearchId search, con
 
 std::vector<Candidate> SqlStorage::candidates(SearchId search, std::int64_t batch) {
   return operation([&]() -> std::vector<Candidate> {
-    auto r = exec(fmt::format("SELECT {} FROM candidates WHERE search_id = $1 AND (CAST($2 AS BIGINT) < 0 OR "
-                              "batch = $2) ORDER BY idx",
-                              kCandidateColumns),
-                  Params().add(search).add(batch));
+    // One batch reads candidates_by_batch: `($2 < 0 OR batch = $2)` would scan the whole search.
+    Params params;
+    params.add(search);
+    if (batch >= 0) params.add(batch);
+    auto r = exec(fmt::format("SELECT {} FROM candidates WHERE search_id = $1{} ORDER BY idx", kCandidateColumns,
+                              batch < 0 ? "" : " AND batch = $2"),
+                  params);
     std::vector<Candidate> out;
     for (int i = 0; i < r->size(); ++i) out.push_back(read_candidate(*r, i));
     return out;
@@ -677,28 +680,57 @@ std::vector<Candidate> SqlStorage::candidates(SearchId search, std::int64_t batc
 }
 
 std::vector<Evaluation> SqlStorage::evaluations(SearchId search, std::int64_t candidate) {
-  return read_evaluations(fmt::format("SELECT {} FROM evaluations e WHERE e.search_id = $1 AND (CAST($2 AS BIGINT) < 0 "
-                                      "OR e.candidate = $2) ORDER BY e.id",
-                                      kEvaluationColumns),
-                          Params().add(search).add(candidate));
+  // One candidate reads evaluations_by_candidate: `($2 < 0 OR e.candidate = $2)` would scan the search.
+  Params params;
+  params.add(search);
+  if (candidate >= 0) params.add(candidate);
+  return read_evaluations(fmt::format("SELECT {} FROM evaluations e WHERE e.search_id = $1{} ORDER BY e.id",
+                                      kEvaluationColumns, candidate < 0 ? "" : " AND e.candidate = $2"),
+                          params);
 }
 
+// A batch's reads name the batch's candidates first with CROSS JOIN: SQLite then keeps that order
+// (its documented way to fix a join order; without ANALYZE statistics it would start from the
+// search's whole evaluations or tasks), and PostgreSQL plans it as the inner join it is. The
+// search's counts are separate texts, not `($2 < 0 OR c.batch = $2)`, which no index serves.
+namespace queries {
+
+std::string evaluations_of_batch() {
+  // From the batch's candidates (candidates_by_batch) to their evaluations (evaluations_by_candidate).
+  return fmt::format("SELECT {} FROM candidates c CROSS JOIN evaluations e WHERE e.search_id = c.search_id "
+                     "AND e.candidate = c.idx AND c.search_id = $1 AND c.batch = $2 ORDER BY e.candidate, e.id",
+                     kEvaluationColumns);
+}
+
+std::string task_counts(bool one_batch) {
+  // The search's read tasks_by_state alone.
+  if (!one_batch) return "SELECT state, count(*) FROM tasks WHERE search_id = $1 GROUP BY state";
+  return "SELECT t.state, count(*) FROM candidates c CROSS JOIN tasks t WHERE t.search_id = c.search_id "
+         "AND t.candidate = c.idx AND c.search_id = $1 AND c.batch = $2 GROUP BY t.state";
+}
+
+std::string resolved_count(bool one_batch) {
+  // The search's are counted in the evaluations_resolved index.
+  if (!one_batch) return "SELECT count(*) FROM evaluations WHERE search_id = $1 AND task IS NULL AND accepted = 1";
+  return "SELECT count(*) FROM candidates c CROSS JOIN evaluations e WHERE e.search_id = c.search_id "
+         "AND e.candidate = c.idx AND c.search_id = $1 AND c.batch = $2 AND e.task IS NULL AND e.accepted = 1";
+}
+
+}  // namespace queries
+
 std::vector<Evaluation> SqlStorage::evaluations_of_batch(SearchId search, std::int64_t batch) {
-  return read_evaluations(fmt::format("SELECT {} FROM evaluations e JOIN candidates c ON c.search_id = e.search_id "
-                                      "AND c.idx = e.candidate WHERE e.search_id = $1 AND c.batch = $2 "
-                                      "ORDER BY e.candidate, e.id",
-                                      kEvaluationColumns),
-                          Params().add(search).add(batch));
+  return read_evaluations(queries::evaluations_of_batch(), Params().add(search).add(batch));
 }
 
 TaskCounts SqlStorage::counts(SearchId search, std::int64_t batch) {
+  const bool one_batch = batch >= 0;
+  Params params;
+  params.add(search);
+  if (one_batch) params.add(batch);
   return operation([&]() -> TaskCounts {
     TaskCounts counts;
     Transaction tx(*driver_, TxKind::Read);  // one snapshot for both queries
-    auto r = exec("SELECT t.state, count(*) FROM tasks t JOIN candidates c ON c.search_id = t.search_id "
-                  "AND c.idx = t.candidate WHERE t.search_id = $1 AND (CAST($2 AS BIGINT) < 0 OR c.batch = $2) "
-                  "GROUP BY t.state",
-                  Params().add(search).add(batch));
+    auto r = exec(queries::task_counts(one_batch), params);
     for (int i = 0; i < r->size(); ++i) {
       const std::string state = r->text(i, 0);
       const std::int64_t n = r->integer(i, 1);
@@ -708,11 +740,7 @@ TaskCounts SqlStorage::counts(SearchId search, std::int64_t batch) {
       else if (state == "crashed") counts.crashed = n;
     }
     // Results stored with their candidate (no task) count as finished.
-    counts.finished += exec("SELECT count(*) FROM evaluations e JOIN candidates c ON c.search_id = e.search_id "
-                            "AND c.idx = e.candidate WHERE e.search_id = $1 AND e.task IS NULL AND e.accepted = 1 "
-                            "AND (CAST($2 AS BIGINT) < 0 OR c.batch = $2)",
-                            Params().add(search).add(batch))
-                           ->integer(0, 0);
+    counts.finished += exec(queries::resolved_count(one_batch), params)->integer(0, 0);
     tx.commit();
     return counts;
   });

@@ -14,6 +14,17 @@
 
 namespace nos::search::storage {
 
+// The texts of a batch's reads and of the progress counts, in PostgreSQL's `$n` parameters (the
+// SQLite driver reads them as `?n`), exposed so that a test can check each database's plan for them.
+// Parameters: the search id, then (one_batch, evaluations_of_batch) the batch.
+namespace queries {
+std::string evaluations_of_batch();
+// The tasks by state, as rows (state, count).
+std::string task_counts(bool one_batch);
+// How many results were stored with their candidate (no task), as one row.
+std::string resolved_count(bool one_batch);
+}  // namespace queries
+
 class SqlStorage : public Storage {
  public:
   // Checks the schema (creates it in an empty database unless `mode` is Open or ReadOnly, migrates
