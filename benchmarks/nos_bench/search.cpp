@@ -9,6 +9,8 @@
 //   nos-bench search --workers 2 --time-budget 1800 --json search.json   # the 30 minutes
 //   nos-bench search --budget 40 --child-args "--train-subset 2000 --epochs 1"
 //   nos-bench search --analyze search.db --workers 2     # a search run before, read only
+//   nos-bench search --workers 2 --budget 100000 --time-budget 0 --strategy random
+//       --child-args "--child synthetic:0 --batch 100" --readers [--postgres URL]   # a long search's pace
 //
 // Progress goes to stderr, the tables to stdout, the records to --json.
 #include <fcntl.h>
@@ -58,6 +60,9 @@ struct SearchBenchOptions {
   std::string keep;
   std::string nos_search;
   std::string analyze;  // read this database instead of running a search
+  std::string postgres;  // run each search in this PostgreSQL database instead of an SQLite file
+  std::int64_t pace_window = 10000;
+  bool readers = false;  // time nos-search status, top and report on each finished search
 };
 
 double unix_now() {
@@ -94,10 +99,11 @@ struct Finished {
   double total_cpu = 0;  // it and every descendant it waited for (its workers)
 };
 
-// Runs argv with its standard output and error appended to `log` and NOS_CACHE_DIR = `cache`,
-// watching its CPU time until it exits.
-Finished run_logged(const std::vector<std::string>& args, const std::string& log, const std::string& cache) {
-  pid_t pid = support::spawn({.argv = args, .env = {"NOS_CACHE_DIR=" + cache}, .log = log});
+// Runs argv with its standard output and error appended to `log` and NOS_CACHE_DIR = `cache`, in
+// the directory `cwd` (empty: this one), watching its CPU time until it exits.
+Finished run_logged(const std::vector<std::string>& args, const std::string& log, const std::string& cache,
+                    const std::string& cwd = "") {
+  pid_t pid = support::spawn({.argv = args, .env = {"NOS_CACHE_DIR=" + cache}, .cwd = cwd, .log = log});
   Finished out;
   while (true) {
     if (std::optional<double> cpu = own_cpu_seconds(pid)) out.own_cpu = std::max(out.own_cpu, *cpu);
@@ -113,9 +119,11 @@ Finished run_logged(const std::vector<std::string>& args, const std::string& log
   }
 }
 
-std::vector<std::string> search_command(const SearchBenchOptions& o, int workers, const std::string& db) {
+std::vector<std::string> search_command(const SearchBenchOptions& o, int workers, const std::string& db,
+                                        const std::string& name) {
   std::vector<std::string> args{o.nos_search, "run", "--db", db, "--workers", std::to_string(workers),
                                 "--seed", std::to_string(o.seed), "--no-report", "--no-baseline"};
+  if (!name.empty()) args.insert(args.end(), {"--name", name});
   // Without --budget the time budget alone ends the search (nos-search's default is 400 candidates).
   args.insert(args.end(), {"--budget", std::to_string(o.budget > 0 ? o.budget : 100'000'000)});
   if (o.time_budget > 0) args.insert(args.end(), {"--time-budget", fmt::format("{:g}", o.time_budget)});
@@ -143,10 +151,37 @@ void write_document(const SearchBenchOptions& o, const nlohmann::json& records, 
                         {"options",
                          {{"workers", o.workers}, {"time_budget", o.time_budget}, {"budget", o.budget},
                           {"seed", o.seed}, {"strategy", o.strategy}, {"child_args", o.child_args},
-                          {"analyze", o.analyze}}},
+                          {"analyze", o.analyze}, {"postgres", !o.postgres.empty()},
+                          {"pace_window", o.pace_window}, {"readers", o.readers}}},
                         {"runs", records},
                         {"scaling", scalings}};
   support::write_file_atomically(o.json, json_text(doc, 2) + "\n", "--json");
+}
+
+// --readers: the seconds `nos-search status`, `top` and `report` take on a finished search (each
+// run once, its output in `log`); a reader that fails stops the benchmark.
+nlohmann::json time_readers(const SearchBenchOptions& o, const std::string& db, const std::string& name,
+                            const fs::path& dir, const std::string& log, const std::string& cache) {
+  std::vector<std::string> select;
+  if (!name.empty()) select = {"--search", name};
+  std::string report_dir = (dir / fmt::format("report-{}", name.empty() ? fs::path(db).stem().string() : name)).string();
+  std::vector<std::pair<std::string, std::vector<std::string>>> readers{
+      {"status", {o.nos_search, "status", db}}, {"top", {o.nos_search, "top", db}},
+      {"report", {o.nos_search, "report", db, "-o", report_dir}}};
+  nlohmann::json seconds = nlohmann::json::object();
+  for (auto& [reader, args] : readers) {
+    args.insert(args.end(), select.begin(), select.end());
+    double start = unix_now();
+    Finished finished = run_logged(args, log, cache);
+    const double wall = unix_now() - start;
+    // CPU time too: on a shared machine the wall time is mostly the others' load.
+    seconds[reader] = {{"wall", wall}, {"cpu", finished.total_cpu}};
+    if (!WIFEXITED(finished.wait_status) || WEXITSTATUS(finished.wait_status) != 0)
+      throw std::invalid_argument(fmt::format("nos-search {} failed; its output, {}:\n{}", reader, log, tail_of(log, 15)));
+    std::cerr << fmt::format("nos-bench search: nos-search {}: {:.2f} s ({:.2f} s CPU)\n", reader, wall, finished.total_cpu)
+              << std::flush;
+  }
+  return seconds;
 }
 
 // --analyze DB: an existing search (nos-search run's, or several workers started by hand), bounded
@@ -157,7 +192,7 @@ int analyze_database(const SearchBenchOptions& o) {
   std::vector<search::SearchInfo> searches = storage->searches();
   if (searches.size() != 1)
     throw std::invalid_argument(fmt::format("{}: holds {} searches; --analyze reads a file with one", o.analyze, searches.size()));
-  SearchStats stats = analyze_search(*storage, searches[0].id, {o.workers[0], 0, 0});
+  SearchStats stats = analyze_search(*storage, searches[0].id, {o.workers[0], 0, 0, o.pace_window});
   nlohmann::json record = to_json(stats);
   record["database"] = o.analyze;
   record["config"] = nlohmann::json::parse(stats.config_json, nullptr, false);
@@ -166,16 +201,19 @@ int analyze_database(const SearchBenchOptions& o) {
   return kOk;
 }
 
-int run_search_bench(const SearchBenchOptions& o) {
+int run_search_bench(SearchBenchOptions o) {  // a copy: --nos-search made absolute
   if (!o.analyze.empty()) return analyze_database(o);
   if (o.time_budget <= 0 && o.budget <= 0)
     throw UsageError("--time-budget 0 needs --budget N: something must end each search");
+  o.nos_search = fs::absolute(o.nos_search).string();
   if (access(o.nos_search.c_str(), X_OK) != 0)
     throw std::invalid_argument(fmt::format("--nos-search: cannot run '{}': {} (build it: cmake --build build --target nos-search)",
                                             o.nos_search, std::strerror(errno)));
   if (!o.json.empty()) support::check_writable(o.json, "--json");  // before minutes of searching
+  if (!o.postgres.empty() && !o.postgres.starts_with("postgresql://") && !o.postgres.starts_with("postgres://"))
+    throw UsageError("--postgres: expected a postgresql:// URL, not '" + search::mask_password(o.postgres) + "'");
   const WorkDir work(o.keep, "nos-bench-search");
-  const fs::path& dir = work.path();
+  const fs::path dir = fs::absolute(work.path());  // absolute: a PostgreSQL run starts in it
 
   std::vector<SearchStats> runs;
   nlohmann::json records = nlohmann::json::array();
@@ -183,14 +221,21 @@ int run_search_bench(const SearchBenchOptions& o) {
     std::string db = (dir / fmt::format("search-w{}.db", workers)).string();
     std::string log = (dir / fmt::format("search-w{}.log", workers)).string();
     if (fs::exists(db)) throw std::invalid_argument(fmt::format("--keep: '{}' exists already (choose an empty directory)", db));
-    std::vector<std::string> args = search_command(o, workers, db);
+    // PostgreSQL: a new search in the database named after this run (the database keeps it).
+    std::string name;
+    if (!o.postgres.empty()) db = o.postgres, name = fmt::format("bench-search-{:.0f}-{}-w{}", unix_now(), getpid(), workers);
+    std::vector<std::string> args = search_command(o, workers, db, name);
+    std::vector<std::string> shown = args;  // the URL's password is not printed or recorded
+    for (std::string& arg : shown)
+      if (arg == db) arg = search::mask_password(db);
     double load_before = load_average_1m();
-    std::cerr << fmt::format("nos-bench search: {} worker(s): {}\n", workers, command_line(args)) << std::flush;
+    std::cerr << fmt::format("nos-bench search: {} worker(s): {}\n", workers, command_line(shown)) << std::flush;
     // A kernel cache of its own: every worker count starts as cold as the first search on a
     // machine, instead of reusing the kernels the previous one compiled.
     std::string cache = (dir / fmt::format("kernel-cache-w{}", workers)).string();
     double start = unix_now();
-    Finished finished = run_logged(args, log, cache);
+    // On a URL nos-search run writes NAME.workers.log in its working directory: DIR's.
+    Finished finished = run_logged(args, log, cache, name.empty() ? "" : dir.string());
     double end = unix_now();
     const int status = finished.wait_status;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -200,16 +245,21 @@ int run_search_bench(const SearchBenchOptions& o) {
                                               log, tail_of(log, 15)));
     auto storage = open_read_only(db);
     std::vector<search::SearchInfo> searches = storage->searches();
-    if (searches.size() != 1) throw std::logic_error(fmt::format("{}: {} searches, expected 1", db, searches.size()));
-    SearchStats stats = analyze_search(*storage, searches[0].id, {workers, start, end});
+    std::optional<search::SearchId> id;
+    for (const search::SearchInfo& info : searches)
+      if (name.empty() ? searches.size() == 1 : info.name == name) id = info.id;
+    if (!id) throw std::logic_error(fmt::format("{}: {} searches, none is the one just run", storage->location(), searches.size()));
+    SearchStats stats = analyze_search(*storage, *id, {workers, start, end, o.pace_window});
     stats.cpu = CpuTimes{finished.own_cpu, std::max(0.0, finished.total_cpu - finished.own_cpu),
                          static_cast<int>(std::thread::hardware_concurrency())};
     nlohmann::json record = to_json(stats);
-    record["command"] = command_line(args);
+    record["command"] = command_line(shown);
     record["load_avg_1m_before"] = load_before;
     record["load_avg_1m_after"] = load_average_1m();
     record["config"] = nlohmann::json::parse(stats.config_json, nullptr, false);
-    if (!o.keep.empty()) record["database"] = db;
+    if (!o.keep.empty() && name.empty()) record["database"] = db;
+    if (!name.empty()) record["search"] = name;
+    if (o.readers) record["reader_seconds"] = time_readers(o, db, name, dir, log, cache);
     std::cerr << fmt::format("nos-bench search: {} worker(s): {} candidates, {} trained in {:.1f} s; overhead {:.2f}%\n",
                              workers, stats.counts.results, stats.counts.trained, stats.time.wall,
                              100 * stats.overhead_share())
@@ -250,6 +300,14 @@ void add_search_command(CLI::App& app, Runner& run) {
   cmd->add_option("--json", o->json, "write the records as JSON to this file");
   cmd->add_option("--keep", o->keep, "keep the databases and logs in this directory (default: a temporary one, removed)");
   cmd->add_option("--nos-search", o->nos_search, "the nos-search executable")->capture_default_str();
+  cmd->add_option("--postgres", o->postgres,
+                  "run each search in this PostgreSQL database (a new search named bench-search-TIME-PID-wN, kept) "
+                  "instead of an SQLite file");
+  cmd->add_option("--pace-window", o->pace_window,
+                  "candidates in each window of the pace (seconds per candidate over the first and the last ones)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}))
+      ->capture_default_str();
+  cmd->add_flag("--readers", o->readers, "time nos-search status, top and report on each finished search");
   cmd->add_option("--analyze", o->analyze,
                   "run nothing: read this search database (one search, made with the one --workers count given), "
                   "its wall time from its creation to its last write");

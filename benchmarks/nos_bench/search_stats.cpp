@@ -72,9 +72,41 @@ SearchRecords read_search(search::Storage& storage, search::SearchId id) {
   return r;
 }
 
+std::optional<SearchPace> search_pace(const std::vector<Candidate>& candidates, const std::vector<Evaluation>& evaluations,
+                                      std::int64_t window) {
+  std::map<std::int64_t, double> done;  // candidate -> its accepted stage-1 result stored
+  std::optional<double> first_trained;  // the first result a worker stored: the workers are up
+  for (const Evaluation& e : evaluations)
+    if (e.accepted && e.stage == 1) {
+      done[e.candidate] = e.finished_at;
+      if (e.task != 0) first_trained = std::min(first_trained.value_or(e.finished_at), e.finished_at);
+    }
+  // t[k]: the search is done with its first k candidates (those with results, in index order).
+  std::vector<double> t;
+  for (const Candidate& c : candidates) {
+    auto it = done.find(c.index);
+    if (it == done.end()) continue;
+    if (t.empty()) t.push_back(c.created_at);
+    t.push_back(std::max(t.back(), it->second));
+  }
+  // The first window starts once the workers are up (their start-up is not the search's pace).
+  std::size_t start = 0;
+  while (first_trained && start + 1 < t.size() && t[start] < *first_trained) ++start;
+  const std::int64_t n = static_cast<std::int64_t>(t.size()) - 1, from = static_cast<std::int64_t>(start);
+  if (n - from < 2) return std::nullopt;
+  SearchPace p;
+  p.window = std::max<std::int64_t>(1, std::min(window, (n - from) / 2));
+  const double w = static_cast<double>(p.window);
+  p.first = (t[static_cast<std::size_t>(from + p.window)] - t[start]) / w;
+  p.last = (t[static_cast<std::size_t>(n)] - t[static_cast<std::size_t>(n - p.window)]) / w;
+  p.from = from;
+  return p;
+}
+
 SearchStats analyze(const SearchRecords& in, const RunWindow& window) {
   SearchStats s;
   s.workers = window.workers;
+  s.pace = search_pace(in.candidates, in.evaluations, window.pace_window);
   s.config_json = in.config_json;
   s.counts.candidates = static_cast<std::int64_t>(in.candidates.size());
   s.counts.batches = static_cast<std::int64_t>(in.batches.size());
@@ -222,6 +254,10 @@ json to_json(const SearchStats& s) {
            {"controller_share_of_cores", capacity > 0 ? s.cpu->controller / capacity : 0.0},
            {"workers_share_of_cores", capacity > 0 ? s.cpu->workers / capacity : 0.0}};
   }
+  json pace = nullptr;
+  if (s.pace)
+    pace = {{"window", s.pace->window}, {"first_window_from", s.pace->from}, {"first_seconds_per_candidate", s.pace->first},
+            {"last_seconds_per_candidate", s.pace->last}, {"last_over_first", s.pace->ratio()}};
   return {{"workers", s.workers},
           {"counts", counts},
           {"rates", rates},
@@ -233,6 +269,7 @@ json to_json(const SearchStats& s) {
           {"seconds", seconds},
           {"shares", shares},
           {"cpu", cpu},
+          {"pace", pace},
           {"sweep_split_known", t.sweep_split_known}};
 }
 
@@ -298,6 +335,16 @@ std::string format_search_report(const std::vector<SearchStats>& runs, const std
         out += fmt::format("{:>7} {:>6} {:>14} {:>14}\n", s.workers, s.cpu->cores, cell(s.cpu->controller),
                            cell(s.cpu->workers));
       }
+  }
+  bool any_pace = false;
+  for (const SearchStats& s : runs) any_pace = any_pace || s.pace.has_value();
+  if (any_pace) {
+    out += "\npace: seconds per candidate over the first and the last window of candidates (intake to learning)\n";
+    out += fmt::format("{:>7} {:>8} {:>12} {:>12} {:>11}\n", "workers", "window", "first ms", "last ms", "last/first");
+    for (const SearchStats& s : runs)
+      if (s.pace)
+        out += fmt::format("{:>7} {:>8} {:>12.3f} {:>12.3f} {:>10.2f}x\n", s.workers, s.pace->window, 1e3 * s.pace->first,
+                           1e3 * s.pace->last, s.pace->ratio());
   }
   for (const Scaling& r : ratios)
     out += fmt::format("\nthroughput {} workers / {}: candidates {}, trainings {}\n", r.workers, r.base_workers,

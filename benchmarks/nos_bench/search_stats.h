@@ -32,6 +32,7 @@ namespace nos::bench {
 struct RunWindow {
   int workers = 1;
   double start = 0, end = 0;  // 0: from the database (the search's creation, its last write)
+  std::int64_t pace_window = 10000;  // candidates in each of SearchPace's windows (at most half the search)
 };
 
 struct SearchCounts {
@@ -75,8 +76,26 @@ struct CpuTimes {
   int cores = 0;          // of the machine
 };
 
+// Whether a search slows down as its history grows: the seconds per candidate over its first and
+// its last `window` candidates. The search is done with its first k candidates (those with a
+// result, in index order) at t(k), when the last accepted stage-1 result among them was stored
+// (t(0): the first candidate's storing), so a window's time holds everything the search did for
+// it: the intake, the claims, the workers' commits and the learning after each batch (the next
+// batches wait for it). The first window starts at the first k with t(k) at or after the first
+// result a worker stored: the workers' start-up is not the search's pace.
+struct SearchPace {
+  std::int64_t window = 0;
+  std::int64_t from = 0;       // the first window's first k
+  double first = 0, last = 0;  // seconds per candidate
+  double ratio() const { return first > 0 ? last / first : 0; }
+};
+// None with fewer than two candidates with results; the window shrinks to half of those.
+std::optional<SearchPace> search_pace(const std::vector<nos::search::Candidate>& candidates,
+                                      const std::vector<nos::search::Evaluation>& evaluations, std::int64_t window);
+
 struct SearchStats {
   int workers = 1;
+  std::optional<SearchPace> pace;
   SearchCounts counts;
   TimeSplit time;
   std::optional<CpuTimes> cpu;

@@ -7,9 +7,9 @@
 
 #include <algorithm>
 
-#include "controller/search/storage_sqlite.h"
+#include "controller/search/storage/sqlite/sqlite_storage.h"
 #ifdef NOS_HAVE_POSTGRES
-#include "controller/search/storage_postgres.h"
+#include "controller/search/storage/postgres/postgres_storage.h"
 #endif
 
 namespace nos::search {

@@ -1,6 +1,7 @@
 // The one storage interface of a search: the search loop, the workers and the nos-search commands
-// read and write the search only through `Storage` (Optuna's BaseStorage split), so SQLite (one machine,
-// storage_sqlite.cpp) and PostgreSQL (many machines, storage_postgres.cpp) are interchangeable.
+// read and write the search only through `Storage` (Optuna's BaseStorage split). Its rules are written
+// once (storage/sql_storage.cpp) above a driver per database: SQLite (one machine, storage/sqlite/) and
+// PostgreSQL (many machines, storage/postgres/), so the two are interchangeable.
 //
 // What it holds: the search's configuration, every candidate rule, a queue of tasks (one per
 // candidate and stage) claimed under leases, every evaluation attempt, and the strategy's saved

@@ -293,3 +293,56 @@ TEST_CASE("scaling, JSON and table: 2 workers against 1") {
   CHECK(table.find(fmt::format("{:.2f}%", 100 * two.overhead_share())) != std::string::npos);
   CHECK(table.find("throughput 2 workers / 1: candidates 2.00x, trainings 2.00x") != std::string::npos);
 }
+
+// The pace (seconds per candidate over the first and the last window): from the time the search is
+// done with its first k candidates, starting once a worker has stored a result.
+TEST_CASE("search_pace: the first and the last window's seconds per candidate, after the workers' start-up") {
+  std::vector<Candidate> candidates;
+  for (std::int64_t i = 0; i <= 10; ++i) candidates.push_back(candidate(i, i / 2, 10 + static_cast<double>(i) / 4));
+  candidates[0].created_at = 10;
+  std::vector<Evaluation> evaluations{
+      known(0, 10, "rejected", "screened"),  // before any worker: start-up
+      attempt("w1", 1, 11, 12, true),         // the first worker result: the first window starts here
+      attempt("w2", 2, 12, 13, true),
+      known(3, 13.5, "ok", "cache_hit"),
+      attempt("w1", 4, 14, 15, true),
+      attempt("w2", 5, 15, 16, true),
+      attempt("w1", 6, 16, 18, true),
+      attempt("w2", 7, 16, 17, true),         // ends before 6: the search is done with 0..7 at 18
+      attempt("w1", 8, 18, 20, true),
+      attempt("w2", 9, 19, 30, false),        // a lost lease: not the result
+      attempt("w2", 9, 21, 22, true),
+  };
+  Evaluation second_stage = attempt("w1", 8, 30, 40, true);
+  second_stage.stage = 2;
+  evaluations.push_back(second_stage);  // later stages are not the pace of the intake; 10 has no result
+  // t(k) for k = 0..10: 10, 10, 12, 13, 13.5, 15, 16, 18, 18, 20, 22; the first window from k = 2.
+  std::optional<SearchPace> p = search_pace(candidates, evaluations, 3);
+  REQUIRE(p);
+  CHECK(p->window == 3);
+  CHECK(p->from == 2);
+  CHECK(p->first == doctest::Approx((15.0 - 12) / 3));
+  CHECK(p->last == doctest::Approx((22.0 - 18) / 3));
+  CHECK(p->ratio() == doctest::Approx(4.0 / 3));
+  // A window larger than half of what follows the start-up shrinks to it (4).
+  p = search_pace(candidates, evaluations, 10000);
+  REQUIRE(p);
+  CHECK(p->window == 4);
+  CHECK(p->first == doctest::Approx(1.0));
+  CHECK(p->last == doctest::Approx(1.5));
+  CHECK_FALSE(search_pace(candidates, {evaluations[0], evaluations[1]}, 3));  // one candidate after start-up
+
+  SearchRecords records;
+  records.candidates = candidates;
+  records.evaluations = evaluations;
+  SearchStats s = analyze(records, {2, 10, 40, 3});
+  REQUIRE(s.pace);
+  nlohmann::json j = to_json(s)["pace"];
+  CHECK(j["window"] == 3);
+  CHECK(j["first_window_from"] == 2);
+  CHECK(j["first_seconds_per_candidate"].get<double>() == doctest::Approx(1.0));
+  CHECK(j["last_over_first"].get<double>() == doctest::Approx(4.0 / 3));
+  std::string table = format_search_report({s}, {});
+  CHECK(table.find("      2        3     1000.000     1333.333       1.33x") != std::string::npos);
+  CHECK(to_json(analyze(SearchRecords{}, {1, 0, 0}))["pace"].is_null());
+}

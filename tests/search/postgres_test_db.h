@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace nos::search::testing {
 
@@ -75,6 +76,26 @@ inline void postgres_sql(const std::string& url, const std::string& sql) {
   PQclear(result);
   PQfinish(conn);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw std::runtime_error(sql + ": " + message);
+}
+
+// The first column of the last statement's rows in `sql` (one or more statements, one session),
+// e.g. the lines of an EXPLAIN; throws with the server's message.
+inline std::vector<std::string> postgres_rows(const std::string& url, const std::string& sql) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string message = PQerrorMessage(conn);
+    PQfinish(conn);
+    throw std::runtime_error("connecting to " + url + ": " + message);
+  }
+  PGresult* result = PQexec(conn, sql.c_str());
+  const bool ok = PQresultStatus(result) == PGRES_TUPLES_OK;
+  std::string message = PQresultErrorMessage(result);
+  std::vector<std::string> rows;
+  for (int i = 0; ok && i < PQntuples(result); ++i) rows.emplace_back(PQgetvalue(result, i, 0));
+  PQclear(result);
+  PQfinish(conn);
+  if (!ok) throw std::runtime_error(sql + ": " + message);
+  return rows;
 }
 
 class FreshPostgresDatabase {

@@ -13,7 +13,7 @@
 #include "tests/search/temp_dir.h"
 
 #ifdef NOS_HAVE_POSTGRES
-#include "controller/search/storage_postgres.h"
+#include "controller/search/storage/postgres/postgres_storage.h"
 #include "tests/search/postgres_test_db.h"
 #endif
 

@@ -20,9 +20,11 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "controller/search/storage.h"
-#include "controller/search/storage_schema.h"
+#include "controller/search/storage/schema.h"
+#include "controller/search/storage/sql_storage.h"
 #include "tests/search/temp_dir.h"
 #ifdef NOS_HAVE_POSTGRES
 #include "tests/search/postgres_test_db.h"
@@ -287,6 +289,14 @@ TEST_CASE_TEMPLATE("storage: a batch's evaluations in one read, as each candidat
   storage->enqueue_batch(id, 1, {candidate(3), invalid, copy});  // batch 1: 3, 4 (known), 5 (copy)
   SearchId other = storage->create_search("other", "{}", {});
   storage->enqueue_batch(other, 0, {candidate(0), candidate(1)});
+  // A batch's counts and candidates (its own queries, through candidates_by_batch) and the
+  // search's: a known result counts as finished, a deferred copy as nothing yet.
+  auto counted = [](const TaskCounts& c) { return std::vector<std::int64_t>{c.queued, c.running, c.finished, c.crashed}; };
+  CHECK(counted(storage->counts(id, 0)) == std::vector<std::int64_t>{3, 0, 0, 0});
+  CHECK(counted(storage->counts(id, 1)) == std::vector<std::int64_t>{1, 0, 1, 0});
+  CHECK(counted(storage->counts(id, 2)) == std::vector<std::int64_t>{0, 0, 0, 0});
+  CHECK(counted(storage->counts(id)) == std::vector<std::int64_t>{4, 0, 1, 0});
+  CHECK(counted(storage->counts(other)) == std::vector<std::int64_t>{2, 0, 0, 0});
 
   // Attempts of different candidates interleave in storage order: 0 fails, 1 ends, 0 again.
   auto first = storage->claim(id, "w1");
@@ -304,6 +314,24 @@ TEST_CASE_TEMPLATE("storage: a batch's evaluations in one read, as each candidat
   CHECK(storage->finish(stage_two->lease, second_stage));
   storage->store_result(id, 5, *storage->lookup_by_hash(id, fmt_hash(3)));
   while (auto claimed = storage->claim(other, "w5")) CHECK(storage->finish(claimed->lease, ok_result(9)));
+
+  // Batch by batch, what the whole search holds: candidates and counts (stage 2 included).
+  std::vector<std::int64_t> sum(4, 0);
+  std::vector<std::int64_t> indices;
+  for (std::int64_t batch : {0, 1, 2}) {
+    for (const Candidate& c : storage->candidates(id, batch)) {
+      CHECK(c.batch == batch);
+      indices.push_back(c.index);
+    }
+    std::vector<std::int64_t> n = counted(storage->counts(id, batch));
+    for (std::size_t i = 0; i < n.size(); ++i) sum[i] += n[i];
+  }
+  CHECK(indices == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5});
+  CHECK(storage->candidates(id).size() == 6);
+  CHECK(counted(storage->counts(id, 0)) == std::vector<std::int64_t>{0, 0, 4, 0});  // 0, 1 (two stages), 2
+  CHECK(counted(storage->counts(id, 1)) == std::vector<std::int64_t>{0, 0, 3, 0});  // 3; 4 and 5 without a task
+  CHECK(sum == counted(storage->counts(id)));
+  CHECK(counted(storage->counts(other)) == std::vector<std::int64_t>{0, 0, 2, 0});
 
   for (std::int64_t batch : {0, 1, 2}) {
     CAPTURE(batch);
@@ -618,6 +646,95 @@ TEST_CASE_TEMPLATE("storage: a supervisor fails the tasks of a worker it saw die
   CHECK(storage->finish(other->lease, ok_result(0.5)));
 }
 
+// Every case of the lease protocol in one place, on every driver (the rules are SqlStorage's, the
+// SQL and the locks the driver's): claim, renewal, completion, a stale holder fenced off, the
+// attempts running out.
+TEST_CASE_TEMPLATE("storage: the lease protocol case by case: claim, heartbeat, finish, fencing, attempts exhausted", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  auto storage = open_storage(backend.fresh(), OpenMode::Create);
+  SearchId id = make_search(*storage, 3, {600, 2, -1.5});
+
+  // Claim: the first queued task first, attempt 1 (the fencing token), the owner, the expiry.
+  auto a = storage->claim(id, "w1");
+  REQUIRE(a);
+  CHECK(a->lease.candidate == 0);
+  CHECK(a->candidate.index == 0);
+  CHECK(a->candidate.strategy_data == candidate(0).strategy_data);
+  CHECK(a->lease.attempt == 1);
+  CHECK(a->lease.owner == "w1");
+  CHECK(a->lease.expires_at == doctest::Approx(a->lease.claimed_at + 600).epsilon(1e-6));
+  std::vector<Lease> held = storage->running(id);
+  REQUIRE(held.size() == 1);
+  CHECK(held[0].task == a->lease.task);
+  CHECK(held[0].attempt == 1);
+
+  // Heartbeat: the expiry moves forward for the holder only.
+  const double expiry = a->lease.expires_at;
+  sleep_seconds(0.05);
+  CHECK(storage->heartbeat(a->lease));
+  CHECK(a->lease.expires_at > expiry);
+  Lease other = a->lease;
+  other.owner = "w9";
+  CHECK_FALSE(storage->heartbeat(other));  // not its lease
+  other = a->lease;
+  other.attempt = 7;
+  CHECK_FALSE(storage->heartbeat(other));  // not the current attempt
+
+  // Completion: accepted once, then the lease is spent.
+  CHECK(storage->finish(a->lease, ok_result(0.75)));
+  CHECK_FALSE(storage->heartbeat(a->lease));
+  CHECK_FALSE(storage->finish(a->lease, ok_result(0.5)));
+  storage->release(a->lease);  // a spent lease handed back: nothing changes
+  storage->abandon(a->lease, "late");
+  TaskCounts counts = storage->counts(id);
+  CHECK(counts.finished == 1);
+  CHECK(counts.queued == 2);
+  CHECK(counts.running == 0);
+  CHECK(storage->lookup_by_hash(id, fmt_hash(0))->reward == 0.75);
+
+  // Fencing: a holder whose attempt is no longer current can neither finish, renew, hand back
+  // nor fail the task of the attempt that replaced it.
+  auto b = storage->claim(id, "w1");
+  REQUIRE(b);
+  CHECK(b->lease.candidate == 1);
+  storage->abandon(b->lease, "the worker crashed");  // attempt 1 failed: re-queued
+  auto c = storage->claim(id, "w2");
+  REQUIRE(c);
+  CHECK(c->lease.candidate == 1);
+  CHECK(c->lease.attempt == 2);
+  CHECK_FALSE(storage->heartbeat(b->lease));
+  CHECK_FALSE(storage->finish(b->lease, ok_result(0.1)));
+  storage->release(b->lease);
+  storage->abandon(b->lease, "stale");
+  held = storage->running(id);
+  REQUIRE(held.size() == 1);
+  CHECK(held[0].owner == "w2");
+  CHECK(held[0].attempt == 2);
+
+  // Attempts exhausted: the second failure (max_attempts 2) ends the task crashed, with the
+  // policy's reward as the candidate's accepted result, and it is never claimed again.
+  CHECK(storage->abandon_owner(id, "w2", "the worker died") == 1);
+  counts = storage->counts(id);
+  CHECK(counts.crashed == 1);
+  CHECK(counts.queued == 1);
+  std::vector<Evaluation> e = storage->evaluations(id, 1);
+  int accepted = 0;
+  for (const Evaluation& x : e) {
+    if (!x.accepted) continue;
+    ++accepted;
+    CHECK(x.status == "crashed");
+    CHECK(x.reward == -1.5);
+    CHECK(x.attempt == 2);
+    CHECK(x.worker == "w2");
+  }
+  CHECK(accepted == 1);
+  auto d = storage->claim(id, "w3");
+  REQUIRE(d);
+  CHECK(d->lease.candidate == 2);
+  CHECK_FALSE(storage->claim(id, "w3"));
+}
+
 TEST_CASE("storage: reopening after a crash loses nothing committed and nothing uncommitted appears") {
   TempDir dir;
   std::string path = dir.file("s.db");
@@ -735,14 +852,14 @@ TEST_CASE("storage: files that are not usable search databases get a clear error
   open_storage(newer, OpenMode::Create);
   raw_sql(newer, "UPDATE nos_schema SET version = 99");
   CHECK(open_error(newer, OpenMode::Open) ==
-        newer + ": schema version 99 is newer than this NOS reads (2): use a newer nos-search");
+        newer + ": schema version 99 is newer than this NOS reads (3): use a newer nos-search");
 
   std::string older = dir.file("older.db");
   open_storage(older, OpenMode::Create);
   raw_sql(older, "UPDATE nos_schema SET version = 0");
   CHECK(open_error(older, OpenMode::Open) ==
-        older + ": schema version 0 cannot be migrated to 2 (no migration from 0)");
-  CHECK(open_error(older, OpenMode::ReadOnly).starts_with(older + ": schema version 0 is older than 2"));
+        older + ": schema version 0 cannot be migrated to 3 (no migration from 0)");
+  CHECK(open_error(older, OpenMode::ReadOnly).starts_with(older + ": schema version 0 is older than 3"));
 
   std::string existing = dir.file("existing.db");
   open_storage(existing, OpenMode::Create);
@@ -760,7 +877,7 @@ TEST_CASE("storage: files that are not usable search databases get a clear error
   CHECK_THROWS_WITH_AS(reader->create_search("s", "{}", {}), doctest::Contains(": opened read-only"), StorageError);
 }
 
-TEST_CASE_TEMPLATE("storage: a version-1 database is migrated to version 2 on its first writable open", Backend, SqliteBackend, PostgresBackend) {
+TEST_CASE_TEMPLATE("storage: a version-1 database is migrated to the current version on its first writable open", Backend, SqliteBackend, PostgresBackend) {
   Backend backend;
   if (backend.skip()) return;
   std::string path = backend.fresh();
@@ -773,8 +890,8 @@ TEST_CASE_TEMPLATE("storage: a version-1 database is migrated to version 2 on it
   // What version 1 looked like: no statistics column, no artifacts table.
   backend.sql(path, "DROP TABLE artifacts; CREATE TABLE old_states AS SELECT search_id, batch, state, saved_at FROM "
                 "strategy_states; DROP TABLE strategy_states; ALTER TABLE old_states RENAME TO strategy_states; "
-                "UPDATE nos_schema SET version = 1");
-  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 1 is older than 2"));
+                "DROP INDEX candidates_by_batch; DROP INDEX evaluations_resolved; UPDATE nos_schema SET version = 1");
+  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 1 is older than 3"));
   {
     auto storage = open_storage(path, OpenMode::Open);
     REQUIRE(storage->batch_records(id).size() == 1);
@@ -784,6 +901,90 @@ TEST_CASE_TEMPLATE("storage: a version-1 database is migrated to version 2 on it
   }
   auto reader = open_storage(path, OpenMode::ReadOnly);
   CHECK(reader->artifact(id, "baseline:adam") == R"({"metric":0.8})");
+  backend.sql(path, "DROP INDEX candidates_by_batch; DROP INDEX evaluations_resolved");  // made on the way (2 to 3)
+}
+
+// Version 3 adds the indexes a batch's reads and the search's counts use (bounded by the batch, not
+// the history): a version-2 database gets them on its first writable open, and its data stays.
+TEST_CASE_TEMPLATE("storage: a version-2 database gets the per-batch indexes on its first writable open", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  std::string path = backend.fresh();
+  SearchId id;
+  {
+    auto storage = open_storage(path, OpenMode::Create);
+    id = make_search(*storage, 2);
+  }
+  backend.sql(path, "DROP INDEX candidates_by_batch; DROP INDEX evaluations_resolved; UPDATE nos_schema SET version = 2");
+  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 2 is older than 3"));
+  {
+    auto storage = open_storage(path, OpenMode::Open);
+    CHECK(storage->candidates(id, 0).size() == 2);
+    CHECK(storage->counts(id, 0).queued == 2);
+  }
+  CHECK(open_storage(path, OpenMode::ReadOnly)->counts(id).queued == 2);
+  // DROP INDEX fails (and the case with it) where the migration did not create the index.
+  backend.sql(path, "DROP INDEX candidates_by_batch; DROP INDEX evaluations_resolved");
+}
+
+// SQLite's plan for each per-batch read starts from the batch's candidates (candidates_by_batch)
+// and scans nothing; the search's counts read their indexes alone. Without this a 100,000-candidate
+// search slowed with its history (docs/benchmarks.md, "A long search").
+TEST_CASE("storage: SQLite plans a batch's reads from the batch's candidates, and counts from indexes") {
+  TempDir dir;
+  std::string path = dir.file("plan.db");
+  {
+    auto storage = open_storage(path, OpenMode::Create);
+    SearchId id = make_search(*storage, 3);
+    storage->enqueue_batch(id, 1, {candidate(3), candidate(4)});
+  }
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  auto plan = [&](const std::string& sql) {
+    sqlite3_stmt* s = nullptr;
+    REQUIRE_MESSAGE(sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &s, nullptr) == SQLITE_OK, sqlite3_errmsg(db));
+    std::vector<std::string> steps;  // the detail column: "SEARCH c USING ... INDEX name (...)"
+    while (sqlite3_step(s) == SQLITE_ROW) steps.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 3)));
+    sqlite3_finalize(s);
+    return steps;
+  };
+  // The policy's texts as the SQLite driver runs them ($n read as ?n; the plan is the same).
+  for (const std::string& sql : {storage::queries::evaluations_of_batch(), storage::queries::task_counts(true),
+                                 storage::queries::resolved_count(true)}) {
+    CAPTURE(sql);
+    std::vector<std::string> steps = plan(sql);
+    REQUIRE_FALSE(steps.empty());
+    CHECK(steps[0].find("INDEX candidates_by_batch (search_id=? AND batch=?)") != std::string::npos);
+    for (const std::string& step : steps) CHECK(step.find("SCAN") == std::string::npos);
+  }
+  std::vector<std::string> tasks = plan(storage::queries::task_counts(false));
+  REQUIRE(tasks.size() >= 1);
+  CHECK(tasks[0].find("COVERING INDEX tasks_by_state") != std::string::npos);
+  std::vector<std::string> resolved = plan(storage::queries::resolved_count(false));
+  REQUIRE(resolved.size() == 1);
+  CHECK(resolved[0].find("INDEX evaluations_resolved") != std::string::npos);
+  sqlite3_close(db);
+}
+
+// The SQLite driver's own hooks around the shared schema code: a new file is marked as a NOS search
+// (application_id, in the creating transaction) and journals through WAL once opened.
+TEST_CASE("storage: SQLite marks a new file as a NOS search and switches it to the WAL journal") {
+  TempDir dir;
+  const std::string path = dir.file("marked.db");
+  open_storage(path, OpenMode::Create).reset();
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  auto pragma = [&](const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+    std::string value = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return value;
+  };
+  CHECK(pragma("PRAGMA application_id") == std::to_string(0x4E4F5353));
+  CHECK(pragma("PRAGMA journal_mode") == "wal");
+  sqlite3_close(db);
 }
 
 TEST_CASE("storage: SQLite's wait for work is a sleep") {
@@ -1130,20 +1331,56 @@ TEST_CASE("storage (PostgreSQL): URLs, credentials and databases that cannot be 
   open_storage(versions.url(), OpenMode::Create);
   testing::postgres_sql(versions.url(), "UPDATE nos_schema SET version = 99");
   CHECK(open_error(versions.url(), OpenMode::Open) ==
-        name + ": schema version 99 is newer than this NOS reads (2): use a newer nos-search");
+        name + ": schema version 99 is newer than this NOS reads (3): use a newer nos-search");
   testing::postgres_sql(versions.url(), "UPDATE nos_schema SET version = 0");
-  CHECK(open_error(versions.url(), OpenMode::Open) == name + ": schema version 0 cannot be migrated to 2 (no migration from 0)");
-  CHECK(open_error(versions.url(), OpenMode::ReadOnly).starts_with(name + ": schema version 0 is older than 2"));
+  CHECK(open_error(versions.url(), OpenMode::Open) == name + ": schema version 0 cannot be migrated to 3 (no migration from 0)");
+  CHECK(open_error(versions.url(), OpenMode::ReadOnly).starts_with(name + ": schema version 0 is older than 3"));
 }
 
-TEST_CASE("storage (PostgreSQL): claimers in threads, each with its own connection, never get the same task") {
+// PostgreSQL's side of the SQLite plan case: its planner orders joins from statistics, so this
+// checks only that the version-3 indexes serve the policy's texts there too: with sequential scans
+// priced out, each per-batch read uses candidates_by_batch and no text is left scanning a table.
+TEST_CASE("storage (PostgreSQL): a batch's reads and the search's counts are served by indexes") {
   std::optional<std::string> server = postgres_server();
   if (!server) return;
-  FreshPostgresDatabase db(*server);
+  FreshPostgresDatabase database(*server);
+  SearchId id = 0;
+  {
+    auto storage = open_storage(database.url(), OpenMode::Create);
+    id = make_search(*storage, 3);
+    storage->enqueue_batch(id, 1, {candidate(3), candidate(4)});
+  }
+  auto plan = [&](const std::string& sql, bool one_batch) {
+    // A generic plan: the parameters' values cannot simplify the text the driver sends.
+    return testing::postgres_rows(database.url(),
+                                  fmt::format("SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan; "
+                                              "PREPARE q AS {}; EXPLAIN EXECUTE q({}{})",
+                                              sql, id, one_batch ? ", 1" : ""));
+  };
+  auto joined = [](const std::vector<std::string>& lines) { return fmt::format("{}", fmt::join(lines, "\n")); };
+  for (const std::string& sql : {storage::queries::evaluations_of_batch(), storage::queries::task_counts(true),
+                                 storage::queries::resolved_count(true)}) {
+    CAPTURE(sql);
+    const std::string steps = joined(plan(sql, true));
+    CAPTURE(steps);
+    CHECK(steps.find("candidates_by_batch") != std::string::npos);
+    CHECK(steps.find("Seq Scan") == std::string::npos);
+  }
+  for (const std::string& sql : {storage::queries::task_counts(false), storage::queries::resolved_count(false)}) {
+    const std::string steps = joined(plan(sql, false));
+    CAPTURE(steps);
+    CHECK(steps.find("Seq Scan") == std::string::npos);
+  }
+}
+
+TEST_CASE_TEMPLATE("storage: claimers in threads, each with its own connection, never get the same task", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  const std::string url = backend.fresh();
   const int n = 120, threads = 6;
   SearchId id;
   {
-    auto storage = open_storage(db.url(), OpenMode::Create);
+    auto storage = open_storage(url, OpenMode::Create);
     id = make_search(*storage, n);
   }
   std::vector<std::vector<std::int64_t>> claimed(threads);
@@ -1152,7 +1389,7 @@ TEST_CASE("storage (PostgreSQL): claimers in threads, each with its own connecti
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       try {
-        auto storage = open_storage(db.url(), OpenMode::Open);
+        auto storage = open_storage(url, OpenMode::Open);
         while (auto task = storage->claim(id, "thread-" + std::to_string(t))) {
           claimed[t].push_back(task->lease.candidate);
           if (!storage->finish(task->lease, ok_result(static_cast<double>(task->lease.candidate))))
@@ -1173,7 +1410,7 @@ TEST_CASE("storage (PostgreSQL): claimers in threads, each with its own connecti
   }
   CHECK(times.size() == n);
   for (auto [candidate, count] : times) CHECK_MESSAGE(count == 1, "candidate ", candidate);
-  auto storage = open_storage(db.url(), OpenMode::ReadOnly);
+  auto storage = open_storage(url, OpenMode::ReadOnly);
   std::vector<Evaluation> all = storage->evaluations(id);
   CHECK(all.size() == n);
   for (const Evaluation& e : all) CHECK(e.accepted);
@@ -1181,13 +1418,13 @@ TEST_CASE("storage (PostgreSQL): claimers in threads, each with its own connecti
   MESSAGE(busy << " of " << threads << " threads got work");
 }
 
-TEST_CASE("storage (PostgreSQL): a worker presumed dead cannot finish what another connection took over") {
-  std::optional<std::string> server = postgres_server();
-  if (!server) return;
-  FreshPostgresDatabase db(*server);
-  auto first = open_storage(db.url(), OpenMode::Create);
+TEST_CASE_TEMPLATE("storage: a worker presumed dead cannot finish what another connection took over", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  const std::string url = backend.fresh();
+  auto first = open_storage(url, OpenMode::Create);
   SearchId id = make_search(*first, 1, {0.2, 3, 0});
-  auto second = open_storage(db.url(), OpenMode::Open);
+  auto second = open_storage(url, OpenMode::Open);
   auto a = first->claim(id, "machine-a:1");
   REQUIRE(a);
   sleep_seconds(0.3);

@@ -1,4 +1,4 @@
-#include "controller/search/sqlite_db.h"
+#include "controller/search/storage/sqlite/sqlite_db.h"
 
 #include <fmt/format.h>
 
@@ -118,19 +118,6 @@ std::optional<double> Statement::optional_real(int column) const {
 }
 std::optional<std::int64_t> Statement::optional_integer(int column) const {
   return is_null(column) ? std::nullopt : std::optional<std::int64_t>(integer(column));
-}
-
-Transaction::Transaction(Database& db, Kind kind) : db_(db) {
-  db_.exec(kind == Write ? "BEGIN IMMEDIATE" : "BEGIN");
-}
-
-Transaction::~Transaction() {
-  if (open_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-}
-
-void Transaction::commit() {
-  db_.exec("COMMIT");
-  open_ = false;
 }
 
 }  // namespace nos::search::sqlite

@@ -1,4 +1,4 @@
-#include "controller/search/storage_schema.h"
+#include "controller/search/storage/schema.h"
 
 #include <fmt/format.h>
 
@@ -26,13 +26,24 @@ std::string artifacts_table() {
          " PRIMARY KEY (search_id, key))";
 }
 
+// Since version 3: the indexes the search's per-batch reads and its progress counts use, so that
+// their cost is bounded by the batch, not by the history (a 100,000-candidate search).
+std::vector<std::string> batch_indexes() {
+  return {
+      // candidates(search, batch), evaluations_of_batch, counts(search, batch): a batch's candidates.
+      "CREATE INDEX candidates_by_batch ON candidates (search_id, batch, idx)",
+      // counts(search): the results stored with their candidate, counted from the index alone.
+      "CREATE INDEX evaluations_resolved ON evaluations (search_id) WHERE task IS NULL AND accepted = 1",
+  };
+}
+
 }  // namespace
 
 std::vector<std::string> create_statements(Dialect dialect) {
   Words w = words(dialect);
   // Times are unix seconds from the database's clock. Status and state strings are checked here
   // so that no backend can store a value the readers do not know.
-  return {
+  std::vector<std::string> out{
       // One row: what this database is and which schema version it has.
       "CREATE TABLE nos_schema ("
       " application TEXT NOT NULL,"
@@ -127,6 +138,8 @@ std::vector<std::string> create_statements(Dialect dialect) {
           w.blob),
       artifacts_table(),
   };
+  for (std::string& index : batch_indexes()) out.push_back(std::move(index));
+  return out;
 }
 
 // Version 1 -> 2: the batch statistics beside each saved strategy state, and the artifacts table.
@@ -134,9 +147,12 @@ static std::vector<std::string> version_2(Dialect) {
   return {"ALTER TABLE strategy_states ADD COLUMN statistics TEXT NOT NULL DEFAULT '{}'", artifacts_table()};
 }
 
+// Version 2 -> 3: the per-batch and count indexes (nothing else changes).
+static std::vector<std::string> version_3(Dialect) { return batch_indexes(); }
+
 const std::vector<Migration>& migrations() {
   // A change to create_statements() bumps kVersion and adds {kVersion - 1, statements} here.
-  static const std::vector<Migration> steps{{1, version_2}};
+  static const std::vector<Migration> steps{{1, version_2}, {2, version_3}};
   return steps;
 }
 

@@ -1,4 +1,4 @@
-#include "controller/search/pg_db.h"
+#include "controller/search/storage/postgres/pg_db.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -235,26 +235,6 @@ Result Connection::exec(std::string_view sql, const Params& params) {
     throw Error(fmt::format("{}: the connection to the server was lost ({}): {}", name_, what, message), sqlstate, true)
         .with_reason(message);
   throw Error(fmt::format("{}: running '{}': {}", name_, what, message), sqlstate).with_reason(message);
-}
-
-// ---- Transaction ----------------------------------------------------------------------------------
-
-Transaction::Transaction(Connection& db, Kind kind) : db_(db) {
-  db_.exec(kind == Write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ");
-}
-
-Transaction::~Transaction() {
-  if (!open_) return;
-  try {
-    db_.exec("ROLLBACK");
-  } catch (const StorageError&) {
-    // The connection is gone: the server rolled the transaction back already.
-  }
-}
-
-void Transaction::commit() {
-  open_ = false;
-  db_.exec("COMMIT");
 }
 
 }  // namespace nos::search::pg

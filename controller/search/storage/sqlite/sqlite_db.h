@@ -1,5 +1,5 @@
-// A thin RAII layer over the SQLite C API for storage_sqlite.cpp: a connection whose errors become
-// StorageError messages naming the file, prepared statements with typed binds, and transactions.
+// A thin RAII layer over the SQLite C API for the SQLite driver (sqlite_storage.cpp): a connection
+// whose errors become StorageError messages naming the file, prepared statements with typed binds.
 #pragma once
 
 #include <sqlite3.h>
@@ -41,6 +41,8 @@ class Statement {
   std::string text(int column) const;  // "" for NULL
   std::string blob(int column) const;
   bool is_null(int column) const;
+  int columns() const { return sqlite3_column_count(stmt_); }
+  int type(int column) const { return sqlite3_column_type(stmt_, column); }  // SQLITE_INTEGER, ...
   std::optional<double> optional_real(int column) const;
   std::optional<std::int64_t> optional_integer(int column) const;
 
@@ -71,20 +73,6 @@ class Database {
  private:
   std::string path_;
   sqlite3* db_ = nullptr;
-};
-
-// BEGIN IMMEDIATE (a writer's transaction: it takes the write lock at once, so two writers wait on
-// the busy timeout instead of failing on an upgrade), or a deferred one for reads.
-class Transaction {
- public:
-  enum Kind { Read, Write };
-  Transaction(Database& db, Kind kind);
-  ~Transaction();  // rolls back unless committed
-  void commit();
-
- private:
-  Database& db_;
-  bool open_ = true;
 };
 
 }  // namespace nos::search::sqlite

@@ -1,32 +1,42 @@
-// The SQLite backend of Storage: one file per search database, WAL journal, a busy timeout, every
-// write in a BEGIN IMMEDIATE transaction, synchronous=FULL so that a committed evaluation survives
-// a crash of the process or the machine. Several processes on one machine share it; a Storage object
-// belongs to one thread and never crosses a fork() (each process opens its own).
+// Storage over any SQL database a Driver (driver.h) opens: the search's rules written once -- the
+// lease protocol (claim, heartbeat, fencing, expiry, attempts; storage.h), the checks of results,
+// the mapping of rows, the tallies and the schema's creation and migration. The drivers supply SQL
+// execution and their connection's services: sqlite/sqlite_storage.h, postgres/postgres_storage.h.
 #pragma once
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "controller/search/storage.h"
+#include "controller/search/storage/driver.h"
 
-namespace nos::search {
+namespace nos::search::storage {
 
-namespace sqlite {
-class Database;
-}
+// The texts of a batch's reads and of the progress counts, in PostgreSQL's `$n` parameters (the
+// SQLite driver reads them as `?n`), exposed so that a test can check each database's plan for them.
+// Parameters: the search id, then (one_batch, evaluations_of_batch) the batch.
+namespace queries {
+std::string evaluations_of_batch();
+// The tasks by state, as rows (state, count).
+std::string task_counts(bool one_batch);
+// How many results were stored with their candidate (no task), as one row.
+std::string resolved_count(bool one_batch);
+}  // namespace queries
 
-class SqliteStorage final : public Storage {
+class SqlStorage : public Storage {
  public:
-  // Throws StorageError naming the file: not a regular file (a FIFO, a device, a directory),
-  // missing (Open), existing even empty (Create: then nothing is left behind on failure), not a
-  // NOS search, another schema version, read-only (unless ReadOnly), corrupt. ReadOnly creates no
-  // file (no -wal, no -shm; see read_only_uri in the .cpp).
-  SqliteStorage(std::string path, OpenMode mode);
-  ~SqliteStorage() override;
+  // Checks the schema (creates it in an empty database unless `mode` is Open or ReadOnly, migrates
+  // an older one when writable). StorageError naming the location.
+  SqlStorage(std::unique_ptr<Driver> driver, OpenMode mode);
+  ~SqlStorage() override;
 
-  const std::string& location() const override { return path_; }
-  void lock_search(SearchId search) override;
+  const std::string& location() const override { return driver_->location(); }
+  bool wait_for_work(SearchId search, double seconds) override { return driver_->wait_for_work(search, seconds); }
+  bool notifies() const override { return driver_->notifies(); }
+  void lock_search(SearchId search) override { driver_->lock_search(search); }
+  void checkpoint() override { driver_->checkpoint(); }
 
   SearchId create_search(const std::string& name, const std::string& config_json, const LeasePolicy& policy) override;
   std::optional<SearchInfo> find_search(const std::string& name) override;
@@ -44,14 +54,12 @@ class SqliteStorage final : public Storage {
   int abandon_owner(SearchId search, const std::string& owner, const std::string& why) override;
   int requeue_expired(SearchId search) override;
   std::vector<Lease> running(SearchId search) override;
-
   void store_result(SearchId search, std::int64_t candidate, const EvaluationResult& result) override;
 
   void save_strategy_state(SearchId search, std::int64_t batch, const std::string& bytes,
                            const std::string& statistics_json) override;
   std::optional<StrategyState> latest_strategy_state(SearchId search) override;
   void drop_strategy_states_before(SearchId search, std::int64_t batch) override;
-  void checkpoint() override;
   std::vector<BatchRecord> batch_records(SearchId search) override;
 
   void put_artifact(SearchId search, const std::string& key, const std::string& json) override;
@@ -67,26 +75,31 @@ class SqliteStorage final : public Storage {
   TaskCounts counts(SearchId search, std::int64_t batch) override;
   std::vector<RankedResult> top(SearchId search, int limit) override;
 
+ protected:
+  Driver& driver() { return *driver_; }
+
  private:
-  void connect(bool create);  // the connection, its schema and its settings
-  void create_schema();
-  void check_schema(bool writable);
+  void prepare_schema(OpenMode mode);
+  // Runs one operation through the driver (PostgreSQL retries it after a reconnect).
+  template <class Body>
+  auto operation(Body&& body) -> decltype(body());
+  std::unique_ptr<Rows> exec(std::string_view sql, const Params& params = {});
   const LeasePolicy& policy(SearchId search);
   void check_writable() const;
+  void check_result(const EvaluationResult& result) const;
   int requeue_expired_locked(SearchId search);
-  // One failed attempt of a running task: re-queued, or ended `crashed` after max_attempts.
-  void fail_attempt_locked(SearchId search, std::int64_t task, std::int64_t candidate, int stage,
-                           std::int64_t attempt, const std::string& owner, double claimed_at, const std::string& why);
+  // One failed attempt of a running task whose row this transaction holds: re-queued, or ended
+  // `crashed` after max_attempts.
+  void fail_attempt_locked(const Lease& lease, const std::string& why);
   void insert_evaluation(SearchId search, std::int64_t candidate, std::int64_t task, std::int64_t attempt,
                          bool accepted, const EvaluationResult& result, const std::string& worker,
                          std::optional<double> started_at);
   std::optional<Evaluation> lookup(SearchId search, const char* column, const std::string& value, int stage);
+  std::vector<Evaluation> read_evaluations(const std::string& sql, const Params& params);
 
-  std::string path_;
-  bool read_only_;
-  std::unique_ptr<sqlite::Database> db_;
+  std::unique_ptr<Driver> driver_;
   std::map<SearchId, LeasePolicy> policies_;  // fixed at creation, so cached
-  int lock_fd_ = -1;                          // the file, flock()ed by lock_search
+  std::set<std::int64_t> held_;               // tasks claimed through this object and not yet ended by it
 };
 
-}  // namespace nos::search
+}  // namespace nos::search::storage

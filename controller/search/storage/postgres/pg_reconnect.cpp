@@ -1,4 +1,4 @@
-#include "controller/search/pg_reconnect.h"
+#include "controller/search/storage/postgres/pg_reconnect.h"
 
 #include <chrono>
 #include <cstdio>
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "controller/search/pg_db.h"
+#include "controller/search/storage/postgres/pg_db.h"
 
 namespace nos::search::pg {
 

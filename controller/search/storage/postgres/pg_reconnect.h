@@ -1,7 +1,7 @@
 // How a PostgreSQL storage comes back after its connection was lost (the server restarted, an
 // administrator ended the session, the network broke): new connections with exponential backoff
 // (0.2 s doubling to 10 s) until one works or the retry time is spent, a line on stderr when the
-// connection is lost and when it is back. storage_postgres.cpp then re-runs what was interrupted.
+// connection is lost and when it is back. postgres_storage.cpp then re-runs what was interrupted.
 #pragma once
 
 #include <functional>

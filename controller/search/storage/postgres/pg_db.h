@@ -1,6 +1,6 @@
-// A thin RAII layer over libpq for storage_postgres.cpp: a connection opened from a postgresql://
-// URL whose errors become StorageError messages naming the URL (its password masked), statements
-// with $n parameters sent as text (bytes as binary), results read by row and column, transactions.
+// A thin RAII layer over libpq for the PostgreSQL driver (postgres_storage.cpp): a connection opened
+// from a postgresql:// URL whose errors become StorageError messages naming the URL (its password
+// masked), statements with $n parameters sent as text (bytes as binary), results by row and column.
 #pragma once
 
 #include <cstdint>
@@ -119,20 +119,6 @@ class Connection {
   std::string name_;
   pg_conn* conn_ = nullptr;
   bool lose_commit_ack_ = false;
-};
-
-// BEGIN (read committed: every statement sees the latest commits, rows are locked explicitly) or a
-// snapshot (repeatable read: several reads that agree). Rolls back unless committed.
-class Transaction {
- public:
-  enum Kind { Write, Snapshot };
-  Transaction(Connection& db, Kind kind);
-  ~Transaction();
-  void commit();
-
- private:
-  Connection& db_;
-  bool open_ = true;
 };
 
 }  // namespace nos::search::pg
