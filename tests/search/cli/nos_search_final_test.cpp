@@ -324,7 +324,7 @@ TEST_CASE("nos-search final: bad input exits 1 naming the file or task, usage mi
 
   ToolResult bad_model = run_tool("nos-search", {"final", f.path, "--model", "resnet"});
   CHECK(bad_model.exit_code == 1);
-  CHECK(bad_model.err.find("the transfer task (--data, --model, --hidden, --epochs, --train-subset): child:") !=
+  CHECK(bad_model.err.find("the transfer task (--data, --model, --hidden, --epochs, --train-subset): child.model: unknown model 'resnet'") !=
         std::string::npos);
 
   // A transfer model that does not fit the data: the search task's results are still stored.
