@@ -79,15 +79,8 @@ EvaluateResult evaluate(const EvaluateSpec& spec, const Observer& observer, cons
   result.timings.data = seconds_since(data_start);
 
   TrainConfig config;
-  config.model = spec.model;
-  config.epochs = spec.epochs;
-  config.batch_size = spec.batch_size;
-  config.device = spec.device;
-  config.seed = spec.seed;
-  config.threads = spec.threads;
-  config.backend = spec.backend;
-  config.last_k = spec.last_k;
-  config.divergence_factor = spec.divergence_factor;
+  config.task() = spec.task();
+  config.run() = spec.run();
   // The budget is the whole evaluation's, shared equally so every learning rate gets the same chance.
   if (spec.time_budget > 0) config.time_budget = spec.time_budget / static_cast<double>(spec.lrs.size());
   for (double lr : spec.lrs) {

@@ -23,36 +23,24 @@
 
 namespace nos::runtime {
 
-// The value a child run is judged by (RunResult's fields of the same names).
-enum class Metric { ValAcc, ValAccMeanLastK, ValAccMaxLastK };
-const char* name(Metric metric);  // "val_acc", "val_acc_mean_last_k", "val_acc_max_last_k"
-std::optional<Metric> parse_metric(std::string_view text);
-
-struct EvaluateSpec {
+struct EvaluateSpec : TaskSpec, RunSettings {
   // The candidate: a rule, or (without one) LibTorch's "adam" | "rmsprop" | "sgd".
   std::optional<compiler::RuleSource> rule;
   std::string torch_optimizer;
   double momentum = 0;  // sgd only
 
-  // The child run.
-  ModelSpec model;
-  std::string data = "fashion-mnist";  // load_dataset's spec: a name, a directory, a prefix, a .csv
-  std::int64_t train_subset = 0;       // > 0: train on only this many examples
-  double val_fraction = 1.0 / 6;       // held out for validation
-  int epochs = 1;
-  std::int64_t batch_size = 128;
-  std::uint64_t seed = 0;              // initial weights, data order, the rule's noise (and the split)
+  // The child run: the task (model, data, split, epochs, batch size, metric: task.h) and how it
+  // runs (device, seed, threads, backend, time budget: RunSettings), here for the whole
+  // evaluation, shared by the grid.
   // The train/validation split and subset; absent: `seed`. A search fixes it, so that every
   // candidate is judged on the same validation examples while each child has its own seed.
   std::optional<std::uint64_t> split_seed;
-  int threads = 0;                     // 0: LibTorch's default
-  std::string device = "cpu";          // "cpu", "cuda", "cuda:N"
-  std::string backend = "auto";        // the rule's kernel backend: auto, interp, cpu, cuda
   std::vector<double> lrs{1e-3};       // one learning rate, or a grid: every rate from the same start
-  double time_budget = 0;              // seconds for the whole evaluation (shared by the grid); 0 = none
-  Metric metric = Metric::ValAcc;      // what picks the best rate and is reported as `metric`
-  int last_k = 3;                      // epochs the mean/max metrics are taken over
-  double divergence_factor = 1e3;      // a loss above this times the first loss diverges
+
+  TaskSpec& task() { return *this; }
+  const TaskSpec& task() const { return *this; }
+  RunSettings& run() { return *this; }
+  const RunSettings& run() const { return *this; }
 };
 
 // Why `spec` cannot run, naming the field; empty when it can. evaluate() throws it as
@@ -117,7 +105,8 @@ EvaluateResult evaluate(const EvaluateSpec& spec, const Observer& observer = {},
 std::string device_problem(const std::string& device);
 
 // JSON, the one place for it: the spec's keys are its field names (rule: {"text"|"file"|"tokens",
-// "name"}; model: {"name", "hidden"}; metric and status as strings). from_json throws
+// "name"}; the task's keys as task.h writes them, model: {"name", "hidden"}; metric and status as
+// strings). from_json throws
 // std::invalid_argument naming the key for a missing candidate, a wrong type or a bad value; keys
 // that are absent take the defaults above.
 nlohmann::json to_json(const EvaluateSpec& spec);

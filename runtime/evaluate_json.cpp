@@ -217,16 +217,10 @@ json to_json(const OptimizerSpec& optimizer) {
 // ---- the spec -----------------------------------------------------------------------------------
 
 json to_json(const EvaluateSpec& spec) {
-  json j;
+  json j = to_json(spec.task());
   if (spec.rule) j["rule"] = to_json(*spec.rule);
   else j["torch"] = spec.torch_optimizer;
   j["momentum"] = spec.momentum;
-  j["model"] = {{"name", spec.model.name}, {"hidden", spec.model.hidden}};
-  j["data"] = spec.data;
-  j["train_subset"] = spec.train_subset;
-  j["val_fraction"] = spec.val_fraction;
-  j["epochs"] = spec.epochs;
-  j["batch_size"] = spec.batch_size;
   j["seed"] = spec.seed;
   if (spec.split_seed) j["split_seed"] = *spec.split_seed;
   j["threads"] = spec.threads;
@@ -234,9 +228,6 @@ json to_json(const EvaluateSpec& spec) {
   j["backend"] = spec.backend;
   j["lrs"] = spec.lrs;
   j["time_budget"] = spec.time_budget;
-  j["metric"] = name(spec.metric);
-  j["last_k"] = spec.last_k;
-  j["divergence_factor"] = spec.divergence_factor;
   return j;
 }
 
@@ -247,17 +238,7 @@ EvaluateSpec spec_from_json(const json& j) {
   if (j.contains("rule")) s.rule = rule_source_from_json(j["rule"]);
   read(j, "torch", s.torch_optimizer, "spec");
   read(j, "momentum", s.momentum, "spec");
-  if (j.contains("model")) {
-    const json& m = j["model"];
-    if (!m.is_object()) bad("spec.model", "expected {\"name\": ..., \"hidden\": [...]}");
-    read(m, "name", s.model.name, "spec.model");
-    read(m, "hidden", s.model.hidden, "spec.model");
-  }
-  read(j, "data", s.data, "spec");
-  read(j, "train_subset", s.train_subset, "spec");
-  read(j, "val_fraction", s.val_fraction, "spec");
-  read(j, "epochs", s.epochs, "spec");
-  read(j, "batch_size", s.batch_size, "spec");
+  read_task(j, "", "spec", s.task());
   read(j, "seed", s.seed, "spec");
   if (j.contains("split_seed")) {
     std::uint64_t split_seed = 0;
@@ -269,13 +250,6 @@ EvaluateSpec spec_from_json(const json& j) {
   read(j, "backend", s.backend, "spec");
   read(j, "lrs", s.lrs, "spec");
   read(j, "time_budget", s.time_budget, "spec");
-  std::string metric = name(s.metric);
-  read(j, "metric", metric, "spec");
-  std::optional<Metric> parsed = parse_metric(metric);
-  if (!parsed) bad("spec.metric", fmt::format("unknown metric '{}' (val_acc, val_acc_mean_last_k, val_acc_max_last_k)", metric));
-  s.metric = *parsed;
-  read(j, "last_k", s.last_k, "spec");
-  read(j, "divergence_factor", s.divergence_factor, "spec");
   if (std::string problem = spec_problem(s); !problem.empty()) bad("spec", problem);
   return s;
 }

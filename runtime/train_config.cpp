@@ -23,17 +23,6 @@ std::optional<Status> parse_status(std::string_view text) {
   return std::nullopt;
 }
 
-const std::vector<std::string>& model_names() {
-  static const std::vector<std::string> names{"mlp", "convnet"};
-  return names;
-}
-
-bool is_builtin_model(std::string_view name) {
-  for (const std::string& builtin : model_names())
-    if (name == builtin) return true;
-  return false;
-}
-
 bool usable(Status status) { return status == Status::Ok || status == Status::TimeBudget; }
 
 std::string OptimizerSpec::describe() const {

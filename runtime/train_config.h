@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "compiler/compile.h"
+#include "runtime/task.h"
 
 namespace nos::runtime {
 
@@ -24,20 +25,6 @@ const char* name(Status status);  // "ok", "diverged", "time_budget", "compile_f
 std::optional<Status> parse_status(std::string_view text);
 bool usable(Status status);       // Ok or TimeBudget: the run's accuracy means something
 
-// A model is a built-in child, by name, or the path of the user's TorchScript file (`torch.jit.save`
-// of a scripted or traced nn.Module: docs/tasks.md).
-const std::vector<std::string>& model_names();  // the built-ins: "mlp", "convnet" (models.h)
-bool is_builtin_model(std::string_view name);
-
-struct ModelSpec {
-  std::string name = "mlp";               // a built-in's name, or a TorchScript file's path
-  std::vector<std::int64_t> hidden{256};  // mlp: hidden layer widths, 1 .. kMaxHiddenWidth
-};
-
-// The widest hidden layer a spec may ask for: wider is a typo, not a child network (nos-train's and
-// nos-search's --hidden, spec_problem). The whole model is bounded apart (models.h).
-inline constexpr std::int64_t kMaxHiddenWidth = std::int64_t{1} << 24;
-
 // The optimizer under test: a compiled rule, or one of LibTorch's for comparison.
 struct OptimizerSpec {
   std::optional<compiler::CompiledRule> rule;
@@ -46,18 +33,23 @@ struct OptimizerSpec {
   std::string describe() const; // the rule's text, or e.g. "torch sgd (momentum 0.9)"
 };
 
-struct TrainConfig {
-  ModelSpec model;
-  int epochs = 1;
-  std::int64_t batch_size = 128;
-  double lr = 1e-3;
+// How one child run is carried out: where, with how many threads and which kernels, with which
+// seed and for how long. Not the task's: the same task trains on any device, under any seed.
+struct RunSettings {
   std::string device = "cpu";     // "cpu", "cuda" or "cuda:N"
   std::uint64_t seed = 0;         // model init, data order, the rule's random streams
   int threads = 0;                // LibTorch intra-op threads and CPU kernel threads; 0 = LibTorch's default
-  std::string backend = "auto";   // RuleOptimizerOptions::backend
-  double time_budget = 0;         // seconds for this run; 0 = none
-  int last_k = 3;                 // epochs the mean/max validation accuracy are taken over
-  double divergence_factor = 1e3; // stop when the loss exceeds this multiple of the first loss
+  std::string backend = "auto";   // the rule's kernel backend (RuleOptimizerOptions::backend): auto, interp, cpu, cuda
+  double time_budget = 0;         // seconds; 0 = none
+};
+
+// One training run: the task (model, epochs, batch size, last_k, divergence_factor; the trainer
+// is given the data already split), how it runs, and its learning rate.
+struct TrainConfig : TaskSpec, RunSettings {
+  double lr = 1e-3;
+
+  TaskSpec& task() { return *this; }
+  RunSettings& run() { return *this; }
 };
 
 struct EpochRecord {

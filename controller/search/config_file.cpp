@@ -117,4 +117,11 @@ SearchConfig read_config_file(const std::string& path) {
   return config_from_json(j, path);
 }
 
+SearchConfig stored_config(const SearchInfo& search, const std::string& location) {
+  json j = json::parse(search.config_json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded())
+    throw StorageError(fmt::format("{}: search '{}' has a configuration that is not JSON", location, search.name));
+  return config_from_json(j, fmt::format("{}: search '{}': the stored configuration", location, search.name));
+}
+
 }  // namespace nos::search

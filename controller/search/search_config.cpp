@@ -1,14 +1,13 @@
 #include "controller/search/search_config.h"
 
 #include <cmath>
-#include <initializer_list>
-#include <limits>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "compiler/codegen/kernel_abi.h"
 #include "controller/options.h"
+#include "runtime/json_section.h"
 #include "runtime/json_text.h"
 
 namespace nos::search {
@@ -16,101 +15,8 @@ namespace {
 
 using nlohmann::json;
 
-// A value as the message shows it: JSON text, its strings made valid UTF-8, cut at 60 characters.
-std::string text_of(const json& v) {
-  std::string text = json_text(v);
-  return text.size() > 60 ? text.substr(0, 57) + "..." : text;
-}
-
-// Reads one JSON object of the configuration: every key must be a known one, every value of the
-// field's type; messages say `where: path.key: problem`.
-class Section {
- public:
-  Section(const json& j, std::string_view where, std::string path) : j_(j), where_(where), path_(std::move(path)) {
-    if (!j_.is_object()) fail(path_.empty() ? "the configuration" : path_, "expected a JSON object");
-  }
-
-  [[noreturn]] void fail(std::string_view key, std::string_view problem) const {
-    throw ConfigError(fmt::format("{}: {}: {}", where_, key, problem));
-  }
-  std::string key(std::string_view name) const { return path_.empty() ? std::string(name) : path_ + "." + std::string(name); }
-
-  void check_known(std::initializer_list<std::string_view> names) const {
-    for (const auto& [name, value] : j_.items()) {
-      bool known = false;
-      for (std::string_view n : names) known = known || n == name;
-      if (!known) fail(key(name), fmt::format("unknown key (known: {})", fmt::join(names, ", ")));
-    }
-  }
-
-  bool has(std::string_view name) const { return j_.contains(name); }
-  const json& at(std::string_view name) const { return j_.at(std::string(name)); }
-  Section section(std::string_view name) const { return Section(at(name), where_, key(name)); }
-
-  template <class T>
-  void read(std::string_view name, T& out) const {
-    if (!has(name)) return;
-    const json& v = at(name);
-    if constexpr (std::is_same_v<T, bool>) {
-      if (!v.is_boolean()) fail(key(name), "expected true or false");
-      out = v.get<bool>();
-    } else if constexpr (std::is_integral_v<T>) {
-      // Out of the field's range is refused, never wrapped or truncated ("seed": -1, "epochs": 1e10).
-      constexpr auto lo = std::numeric_limits<T>::min();
-      constexpr auto hi = std::numeric_limits<T>::max();
-      bool fits = v.is_number_unsigned() ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(hi)
-                  : v.is_number_integer() ? std::is_signed_v<T> ? v.get<std::int64_t>() >= static_cast<std::int64_t>(lo) &&
-                                                                      v.get<std::int64_t>() <= static_cast<std::int64_t>(hi)
-                                                                : v.get<std::int64_t>() >= 0
-                                          : false;
-      if (!v.is_number_integer()) fail(key(name), fmt::format("expected an integer, not {}", text_of(v)));
-      if (!fits) fail(key(name), fmt::format("expected an integer from {} to {}, not {}", lo, hi, text_of(v)));
-      out = v.get<T>();
-    } else if constexpr (std::is_floating_point_v<T>) {
-      if (!v.is_number()) fail(key(name), fmt::format("expected a number, not {}", text_of(v)));
-      out = v.get<T>();
-    } else if constexpr (std::is_same_v<T, std::string>) {
-      if (!v.is_string()) fail(key(name), fmt::format("expected a string, not {}", text_of(v)));
-      out = v.get<std::string>();
-    } else {
-      static_assert(sizeof(T) == 0, "no reader for this type");
-    }
-  }
-
-  void read(std::string_view name, std::optional<double>& out) const {
-    if (!has(name) || at(name).is_null()) return;
-    double value = 0;
-    read(name, value);
-    out = value;
-  }
-
-  void read(std::string_view name, std::vector<double>& out) const {
-    if (!has(name)) return;
-    const json& v = at(name);
-    if (!v.is_array()) fail(key(name), "expected an array of numbers");
-    out.clear();
-    for (const json& x : v) {
-      if (!x.is_number()) fail(key(name), fmt::format("expected an array of numbers, found {}", text_of(x)));
-      out.push_back(x.get<double>());
-    }
-  }
-
-  void read(std::string_view name, std::vector<std::int64_t>& out) const {
-    if (!has(name)) return;
-    const json& v = at(name);
-    if (!v.is_array()) fail(key(name), "expected an array of integers");
-    out.clear();
-    for (const json& x : v) {
-      if (!x.is_number_integer()) fail(key(name), fmt::format("expected an array of integers, found {}", text_of(x)));
-      out.push_back(x.get<std::int64_t>());
-    }
-  }
-
- private:
-  const json& j_;
-  std::string_view where_;
-  std::string path_;
-};
+using Section = JsonSection;
+std::string text_of(const json& v) { return JsonSection::text_of(v); }
 
 bool positive_finite(double x) { return std::isfinite(x) && x > 0; }
 
@@ -122,9 +28,7 @@ std::uint64_t mix(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-}  // namespace
-
-SearchConfig config_from_json(const json& j, std::string_view where) {
+SearchConfig read_config(const json& j, std::string_view where) {
   SearchConfig c;
   Section top(j, where, "");
   top.check_known({"strategy", "strategy_options", "budget", "time_budget", "seed", "workers", "threads_per_worker",
@@ -163,27 +67,13 @@ SearchConfig config_from_json(const json& j, std::string_view where) {
   }
   if (top.has("child")) {
     Section s = top.section("child");
-    s.check_known({"data", "model", "hidden", "train_subset", "val_fraction", "epochs", "batch_size", "metric", "last_k",
-                   "backend", "device", "time_budget", "divergence_factor", "synthetic"});
-    s.read("data", c.child.data);
-    s.read("model", c.child.model.name);
-    s.read("hidden", c.child.model.hidden);
-    s.read("train_subset", c.child.train_subset);
-    s.read("val_fraction", c.child.val_fraction);
-    s.read("epochs", c.child.epochs);
-    s.read("batch_size", c.child.batch_size);
-    if (s.has("metric")) {
-      std::string metric;
-      s.read("metric", metric);
-      std::optional<runtime::Metric> parsed = runtime::parse_metric(metric);
-      if (!parsed) s.fail(s.key("metric"), fmt::format("unknown metric '{}' (val_acc, val_acc_mean_last_k, val_acc_max_last_k)", metric));
-      c.child.metric = *parsed;
-    }
-    s.read("last_k", c.child.last_k);
+    std::vector<std::string_view> known(std::begin(runtime::kTaskKeys), std::end(runtime::kTaskKeys));
+    known.insert(known.end(), {"backend", "device", "time_budget", "synthetic"});
+    s.check_known(known);
+    runtime::read_task(top.at("child"), where, "child", c.child.task());
     s.read("backend", c.child.backend);
     s.read("device", c.child.device);
     s.read("time_budget", c.child.time_budget);
-    s.read("divergence_factor", c.child.divergence_factor);
     s.read("synthetic", c.child.synthetic);
   }
   if (top.has("lr")) {
@@ -224,6 +114,18 @@ SearchConfig config_from_json(const json& j, std::string_view where) {
   return c;
 }
 
+}  // namespace
+
+SearchConfig config_from_json(const json& j, std::string_view where) {
+  try {
+    return read_config(j, where);
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::invalid_argument& e) {  // JsonSection's and the task's: the same message, our type
+    throw ConfigError(e.what());
+  }
+}
+
 std::string config_problem(const SearchConfig& c) {
   if (c.strategy.empty()) return "strategy: must name a strategy";
   if (c.budget < 1 || c.budget > kMaxBudget)
@@ -237,14 +139,8 @@ std::string config_problem(const SearchConfig& c) {
   if (c.repeat_reward && !std::isfinite(*c.repeat_reward)) return "repeat_reward: must be a finite number or null";
   if (c.lookahead < 1 || c.lookahead > 64) return fmt::format("lookahead: must be 1 .. 64 batches, not {}", c.lookahead);
   const ChildConfig& ch = c.child;
-  if (ch.epochs < 1 || ch.epochs > 100000) return fmt::format("child.epochs: must be 1 .. 100000, not {}", ch.epochs);
-  if (ch.train_subset < 0) return "child.train_subset: must be >= 0 (0: the whole training split)";
-  if (!(ch.val_fraction > 0 && ch.val_fraction < 1)) return "child.val_fraction: must be strictly between 0 and 1";
-  if (ch.batch_size < 1) return "child.batch_size: must be at least 1";
-  if (ch.last_k < 1) return "child.last_k: must be at least 1";
+  if (std::string problem = runtime::task_problem(ch); !problem.empty()) return "child." + problem;
   if (!(ch.time_budget >= 0) || !std::isfinite(ch.time_budget)) return "child.time_budget: must be >= 0 seconds (0: none)";
-  if (!(std::isfinite(ch.divergence_factor) && ch.divergence_factor > 1))
-    return "child.divergence_factor: must be > 1 (a loss this many times the first one diverges)";
   if (!std::isfinite(ch.synthetic) || ch.synthetic > 86400) return "child.synthetic: must be a number of seconds <= 86400 (< 0: off)";
   if (c.lr.fixed) {
     if (!positive_finite(*c.lr.fixed)) return "lr.fixed: must be a positive learning rate";
@@ -279,7 +175,13 @@ std::string config_problem(const SearchConfig& c) {
 json to_json(const SearchConfig& c) {
   json options = json::object();
   for (const auto& [name, value] : c.strategy_options) options[name] = value;
-  const ChildConfig& ch = c.child;
+  // The task's keys, the model spelled as stored since the first version ("model": "mlp", "hidden").
+  json child = runtime::to_json(c.child.task());
+  runtime::flatten_model(child);
+  child["backend"] = c.child.backend;
+  child["device"] = c.child.device;
+  child["time_budget"] = c.child.time_budget;
+  child["synthetic"] = c.child.synthetic;
   json lr = {{"grid", c.lr.grid}, {"sweep_epochs", c.lr.sweep_epochs}};
   if (c.lr.fixed) lr["fixed"] = *c.lr.fixed;
   json funnel = {{"top_fraction", c.funnel.top_fraction}, {"train_subset", c.funnel.train_subset}, {"epochs", c.funnel.epochs}};
@@ -295,21 +197,7 @@ json to_json(const SearchConfig& c) {
       {"overlap", c.overlap},
       {"lookahead", c.lookahead},
       {"async", c.async},
-      {"child",
-       {{"data", ch.data},
-        {"model", ch.model.name},
-        {"hidden", ch.model.hidden},
-        {"train_subset", ch.train_subset},
-        {"val_fraction", ch.val_fraction},
-        {"epochs", ch.epochs},
-        {"batch_size", ch.batch_size},
-        {"metric", runtime::name(ch.metric)},
-        {"last_k", ch.last_k},
-        {"backend", ch.backend},
-        {"device", ch.device},
-        {"time_budget", ch.time_budget},
-        {"divergence_factor", ch.divergence_factor},
-        {"synthetic", ch.synthetic}}},
+      {"child", child},
       {"lr", lr},
       {"funnel", funnel},
       {"reward", std::string(controller::name(c.reward))},
@@ -338,21 +226,14 @@ std::uint64_t split_seed(std::uint64_t search_seed) { return mix(search_seed ^ 0
 runtime::EvaluateSpec child_spec(const SearchConfig& c, int stage, std::int64_t index) {
   const ChildConfig& ch = c.child;
   runtime::EvaluateSpec spec;
-  spec.model = ch.model;
-  spec.data = ch.data;
-  spec.train_subset = stage >= 2 ? c.funnel.train_subset : ch.train_subset;
-  spec.val_fraction = ch.val_fraction;
-  spec.epochs = stage >= 2 ? c.funnel.epochs : ch.epochs;
-  spec.batch_size = ch.batch_size;
+  spec.task() = ch.task();
+  if (stage >= 2) spec.train_subset = c.funnel.train_subset, spec.epochs = c.funnel.epochs;
   spec.seed = child_seed(c.seed, index);
   spec.split_seed = split_seed(c.seed);
   spec.threads = c.threads_per_worker;
   spec.device = ch.device;
   spec.backend = ch.backend;
   spec.time_budget = ch.time_budget;
-  spec.metric = ch.metric;
-  spec.last_k = ch.last_k;
-  spec.divergence_factor = ch.divergence_factor;
   return spec;
 }
 

@@ -30,23 +30,23 @@ class ConfigError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-// The child network a candidate is judged by.
-struct ChildConfig {
-  std::string data = "fashion-mnist";
-  runtime::ModelSpec model;           // mlp with one hidden layer of 256
-  std::int64_t train_subset = 10000;  // examples trained on (0: the whole training split)
-  double val_fraction = 1.0 / 6;
-  int epochs = 5;                     // as in the method
-  std::int64_t batch_size = 128;
-  runtime::Metric metric = runtime::Metric::ValAcc;
-  int last_k = 3;
+// The child a candidate is judged by: the task (runtime/task.h: model, data, split, epochs,
+// batch size, metric), with the method's budget (5 epochs on 10,000 examples), and how this
+// search's workers run it. The seed and threads are the search's (SearchConfig).
+struct ChildConfig : runtime::TaskSpec {
   std::string backend = "auto";       // the rule's kernel backend
   std::string device = "cpu";
   double time_budget = 120;           // seconds per evaluation (sweep and training); 0: none
-  double divergence_factor = 1e3;
   // >= 0: a synthetic child for scale tests: it trains nothing, sleeps this many seconds and
   // returns a metric that is a deterministic function of the rule (synthetic_child.h).
   double synthetic = -1;
+
+  ChildConfig() {
+    train_subset = 10000;  // examples trained on (0: the whole training split)
+    epochs = 5;            // as in the method
+  }
+  runtime::TaskSpec& task() { return *this; }
+  const runtime::TaskSpec& task() const { return *this; }
 };
 
 // How a candidate's learning rate is chosen: a short sweep over a log grid (each rate trains

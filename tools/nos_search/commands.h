@@ -76,8 +76,9 @@ struct WorkerCommandOptions {
   bool quiet = false;
 };
 
-// `nos-search run`: the configuration comes from --config (or the defaults), then each option
-// given on the command line (named in `given`, as CLI11 spells them: "--epochs") replaces its key.
+// `nos-search run`'s values: the configuration comes from --config (or the defaults), then each
+// option given on the command line (named in `given`, as CLI11 spells them: "--epochs") replaces
+// its key. Which option sets which key, and which may change on --resume: run_options.cpp's table.
 struct RunOptions {
   std::string config_file;
   std::string db;            // empty: search-YYYYmmdd-HHMMSS.db in the current directory
@@ -102,9 +103,5 @@ int report(const ReportOptions& options);
 int final_retrain(const FinalOptions& options);
 int worker(const WorkerCommandOptions& options);
 int run(const RunOptions& options);
-
-// The search's stored configuration; StorageError naming the file when it is not JSON, ConfigError
-// when it does not read (a database written by another NOS).
-SearchConfig stored_config(const SearchInfo& search, const std::string& location);
 
 }  // namespace nos::search::cli

@@ -20,6 +20,7 @@
 #include "tools/nos_search/final_training.h"
 #include "tools/nos_search/open_search.h"
 #include "tools/nos_search/table.h"
+#include "controller/search/config_file.h"
 #include "dsl/diagnostic.h"
 #include "dsl/tokens.h"
 #include "runtime/data/dataset.h"
@@ -56,13 +57,6 @@ std::vector<std::string> parse_baselines(const std::string& text) {
     start = comma + 1;
   }
   return out;
-}
-
-SearchConfig stored_config(const Storage& storage, const SearchInfo& search) {
-  std::string where = fmt::format("{}: search '{}': the stored configuration", storage.location(), search.name);
-  json j = json::parse(search.config_json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw StorageError(where + " is not JSON");
-  return config_from_json(j, where);
 }
 
 compiler::CompiledRule compile_stored(const std::string& location, const Candidate& c) {
@@ -296,7 +290,7 @@ int final_retrain(const FinalOptions& options) {
   std::vector<std::string> baselines = parse_baselines(options.baselines);
   auto storage = open_storage(options.db.database, options.no_store ? OpenMode::ReadOnly : OpenMode::Open);
   SearchInfo search = choose_search(*storage, options.db);
-  SearchConfig config = stored_config(*storage, search);
+  SearchConfig config = stored_config(search, storage->location());
 
   std::vector<std::string> notes;
   if (config.child.synthetic >= 0)

@@ -22,6 +22,7 @@
 #include "tools/options.h"
 #include "tools/tool_main.h"
 #include "tools/nos_search/commands.h"
+#include "tools/nos_search/run_options.h"
 #include "controller/search/storage.h"
 #ifdef NOS_SEARCH_HAVE_FINAL
 #include "controller/lstm/lstm_strategy.h"
@@ -57,63 +58,7 @@ int main(int argc, char** argv) {
   CLI::App* run_cmd = app.add_subcommand(
       "run", "run a search on this machine; with no options, a demo (Fashion-MNIST MLP child on a 10k subset, "
              "1 to 7 minutes on 2 cores, depending on how many proposals are new) that ends with the best rules next to Adam");
-  run_cmd->add_option("--config", run_options.config_file,
-                      "a JSON configuration (keys and defaults: docs/search.md; examples/search.json); options given "
-                      "here replace its keys");
-  run_cmd->add_option("--db", run_options.db, "the search database to create: an SQLite file (default: search-YYYYmmdd-HHMMSS.db) or a "
-                      "postgresql:// URL (docs/distributed.md)");
-  run_cmd->add_option("--name", run_options.name, "the search's name in the database")->capture_default_str();
-  run_cmd->add_option("--child", run_options.child,
-                      "train (default: the child network) or synthetic:SECONDS (scale tests: sleeps, then a metric "
-                      "that is a deterministic function of the rule)");
-  run_cmd->add_option("--data", run_options.data, "the child's data: fashion-mnist, an IDX directory or prefix, a .csv");
-  run_cmd->add_option("--model", run_options.model, "the child network: mlp, convnet or a TorchScript file (docs/tasks.md)")
-      ->check(nos::tool::model_validator());
-  run_cmd->add_option("--hidden", run_options.hidden, "mlp hidden layer widths, comma-separated (default 256)")
-      ->delimiter(',')
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 24));
-  run_cmd->add_option("--strategy", run_options.strategy, "lstm (the method's controller), evolution or random");
-  run_cmd->add_option("--algorithm", run_options.algorithm, "lstm: ppo or reinforce");
-  run_cmd->add_option("--strategy-option,-O", run_options.strategy_options, "KEY=VALUE: any option of the strategy");
-  run_cmd->add_option("--budget", run_options.budget, "candidates to propose (default 400; whole batches)")
-      ->check(nos::tool::range_validator(1, static_cast<double>(nos::search::kMaxBudget)));
-  run_cmd->add_option("--time-budget", run_options.time_budget, "seconds of search; the batch in progress finishes")
-      ->check(nos::tool::non_negative_validator());
-  run_cmd->add_option("--batch", run_options.batch, "candidates per batch (default 20)")
-      ->check(nos::tool::range_validator(1, static_cast<double>(nos::controller::kMaxBatch)));
-  run_cmd->add_option("--groups", run_options.groups, "groups per rule, or a schedule such as 1:100,2:300,3 (default 2)");
-  run_cmd->add_option("--workers", run_options.workers,
-                      "local worker processes (default: one per core; 0: none, workers started by hand with "
-                      "nos-search worker, here or on other machines, train)")
-      ->check(CLI::Range(0, 1024));
-  run_cmd->add_option("--device", run_options.device,
-                      "where the local workers and the Adam baseline train: cpu, cuda or cuda:N (child.device; "
-                      "default cpu; a worker's own --device replaces it)")
-      ->check(nos::tool::device_validator());
-  run_cmd->add_option("--threads-per-worker", run_options.threads_per_worker, "LibTorch threads of each worker (default 1)")
-      ->check(CLI::Range(1, 1024));
-  run_cmd->add_option("--epochs", run_options.epochs, "child training epochs (default 5)")->check(CLI::Range(1, 100000));
-  run_cmd->add_option("--train-subset", run_options.train_subset, "child training examples (default 10000; 0: all)")
-      ->check(nos::tool::non_negative_validator());
-  run_cmd->add_option("--lr-grid", run_options.lr_grid, "the learning-rate sweep's rates, comma-separated (default 0.001,0.01,0.1,1)");
-  run_cmd->add_option("--lr", run_options.lr, "one fixed learning rate instead of the sweep")->check(nos::tool::learning_rate_validator());
-  run_cmd->add_option("--funnel-top", run_options.funnel_top,
-                      "the funnel's second stage: the best FRACTION of each batch trained again on --funnel-epochs "
-                      "and the whole training split (default 0: no second stage)")
-      ->check(nos::tool::range_validator(0, 1));
-  run_cmd->add_option("--funnel-epochs", run_options.funnel_epochs, "epochs of the second stage (default 10)")
-      ->check(CLI::Range(1, 100000));
-  nos::tool::add_seed_option(*run_cmd, "--seed", run_options.seed, "the search's seed: the same seed gives the same search");
-  run_cmd->add_flag("--resume", run_options.resume, "continue the stopped search in --db (nothing finished is repeated)");
-  run_cmd->add_flag("!--no-overlap", run_options.overlap,
-                    "propose a batch only after learning from the one before (the method's loop; workers wait at "
-                    "every batch's end). By default the next batch is proposed while one is evaluated: still "
-                    "deterministic");
-  run_cmd->add_flag("--async", run_options.async, "learn from batches as they finish, in any order (not reproducible)");
-  run_cmd->add_flag("!--no-baseline", run_options.baseline, "skip the Adam baseline at the end");
-  run_cmd->add_option("--report", run_options.report_dir, "where the report goes at the end (default: DB's name + -report/)");
-  run_cmd->add_flag("!--no-report", run_options.report, "no report at the end");
-  run_cmd->add_flag("--quiet,-q", run_options.quiet, "no progress output");
+  add_run_options(*run_cmd, run_options);  // run_options.cpp: one table, with what --resume may change
 
   WorkerCommandOptions worker_options;
   CLI::App* worker_cmd = app.add_subcommand(

@@ -24,6 +24,7 @@
 #include "tools/nos_search/commands.h"
 #include "tools/nos_search/open_search.h"
 #include "tools/nos_search/progress.h"
+#include "tools/nos_search/run_options.h"
 #include "tools/nos_search/table.h"
 #include "compiler/codegen/kernel_abi.h"
 #include "controller/search/child_evaluation.h"
@@ -42,81 +43,6 @@ namespace {
 std::atomic<bool> stop_requested{false};
 void request_stop(int) { stop_requested.store(true); }
 
-// The options a resumed run may change: this run's own settings, not the search's.
-constexpr const char* kChangeableOnResume[] = {"budget", "time_budget", "workers", "child.device"};
-
-std::vector<double> parse_grid(const std::string& text) {
-  std::vector<double> grid;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t comma = text.find(',', start);
-    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    char* end = nullptr;
-    double v = std::strtod(item.c_str(), &end);
-    if (item.empty() || *end != '\0') throw tool::UsageError(fmt::format("--lr-grid: '{}' is not a number", item));
-    if (std::string problem = codegen::learning_rate_problem(v); !problem.empty())
-      throw tool::UsageError(fmt::format("--lr-grid: learning rate {}: {}", item, problem));
-    grid.push_back(v);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return grid;
-}
-
-// An option that sets a strategy option (--batch) and the same key given by -O must agree.
-void set_strategy_option(SearchConfig& c, const RunOptions& o, const char* option, const std::string& key,
-                         const std::string& value) {
-  for (const std::string& item : o.strategy_options)
-    if (item.starts_with(key + "=") && item.substr(key.size() + 1) != value)
-      throw tool::UsageError(fmt::format("{} {} and --strategy-option {} disagree: give one", option, value, item));
-  c.strategy_options[key] = value;
-}
-
-// The configuration a run asks for: `c` (the defaults, or the stored configuration on --resume),
-// replaced by --config's file when one is given, then by each option given.
-SearchConfig configure(SearchConfig c, const RunOptions& o) {
-  if (!o.config_file.empty()) c = read_config_file(o.config_file);
-  auto given = [&](const char* name) { return o.given.count(name) > 0; };
-  if (given("--data")) c.child.data = o.data;
-  if (given("--model")) c.child.model.name = o.model;
-  if (given("--hidden")) c.child.model.hidden = o.hidden;
-  if (given("--epochs")) c.child.epochs = o.epochs;
-  if (given("--train-subset")) c.child.train_subset = o.train_subset;
-  if (given("--device")) c.child.device = o.device;
-  if (given("--child")) {
-    const std::string prefix = "synthetic:";
-    char* end = nullptr;
-    double seconds = o.child.rfind(prefix, 0) == 0 ? std::strtod(o.child.c_str() + prefix.size(), &end) : -1;
-    if (o.child == "train") c.child.synthetic = -1;
-    else if (!end || *end != '\0' || o.child.size() == prefix.size() || !(seconds >= 0) || seconds > 86400)
-      throw tool::UsageError(fmt::format("--child: expected train or synthetic:SECONDS (0 .. 86400), not '{}'", o.child));
-    else c.child.synthetic = seconds;
-  }
-  if (given("--strategy")) c.strategy = o.strategy;
-  for (const std::string& item : o.strategy_options) {
-    std::size_t eq = item.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw tool::UsageError(fmt::format("--strategy-option: expected key=value, not '{}'", item));
-    c.strategy_options[item.substr(0, eq)] = item.substr(eq + 1);
-  }
-  if (given("--algorithm")) set_strategy_option(c, o, "--algorithm", "algorithm", o.algorithm);
-  if (given("--batch")) set_strategy_option(c, o, "--batch", "batch", std::to_string(o.batch));
-  if (given("--groups")) set_strategy_option(c, o, "--groups", "groups", o.groups);
-  if (given("--budget")) c.budget = o.budget;
-  if (given("--time-budget")) c.time_budget = o.time_budget;
-  if (given("--seed")) c.seed = o.seed;
-  if (given("--workers")) c.workers = o.workers;
-  if (given("--threads-per-worker")) c.threads_per_worker = o.threads_per_worker;
-  if (given("--async")) c.async = o.async;
-  if (given("--no-overlap")) c.overlap = o.overlap;
-  if (given("--lr-grid")) c.lr.grid = parse_grid(o.lr_grid), c.lr.fixed.reset();
-  if (given("--lr")) c.lr.fixed = o.lr;
-  if (given("--funnel-top")) c.funnel.top_fraction = o.funnel_top;
-  if (given("--funnel-epochs")) c.funnel.epochs = o.funnel_epochs;
-  if (std::string problem = config_problem(c); !problem.empty()) throw ConfigError("nos-search run: " + problem);
-  return c;
-}
-
 // Every leaf of a configuration's JSON form, by its dotted key.
 void flatten(const nlohmann::json& j, const std::string& prefix, std::map<std::string, std::string>& out) {
   if (j.is_object() && !j.empty()) {
@@ -133,7 +59,7 @@ void check_unchanged_on_resume(const SearchConfig& stored, const SearchConfig& a
   std::map<std::string, std::string> before, after;
   flatten(to_json(stored), "", before);
   flatten(to_json(asked), "", after);
-  for (const char* key : kChangeableOnResume) before.erase(key), after.erase(key);
+  for (const std::string& key : keys_changeable_on_resume()) before.erase(key), after.erase(key);
   std::vector<std::string> changes;
   auto value_in = [](const std::map<std::string, std::string>& m, const std::string& key) {
     auto it = m.find(key);
@@ -146,10 +72,12 @@ void check_unchanged_on_resume(const SearchConfig& stored, const SearchConfig& a
     if (value_in(before, key) != value_in(after, key))
       changes.push_back(fmt::format("{} (stored {}, given {})", key, value_in(before, key), value_in(after, key)));
   if (changes.empty()) return;
+  std::vector<std::string> flags = flags_changeable_on_resume();
+  std::string last = flags.back();
+  flags.pop_back();
   throw tool::UsageError(fmt::format(
-      "--resume: {} cannot change: the search in {} keeps its stored configuration (only --budget, --time-budget, "
-      "--workers and --device may change)",
-      fmt::join(changes, ", "), db));
+      "--resume: {} cannot change: the search in {} keeps its stored configuration (only {} and {} may change)",
+      fmt::join(changes, ", "), db, fmt::join(flags, ", "), last));
 }
 
 // Text that reaches JSON (the database, `final`'s document, the report) must be valid UTF-8.

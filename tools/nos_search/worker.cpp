@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/nos_search/commands.h"
+#include "controller/search/config_file.h"
 #include "tools/nos_search/open_search.h"
 #include "controller/search/child_evaluation.h"
 #include "controller/search/synthetic_child.h"
@@ -29,13 +30,6 @@ std::atomic<bool> stop_requested{false};
 void request_stop(int) { stop_requested.store(true); }
 
 }  // namespace
-
-SearchConfig stored_config(const SearchInfo& search, const std::string& location) {
-  nlohmann::json j = nlohmann::json::parse(search.config_json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded())
-    throw StorageError(fmt::format("{}: search '{}' has a configuration that is not JSON", location, search.name));
-  return config_from_json(j, fmt::format("{}: search '{}': the stored configuration", location, search.name));
-}
 
 int worker(const WorkerCommandOptions& options) {
   std::signal(SIGTERM, request_stop);

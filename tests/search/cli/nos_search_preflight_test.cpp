@@ -86,7 +86,7 @@ TEST_CASE("nos-search run: a model that cannot be built is refused before anythi
   check_refused(dir, {"--data", data, "--hidden", "100000000"}, 2, "--hidden");
   std::string config = config_file(dir, R"({"child": {"hidden": [100000000]}})");
   check_refused(dir, {"--data", data, "--config", config}, 1,
-                config + ": child: hidden layer width 100000000 is outside 1..16777216");
+                config + ": child.hidden: hidden layer width 100000000 is outside 1..16777216");
   // Each width allowed, the model not: 10^10 parameters.
   check_refused(dir, {"--data", data, "--hidden", "100000,100000"}, 1,
                 "model mlp with hidden widths 100000,100000 would have 1e+10 parameters");
