@@ -1,4 +1,4 @@
-// `nos-search run`'s option table (controller/nos_search/run_options.h): every option it lists sets
+// `nos-search run`'s option table (tools/nos_search/run_options.h): every option it lists sets
 // a key the configuration has, every option of the command is in it, and what --resume may change
 // is read from it.
 #include <doctest/doctest.h>
@@ -7,7 +7,7 @@
 #include <set>
 #include <string>
 
-#include "controller/nos_search/run_options.h"
+#include "tools/nos_search/run_options.h"
 
 namespace nos::search::cli {
 namespace {
