@@ -11,6 +11,7 @@ packages=(
   libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev libsqlite3-dev libpq-dev postgresql
   dataset-fashion-mnist gnuplot-nox
   python3 python3-yaml
+  python3-torch  # examples/tasks/make_task.py and its test: a TorchScript model and .npz data from Python
 )
 
 missing=()
