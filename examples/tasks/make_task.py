@@ -44,7 +44,7 @@ class Net(torch.nn.Module):
 def spirals(n: int, classes: int, rng: np.random.Generator):
     t = rng.uniform(0.2, 1.0, n)
     label = rng.integers(0, classes, n)
-    angle = 2 * math.pi * t + 2 * math.pi * label / classes
+    angle = 3 * math.pi * t + 2 * math.pi * label / classes
     x = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1) + rng.normal(0, 0.03, (n, 2))
     return x.astype(np.float32), label.astype(np.int64)
 
