@@ -109,7 +109,7 @@ TEST_CASE("a TorchScript mlp with the built-in mlp's weights trains with a rule 
   }
 }
 
-TEST_CASE("without init every seed starts from the file's weights; init(seed) re-initializes per seed") {
+TEST_CASE("without init every seed starts from the file's weights, with init(seed) from its own") {
   std::string fixed = mlp_file("no_init");
   TrainConfig a = config_for(fixed), b = config_for(fixed);
   b.seed = 6;
