@@ -18,19 +18,17 @@ std::string mean_std(const Contender& c) {
   return c.mean ? fmt::format("{:.4f} ± {:.4f}", *c.mean, c.std.value_or(0)) : std::string("no metric");
 }
 
-std::string excluded(const PairedComparison& c);
-
-std::string statistics(const PairedComparison& c) {
-  return fmt::format("paired t-test over {} seeds: difference {:+.4f}, 95 % CI [{:+.4f}, {:+.4f}], p = {:.2g}; "
-                     "the rule higher on {} of {} seeds{}",
-                     c.pairs, c.mean_difference, *c.ci_low, *c.ci_high, *c.p, c.higher, c.pairs, excluded(c));
-}
-
 // The seeds left out, said: a failed run is not a pair.
 std::string excluded(const PairedComparison& c) {
   return c.excluded ? fmt::format("; {} seed{} left out (a metric missing or not finite)", c.excluded,
                                   c.excluded == 1 ? "" : "s")
                     : std::string();
+}
+
+std::string statistics(const PairedComparison& c) {
+  return fmt::format("paired t-test over {} seeds: difference {:+.4f}, 95 % CI [{:+.4f}, {:+.4f}], p = {:.2g}; "
+                     "the rule higher on {} of {} seeds{}",
+                     c.pairs, c.mean_difference, *c.ci_low, *c.ci_high, *c.p, c.higher, c.pairs, excluded(c));
 }
 
 std::string seeds_clause(const PairedComparison& c) {
