@@ -6,7 +6,6 @@
 #include <cmath>
 #include <map>
 
-#include "controller/search/paired_stats.h"
 #include "support/json_number.h"
 
 namespace nos::search::cli {
@@ -43,18 +42,7 @@ std::string seeds_clause(const PairedComparison& c) {
 
 PairedComparison compare_paired(const std::vector<std::optional<double>>& a, const std::vector<std::optional<double>>& b,
                                 double std_a, double std_b) {
-  PairedTest test = paired_t_test(a, b);
-  PairedComparison c;
-  c.pairs = test.pairs;
-  c.excluded = test.excluded;
-  c.higher = test.higher;
-  c.lower = test.lower;
-  c.mean_difference = test.mean_difference;
-  c.sd_difference = test.sd_difference;
-  c.t = test.t;
-  c.p = test.p;
-  c.ci_low = test.ci_low;
-  c.ci_high = test.ci_high;
+  PairedComparison c{paired_t_test(a, b)};
   if (c.pairs == 0) return c;
   double noisier = std::max(std_a, std_b);
   c.noise = noisier / std::sqrt(static_cast<double>(c.pairs));

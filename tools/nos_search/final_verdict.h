@@ -14,19 +14,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "controller/search/paired_stats.h"
+
 namespace nos::search::cli {
 
 inline constexpr double kSignificance = 0.05;  // two-sided
 inline constexpr int kSeedsCap = 1000;          // seeds_to_tell looks no further
 
-// The per-seed differences rule - baseline over the seeds where both have a metric.
-struct PairedComparison {
-  int pairs = 0;
-  int excluded = 0;           // seeds left out: either optimizer's metric missing, NaN or infinite
-  int higher = 0, lower = 0;  // seeds where the rule's metric is higher / lower than the baseline's
-  double mean_difference = 0, sd_difference = 0;  // sd: n - 1 (0 for one pair)
-  std::optional<double> t, p;                      // the paired t-test; only for two pairs or more
-  std::optional<double> ci_low, ci_high;           // 95 % confidence interval of mean_difference
+// The paired t-test of rule - baseline over the seeds where both have a finite metric
+// (paired_stats.h), and what the verdict adds to it.
+struct PairedComparison : PairedTest {
   // The standard error of the noisier optimizer's mean over the seeds: a difference within it is
   // noise however small p is (two seeds that differ by the same two validation examples).
   double noise = 0;
