@@ -158,6 +158,12 @@ inline constexpr const char* kFinal2 = R"json({"search": "fmnist", "key": "final
     {"optimizer": "adam", "kind": "baseline", "rule": null, "hash": null, "metrics": [0.70, 0.71, 0.72],
      "mean": 0.71, "std": 0.01, "ok": 3, "lrs": [0.01, 0.01, 0.01]}],
   "verdict": "final:2's verdict", "comparison": {"decision": "rule_better"},
+  "comparisons": [
+    {"rule": "rank 1", "baseline": "adam", "decision": "rule_better", "short": "better", "pairs": 3, "excluded": 0,
+     "mean_difference": 0.1, "ci95": [0.1, 0.1], "p": 0, "seeds_to_tell": null, "seeds_to_tell_text": "-"},
+    {"rule": "rank 2", "baseline": "adam", "decision": "no_significant_difference",
+     "short": "no significant difference", "pairs": 2, "excluded": 1, "mean_difference": 0.004,
+     "ci95": [-0.02, 0.028], "p": 0.41, "seeds_to_tell": 23, "seeds_to_tell_text": "23"}],
   "notes": [], "transfer": {"task": {"name": "transfer", "data": "fashion-mnist", "model": "convnet", "epochs": 1,
                                      "train_subset": 2000, "metric": "val_acc", "seeds": [7, 8, 9]},
                             "error": "the transfer task: convnet needs images"}})json";

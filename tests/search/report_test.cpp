@@ -334,6 +334,27 @@ TEST_CASE("report: every stored final, the latest in full, an older one's verdic
   CHECK_FALSE(latest->search->recomputed);
   REQUIRE(latest->transfer);
   CHECK(latest->transfer->error == "the transfer task: convnet needs images");
+  // Every found rule against every baseline, as stored.
+  REQUIRE(latest->search->pairs.size() == 2);
+  CHECK_FALSE(latest->search->pairs_recomputed);
+  const FinalPair& close = latest->search->pairs[1];
+  CHECK(close.rule == "rank 2");
+  CHECK(close.baseline == "adam");
+  CHECK(close.decision == "no_significant_difference");
+  CHECK(close.pairs == 2);
+  CHECK(close.excluded == 1);
+  CHECK(*close.difference == doctest::Approx(0.004));
+  CHECK(*close.ci_low == doctest::Approx(-0.02));
+  CHECK(*close.p == doctest::Approx(0.41));
+  CHECK(close.seeds_to_tell == "23");
+  CHECK(latest->transfer->pairs.empty());
+  // final:1 predates the pairs: decided here from its per-seed metrics (Adam higher by 0.01 on both
+  // seeds, more than the noise 0.00707 / sqrt(2)).
+  REQUIRE(data.finals[1].search->pairs.size() == 1);
+  CHECK(data.finals[1].search->pairs_recomputed);
+  CHECK(data.finals[1].search->pairs[0].decision == "baseline_better");
+  CHECK(data.finals[1].search->pairs[0].verdict == "worse");
+  CHECK(*data.finals[1].search->pairs[0].difference == doctest::Approx(-0.01));
 
   // The old document called 0.8549 vs 0.8546 on one seed "better": decided again, it is not.
   const FinalRun& legacy = data.finals[0];
@@ -362,6 +383,12 @@ TEST_CASE("report: every stored final, the latest in full, an older one's verdic
   CHECK(contains(page, "<p class=\"verdict rule_better\"><b>Verdict:</b> final:2&#39;s verdict"));
   CHECK(contains(page, "<td class=\"num\">0.8100 ± 0.0100</td><td class=\"num\">0.8000 0.8100 0.8200</td>"));
   CHECK(contains(page, "<td class=\"num\">0.1 x2, 1</td>"));  // the rates, not a median of them
+  CHECK(contains(page, "<caption>Paired by seed: val_acc of each found rule minus the baseline's, a two-sided "
+                       "paired t-test at 5 %</caption>"));
+  CHECK(contains(page, "<tr><td>rank 2</td><td>adam</td><td class=\"num\">2 (1 left out)</td><td class=\"num\">+0.0040"
+                       "</td><td class=\"num\">[-0.0200, +0.0280]</td><td class=\"num\">0.41</td><td class=\"verdict "
+                       "no_significant_difference\">no significant difference</td><td class=\"num\">23</td></tr>"));
+  CHECK(contains(page, "<td class=\"verdict rule_better\">better</td>"));
   CHECK(contains(page, "It could not run: the transfer task: convnet needs images"));
   CHECK(contains(page, "Earlier finals (kept)"));
   CHECK(contains(page, "<code>final:1</code>"));

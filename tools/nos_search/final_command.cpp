@@ -202,7 +202,33 @@ std::string describe(const FinalTask& t) {
 
 std::string format_metric(const std::optional<double>& x) { return x ? fmt::format("{:.4f}", *x) : "-"; }
 
-void print_table(const FinalTask& task, const std::vector<FinalResult>& results, const std::string& verdict) {
+std::string signed_metric(double x) { return fmt::format("{:+.4f}", x); }
+
+// Every found rule against every baseline: the paired difference, its interval, p, the verdict.
+std::string pairs_table(const std::vector<PairVerdict>& pairs) {
+  std::vector<std::vector<std::string>> rows;
+  for (const PairVerdict& pair : pairs) {
+    const std::optional<PairedComparison>& c = pair.verdict.comparison;
+    std::string seeds = c ? std::to_string(c->pairs) : "-";
+    if (c && c->excluded) seeds += fmt::format(" ({} left out)", c->excluded);
+    rows.push_back({pair.rule, pair.baseline, seeds, c && c->pairs ? signed_metric(c->mean_difference) : "-",
+                    c && c->ci_low ? fmt::format("[{}, {}]", signed_metric(*c->ci_low), signed_metric(*c->ci_high)) : "-",
+                    c && c->p ? fmt::format("{:.2g}", *c->p) : "-", short_verdict(pair.verdict),
+                    seeds_to_tell_text(pair.verdict)});
+  }
+  return render_table({{"found rule"},
+                       {"vs baseline"},
+                       {"paired seeds", true},
+                       {"difference", true},
+                       {"95 % CI", true},
+                       {"p", true},
+                       {"verdict"},
+                       {"seeds to tell", true}},
+                      rows);
+}
+
+void print_table(const FinalTask& task, const std::vector<FinalResult>& results, const std::vector<PairVerdict>& pairs,
+                 const std::string& verdict) {
   std::vector<std::vector<std::string>> rows;
   for (std::size_t i = 0; i < results.size(); ++i) {
     const FinalResult& r = results[i];
@@ -222,8 +248,10 @@ void print_table(const FinalTask& task, const std::vector<FinalResult>& results,
                              {"lr (per seed)", true},
                              {"hash"},
                              {"rule"}},
-                            rows)
-            << verdict << "\n";
+                            rows);
+  if (!pairs.empty())
+    std::cout << "paired by seed (rule minus baseline; a two-sided paired t-test at 5 %):\n" << pairs_table(pairs);
+  std::cout << verdict << "\n";
 }
 
 // Trains, prints and returns the task's part of the document.
@@ -240,11 +268,13 @@ json run_task(const FinalTask& task, const std::vector<FinalOptimizer>& optimize
   std::vector<FinalResult> results = retrain(task, optimizers, data, progress);
   rank_results(results);
   Verdict v = verdict(results, metric);
-  print_table(task, results, v.sentence);
+  std::vector<PairVerdict> pairs = comparisons(results, metric);
+  print_table(task, results, pairs, v.sentence);
   json out = {{"task", task_json(task)},
               {"results", json::array()},
               {"verdict", v.sentence},
-              {"comparison", verdict_json(v, results)}};
+              {"comparison", verdict_json(v, results)},
+              {"comparisons", comparisons_json(pairs)}};
   for (const FinalResult& r : results) out["results"].push_back(result_json(r));
   return out;
 }
@@ -335,6 +365,7 @@ int final_retrain(const FinalOptions& options) {
                    {"results", searched["results"]},
                    {"verdict", searched["verdict"]},
                    {"comparison", searched["comparison"]},
+                   {"comparisons", searched["comparisons"]},
                    {"notes", notes},
                    {"transfer", nullptr}};
   int exit_code = tool::kOk;

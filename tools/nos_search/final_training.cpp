@@ -77,7 +77,8 @@ std::vector<FinalResult> retrain(const FinalTask& task, const std::vector<FinalO
       run["seed"] = task.seeds[s];
       FinalResult& r = results[i];
       std::optional<double> metric;
-      if (run["metric"].is_number()) metric = run["metric"].get<double>();
+      // A non-finite metric is no result: it stays out of the mean and of every pair.
+      if (run["metric"].is_number() && std::isfinite(run["metric"].get<double>())) metric = run["metric"].get<double>();
       r.metrics.push_back(metric);
       r.lrs.push_back(evaluation.final.lr);
       if (run["status"] == "ok") ++r.ok;
@@ -170,6 +171,13 @@ json verdict_json(const Verdict& v, const std::vector<FinalResult>& results) {
   auto [found, baseline] = contenders(results);
   std::optional<Contender> a = contender(found), b = contender(baseline);
   return cli::verdict_json(v, a ? &*a : nullptr, b ? &*b : nullptr);
+}
+
+std::vector<PairVerdict> comparisons(const std::vector<FinalResult>& results, std::string_view metric) {
+  std::vector<Contender> found, baselines;
+  for (const FinalResult& r : results)
+    (r.optimizer.kind == FinalKind::Baseline ? baselines : found).push_back(*contender(&r));
+  return compare_all(found, baselines, metric);
 }
 
 }  // namespace nos::search::cli

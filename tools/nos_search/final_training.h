@@ -83,5 +83,7 @@ nlohmann::json result_json(const FinalResult& result);
 Verdict verdict(const std::vector<FinalResult>& results, std::string_view metric);
 // The verdict's JSON object (verdict_json) for `results`.
 nlohmann::json verdict_json(const Verdict& verdict, const std::vector<FinalResult>& results);
+// Every found rule (rule or greedy) against every baseline, paired by seed, in `results`' order.
+std::vector<PairVerdict> comparisons(const std::vector<FinalResult>& results, std::string_view metric);
 
 }  // namespace nos::search::cli

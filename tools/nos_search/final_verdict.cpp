@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <map>
 
 #include "support/json_number.h"
@@ -14,96 +13,48 @@ namespace {
 
 using nlohmann::json;
 
-// The continued fraction of the incomplete beta function (modified Lentz; Numerical Recipes'
-// betacf): converges quickly for x < (a + 1) / (a + b + 2).
-double beta_fraction(double a, double b, double x) {
-  constexpr double kTiny = 1e-300, kEpsilon = 1e-15;
-  auto guard = [&](double v) { return std::abs(v) < kTiny ? kTiny : v; };
-  double c = 1, d = 1 / guard(1 - (a + b) * x / (a + 1)), h = d;
-  for (int m = 1; m <= 500; ++m) {
-    double even = m * (b - m) * x / ((a - 1 + 2 * m) * (a + 2 * m));
-    d = 1 / guard(1 + even * d);
-    c = guard(1 + even / c);
-    h *= d * c;
-    double odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 1 + 2 * m));
-    d = 1 / guard(1 + odd * d);
-    c = guard(1 + odd / c);
-    double step = d * c;
-    h *= step;
-    if (std::abs(step - 1) < kEpsilon) break;
-  }
-  return h;
-}
-
-// The regularized incomplete beta function I_x(a, b).
-double incomplete_beta(double a, double b, double x) {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  double front = std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x));
-  if (x < (a + 1) / (a + b + 2)) return front * beta_fraction(a, b, x) / a;
-  return 1 - front * beta_fraction(b, a, 1 - x) / b;
-}
-
 std::string mean_std(const Contender& c) {
   return c.mean ? fmt::format("{:.4f} ± {:.4f}", *c.mean, c.std.value_or(0)) : std::string("no metric");
 }
 
+// The seeds left out, said: a failed run is not a pair.
+std::string excluded(const PairedComparison& c) {
+  return c.excluded ? fmt::format("; {} seed{} left out (a metric missing or not finite)", c.excluded,
+                                  c.excluded == 1 ? "" : "s")
+                    : std::string();
+}
+
 std::string statistics(const PairedComparison& c) {
   return fmt::format("paired t-test over {} seeds: difference {:+.4f}, 95 % CI [{:+.4f}, {:+.4f}], p = {:.2g}; "
-                     "the rule higher on {} of {} seeds",
-                     c.pairs, c.mean_difference, *c.ci_low, *c.ci_high, *c.p, c.higher, c.pairs);
+                     "the rule higher on {} of {} seeds{}",
+                     c.pairs, c.mean_difference, *c.ci_low, *c.ci_high, *c.p, c.higher, c.pairs, excluded(c));
+}
+
+std::string seeds_clause(const PairedComparison& c) {
+  if (c.mean_difference == 0) return "; no number of seeds would tell: the mean difference is 0";
+  if (!c.seeds_to_tell) return fmt::format("; more than {} seeds would be needed to tell, were the differences to stay "
+                                           "as observed", kSeedsCap);
+  return fmt::format("; about {} seeds would tell, were the differences to stay as observed (--seeds {})",
+                     *c.seeds_to_tell, *c.seeds_to_tell);
 }
 
 }  // namespace
 
-double t_two_sided_p(double t, double df) {
-  if (std::isnan(t)) return 1;
-  if (std::isinf(t)) return 0;
-  return std::clamp(incomplete_beta(df / 2, 0.5, df / (df + t * t)), 0.0, 1.0);
-}
-
-double t_critical_95(double df) {
-  // p falls as t grows: bisect for p = 0.05 (df = 1: 12.706; df = 2: 4.303; large df: 1.960).
-  double low = 0, high = 1e4;
-  for (int i = 0; i < 200; ++i) {
-    double mid = (low + high) / 2;
-    (t_two_sided_p(mid, df) > kSignificance ? low : high) = mid;
-  }
-  return (low + high) / 2;
-}
-
 PairedComparison compare_paired(const std::vector<std::optional<double>>& a, const std::vector<std::optional<double>>& b,
                                 double std_a, double std_b) {
-  PairedComparison c;
-  std::vector<double> d;
-  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    if (!a[i] || !b[i]) continue;
-    d.push_back(*a[i] - *b[i]);
-    c.higher += *a[i] > *b[i];
-    c.lower += *a[i] < *b[i];
-  }
-  c.pairs = static_cast<int>(d.size());
-  if (d.empty()) return c;
-  double sum = 0;
-  for (double x : d) sum += x;
-  c.mean_difference = sum / static_cast<double>(d.size());
-  c.noise = std::max(std_a, std_b) / std::sqrt(static_cast<double>(d.size()));
-  if (d.size() < 2) return c;
-  double squares = 0;
-  for (double x : d) squares += (x - c.mean_difference) * (x - c.mean_difference);
-  double n = static_cast<double>(d.size());
-  c.sd_difference = std::sqrt(squares / (n - 1));
-  double se = c.sd_difference / std::sqrt(n);
-  if (se == 0) {
-    // Every seed differs by the same amount: no spread to test against (the noise check decides).
-    c.t = c.mean_difference == 0 ? 0.0 : std::copysign(std::numeric_limits<double>::infinity(), c.mean_difference);
-  } else {
-    c.t = c.mean_difference / se;
-  }
-  c.p = t_two_sided_p(*c.t, n - 1);
-  double half = t_critical_95(n - 1) * se;
-  c.ci_low = c.mean_difference - half;
-  c.ci_high = c.mean_difference + half;
+  PairedComparison c{paired_t_test(a, b)};
+  if (c.pairs == 0) return c;
+  double noisier = std::max(std_a, std_b);
+  c.noise = noisier / std::sqrt(static_cast<double>(c.pairs));
+  if (c.pairs < 2) return c;
+  // Both conditions of the verdict, were the differences to stay as observed: the test's n, and
+  // the n at which the noise, max std / sqrt(n), falls below the difference.
+  std::optional<int> by_test = seeds_to_tell(c.mean_difference, c.sd_difference, kSeedsCap);
+  if (!by_test) return c;
+  double ratio = noisier / std::abs(c.mean_difference);
+  if (ratio * ratio >= kSeedsCap) return c;
+  int by_noise = static_cast<int>(std::floor(ratio * ratio)) + 1;
+  c.seeds_to_tell = std::max(*by_test, by_noise);
   return c;
 }
 
@@ -120,13 +71,13 @@ const char* name(Decision decision) {
   return "no_rule";
 }
 
-Verdict decide(const Contender* rule, const Contender* baseline, std::string_view metric) {
+Verdict decide(const Contender* rule, const Contender* baseline, std::string_view metric, std::string_view role) {
   Verdict v;
   if (!rule) {
     v.sentence = "no found rule was trained";
     return v;
   }
-  std::string line = fmt::format("best found rule ({}) {} {}", rule->name, metric, mean_std(*rule));
+  std::string line = fmt::format("{} ({}) {} {}", role, rule->name, metric, mean_std(*rule));
   if (!baseline) {
     v.decision = Decision::NoBaseline;
     v.sentence = line + "; no baseline to compare with";
@@ -139,6 +90,7 @@ Verdict decide(const Contender* rule, const Contender* baseline, std::string_vie
     return v;
   }
   if (!rule->mean || !baseline->mean) {
+    // Not a test: one of them failed on every seed (diverged, out of time).
     bool rule_wins = rule->mean.has_value();
     v.decision = rule_wins ? Decision::RuleBetter : Decision::BaselineBetter;
     v.sentence = line + fmt::format(": {} is better on this task ({} produced no metric on any seed)",
@@ -150,16 +102,17 @@ Verdict decide(const Contender* rule, const Contender* baseline, std::string_vie
   v.comparison = c;
   v.decision = Decision::Undecided;
   if (c.pairs == 0) {
-    v.sentence = line + ": not decided (no seed where both produced a metric)";
+    v.sentence = line + fmt::format(": not decided (no seed where both produced a metric{})", excluded(c));
     return v;
   }
   if (c.pairs == 1) {
     std::string how = c.higher ? fmt::format("higher on it by {:.4f}", c.mean_difference)
                       : c.lower ? fmt::format("lower on it by {:.4f}", -c.mean_difference)
                                 : std::string("equal on it");
-    v.sentence = line + fmt::format(": not decided: one seed with both metrics (the found rule {}); a verdict needs "
-                                    "two seeds or more (--seeds 5 to see small differences)",
-                                    how);
+    v.sentence = line + fmt::format(": not decided: one seed with both metrics (the found rule {}{}); with one seed "
+                                    "there is no test: a verdict needs two seeds or more (--seeds 5 to see small "
+                                    "differences)",
+                                    how, excluded(c));
     return v;
   }
   bool significant = *c.p < kSignificance && std::abs(c.mean_difference) > c.noise;
@@ -169,13 +122,35 @@ Verdict decide(const Contender* rule, const Contender* baseline, std::string_vie
                                     c.mean_difference > 0 ? std::string("the found rule") : baseline->name, statistics(c));
   } else {
     v.decision = Decision::NoSignificantDifference;
-    v.sentence = line + fmt::format(": no significant difference on this task ({}{})", statistics(c),
-                                    *c.p < kSignificance ? fmt::format("; the difference is within the seeds' noise, "
-                                                                       "{:.4f}",
-                                                                       c.noise)
-                                                         : "");
+    std::string within = *c.p < kSignificance
+                             ? fmt::format("; the difference is within the seeds' noise, {:.4f}", c.noise)
+                             : std::string();
+    v.sentence = line + fmt::format(": no significant difference on this task ({}{}{})", statistics(c), within,
+                                    seeds_clause(c));
   }
   return v;
+}
+
+std::string short_verdict(const Verdict& v) {
+  switch (v.decision) {
+    case Decision::RuleBetter: return "better";
+    case Decision::BaselineBetter: return "worse";
+    case Decision::NoSignificantDifference: return "no significant difference";
+    case Decision::Undecided:
+      return v.comparison && v.comparison->pairs == 1 ? "not decided (1 seed: no test)" : "not decided (no seed with both)";
+    case Decision::NoMetric: return "no metric";
+    case Decision::NoBaseline: return "no baseline";
+    case Decision::NoRule: return "no rule";
+  }
+  return "-";
+}
+
+std::string seeds_to_tell_text(const Verdict& v) {
+  if (v.decision != Decision::NoSignificantDifference || !v.comparison) return "-";
+  const PairedComparison& c = *v.comparison;
+  if (c.mean_difference == 0) return "never (the mean difference is 0)";
+  if (!c.seeds_to_tell) return fmt::format("more than {}", kSeedsCap);
+  return std::to_string(*c.seeds_to_tell);
 }
 
 json verdict_json(const Verdict& verdict, const Contender* rule, const Contender* baseline) {
@@ -183,7 +158,9 @@ json verdict_json(const Verdict& verdict, const Contender* rule, const Contender
               {"rule", rule ? json(rule->name) : json(nullptr)},
               {"baseline", baseline ? json(baseline->name) : json(nullptr)},
               {"test", "paired t-test over the seeds, two-sided, 5 %; and a difference larger than the standard "
-                       "error of the noisier optimizer's mean"}};
+                       "error of the noisier optimizer's mean"},
+              {"short", short_verdict(verdict)},
+              {"verdict", verdict.sentence}};
   const PairedComparison* c = verdict.comparison ? &*verdict.comparison : nullptr;
   out["pairs"] = c ? json(c->pairs) : json(nullptr);
   out["higher"] = c ? json(c->higher) : json(nullptr);
@@ -194,6 +171,28 @@ json verdict_json(const Verdict& verdict, const Contender* rule, const Contender
   out["p"] = c ? support::number_or_null(c->p) : json(nullptr);
   out["ci95"] = c && c->ci_low ? json::array({*c->ci_low, *c->ci_high}) : json(nullptr);
   out["noise"] = c ? json(c->noise) : json(nullptr);
+  out["excluded"] = c ? json(c->excluded) : json(nullptr);
+  bool open = c && c->seeds_to_tell && verdict.decision == Decision::NoSignificantDifference;
+  out["seeds_to_tell"] = open ? json(*c->seeds_to_tell) : json(nullptr);
+  out["seeds_to_tell_text"] = seeds_to_tell_text(verdict);
+  return out;
+}
+
+std::vector<PairVerdict> compare_all(const std::vector<Contender>& found, const std::vector<Contender>& baselines,
+                                     std::string_view metric) {
+  std::vector<PairVerdict> out;
+  for (const Contender& rule : found)
+    for (const Contender& baseline : baselines)
+      out.push_back({rule.name, baseline.name, decide(&rule, &baseline, metric, "found rule")});
+  return out;
+}
+
+json comparisons_json(const std::vector<PairVerdict>& pairs) {
+  json out = json::array();
+  for (const PairVerdict& pair : pairs) {
+    Contender rule{pair.rule, {}, {}, {}}, baseline{pair.baseline, {}, {}, {}};
+    out.push_back(verdict_json(pair.verdict, &rule, &baseline));
+  }
   return out;
 }
 

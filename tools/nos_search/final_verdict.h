@@ -1,7 +1,8 @@
 // `nos-search final`'s verdict: whether the best found rule beats the best baseline, decided on
 // evidence. Both trained on the same seeds (each seed: the same initial weights, data order and
 // split), so the comparison is paired by seed: a two-sided paired t-test at 5 % on the per-seed
-// differences, and a difference larger than the seeds' noise. One seed decides nothing. Also the
+// differences (controller/search/paired_stats.h), and a difference larger than the seeds' noise. One
+// seed decides nothing; no significant difference says how many seeds would tell. Also the
 // learning rates' summary (the rates themselves: a median of log-spaced rates means nothing).
 // Torch-free: `report` shows the stored verdicts, and the tests check the statistics alone.
 #pragma once
@@ -13,20 +14,23 @@
 
 #include <nlohmann/json.hpp>
 
+#include "controller/search/paired_stats.h"
+
 namespace nos::search::cli {
 
 inline constexpr double kSignificance = 0.05;  // two-sided
+inline constexpr int kSeedsCap = 1000;          // seeds_to_tell looks no further
 
-// The per-seed differences rule - baseline over the seeds where both have a metric.
-struct PairedComparison {
-  int pairs = 0;
-  int higher = 0, lower = 0;  // seeds where the rule's metric is higher / lower than the baseline's
-  double mean_difference = 0, sd_difference = 0;  // sd: n - 1 (0 for one pair)
-  std::optional<double> t, p;                      // the paired t-test; only for two pairs or more
-  std::optional<double> ci_low, ci_high;           // 95 % confidence interval of mean_difference
+// The paired t-test of rule - baseline over the seeds where both have a finite metric
+// (paired_stats.h), and what the verdict adds to it.
+struct PairedComparison : PairedTest {
   // The standard error of the noisier optimizer's mean over the seeds: a difference within it is
   // noise however small p is (two seeds that differ by the same two validation examples).
   double noise = 0;
+  // Two pairs or more: the seeds at which the test would call the observed difference significant
+  // and above the noise, were the differences' mean and sd to stay as observed; none for a zero
+  // mean or beyond kSeedsCap.
+  std::optional<int> seeds_to_tell;
 };
 
 // a[i], b[i]: the metric of two optimizers at seed i (none when the run produced none). `std_a`,
@@ -50,16 +54,32 @@ struct Verdict {
   std::optional<PairedComparison> comparison;
 };
 
-// The best found rule against the best baseline (either may be absent).
-Verdict decide(const Contender* rule, const Contender* baseline, std::string_view metric);
+// A found rule against a baseline (either may be absent); the sentence starts with `role` ("best
+// found rule (rank 1) val_acc ...").
+Verdict decide(const Contender* rule, const Contender* baseline, std::string_view metric,
+               std::string_view role = "best found rule");
 
-// The verdict's object in final's JSON: {decision, rule, baseline, test, pairs, higher, lower,
-// mean_difference, sd_difference, t, p, ci95, noise} (the statistics null where not computed).
+// The verdict in a table's cell: "better", "worse" (the rule against the baseline), "no significant
+// difference", "not decided (1 seed)", "no seed with both", "no metric".
+std::string short_verdict(const Verdict& verdict);
+// The seeds it would take to tell, for a comparison without a significant difference: "7",
+// "more than 1000", "never (the mean difference is 0)"; "-" where decided or not computable.
+std::string seeds_to_tell_text(const Verdict& verdict);
+
+// Every found rule against every baseline, each paired by seed (the sentences start "found rule").
+struct PairVerdict {
+  std::string rule, baseline;
+  Verdict verdict;
+};
+std::vector<PairVerdict> compare_all(const std::vector<Contender>& found, const std::vector<Contender>& baselines,
+                                     std::string_view metric);
+
+// The verdict's object in final's JSON: {decision, rule, baseline, test, pairs, excluded, higher,
+// lower, mean_difference, sd_difference, t, p, ci95, noise, seeds_to_tell, seeds_to_tell_text}
+// (the statistics null where not computed).
 nlohmann::json verdict_json(const Verdict& verdict, const Contender* rule, const Contender* baseline);
-
-// Two-sided p-value of Student's t with `df` degrees of freedom, and its 97.5 % quantile.
-double t_two_sided_p(double t, double df);
-double t_critical_95(double df);
+// compare_all's list as final's "comparisons": verdict_json's objects, with "verdict" (the sentence).
+nlohmann::json comparisons_json(const std::vector<PairVerdict>& pairs);
 
 // The rates the sweep chose over the seeds, each distinct rate once, ascending, a repeated one with
 // its count when they differ: {0.1, 1} -> "0.1, 1"; {0.01, 0.01, 0.1} -> "0.01 x2, 0.1";

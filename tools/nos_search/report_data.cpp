@@ -214,6 +214,24 @@ std::optional<double> finite_number(const json& value) {
   return value.is_number() ? std::optional<double>(value.get<double>()) : std::nullopt;
 }
 
+FinalPair read_pair(const json& c) {
+  FinalPair p;
+  p.rule = string_at(c, "rule");
+  p.baseline = string_at(c, "baseline");
+  p.decision = string_at(c, "decision");
+  p.verdict = string_at(c, "short");
+  if (member(c, "pairs").is_number_integer()) p.pairs = member(c, "pairs").get<int>();
+  if (member(c, "excluded").is_number_integer()) p.excluded = member(c, "excluded").get<int>();
+  if (p.pairs > 0) p.difference = finite_number(member(c, "mean_difference"));
+  if (json ci = member(c, "ci95"); ci.is_array() && ci.size() == 2) {
+    p.ci_low = finite_number(ci[0]);
+    p.ci_high = finite_number(ci[1]);
+  }
+  p.p = finite_number(member(c, "p"));
+  p.seeds_to_tell = string_at(c, "seeds_to_tell_text");
+  return p;
+}
+
 FinalTaskResult read_final_task(const json& part) {
   FinalTaskResult t;
   json task = member(part, "task");
@@ -236,6 +254,17 @@ FinalTaskResult read_final_task(const json& part) {
     if (member(r, "ok").is_number_integer()) row.ok = member(r, "ok").get<int>();
     t.rows.push_back(std::move(row));
   }
+  json pairs = member(part, "comparisons");
+  if (!pairs.is_array() && t.error.empty()) {
+    // An older final: every pair decided here from its stored per-seed metrics.
+    std::vector<Contender> found, baselines;
+    for (const FinalRow& row : t.rows)
+      (row.kind == "baseline" ? baselines : found).push_back(Contender{row.optimizer, row.mean, row.std, row.metrics});
+    pairs = comparisons_json(compare_all(found, baselines, t.metric));
+    t.pairs_recomputed = true;
+  }
+  for (const json& c : pairs)
+    if (c.is_object()) t.pairs.push_back(read_pair(c));
   t.verdict = string_at(part, "verdict");
   t.decision = string_at(member(part, "comparison"), "decision");
   if (t.decision.empty() && t.error.empty()) {

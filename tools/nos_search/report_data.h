@@ -61,6 +61,16 @@ struct FinalRow {
   int ok = 0;
 };
 
+// One found rule against one baseline in a stored `final` (its "comparisons"; for an older
+// document, decided here from the per-seed metrics).
+struct FinalPair {
+  std::string rule, baseline;
+  std::string decision, verdict;     // final_verdict.h's name(Decision) and short_verdict()
+  int pairs = 0, excluded = 0;
+  std::optional<double> difference, ci_low, ci_high, p;
+  std::string seeds_to_tell;         // seeds_to_tell_text()
+};
+
 // One task of a stored `final`: its heading (data, model, epochs, ...), the optimizers by mean and
 // the verdict.
 struct FinalTaskResult {
@@ -68,6 +78,8 @@ struct FinalTaskResult {
   std::string metric = "metric";
   std::size_t seeds = 0;
   std::vector<FinalRow> rows;
+  std::vector<FinalPair> pairs;  // every found rule against every baseline
+  bool pairs_recomputed = false;  // an older document without "comparisons"
   std::string verdict;  // the stored sentence, or recomputed for a document without "comparison"
   std::string decision;  // final_verdict.h's name(Decision)
   bool recomputed = false;  // an older document: the verdict decided here from its per-seed metrics

@@ -42,6 +42,8 @@ div.meta code { word-break: break-all; }
 p.verdict { padding: 0.6em 0.8em; border-left: 4px solid #999; background: #f3f3f3; }
 p.verdict.rule_better { border-color: #1b9e77; background: #e8f6f1; }
 p.verdict.baseline_better { border-color: #d95f02; background: #fbeee4; }
+td.verdict.rule_better { color: #1b9e77; font-weight: bold; }
+td.verdict.baseline_better { color: #d95f02; font-weight: bold; }
 td.better { color: #1b7a5c; }
 td.worse { color: #b34a00; }
 )";
@@ -137,6 +139,32 @@ std::string mean_std(const std::optional<double>& mean, const std::optional<doub
   return mean ? fmt::format("{:.4f} ± {:.4f}", *mean, std.value_or(0)) : "-";
 }
 
+std::string signed_number(const std::optional<double>& x) { return x ? fmt::format("{:+.4f}", *x) : "-"; }
+
+// Every found rule against every baseline, paired by seed.
+std::string pairs_html(const FinalTaskResult& t) {
+  if (t.pairs.empty()) return "";
+  std::string out = fmt::format("<table>\n<caption>Paired by seed: {} of each found rule minus the baseline's, a "
+                                "two-sided paired t-test at 5 %{}</caption>\n<tr><th>found rule</th><th>vs baseline</th>"
+                                "<th class=\"num\">paired seeds</th><th class=\"num\">difference</th>"
+                                "<th class=\"num\">95 % CI</th><th class=\"num\">p</th><th>verdict</th>"
+                                "<th class=\"num\">seeds to tell</th></tr>\n",
+                                html_escape(t.metric),
+                                t.pairs_recomputed ? " (decided here from the stored per-seed metrics)" : "");
+  for (const FinalPair& p : t.pairs) {
+    std::string seeds = std::to_string(p.pairs) + (p.excluded ? fmt::format(" ({} left out)", p.excluded) : "");
+    std::string ci = p.ci_low && p.ci_high ? fmt::format("[{}, {}]", signed_number(p.ci_low), signed_number(p.ci_high))
+                                           : "-";
+    out += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+                       "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"verdict {}\">{}</td>"
+                       "<td class=\"num\">{}</td></tr>\n",
+                       html_escape(p.rule), html_escape(p.baseline), seeds, signed_number(p.difference), ci,
+                       p.p ? fmt::format("{:.2g}", *p.p) : "-", html_escape(p.decision), html_escape(p.verdict),
+                       html_escape(p.seeds_to_tell.empty() ? "-" : p.seeds_to_tell));
+  }
+  return out + "</table>\n";
+}
+
 std::string final_task_html(const FinalTaskResult& t) {
   std::string out = fmt::format("<h3>{}</h3>\n", html_escape(t.heading));
   if (!t.error.empty()) return out + fmt::format("<p class=\"absent\">It could not run: {}</p>\n", html_escape(t.error));
@@ -156,6 +184,7 @@ std::string final_task_html(const FinalTaskResult& t) {
                        r.rule.empty() ? "-" : "<code>" + html_escape(r.rule) + "</code>");
   }
   out += "</table>\n";
+  out += pairs_html(t);
   out += fmt::format("<p class=\"verdict {}\"><b>Verdict:</b> {}{}</p>\n", html_escape(t.decision), html_escape(t.verdict),
                      t.recomputed ? " <i>(decided here from the stored per-seed metrics: this final predates the paired "
                                     "test)</i>"

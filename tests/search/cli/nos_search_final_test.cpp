@@ -209,7 +209,7 @@ TEST_CASE("nos-search final: the top rules and the baselines over the same seeds
 
   // The table on stdout, one progress line per training on stderr.
   CHECK(r.out.find("search task: " + f.data + ", mlp [16], 3 epochs") != std::string::npos);
-  CHECK(count_lines(r.out, "baseline") == 2);
+  CHECK(count_lines(r.out, "baseline") == 2 + 2);  // the two rows; the pairs table's heading and header
   CHECK(count_lines(r.out, f.sign.hash) == 1);
   CHECK(r.out.find(verdict) != std::string::npos);
   CHECK(r.out.find("lr (per seed)") != std::string::npos);
@@ -231,6 +231,57 @@ TEST_CASE("nos-search final: the top rules and the baselines over the same seeds
   REQUIRE(second["results"].size() == 1);
   CHECK(second["results"][0]["metrics"] == rank1["metrics"]);
   CHECK(second["verdict"].get<std::string>().find("no baseline to compare with") != std::string::npos);
+}
+
+TEST_CASE("nos-search final: two equal optimizers on the same seeds, no significant difference; every pair") {
+  // The found rule g is plain gradient descent, as is the sgd baseline with momentum 0: on the same
+  // seeds (the same split, initial weights and data order) they train alike, whatever the order.
+  Fixture f;
+  std::string out = f.dir.file("final.json");
+  ToolResult r = run_tool("nos-search", {"final", f.path, "--top", "2", "--seeds", "3", "--baselines", "adam,sgd",
+                                         "--sgd-momentum", "0", "--no-greedy", "--no-store", "--json", out});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  json doc = read_json(out);
+  const json& g = result_named(doc["results"], "rank 2");
+  const json& sgd = result_named(doc["results"], "sgd");
+  INFO(g["metrics"].dump() << " " << sgd["metrics"].dump());
+  CHECK(g["lrs"] == sgd["lrs"]);
+  CHECK(g["metrics"] == sgd["metrics"]);
+  // Epoch by epoch alike, up to float rounding of the update (the rule's kernel and torch's step):
+  // the first epoch's validation loss is the same number only from the same weights, split and order.
+  for (int s = 0; s < 3; ++s) {
+    const json &a = g["runs"][s]["curves"]["epochs"], &b = sgd["runs"][s]["curves"]["epochs"];
+    REQUIRE(a.size() == 3);
+    REQUIRE(b.size() == 3);
+    for (int e = 0; e < 3; ++e) {
+      CHECK(a[e]["val_acc"] == b[e]["val_acc"]);
+      CHECK(a[e]["train_loss"].get<double>() == doctest::Approx(b[e]["train_loss"].get<double>()).epsilon(1e-6));
+      CHECK(a[e]["val_loss"].get<double>() == doctest::Approx(b[e]["val_loss"].get<double>()).epsilon(1e-6));
+    }
+  }
+  CHECK(g["runs"][0]["curves"]["epochs"][0]["val_loss"] != g["runs"][1]["curves"]["epochs"][0]["val_loss"]);
+
+  // Every found rule against every baseline: 2 x 2 pairs, in the table and the JSON.
+  const json& pairs = doc["comparisons"];
+  REQUIRE(pairs.size() == 4);
+  const json* same = nullptr;
+  for (const json& p : pairs) {
+    CHECK(p["pairs"] == 3);
+    CHECK(p["excluded"] == 0);
+    if (p["rule"] == "rank 2" && p["baseline"] == "sgd") same = &p;
+  }
+  REQUIRE(same);
+  CHECK((*same)["decision"] == "no_significant_difference");
+  CHECK((*same)["short"] == "no significant difference");
+  CHECK((*same)["mean_difference"] == 0);
+  CHECK((*same)["p"] == 1);
+  CHECK((*same)["seeds_to_tell"].is_null());
+  CHECK((*same)["seeds_to_tell_text"] == "never (the mean difference is 0)");
+  CHECK((*same)["verdict"].get<std::string>().find("found rule (rank 2) val_acc") == 0);
+  CHECK(r.out.find("paired by seed (rule minus baseline; a two-sided paired t-test at 5 %):") != std::string::npos);
+  CHECK(r.out.find("seeds to tell") != std::string::npos);
+  CHECK(count_lines(r.out, "never (the mean difference is 0)") >= 1);
+  CHECK(count_lines(r.out, "[+0.0000, +0.0000]") >= 1);
 }
 
 TEST_CASE("nos-search final: the controller's greedy rule, and a transfer task on other data") {
