@@ -50,7 +50,7 @@ ScalingStats analyze_scaling(const std::vector<Evaluation>& evaluations, const S
     if (!inside(e.finished_at)) continue;
     seen.insert(e.worker);
     if (!e.accepted) ++s.refused;
-    else if (e.source == "trained") ++s.evaluations;
+    else if (e.source == search::Source::Trained) ++s.evaluations;
   }
   std::vector<double> gaps, cycles;
   for (auto& [worker, attempts] : by_worker) {

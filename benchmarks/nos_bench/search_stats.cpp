@@ -1,5 +1,6 @@
 #include "benchmarks/nos_bench/search_stats.h"
 #include "support/json_number.h"
+#include "controller/search/tally.h"
 
 #include <algorithm>
 #include <map>
@@ -124,26 +125,25 @@ SearchStats analyze(const SearchRecords& in, const RunWindow& window) {
     last_write = std::max(last_write, r.saved_at);
   }
 
+  // The stage-1 results; the statuses are those of the results not reused (trained or screened).
+  const search::Tally stage_one = search::tally(in.evaluations, 1);
+  s.counts.results = stage_one.total;
+  s.counts.trained = stage_one.of(search::Source::Trained);
+  s.counts.cache_hits = stage_one.of(search::Source::CacheHit);
+  s.counts.fingerprint_hits = stage_one.of(search::Source::FingerprintHit);
+  s.counts.ok = stage_one.fresh(search::Status::Ok);
+  s.counts.rejected = stage_one.fresh(search::Status::Rejected);
+  s.counts.invalid = stage_one.fresh(search::Status::Invalid);
+  s.counts.diverged = stage_one.fresh(search::Status::Diverged);
+  s.counts.crashed = stage_one.fresh(search::Status::Crashed);
+  s.counts.time_budget = stage_one.fresh(search::Status::TimeBudget);
+
   // Each task's attempts in the order they started: the first was queued when its candidate was
   // stored (stage 1) or when its batch was learned from (a later stage: the funnel queues it
   // then), each later one when the attempt before it ended.
   std::map<std::pair<std::int64_t, int>, std::vector<const Evaluation*>> attempts;
   for (const Evaluation& e : in.evaluations) {
     last_write = std::max(last_write, e.finished_at);
-    if (e.accepted && e.stage == 1) {
-      ++s.counts.results;
-      if (e.source == "cache_hit") ++s.counts.cache_hits;
-      else if (e.source == "fingerprint_hit") ++s.counts.fingerprint_hits;
-      else {
-        if (e.source == "trained") ++s.counts.trained;
-        if (e.status == "ok") ++s.counts.ok;
-        else if (e.status == "rejected") ++s.counts.rejected;
-        else if (e.status == "invalid") ++s.counts.invalid;
-        else if (e.status == "diverged") ++s.counts.diverged;
-        else if (e.status == "crashed") ++s.counts.crashed;
-        else if (e.status == "time_budget") ++s.counts.time_budget;
-      }
-    }
     if (e.accepted && e.stage == 2) ++s.counts.second_stage;
     if (e.task == 0) continue;  // known without a worker: a hit, screened, a deferred copy
     ++s.counts.attempts;

@@ -59,7 +59,7 @@ json curves_of(const ChildEvaluation& e, runtime::Metric metric) {
   if (e.sweep) {
     json sweep = json::array();
     for (const runtime::RunResult& run : e.sweep->runs)
-      sweep.push_back({{"lr", run.lr}, {"status", storage_status(run.status)}, {"metric", number(metric_of(run, metric))},
+      sweep.push_back({{"lr", run.lr}, {"status", name(storage_status(run.status))}, {"metric", number(metric_of(run, metric))},
                        {"message", run.message}});
     curves["sweep"] = sweep;
   }
@@ -95,14 +95,14 @@ std::vector<std::string> preflight(const SearchConfig& config) {
   return checked.warnings;
 }
 
-const char* storage_status(runtime::Status status) {
+Status storage_status(runtime::Status status) {
   switch (status) {
-    case runtime::Status::Ok: return "ok";
-    case runtime::Status::Diverged: return "diverged";
-    case runtime::Status::TimeBudget: return "time_budget";
-    case runtime::Status::CompileFailed: return "invalid";
+    case runtime::Status::Ok: return Status::Ok;
+    case runtime::Status::Diverged: return Status::Diverged;
+    case runtime::Status::TimeBudget: return Status::TimeBudget;
+    case runtime::Status::CompileFailed: return Status::Invalid;
   }
-  return "invalid";
+  return Status::Invalid;
 }
 
 ChildEvaluation evaluate_child(const SearchConfig& config, runtime::EvaluateSpec spec, const runtime::Observer& observer,
@@ -143,7 +143,7 @@ EvaluationResult to_evaluation(const SearchConfig& config, int stage, const Chil
   EvaluationResult r;
   r.stage = stage;
   r.status = storage_status(e.final.status);
-  r.source = "trained";
+  r.source = Source::Trained;
   r.detail = e.final.message;
   r.lr = e.final.lr;
   if (!e.final.runs.empty() && std::isfinite(e.final.metric)) r.metric = e.final.metric;
@@ -156,7 +156,7 @@ EvaluationResult to_evaluation(const SearchConfig& config, int stage, const Chil
 
 json to_artifact(const SearchConfig& config, const ChildEvaluation& e) {
   return {{"optimizer", e.final.optimizer},
-          {"status", storage_status(e.final.status)},
+          {"status", name(storage_status(e.final.status))},
           {"lr", e.final.lr},
           {"metric", e.final.runs.empty() ? json(nullptr) : number(e.final.metric)},
           {"metrics", metrics_of(e.final)},

@@ -39,8 +39,9 @@ ChildEvaluation evaluate_child(const SearchConfig& config, runtime::EvaluateSpec
 // about the data (runtime::split_warnings), for the caller to show.
 std::vector<std::string> preflight(const SearchConfig& config);
 
-// "ok", "diverged", "time_budget", or "invalid" (the rule or its kernel could not be built).
-const char* storage_status(runtime::Status status);
+// How a child run ended, as the search stores it: the one map from runtime::Status (CompileFailed,
+// the rule or its kernel could not be built, is Invalid).
+Status storage_status(runtime::Status status);
 
 // The stored form: status, lr, metric, reward (reward_of), metrics/curves/timings JSON. Source
 // "trained".

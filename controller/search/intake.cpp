@@ -12,10 +12,10 @@
 namespace nos::search {
 namespace {
 
-EvaluationResult known(const SearchConfig& config, std::string status, std::string source, std::string detail) {
+EvaluationResult known(const SearchConfig& config, Status status, Source source, std::string detail) {
   EvaluationResult r;
-  r.status = std::move(status);
-  r.source = std::move(source);
+  r.status = status;
+  r.source = source;
   r.detail = std::move(detail);
   r.reward = config.failure_reward;
   return r;
@@ -26,9 +26,9 @@ std::string first_line(const std::string& text) { return text.substr(0, text.fin
 
 }  // namespace
 
-EvaluationResult reused(const Evaluation& from, std::string source) {
+EvaluationResult reused(const Evaluation& from, Source source) {
   EvaluationResult r = from;  // the result part
-  r.source = std::move(source);
+  r.source = source;
   r.reused_from = from.reused_from.value_or(from.candidate);  // the one that trained
   return r;
 }
@@ -62,7 +62,7 @@ Intake take_in(const std::vector<controller::Proposal>& proposals, const SearchC
       rule = compiler::compile_one(compiler::RuleSource::tokens(c.tokens));
     } catch (const dsl::Error& e) {
       c.rule = c.tokens;
-      c.resolved = known(config, "invalid", "screened", first_line(e.diagnostic().render()));
+      c.resolved = known(config, Status::Invalid, Source::Screened, first_line(e.diagnostic().render()));
       ++out.invalid;
       out.candidates.push_back(std::move(c));
       continue;
@@ -70,10 +70,10 @@ Intake take_in(const std::vector<controller::Proposal>& proposals, const SearchC
     c.rule = rule.canonical_text;
     c.hash = rule.hash_hex();
     if (rule.non_finite) {
-      c.resolved = known(config, "invalid", "screened", "only produces NaN/inf: " + *rule.non_finite);
+      c.resolved = known(config, Status::Invalid, Source::Screened, "only produces NaN/inf: " + *rule.non_finite);
       ++out.invalid;
     } else if (std::optional<Evaluation> hit = storage.lookup_by_hash(search, c.hash); settled(hit)) {
-      c.resolved = reused(*hit, "cache_hit");
+      c.resolved = reused(*hit, Source::CacheHit);
       ++out.cache_hits;
     } else if (hit || pending_hashes.count(c.hash)) {
       c.deferred = true;
@@ -83,13 +83,13 @@ Intake take_in(const std::vector<controller::Proposal>& proposals, const SearchC
       ProbeResult probed = probe(rule.optimized, config.probes);
       c.fingerprint = probed.fingerprint;
       if (std::optional<Evaluation> hit = storage.lookup_by_fingerprint(search, c.fingerprint); settled(hit)) {
-        c.resolved = reused(*hit, "fingerprint_hit");
+        c.resolved = reused(*hit, Source::FingerprintHit);
         ++out.fingerprint_hits;
       } else if (hit || pending_fingerprints.count(c.fingerprint)) {
         c.deferred = true;
         ++out.deferred;
       } else if (config.screen && !probed.passed()) {
-        c.resolved = known(config, "rejected", "screened", fmt::format("{}: {}", name(probed.verdict), probed.reason));
+        c.resolved = known(config, Status::Rejected, Source::Screened, fmt::format("{}: {}", name(probed.verdict), probed.reason));
         ++out.rejected;
       } else {
         pending_hashes.insert(c.hash);
@@ -112,9 +112,9 @@ int resolve_copies(Storage& storage, SearchId search, std::int64_t batch) {
     if (has_result.contains(c.index)) continue;
     // The earliest candidate with a result (the lookups skip crashed ones) ...
     std::optional<Evaluation> from;
-    std::string source = "cache_hit";
+    Source source = Source::CacheHit;
     if (!c.hash.empty()) from = storage.lookup_by_hash(search, c.hash);
-    if (!from && !c.fingerprint.empty()) from = storage.lookup_by_fingerprint(search, c.fingerprint), source = "fingerprint_hit";
+    if (!from && !c.fingerprint.empty()) from = storage.lookup_by_fingerprint(search, c.fingerprint), source = Source::FingerprintHit;
     // ... or, when the one it copies crashed, that crash.
     if (!from)
       for (const Candidate& earlier : storage.candidates(search)) {
@@ -122,7 +122,7 @@ int resolve_copies(Storage& storage, SearchId search, std::int64_t batch) {
         bool same_hash = !c.hash.empty() && earlier.hash == c.hash;
         if (!same_hash && (c.fingerprint.empty() || earlier.fingerprint != c.fingerprint)) continue;
         for (const Evaluation& e : storage.evaluations(search, earlier.index))
-          if (e.accepted && e.stage == 1) from = e, source = same_hash ? "cache_hit" : "fingerprint_hit";
+          if (e.accepted && e.stage == 1) from = e, source = same_hash ? Source::CacheHit : Source::FingerprintHit;
         if (from) break;
       }
     if (!from)

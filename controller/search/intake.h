@@ -45,6 +45,6 @@ Intake take_in(const std::vector<controller::Proposal>& proposals, const SearchC
 int resolve_copies(Storage& storage, SearchId search, std::int64_t batch);
 
 // A result reused from `from` (a hit): the same status, rate, metric, reward and documents.
-EvaluationResult reused(const Evaluation& from, std::string source);
+EvaluationResult reused(const Evaluation& from, Source source);
 
 }  // namespace nos::search

@@ -250,8 +250,8 @@ std::unique_ptr<controller::Strategy> make_strategy(const SearchConfig& c, std::
   }
 }
 
-double reward_of(const SearchConfig& c, std::string_view status, std::optional<double> metric) {
-  if ((status != "ok" && status != "time_budget") || !metric || !std::isfinite(*metric)) return c.failure_reward;
+double reward_of(const SearchConfig& c, Status status, std::optional<double> metric) {
+  if (!usable(status) || !metric || !std::isfinite(*metric)) return c.failure_reward;
   return controller::transform_reward(c.reward, *metric);
 }
 

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/reward.h"
+#include "controller/search/result_kinds.h"
 #include "controller/strategy.h"
 #include "controller/search/probes.h"
 #include "controller/search/storage.h"
@@ -131,6 +132,6 @@ runtime::EvaluateSpec child_spec(const SearchConfig& config, int stage, std::int
 std::unique_ptr<controller::Strategy> make_strategy(const SearchConfig& config, std::string_view where = "");
 
 // The reward of an evaluation's metric, or the failure reward when it has none.
-double reward_of(const SearchConfig& config, std::string_view status, std::optional<double> metric);
+double reward_of(const SearchConfig& config, Status status, std::optional<double> metric);
 
 }  // namespace nos::search

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <map>
 #include <thread>
 
 #include <fmt/format.h>
@@ -32,6 +31,21 @@ std::vector<Evaluation> stage_one_results(Storage& storage, SearchId search, std
   return out;
 }
 
+// A batch record's counts: the names that occur, with their counts (a JSON object sorts its keys).
+json by_status(const Tally& t) {
+  json out = json::object();
+  for (Status s : kStatuses)
+    if (t.of(s)) out[name(s)] = t.of(s);
+  return out;
+}
+
+json by_source(const Tally& t) {
+  json out = json::object();
+  for (Source s : kSources)
+    if (t.of(s)) out[name(s)] = t.of(s);
+  return out;
+}
+
 bool same_tokens(const std::vector<controller::Proposal>& proposals, const std::vector<Candidate>& stored) {
   if (proposals.size() != stored.size()) return false;
   for (std::size_t i = 0; i < stored.size(); ++i)
@@ -51,16 +65,7 @@ SearchLoop::SearchLoop(Storage& storage, SearchId search, const SearchConfig& co
 
 void SearchLoop::count(const Evaluation& e) {
   ++progress_.evaluated;
-  if (e.source == "cache_hit") ++progress_.cache_hits;
-  else if (e.source == "fingerprint_hit") ++progress_.fingerprint_hits;
-  else if (e.source == "trained") ++progress_.trained;
-  if (e.source == "trained" || e.source == "screened") {
-    if (e.status == "rejected") ++progress_.rejected;
-    else if (e.status == "invalid") ++progress_.invalid;
-    else if (e.status == "diverged") ++progress_.diverged;
-    else if (e.status == "crashed") ++progress_.crashed;
-    else if (e.status == "time_budget") ++progress_.time_budget;
-  }
+  progress_.results.add(e);
 }
 
 void SearchLoop::refresh_rates() {
@@ -105,7 +110,7 @@ void SearchLoop::queue_second_stage(std::int64_t batch) {
   std::vector<Evaluation> results = stage_one_results(storage_, search_, batch);
   std::vector<const Evaluation*> trained;
   for (const Evaluation& e : results)
-    if (e.source == "trained" && e.reward && (e.status == "ok" || e.status == "time_budget")) trained.push_back(&e);
+    if (e.source == Source::Trained && e.reward && usable(e.status)) trained.push_back(&e);
   std::stable_sort(trained.begin(), trained.end(), [](const Evaluation* a, const Evaluation* b) { return *a->reward > *b->reward; });
   std::size_t top = static_cast<std::size_t>(std::ceil(config_.funnel.top_fraction * static_cast<double>(candidates.size())));
   for (std::size_t i = 0; i < trained.size(); ++i) {
@@ -126,18 +131,17 @@ void SearchLoop::learn(std::int64_t batch, const std::vector<controller::Proposa
     throw std::logic_error(fmt::format("batch {}: {} candidates but {} results", batch, candidates.size(), results.size()));
 
   std::vector<controller::Outcome> outcomes;
-  std::map<std::string, int> statuses, sources;
+  Tally batch_results;
   double sum = 0, max = -INFINITY, min = INFINITY, learned_sum = 0;
   for (std::size_t i = 0; i < results.size(); ++i) {
     const Evaluation& e = results[i];
     double reward = e.reward.value_or(config_.failure_reward);
-    bool repeat = e.source == "cache_hit" || e.source == "fingerprint_hit";
+    bool repeat = is_hit(e.source);
     double learned = repeat && config_.repeat_reward ? *config_.repeat_reward : reward;
     outcomes.push_back({proposals[i], learned});
     learned_sum += learned;
     count(e);
-    ++statuses[e.status];
-    ++sources[e.source];
+    batch_results.add(e);
     sum += reward, max = std::max(max, reward), min = std::min(min, reward);
     if (e.reward && (!progress_.best_reward || *e.reward > *progress_.best_reward)) {
       progress_.best_reward = *e.reward;
@@ -160,8 +164,8 @@ void SearchLoop::learn(std::int64_t batch, const std::vector<controller::Proposa
                        {"max", max},
                        {"min", min},
                        {"learned_mean", results.empty() ? 0 : learned_sum / static_cast<double>(results.size())}}},
-                     {"statuses", statuses},
-                     {"sources", sources},
+                     {"statuses", by_status(batch_results)},
+                     {"sources", by_source(batch_results)},
                      {"strategy", strategy_statistics}};
   if (progress_.best_reward) statistics["best"] = {{"reward", *progress_.best_reward}, {"rule", progress_.best_rule}};
   storage_.save_strategy_state(search_, batch, strategy_.save(), json_text(statistics));

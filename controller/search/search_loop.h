@@ -19,6 +19,7 @@
 
 #include "controller/search/search_config.h"
 #include "controller/search/storage.h"
+#include "controller/search/tally.h"
 #include "controller/strategy.h"
 
 namespace nos::search {
@@ -34,8 +35,7 @@ class SearchError : public std::invalid_argument {
 struct SearchProgress {
   std::int64_t batch = 0, batches = 0;         // the batch in progress (0-based), of how many
   std::int64_t evaluated = 0, budget = 0;      // candidates with a stage-1 result, of the budget
-  std::int64_t trained = 0, cache_hits = 0, fingerprint_hits = 0, rejected = 0, invalid = 0;
-  std::int64_t diverged = 0, crashed = 0, time_budget = 0;
+  Tally results;                               // the stage-1 results learned from, by source and status
   std::int64_t queued = 0, running = 0;        // tasks now, every stage
   double batch_mean_reward = 0;                // the last finished batch's
   std::optional<double> best_reward;

@@ -5,8 +5,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-
 #include "controller/search/storage/sqlite/sqlite_storage.h"
 #ifdef NOS_HAVE_POSTGRES
 #include "controller/search/storage/postgres/postgres_storage.h"
@@ -60,14 +58,6 @@ std::string mask_password(std::string_view url) {
     query = out.find('&', key);
   }
   return out;
-}
-
-bool is_status(std::string_view status) {
-  return std::find(std::begin(kStatuses), std::end(kStatuses), status) != std::end(kStatuses);
-}
-
-bool is_source(std::string_view source) {
-  return std::find(std::begin(kSources), std::end(kSources), source) != std::end(kSources);
 }
 
 }  // namespace nos::search

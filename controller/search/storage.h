@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "controller/search/result_kinds.h"
+
 namespace nos::search {
 
 // Bad input or a broken database: the message names the file (or URL). The CLI exits 1.
@@ -47,15 +49,13 @@ struct SearchInfo {
   double created_at = 0;  // unix seconds, database clock
 };
 
-// The outcome of evaluating one candidate at one stage. `status` is one of kStatuses; `source`
-// says whether it was trained or reused. Unknown strings are rejected by the storage.
-inline constexpr std::string_view kStatuses[] = {"ok", "invalid", "rejected", "diverged", "time_budget", "crashed"};
-inline constexpr std::string_view kSources[] = {"trained", "cache_hit", "fingerprint_hit", "screened"};
-
+// The outcome of evaluating one candidate at one stage: how it ended, and whether it was trained or
+// reused (result_kinds.h). The storage reads and writes their names; a name it does not know in a
+// database is a StorageError naming it.
 struct EvaluationResult {
   int stage = 1;
-  std::string status = "ok";
-  std::string source = "trained";
+  Status status = Status::Ok;
+  Source source = Source::Trained;
   std::optional<std::int64_t> reused_from;  // the candidate a hit took its result from
   std::string detail;                       // rejection reason, error message, ...
   std::optional<double> lr, metric, reward;
@@ -257,8 +257,5 @@ std::unique_ptr<Storage> open_storage(const std::string& location, OpenMode mode
 // The location as messages may show it: "postgresql://user:secret@host/db" ->
 // "postgresql://user:***@host/db", a `password=` parameter likewise; a path as it is.
 std::string mask_password(std::string_view location);
-
-bool is_status(std::string_view status);
-bool is_source(std::string_view source);
 
 }  // namespace nos::search

@@ -16,8 +16,8 @@ double synthetic_metric(const std::string& hash, int stage) {
 EvaluationResult synthetic_evaluation(const SearchConfig& config, const Candidate& candidate, int stage, double seconds) {
   EvaluationResult r;
   r.stage = stage;
-  r.status = "ok";
-  r.source = "trained";
+  r.status = Status::Ok;
+  r.source = Source::Trained;
   r.lr = config.lr.fixed ? *config.lr.fixed : config.lr.grid.front();
   r.metric = synthetic_metric(candidate.hash, stage);
   r.reward = reward_of(config, r.status, r.metric);

@@ -115,7 +115,7 @@ WorkerSummary run_worker(Storage& storage, const std::function<std::unique_ptr<S
       result.stage = task->lease.stage;
     } catch (const std::exception& e) {
       ok = false;
-      result.status = "crashed";
+      result.status = Status::Crashed;
       result.detail = e.what();
     }
     beat.end();

@@ -8,11 +8,13 @@
 
 using namespace nos::bench;
 using nos::search::Evaluation;
+using nos::search::Source;
+using nos::search::Status;
 
 namespace {
 
 Evaluation attempt(const char* worker, std::int64_t task, double start, double end, bool accepted = true,
-                   const char* source = "trained") {
+                   Source source = Source::Trained) {
   Evaluation e;
   e.worker = worker;
   e.task = task;
@@ -54,7 +56,7 @@ TEST_CASE("analyze_scaling: evaluations committed in the window, against workers
   };
   Evaluation hit;
   hit.accepted = true;
-  hit.source = "cache_hit";
+  hit.source = Source::CacheHit;
   hit.started_at = hit.finished_at = 11;
   e.push_back(hit);
   ScalingStats s = analyze_scaling(e, {2, 1.0, 10, 14});

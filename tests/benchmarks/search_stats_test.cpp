@@ -15,6 +15,8 @@ using namespace nos::bench;
 using nos::search::BatchRecord;
 using nos::search::Candidate;
 using nos::search::Evaluation;
+using nos::search::Source;
+using nos::search::Status;
 
 namespace {
 
@@ -32,14 +34,14 @@ Candidate candidate(std::int64_t index, std::int64_t batch, double created_at) {
 
 // Worker `worker`'s attempt (task != 0) from `start` to `end`.
 Evaluation attempt(const char* worker, std::int64_t candidate, double start, double end, bool accepted,
-                   const char* status = "ok", const char* timings = kTrainedTimings) {
+                   Status status = Status::Ok, const char* timings = kTrainedTimings) {
   Evaluation e;
   e.worker = worker;
   e.candidate = candidate;
   e.task = candidate + 1;
   e.accepted = accepted;
   e.status = status;
-  e.source = "trained";
+  e.source = Source::Trained;
   e.timings_json = timings;
   e.started_at = start;
   e.finished_at = end;
@@ -47,7 +49,7 @@ Evaluation attempt(const char* worker, std::int64_t candidate, double start, dou
 }
 
 // A result known at intake (no task), stored when its batch was.
-Evaluation known(std::int64_t candidate, double at, const char* status, const char* source) {
+Evaluation known(std::int64_t candidate, double at, Status status, Source source) {
   Evaluation e;
   e.candidate = candidate;
   e.accepted = true;
@@ -72,16 +74,16 @@ SearchRecords two_batches() {
   for (int i = 0; i < 4; ++i) r.candidates.push_back(candidate(i, 0, 1002));
   for (int i = 4; i < 8; ++i) r.candidates.push_back(candidate(i, 1, 1006));
   r.evaluations = {
-      known(2, 1002, "rejected", "screened"),
-      known(3, 1002, "ok", "cache_hit"),
+      known(2, 1002, Status::Rejected, Source::Screened),
+      known(3, 1002, Status::Ok, Source::CacheHit),
       attempt("w1", 0, 1002, 1004, true),
       attempt("w2", 1, 1002, 1005, true),
-      known(5, 1006, "ok", "fingerprint_hit"),
-      known(6, 1006, "invalid", "screened"),
-      attempt("w1", 7, 1006.3, 1007, true, "diverged",
+      known(5, 1006, Status::Ok, Source::FingerprintHit),
+      known(6, 1006, Status::Invalid, Source::Screened),
+      attempt("w1", 7, 1006.3, 1007, true, Status::Diverged,
               R"({"compile": 0.02, "sweep": 0.6, "sweep_training": 0.4, "sweep_validation": 0.1, "training": 0,
                   "validation": 0, "total": 0.6})"),
-      attempt("w2", 4, 1006, 1008, false, "crashed", "{}"),
+      attempt("w2", 4, 1006, 1008, false, Status::Crashed, "{}"),
       attempt("w1", 4, 1008, 1010, true),
   };
   r.batches = {BatchRecord{0, "{}", 1005.5}, BatchRecord{1, "{}", 1010.2}};
@@ -301,10 +303,10 @@ TEST_CASE("search_pace: the first and the last window's seconds per candidate, a
   for (std::int64_t i = 0; i <= 10; ++i) candidates.push_back(candidate(i, i / 2, 10 + static_cast<double>(i) / 4));
   candidates[0].created_at = 10;
   std::vector<Evaluation> evaluations{
-      known(0, 10, "rejected", "screened"),  // before any worker: start-up
+      known(0, 10, Status::Rejected, Source::Screened),  // before any worker: start-up
       attempt("w1", 1, 11, 12, true),         // the first worker result: the first window starts here
       attempt("w2", 2, 12, 13, true),
-      known(3, 13.5, "ok", "cache_hit"),
+      known(3, 13.5, Status::Ok, Source::CacheHit),
       attempt("w1", 4, 14, 15, true),
       attempt("w2", 5, 15, 16, true),
       attempt("w1", 6, 16, 18, true),

@@ -53,8 +53,8 @@ TEST_CASE("intake: a repeat within the batch trains once, a rule seen before is 
   CHECK(a.candidates[0].hash == a.candidates[1].hash);
   CHECK(a.candidates[0].strategy_data == "data0");
   REQUIRE(a.candidates[2].resolved);
-  CHECK(a.candidates[2].resolved->status == "rejected");
-  CHECK(a.candidates[2].resolved->source == "screened");
+  CHECK(a.candidates[2].resolved->status == Status::Rejected);
+  CHECK(a.candidates[2].resolved->source == Source::Screened);
   CHECK(a.candidates[2].resolved->reward == -1);
   CHECK(a.candidates[2].resolved->detail.find("zero") != std::string::npos);
   CHECK(a.rejected == 1);
@@ -64,7 +64,7 @@ TEST_CASE("intake: a repeat within the batch trains once, a rule seen before is 
   CHECK(resolve_copies(*storage, id, 0) == 1);
   std::vector<Evaluation> copy = storage->evaluations(id, 1);
   REQUIRE(copy.size() == 1);
-  CHECK(copy[0].source == "cache_hit");
+  CHECK(copy[0].source == search::Source::CacheHit);
   CHECK(copy[0].reused_from == 0);
   CHECK(copy[0].reward == 0.8);
   CHECK(resolve_copies(*storage, id, 0) == 0);  // idempotent: a resumed search may call it again
@@ -72,7 +72,7 @@ TEST_CASE("intake: a repeat within the batch trains once, a rule seen before is 
   // The next batch: sign(g) is known now (cache hit); clip(sign(g), ...) is a new rule.
   Intake b = take_in(proposals({"sign_g sign_g id id keep"}, 3), config, *storage, id);
   REQUIRE(b.candidates[0].resolved);
-  CHECK(b.candidates[0].resolved->source == "cache_hit");
+  CHECK(b.candidates[0].resolved->source == Source::CacheHit);
   CHECK(b.candidates[0].resolved->reused_from == 0);
   CHECK(b.cache_hits == 1);
 }

@@ -61,7 +61,7 @@ inline EvaluationResult ok_result(double reward, const std::string& curves = "{}
   return r;
 }
 
-inline EvaluationResult resolved(const char* status, const char* source, std::optional<double> reward,
+inline EvaluationResult resolved(Status status, Source source, std::optional<double> reward,
                                  std::optional<std::int64_t> reused_from = std::nullopt) {
   EvaluationResult r;
   r.status = status;
@@ -81,7 +81,7 @@ inline SearchId make_report_search(Storage& storage) {
   SearchId id = storage.create_search("fmnist", R"({"strategy": "lstm", "algorithm": "ppo", "batch": 4})", {});
 
   NewCandidate c2 = report_candidate(2, "m * 0");
-  c2.resolved = resolved("rejected", "screened", std::nullopt);
+  c2.resolved = resolved(Status::Rejected, Source::Screened, std::nullopt);
   c2.resolved->detail = "zero: every update is 0";
   storage.enqueue_batch(id, 0, {report_candidate(0, "g"), report_candidate(1, kTopRule), c2, report_candidate(3, "adam")});
   finish_claimed(storage, id, ok_result(0.80, curves_json({0.70, 0.76, 0.80})));
@@ -91,20 +91,20 @@ inline SearchId make_report_search(Storage& storage) {
 
   NewCandidate c4 = report_candidate(1, kTopRule);  // the same rule: the same hash
   c4.resolved = ok_result(0.95);
-  c4.resolved->source = "cache_hit";
+  c4.resolved->source = Source::CacheHit;
   c4.resolved->reused_from = 1;
   NewCandidate c5 = report_candidate(5, "g * 1");
   c5.fingerprint = report_candidate(0, "g").fingerprint;
   c5.resolved = ok_result(0.80);
-  c5.resolved->source = "fingerprint_hit";
+  c5.resolved->source = Source::FingerprintHit;
   c5.resolved->reused_from = 0;
   storage.enqueue_batch(id, 1, {c4, c5, report_candidate(6, "sign(g)"), report_candidate(7, "g * 100")});
   finish_claimed(storage, id, ok_result(0.83));  // a trained result that stored no curve
-  finish_claimed(storage, id, resolved("diverged", "trained", 0.0));
+  finish_claimed(storage, id, resolved(Status::Diverged, Source::Trained, 0.0));
   storage.save_strategy_state(id, 1, "state1", R"({"batch": 1, "strategy": {"baseline": 0.6, "entropy": 1.9}})");
 
   NewCandidate c8 = report_candidate(8, "log(0)");
-  c8.resolved = resolved("invalid", "screened", 0.0);
+  c8.resolved = resolved(Status::Invalid, Source::Screened, 0.0);
   storage.enqueue_batch(id, 2, {c8, report_candidate(9, "g + sign(m)"), report_candidate(10, "m")});
   finish_claimed(storage, id, ok_result(0.85, curves_json({0.80, 0.83, 0.85})));
 

@@ -42,21 +42,21 @@ TEST_CASE("read_report: per-batch rewards, statuses, sources and the strategy's 
   // 0.80, 0.95 and the crash's reward 0; the screened rule has none.
   CHECK(*b0.mean_reward == doctest::Approx((0.80 + 0.95 + 0) / 3));
   CHECK(*b0.max_reward == doctest::Approx(0.95));
-  CHECK(b0.statuses.at("ok") == 2);
-  CHECK(b0.statuses.at("rejected") == 1);
-  CHECK(b0.statuses.at("crashed") == 1);  // the lost first attempt is not counted
-  CHECK(b0.sources.at("trained") == 3);
-  CHECK(b0.sources.at("screened") == 1);
+  CHECK(b0.tally.of(Status::Ok) == 2);
+  CHECK(b0.tally.of(Status::Rejected) == 1);
+  CHECK(b0.tally.of(Status::Crashed) == 1);  // the lost first attempt is not counted
+  CHECK(b0.tally.of(Source::Trained) == 3);
+  CHECK(b0.tally.of(Source::Screened) == 1);
   CHECK(b0.recorded);
   CHECK(*b0.baseline == doctest::Approx(0.5));
   CHECK(*b0.entropy == doctest::Approx(2.1));
 
   const BatchSummary& b1 = data.batches[1];
   CHECK(*b1.mean_reward == doctest::Approx((0.95 + 0.80 + 0.83 + 0) / 4));
-  CHECK(b1.share("cache_hit") == doctest::Approx(0.25));
-  CHECK(b1.share("fingerprint_hit") == doctest::Approx(0.25));
-  CHECK(b1.share("screened") == 0);
-  CHECK(b1.statuses.at("diverged") == 1);
+  CHECK(b1.tally.share(Source::CacheHit) == doctest::Approx(0.25));
+  CHECK(b1.tally.share(Source::FingerprintHit) == doctest::Approx(0.25));
+  CHECK(b1.tally.share(Source::Screened) == 0);
+  CHECK(b1.tally.of(Status::Diverged) == 1);
   CHECK(*b1.baseline == doctest::Approx(0.6));
 
   // Batch 2 is not finished: its results are shown, the strategy has said nothing about it yet.
@@ -253,26 +253,25 @@ TEST_CASE("read_report: totals by status and source, the screening reasons, Adam
   auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
   testing::make_report_search(*storage);
   ReportData data = read_report(*storage, *storage->find_search("fmnist"), 20);
-  CHECK(data.count(data.sources, "trained") == 6);
-  CHECK(data.count(data.sources, "cache_hit") == 1);
-  CHECK(data.count(data.sources, "fingerprint_hit") == 1);
-  CHECK(data.count(data.sources, "screened") == 2);
-  CHECK(data.count(data.statuses, "ok") == 6);
-  CHECK(data.count(data.statuses, "crashed") == 1);
-  CHECK(data.count(data.statuses, "nothing") == 0);
+  CHECK(data.tally.of(Source::Trained) == 6);
+  CHECK(data.tally.of(Source::CacheHit) == 1);
+  CHECK(data.tally.of(Source::FingerprintHit) == 1);
+  CHECK(data.tally.of(Source::Screened) == 2);
+  CHECK(data.tally.of(Status::Ok) == 6);
+  CHECK(data.tally.of(Status::Crashed) == 1);
   // The cards count by how a result came: the cache hit's ok is not a training's.
-  CHECK(data.count(data.trained_statuses, "ok") == 4);
-  CHECK(data.count(data.trained_statuses, "crashed") == 1);
-  CHECK(data.count(data.screened_statuses, "rejected") == 1);
-  CHECK(data.count(data.screened_statuses, "invalid") == 1);
+  CHECK(data.tally.of(Source::Trained, Status::Ok) == 4);
+  CHECK(data.tally.of(Source::Trained, Status::Crashed) == 1);
+  CHECK(data.tally.of(Source::Screened, Status::Rejected) == 1);
+  CHECK(data.tally.of(Source::Screened, Status::Invalid) == 1);
   CHECK(data.duration >= 0);
   REQUIRE(data.screening.size() == 2);
-  CHECK(data.screening[0].status == "rejected");
+  CHECK(data.screening[0].status == search::Status::Rejected);
   CHECK(data.screening[0].reason == "zero");
   CHECK(data.screening[0].count == 1);
   CHECK(data.screening[0].example == "zero: every update is 0");
   CHECK(data.screening[0].example_rule == "m * 0");
-  CHECK(data.screening[1].status == "invalid");
+  CHECK(data.screening[1].status == search::Status::Invalid);
   CHECK(data.screening[1].reason == "does not compile");
   REQUIRE(data.adam_reward);
   CHECK(*data.adam_reward == doctest::Approx(0.86));  // the configuration names no transform: identity
@@ -295,10 +294,10 @@ TEST_CASE("report: Adam on the best-so-far plots, an axis that does not run belo
     CHECK(contains(f.script, "set yrange [0.79:0.96]"));
   }
   // A best reward of 0 at first (the screened and crashed rules): the axis starts at 0, not -0.05.
-  testing::finish_claimed(*storage, storage->find_search("fmnist")->id, testing::resolved("diverged", "trained", 0.0));
+  testing::finish_claimed(*storage, storage->find_search("fmnist")->id, testing::resolved(Status::Diverged, Source::Trained, 0.0));
   SearchId zero = storage->create_search("zero", "{}", {});
   NewCandidate c = testing::report_candidate(0, "g");
-  c.resolved = testing::resolved("rejected", "screened", 0.0);
+  c.resolved = testing::resolved(Status::Rejected, Source::Screened, 0.0);
   storage->enqueue_batch(zero, 0, {c, testing::report_candidate(1, "m")});
   testing::finish_claimed(*storage, zero, testing::ok_result(0.5));
   ReportData z = read_report(*storage, *storage->find_search("zero"), 20);

@@ -179,11 +179,11 @@ TEST_CASE("search config: every child has its own seed, all share the split") {
   CHECK(child_spec(c, 2, 0).epochs == 12);
   CHECK(child_spec(c, 2, 0).train_subset == 0);
 
-  CHECK(reward_of(c, "ok", 0.8) == doctest::Approx(0.8));
-  CHECK(reward_of(c, "time_budget", 0.5) == doctest::Approx(0.5));
+  CHECK(reward_of(c, Status::Ok, 0.8) == doctest::Approx(0.8));
+  CHECK(reward_of(c, Status::TimeBudget, 0.5) == doctest::Approx(0.5));
   c.failure_reward = -0.1;
-  CHECK(reward_of(c, "diverged", 0.3) == doctest::Approx(-0.1));
-  CHECK(reward_of(c, "ok", std::nullopt) == doctest::Approx(-0.1));
+  CHECK(reward_of(c, Status::Diverged, 0.3) == doctest::Approx(-0.1));
+  CHECK(reward_of(c, Status::Ok, std::nullopt) == doctest::Approx(-0.1));
 }
 
 }  // namespace nos::search

@@ -194,13 +194,13 @@ TEST_CASE("storage (PostgreSQL): a commit whose acknowledgement was lost is not 
   copy.deferred = true;
   std::int64_t first = s->enqueue_batch(id, 2, {copy});
   EvaluationResult reused;
-  reused.source = "cache_hit";
+  reused.source = search::Source::CacheHit;
   reused.reused_from = 0;
   s->lose_next_commit_acknowledgement_for_testing();
   s->store_result(id, first, reused);
   std::vector<Evaluation> copies = storage.evaluations(id, first);
   REQUIRE(copies.size() == 1);
-  CHECK(copies[0].source == "cache_hit");
+  CHECK(copies[0].source == search::Source::CacheHit);
   CHECK_THROWS_WITH_AS(s->store_result(id, first, reused), doctest::Contains("has a stage-1 result already"),
                        StorageError);
 }

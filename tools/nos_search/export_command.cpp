@@ -52,8 +52,8 @@ int export_rule(const ExportOptions& options) {
                              candidate.index, candidate.hash,
                              evaluation.reward ? fmt::format("{:.6g}", *evaluation.reward) : "-", options.output);
   }
-  if (evaluation.status != "ok")
-    std::cerr << fmt::format("nos-search: note: rank {}'s result is '{}', not 'ok'\n", options.rank, evaluation.status);
+  if (evaluation.status != Status::Ok)
+    std::cerr << fmt::format("nos-search: note: rank {}'s result is '{}', not 'ok'\n", options.rank, name(evaluation.status));
   return 0;
 }
 

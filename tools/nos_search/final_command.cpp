@@ -75,13 +75,13 @@ std::vector<FinalOptimizer> ranked_rules(Storage& storage, const SearchInfo& sea
   for (const RankedResult& r : storage.top(search.id, 0)) {
     ++rank;
     const Evaluation& e = r.evaluation;
-    if ((e.status != "ok" && e.status != "time_budget") || !e.metric) continue;
+    if (!usable(e.status) || !e.metric) continue;
     FinalOptimizer o;
     o.name = fmt::format("rank {}", rank);
     o.kind = FinalKind::Rule;
     o.rule = compile_stored(storage.location(), r.candidate);
     o.search = {{"rank", rank},         {"candidate", r.candidate.index}, {"tokens", r.candidate.tokens},
-                {"stage", e.stage},     {"status", e.status},             {"reward", support::number_or_null(e.reward)},
+                {"stage", e.stage},     {"status", name(e.status)},             {"reward", support::number_or_null(e.reward)},
                 {"metric", support::number_or_null(e.metric)}, {"lr", support::number_or_null(e.lr)}};
     out.push_back(std::move(o));
     if (static_cast<int>(out.size()) == k) break;

@@ -19,9 +19,11 @@ std::string duration_text(double seconds) {
 namespace {
 
 std::string counts(const SearchProgress& p) {
-  return fmt::format("trained {}, hits {} cache + {} fingerprint, rejected {}, invalid {}, diverged {}{}", p.trained,
-                     p.cache_hits, p.fingerprint_hits, p.rejected, p.invalid, p.diverged,
-                     p.crashed ? fmt::format(", crashed {}", p.crashed) : "");
+  const Tally& t = p.results;
+  return fmt::format("trained {}, hits {} cache + {} fingerprint, rejected {}, invalid {}, diverged {}{}",
+                     t.of(Source::Trained), t.of(Source::CacheHit), t.of(Source::FingerprintHit),
+                     t.fresh(Status::Rejected), t.fresh(Status::Invalid), t.fresh(Status::Diverged),
+                     t.fresh(Status::Crashed) ? fmt::format(", crashed {}", t.fresh(Status::Crashed)) : "");
 }
 
 std::string rate(const SearchProgress& p) {

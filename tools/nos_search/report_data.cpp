@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -103,8 +104,8 @@ void read_top_curves(ReportData& data, const std::vector<Evaluation>& evaluation
       if (const Evaluation* source = accepted_at(evaluations, *e.reused_from, e.stage))
         curve = val_acc_curve(source->curves_json);
     if (curve.epochs.empty()) {
-      data.notes.push_back(fmt::format("rank {} ({}, {}): no per-epoch validation accuracy stored{}", i + 1, e.status,
-                                       e.source, problem.empty() ? "" : " (its curves are " + problem + ")"));
+      data.notes.push_back(fmt::format("rank {} ({}, {}): no per-epoch validation accuracy stored{}", i + 1,
+                                       name(e.status), name(e.source), problem.empty() ? "" : " (its curves are " + problem + ")"));
       continue;
     }
     curve.title = fmt::format("rank {}: {}{}", i + 1, shorten(data.top[i].candidate.rule, kLegendRuleWidth),
@@ -141,7 +142,7 @@ void read_baselines(Storage& storage, ReportData& data) {
 // What a screened result was screened for: the probe's verdict (the detail's first word: zero,
 // not_descent, ...), or why the rule is invalid.
 std::string screening_reason(const Evaluation& e) {
-  if (e.status == "invalid")
+  if (e.status == Status::Invalid)
     return e.detail.rfind("only produces NaN/inf", 0) == 0 ? "only produces NaN/inf" : "does not compile";
   std::size_t colon = e.detail.find(':');
   return colon == std::string::npos || colon == 0 ? (e.detail.empty() ? "unknown" : e.detail) : e.detail.substr(0, colon);
@@ -336,17 +337,6 @@ std::string shorten(const std::string& text, std::size_t width) {
   return text.substr(0, cut) + "...";
 }
 
-std::int64_t ReportData::count(const std::map<std::string, std::int64_t>& by, const std::string& key) const {
-  auto it = by.find(key);
-  return it == by.end() ? 0 : it->second;
-}
-
-double BatchSummary::share(const std::string& source) const {
-  auto it = sources.find(source);
-  if (results == 0 || it == sources.end()) return 0;
-  return static_cast<double>(it->second) / static_cast<double>(results);
-}
-
 bool ReportData::any_baseline() const {
   return std::any_of(batches.begin(), batches.end(), [](const BatchSummary& b) { return b.baseline.has_value(); });
 }
@@ -394,13 +384,9 @@ ReportData read_report(Storage& storage, const SearchInfo& search, int top_k) {
     if (batch == batch_of.end()) continue;  // cannot happen: evaluations reference candidates
     BatchSummary& b = batches[batch->second];
     ++b.results;
-    ++b.statuses[e.status];
-    ++b.sources[e.source];
-    ++data.statuses[e.status];
-    ++data.sources[e.source];
-    if (e.source == "trained") ++data.trained_statuses[e.status];
-    if (e.source == "screened") {
-      ++data.screened_statuses[e.status];
+    b.tally.add(e);
+    data.tally.add(e);
+    if (e.source == Source::Screened) {
       std::string reason = screening_reason(e);
       auto it = std::find_if(data.screening.begin(), data.screening.end(), [&](const ScreeningReason& r) {
         return r.status == e.status && r.reason == reason;

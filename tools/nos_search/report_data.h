@@ -5,12 +5,12 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "controller/search/storage.h"
+#include "controller/search/tally.h"
 
 namespace nos::search::cli {
 
@@ -21,13 +21,9 @@ struct BatchSummary {
   std::int64_t candidates = 0;  // proposed in this batch
   std::int64_t results = 0;     // of them, with an accepted stage-1 result
   std::optional<double> mean_reward, max_reward;  // over the results that carry a reward
-  std::map<std::string, std::int64_t> statuses;   // results by status (kStatuses)
-  std::map<std::string, std::int64_t> sources;    // results by source (kSources)
+  Tally tally;                                    // its results by source and status
   bool recorded = false;                          // a batch record exists
   std::optional<double> baseline, entropy;        // its "strategy" statistics
-
-  // Share of the batch's results with this source (0 when it has none yet).
-  double share(const std::string& source) const;
 };
 
 // The best stage-1 reward so far, one point where it improves (in the order the results were
@@ -46,7 +42,7 @@ struct Curve {
 
 // The screened results (rejected by the probes, or invalid) grouped by why.
 struct ScreeningReason {
-  std::string status;  // rejected or invalid
+  Status status = Status::Rejected;  // rejected or invalid
   std::string reason;  // the probe's verdict (zero, not_descent, ...), "only produces NaN/inf", "does not compile"
   std::int64_t count = 0;
   std::string example, example_rule;  // the first one's detail and rule
@@ -115,10 +111,9 @@ struct ReportData {
   std::vector<Baseline> baselines;    // every `baseline:NAME` artifact, adam first
   std::vector<FinalRun> finals;       // every stored `final`, oldest first
   std::vector<ScreeningReason> screening;  // most frequent first
-  // Over every stage-1 result: by status, by source; the time from the search's creation to its
-  // last result (a resumed search includes its pause).
-  std::map<std::string, std::int64_t> statuses, sources;
-  std::map<std::string, std::int64_t> trained_statuses, screened_statuses;  // of the trained, the screened ones
+  // Every stage-1 result by source and status; the time from the search's creation to its last
+  // result (a resumed search includes its pause).
+  Tally tally;
   double duration = 0;
   bool several_searches = false;      // the file holds others: commands need --search
   std::vector<std::string> notes;     // what could not be read (bad JSON, a missing curve), for the page
@@ -126,7 +121,6 @@ struct ReportData {
   bool any_entropy() const;
   const Baseline* adam() const;
   const FinalRun* latest_final() const { return finals.empty() ? nullptr : &finals.back(); }
-  std::int64_t count(const std::map<std::string, std::int64_t>& by, const std::string& key) const;
   // Adam's metric as a reward (the search's reward transform); none without an Adam metric.
   std::optional<double> adam_reward;
 };

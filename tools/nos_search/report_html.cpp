@@ -80,21 +80,22 @@ std::string card(std::string_view label, const std::string& value, const std::st
 
 // The search at a glance: how long, how many, how each got its result, how fast, the best against Adam.
 std::string header_cards(const ReportData& data) {
-  std::int64_t trained = data.count(data.sources, "trained");
-  std::int64_t cache = data.count(data.sources, "cache_hit"), fingerprint = data.count(data.sources, "fingerprint_hit");
-  std::int64_t screened = data.count(data.sources, "screened");
+  const Tally& t = data.tally;
+  std::int64_t trained = t.of(Source::Trained);
+  std::int64_t cache = t.of(Source::CacheHit), fingerprint = t.of(Source::FingerprintHit);
+  std::int64_t screened = t.of(Source::Screened);
   std::string out = "<div class=\"cards\" id=\"at-a-glance\">\n";
   out += card("duration", duration_text(data.duration), "creation to last result");
   out += card("candidates", std::to_string(data.candidates),
               fmt::format("{} batch{}, {} with a result", data.batches.size(), data.batches.size() == 1 ? "" : "es",
                           data.results));
   out += card("trained", std::to_string(trained),
-              fmt::format("ok {}, diverged {}, crashed {}", data.count(data.trained_statuses, "ok"),
-                          data.count(data.trained_statuses, "diverged"), data.count(data.trained_statuses, "crashed")));
+              fmt::format("ok {}, diverged {}, crashed {}", t.of(Source::Trained, Status::Ok),
+                          t.of(Source::Trained, Status::Diverged), t.of(Source::Trained, Status::Crashed)));
   out += card("hits", std::to_string(cache + fingerprint), fmt::format("cache {}, fingerprint {}", cache, fingerprint));
   out += card("screened", std::to_string(screened),
-              fmt::format("rejected {}, invalid {}", data.count(data.screened_statuses, "rejected"),
-                          data.count(data.screened_statuses, "invalid")));
+              fmt::format("rejected {}, invalid {}", t.of(Source::Screened, Status::Rejected),
+                          t.of(Source::Screened, Status::Invalid)));
   double minutes = data.duration / 60;
   out += card("throughput", minutes > 0 ? fmt::format("{:.1f}/min", data.results / minutes) : "-",
               minutes > 0 ? fmt::format("candidates; {:.1f} trainings/min", trained / minutes) : "");
@@ -124,7 +125,7 @@ std::string summary(const ReportData& data) {
   if (!data.top.empty()) {
     const auto& [candidate, e] = data.top.front();
     item("best", fmt::format("reward {}, metric {}, lr {}, {} at stage {}: <code>{}</code>", number(e.reward),
-                             number(e.metric), number(e.lr), html_escape(e.status), e.stage,
+                             number(e.metric), number(e.lr), name(e.status), e.stage,
                              html_escape(candidate.rule)));
   }
   out += "</dl>\n";
@@ -275,7 +276,7 @@ std::string top_table(const ReportData& data) {
         "<tr><td class=\"num\">{}</td><td class=\"rule\"><code>{}</code>{}</td><td class=\"num\">{}</td>{}"
         "<td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>\n",
         i + 1, html_escape(candidate.rule), meta, number(e.metric), vs, number(e.reward), number(e.lr),
-        html_escape(e.status), html_escape(e.source), e.stage);
+        name(e.status), name(e.source), e.stage);
   }
   return out + "</table>\n";
 }
@@ -294,7 +295,7 @@ std::string screening(const ReportData& data) {
   for (const ScreeningReason& r : data.screening)
     out += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.0f} %</td>"
                        "<td>{}<div class=\"meta\"><code>{}</code></div></td></tr>\n",
-                       html_escape(r.status), html_escape(r.reason), r.count,
+                       name(r.status), html_escape(r.reason), r.count,
                        100.0 * static_cast<double>(r.count) / static_cast<double>(total), html_escape(r.example),
                        html_escape(r.example_rule));
   return out + "</table>\n";

@@ -18,13 +18,16 @@ namespace fs = std::filesystem;
 // Dark, distinguishable colors (ColorBrewer Dark2), as nos-bench's plots use.
 constexpr const char* kColors[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#e6ab02"};
 
-const char* status_color(std::string_view status) {
-  if (status == "ok") return "#1b9e77";
-  if (status == "invalid") return "#999999";
-  if (status == "rejected") return "#e6ab02";
-  if (status == "diverged") return "#d95f02";
-  if (status == "time_budget") return "#7570b3";
-  return "#222222";  // crashed
+const char* status_color(Status status) {
+  switch (status) {
+    case Status::Ok: return "#1b9e77";
+    case Status::Invalid: return "#999999";
+    case Status::Rejected: return "#e6ab02";
+    case Status::Diverged: return "#d95f02";
+    case Status::TimeBudget: return "#7570b3";
+    case Status::Crashed: break;
+  }
+  return "#222222";
 }
 
 std::string gp_string(std::string_view text) { return support::gnuplot_quoted(text); }
@@ -180,33 +183,32 @@ Figure statuses(const ReportData& data) {
     f.absent = no_results_reason(data);
     return f;
   }
-  std::vector<std::string> shown;  // the statuses that occur, in kStatuses order
-  for (std::string_view status : kStatuses)
+  std::vector<Status> shown;  // the statuses that occur, in kStatuses order
+  for (Status status : kStatuses)
     for (const BatchSummary& b : data.batches)
-      if (b.statuses.count(std::string(status))) {
-        shown.emplace_back(status);
+      if (b.tally.of(status)) {
+        shown.push_back(status);
         break;
       }
   std::string rows;
   for (const BatchSummary& b : data.batches) {
     rows += std::to_string(shown_batch(b));
     std::int64_t total = 0;
-    for (const std::string& status : shown) {
-      auto it = b.statuses.find(status);
-      total += it == b.statuses.end() ? 0 : it->second;
+    for (Status status : shown) {
+      total += b.tally.of(status);
       rows += " " + std::to_string(total);
     }
     rows += "\n";
   }
   std::string header = "batch";
-  for (const std::string& status : shown) header += " " + status + "(cumulative)";
+  for (Status status : shown) header += fmt::format(" {}(cumulative)", name(status));
   f.script = preamble(f, "batch", "results") + batch_axis(data) +
              "set style fill solid 0.9 noborder\nset boxwidth 0.8\nset yrange [0:*]\n" + datablock("data", header, rows) +
              "plot ";
   for (std::size_t k = shown.size(); k-- > 0;) {
     if (k + 1 != shown.size()) f.script += ", \\\n     ";
     f.script += fmt::format("$data using 1:{} with boxes lc rgb '{}' title {}", k + 2, status_color(shown[k]),
-                            gp_string(shown[k]));
+                            gp_string(name(shown[k])));
   }
   f.script += "\n";
   return f;
@@ -224,8 +226,8 @@ Figure hit_rates(const ReportData& data) {
   std::string rows;
   for (const BatchSummary& b : data.batches)
     if (b.results > 0)
-      rows += fmt::format("{} {:.6g} {:.6g} {:.6g}\n", shown_batch(b), 100 * b.share("cache_hit"),
-                          100 * b.share("fingerprint_hit"), 100 * b.share("screened"));
+      rows += fmt::format("{} {:.6g} {:.6g} {:.6g}\n", shown_batch(b), 100 * b.tally.share(Source::CacheHit),
+                          100 * b.tally.share(Source::FingerprintHit), 100 * b.tally.share(Source::Screened));
   f.script = preamble(f, "batch", "% of the batch's results") + batch_axis(data) + "set yrange [0:100]\n" +
              datablock("data", "batch cache_hit% fingerprint_hit% screened%", rows) +
              // The cache line is wide and drawn first, so that it shows where the other one covers it.

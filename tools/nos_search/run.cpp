@@ -135,7 +135,7 @@ void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::j
   std::set<std::int64_t> shown;
   for (RankedResult& r : storage.top(search.id, 50)) {
     // Only rules a child trained with: a screened-out or failed rule is no "best rule".
-    if (!r.evaluation.metric || (r.evaluation.status != "ok" && r.evaluation.status != "time_budget")) continue;
+    if (!r.evaluation.metric || !usable(r.evaluation.status)) continue;
     if (!shown.insert(r.evaluation.reused_from.value_or(r.candidate.index)).second) continue;
     ranked.push_back(std::move(r));
     if (ranked.size() == 5) break;
@@ -147,7 +147,7 @@ void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::j
     const auto& [c, e] = ranked[i];
     std::string versus = "-";
     if (adam_metric && e.metric) versus = fmt::format("{:+.4f}", *e.metric - *adam_metric);
-    rows.push_back({std::to_string(i + 1), number_cell(e.metric), versus, number_cell(e.lr), e.status,
+    rows.push_back({std::to_string(i + 1), number_cell(e.metric), versus, number_cell(e.lr), name(e.status),
                     std::to_string(e.stage), truncate(c.rule, 64)});
   }
   std::cout << fmt::format("\nbest rules of search '{}':\n", search.name);

@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "controller/search/tally.h"
 #include "tools/nos_search/commands.h"
 #include "tools/nos_search/open_search.h"
 #include "tools/nos_search/table.h"
@@ -21,14 +22,12 @@ std::string utc(double unix_seconds) {
   return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", fmt::gmtime(static_cast<std::time_t>(unix_seconds)));
 }
 
-// "a 3, b 0, ..." in the order of `names`, every name shown (a zero is information too).
-template <typename Names>
-std::string count_list(const Names& names, const std::map<std::string, std::int64_t>& counts) {
+// "ok 3, invalid 0, ..." in the order of `kinds` (kStatuses, kSources), every one shown (a zero is
+// information too).
+template <typename Kinds>
+std::string count_list(const Kinds& kinds, const Tally& counts) {
   std::string out;
-  for (std::string_view name : names) {
-    auto it = counts.find(std::string(name));
-    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", name, it == counts.end() ? 0 : it->second);
-  }
+  for (auto kind : kinds) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", name(kind), counts.of(kind));
   return out;
 }
 
@@ -154,7 +153,7 @@ void print_search(Storage& storage, const SearchInfo& search) {
                            tasks.finished, tasks.crashed);
 
   // Accepted results per stage (a candidate has one per stage it reached); lost attempts apart.
-  std::map<int, std::map<std::string, std::int64_t>> statuses, sources;
+  std::map<int, Tally> by_stage;
   std::int64_t lost_attempts = 0, trained = 0, evaluated = 0;
   double first_start = 0, last_finish = 0;
   for (const Evaluation& e : storage.evaluations(search.id)) {
@@ -163,18 +162,17 @@ void print_search(Storage& storage, const SearchInfo& search) {
       continue;
     }
     evaluated += e.stage == 1;  // a candidate's one accepted stage-1 result
-    ++statuses[e.stage][e.status];
-    ++sources[e.stage][e.source];
-    if (e.source != "trained") continue;
+    by_stage[e.stage].add(e);
+    if (e.source != Source::Trained) continue;
     ++trained;
     first_start = trained == 1 ? e.started_at : std::min(first_start, e.started_at);
     last_finish = std::max(last_finish, e.finished_at);
   }
-  for (const auto& [stage, counts] : statuses) {
+  for (const auto& [stage, counts] : by_stage) {
     std::cout << fmt::format("stage {} results: {}\n", stage, count_list(kStatuses, counts));
-    std::cout << fmt::format("  by source: {}\n", count_list(kSources, sources[stage]));
+    std::cout << fmt::format("  by source: {}\n", count_list(kSources, counts));
   }
-  if (statuses.empty()) std::cout << "results: none yet\n";
+  if (by_stage.empty()) std::cout << "results: none yet\n";
   if (lost_attempts) std::cout << fmt::format("failed attempts (crashes, expired leases): {}\n", lost_attempts);
   double minutes = (last_finish - first_start) / 60;
   if (trained > 0 && minutes > 0)
@@ -187,7 +185,7 @@ void print_search(Storage& storage, const SearchInfo& search) {
   if (best.empty()) return;
   const auto& [candidate, e] = best.front();
   std::cout << fmt::format("best: reward {}, metric {}, lr {}, {} at stage {} (candidate {}, hash {})\n",
-                           number_cell(e.reward), number_cell(e.metric), number_cell(e.lr), e.status, e.stage,
+                           number_cell(e.reward), number_cell(e.metric), number_cell(e.lr), name(e.status), e.stage,
                            candidate.index, candidate.hash);
   std::cout << "  rule: " << candidate.rule << '\n';
   std::cout << "  tokens: " << candidate.tokens << '\n';

@@ -26,9 +26,9 @@ nlohmann::json to_json(int rank, const RankedResult& r) {
           {"reward", support::number_or_null(e.reward)},
           {"metric", support::number_or_null(e.metric)},
           {"lr", support::number_or_null(e.lr)},
-          {"status", e.status},
+          {"status", name(e.status)},
           {"stage", e.stage},
-          {"source", e.source},
+          {"source", name(e.source)},
           {"detail", e.detail},
           {"candidate", r.candidate.index},
           {"batch", r.candidate.batch},
@@ -54,7 +54,7 @@ int top(const TopOptions& options) {
   std::vector<std::vector<std::string>> rows;
   for (std::size_t i = 0; i < ranked.size(); ++i) {
     const auto& [candidate, e] = ranked[i];
-    rows.push_back({std::to_string(i + 1), number_cell(e.reward), number_cell(e.metric), number_cell(e.lr), e.status,
+    rows.push_back({std::to_string(i + 1), number_cell(e.reward), number_cell(e.metric), number_cell(e.lr), name(e.status),
                     std::to_string(e.stage), candidate.hash, truncate(candidate.rule, kRuleWidth),
                     truncate(candidate.tokens, kTokensWidth)});
   }

@@ -84,7 +84,7 @@ int worker(const WorkerCommandOptions& options) {
   worker_options.on_result = [&](const ClaimedTask& task, const EvaluationResult& r, double seconds, bool refused) {
     if (options.quiet) return;
     std::cout << fmt::format("{}: candidate {} stage {}: {} metric {} lr {} in {:.2f} s{}{}\n", name, task.candidate.index,
-                             task.lease.stage, r.status, r.metric ? fmt::format("{:.4f}", *r.metric) : "-",
+                             task.lease.stage, search::name(r.status), r.metric ? fmt::format("{:.4f}", *r.metric) : "-",
                              r.lr ? fmt::format("{:g}", *r.lr) : "-", seconds, r.detail.empty() ? "" : " (" + r.detail + ")",
                              refused ? fmt::format("; refused: the lease (attempt {}) is no longer this worker's, "
                                                    "another attempt evaluates the candidate",

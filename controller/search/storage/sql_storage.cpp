@@ -14,7 +14,17 @@ constexpr const char* kCandidateColumns = "idx, batch, tokens, rule, hash, finge
 constexpr const char* kSearchColumns = "id, name, config, lease_seconds, max_attempts, crash_reward, created_at";
 constexpr const char* kLeaseColumns = "id, candidate, stage, attempt, owner, claimed_at, lease_expires";
 
-Evaluation read_evaluation(const Rows& r, int row) {
+// The database holds the names (result_kinds.h); one this build does not know (a newer NOS wrote
+// it, or a hand edit) is bad data, named with the file or URL.
+template <typename Enum>
+Enum read_kind(std::optional<Enum> (*parse)(std::string_view), const Rows& r, int row, int column, const char* what,
+               const std::string& location) {
+  std::string text = r.text(row, column);
+  if (std::optional<Enum> kind = parse(text)) return *kind;
+  throw StorageError(fmt::format("{}: unknown evaluation {} '{}' (evaluation {})", location, what, text, r.integer(row, 0)));
+}
+
+Evaluation read_evaluation(const Rows& r, int row, const std::string& location) {
   Evaluation e;
   e.id = r.integer(row, 0);
   e.candidate = r.integer(row, 1);
@@ -22,8 +32,8 @@ Evaluation read_evaluation(const Rows& r, int row) {
   e.task = r.optional_integer(row, 3).value_or(0);
   e.attempt = r.integer(row, 4);
   e.accepted = r.integer(row, 5) != 0;
-  e.status = r.text(row, 6);
-  e.source = r.text(row, 7);
+  e.status = read_kind(parse_status, r, row, 6, "status", location);
+  e.source = read_kind(parse_source, r, row, 7, "source", location);
   e.reused_from = r.optional_integer(row, 8);
   e.detail = r.text(row, 9);
   e.lr = r.optional_real(row, 10);
@@ -125,13 +135,6 @@ void SqlStorage::check_writable() const {
   if (driver_->read_only()) throw StorageError(fmt::format("{}: opened read-only", location()));
 }
 
-void SqlStorage::check_result(const EvaluationResult& r) const {
-  if (!is_status(r.status))
-    throw StorageError(fmt::format("{}: unknown evaluation status '{}'", location(), r.status));
-  if (!is_source(r.source))
-    throw StorageError(fmt::format("{}: unknown evaluation source '{}'", location(), r.source));
-}
-
 const LeasePolicy& SqlStorage::policy(SearchId search) {
   auto it = policies_.find(search);
   if (it != policies_.end()) return it->second;
@@ -204,7 +207,6 @@ std::int64_t SqlStorage::enqueue_batch(SearchId search, std::int64_t batch, cons
     check_writable();
     policy(search);  // the search must exist
     for (const NewCandidate& c : batch_candidates) {
-      if (c.resolved) check_result(*c.resolved);
       if (c.resolved && c.deferred)
         throw StorageError(fmt::format("{}: a candidate cannot be both resolved and deferred", location()));
     }
@@ -361,7 +363,6 @@ bool SqlStorage::heartbeat(Lease& lease) {
 bool SqlStorage::finish(const Lease& lease, const EvaluationResult& result) {
   return operation([&]() -> bool {
     check_writable();
-    check_result(result);
     if (result.stage != lease.stage)
       throw StorageError(fmt::format("{}: a stage-{} result for a stage-{} lease", location(), result.stage, lease.stage));
     Transaction tx(*driver_, TxKind::Write);
@@ -380,7 +381,7 @@ bool SqlStorage::finish(const Lease& lease, const EvaluationResult& result) {
       auto mine = exec("SELECT accepted FROM evaluations WHERE search_id = $1 AND task = $2 AND attempt = $3 "
                        "AND worker = $4 AND stage = $5 AND status = $6 AND source = $7 AND detail = $8 ORDER BY id LIMIT 1",
                        Params().add(lease.search).add(lease.task).add(lease.attempt).add(lease.owner).add(result.stage)
-                           .add(result.status).add(result.source).add(result.detail));
+                           .add(name(result.status)).add(name(result.source)).add(result.detail));
       if (!mine->empty()) {
         tx.commit();
         return mine->integer(0, 0) != 0;
@@ -396,7 +397,6 @@ bool SqlStorage::finish(const Lease& lease, const EvaluationResult& result) {
 void SqlStorage::store_result(SearchId search, std::int64_t candidate, const EvaluationResult& result) {
   operation([&] {
     check_writable();
-    check_result(result);
     Transaction tx(*driver_, TxKind::Write);
     if (exec("SELECT count(*) FROM candidates WHERE search_id = $1 AND idx = $2", Params().add(search).add(candidate))
             ->integer(0, 0) == 0)
@@ -411,7 +411,7 @@ void SqlStorage::store_result(SearchId search, std::int64_t candidate, const Eva
                          Params().add(search).add(candidate).add(result.stage));
     if (!accepted->empty()) {
       // Stored by the attempt whose acknowledgement was lost: the same result, so done.
-      if (driver_->retried() && accepted->text(0, 0) == result.status && accepted->text(0, 1) == result.source &&
+      if (driver_->retried() && accepted->text(0, 0) == name(result.status) && accepted->text(0, 1) == name(result.source) &&
           accepted->optional_integer(0, 2) == result.reused_from && accepted->text(0, 3) == result.detail) {
         tx.commit();
         return;
@@ -512,7 +512,7 @@ void SqlStorage::fail_attempt_locked(const Lease& lease, const std::string& why)
       exec("SELECT failures FROM tasks WHERE id = $1", Params().add(lease.task))->integer(0, 0) + 1 >= p.max_attempts;
   EvaluationResult crashed;
   crashed.stage = lease.stage;
-  crashed.status = "crashed";
+  crashed.status = Status::Crashed;
   crashed.detail = why;
   if (last) {
     crashed.reward = p.crash_reward;
@@ -537,7 +537,7 @@ void SqlStorage::insert_evaluation(SearchId search, std::int64_t candidate, std:
   params.add(search).add(candidate).add(r.stage);
   if (task) params.add(task);
   else params.add_null();
-  params.add(attempt).add(accepted ? 1 : 0).add(r.status).add(r.source).add(r.reused_from);
+  params.add(attempt).add(accepted ? 1 : 0).add(name(r.status)).add(name(r.source)).add(r.reused_from);
   params.add(r.detail).add(r.lr).add(r.metric).add(r.reward);
   params.add(r.metrics_json).add(r.curves_json).add(r.timings_json).add(worker).add(started_at);
   exec(fmt::format("INSERT INTO evaluations (search_id, candidate, stage, task, attempt, accepted, status, source, "
@@ -638,7 +638,7 @@ std::vector<Evaluation> SqlStorage::read_evaluations(const std::string& sql, con
   return operation([&]() -> std::vector<Evaluation> {
     auto r = exec(sql, params);
     std::vector<Evaluation> out;
-    for (int i = 0; i < r->size(); ++i) out.push_back(read_evaluation(*r, i));
+    for (int i = 0; i < r->size(); ++i) out.push_back(read_evaluation(*r, i, location()));
     return out;
   });
 }
@@ -763,7 +763,7 @@ std::vector<RankedResult> SqlStorage::top(SearchId search, int limit) {
                   Params().add(search));
     std::vector<RankedResult> out;
     for (int i = 0; i < r->size(); ++i)
-      out.push_back({read_candidate(*r, i, kEvaluationColumnCount), read_evaluation(*r, i)});
+      out.push_back({read_candidate(*r, i, kEvaluationColumnCount), read_evaluation(*r, i, location())});
     return out;
   });
 }

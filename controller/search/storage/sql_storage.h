@@ -86,7 +86,6 @@ class SqlStorage : public Storage {
   std::unique_ptr<Rows> exec(std::string_view sql, const Params& params = {});
   const LeasePolicy& policy(SearchId search);
   void check_writable() const;
-  void check_result(const EvaluationResult& result) const;
   int requeue_expired_locked(SearchId search);
   // One failed attempt of a running task whose row this transaction holds: re-queued, or ended
   // `crashed` after max_attempts.

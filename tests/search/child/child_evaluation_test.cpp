@@ -47,8 +47,8 @@ TEST_CASE("child evaluation: the sweep picks the rate, the training runs at it, 
   CHECK(e.total_seconds >= e.sweep_seconds);
 
   EvaluationResult r = to_evaluation(c, 1, e);
-  CHECK(r.status == "ok");
-  CHECK(r.source == "trained");
+  CHECK(r.status == search::Status::Ok);
+  CHECK(r.source == search::Source::Trained);
   CHECK(r.lr == 0.05);
   REQUIRE(r.metric);
   CHECK(*r.metric > 0.8);
@@ -86,7 +86,7 @@ TEST_CASE("child evaluation: a rule that diverges at every rate gets the failure
   ChildEvaluation bad = evaluate_child(c, with_rule(c, "g * 1e30"));
   CHECK_FALSE(bad.trained_final);
   EvaluationResult r = to_evaluation(c, 1, bad);
-  CHECK(r.status == "diverged");
+  CHECK(r.status == search::Status::Diverged);
   CHECK(r.reward == -1);
   CHECK(json::parse(r.curves_json)["sweep"].size() == 2);
   // It trained only in the sweep: that is its child training.

@@ -54,7 +54,7 @@ std::set<std::string> trainers(const std::string& db) {
   auto storage = open_storage(db, OpenMode::ReadOnly);
   std::set<std::string> owners;
   for (const Evaluation& e : storage->evaluations(storage->searches().at(0).id))
-    if (e.source == "trained") owners.insert(e.worker);
+    if (e.source == search::Source::Trained) owners.insert(e.worker);
   return owners;
 }
 

@@ -266,16 +266,16 @@ TEST_CASE("nos-search on PostgreSQL: 3 workers, one killed, one added, the serve
   std::set<std::string> evaluated_by;
   for (const Evaluation& e : storage->evaluations(id)) {
     if (e.accepted && e.stage == 1) ++accepted[e.candidate];
-    if (e.accepted && e.source == "trained") evaluated_by.insert(e.worker);
+    if (e.accepted && e.source == search::Source::Trained) evaluated_by.insert(e.worker);
   }
   for (const Candidate& c : candidates) CHECK_MESSAGE(accepted[c.index] == 1, "candidate ", c.index);
   std::vector<Evaluation> attempts = storage->evaluations(id, victim_candidate);
   REQUIRE(attempts.size() >= 2);
-  CHECK(attempts.front().status == "crashed");
+  CHECK(attempts.front().status == search::Status::Crashed);
   CHECK_FALSE(attempts.front().accepted);
   CHECK(attempts.front().detail.find("the lease of " + victim) != std::string::npos);
   CHECK(attempts.back().accepted);
-  CHECK(attempts.back().status != "crashed");
+  CHECK(attempts.back().status != search::Status::Crashed);
   // The work was shared; the 4th worker joined (it trains what is left when it comes, maybe nothing).
   CHECK(evaluated_by.size() >= 2);
   CHECK(workers.back()->log().find("working on search 'e2e'") != std::string::npos);

@@ -46,7 +46,9 @@ std::vector<std::string> search_args(const std::string& db, int workers, int epo
 
 // Each candidate's accepted stage-1 result: what must not depend on workers, kills or resumes.
 struct Row {
-  std::string tokens, status, source;
+  std::string tokens;
+  std::optional<Status> status;  // none: the candidate has no result
+  std::optional<Source> source;
   std::optional<double> reward, metric, lr;
   bool operator==(const Row&) const = default;
 };
@@ -84,8 +86,8 @@ TEST_CASE("nos-search run: the same seed gives the same candidates and rewards w
   REQUIRE(one.size() == 24);
   int trained = 0;
   for (const Row& r : one) {
-    CHECK_FALSE(r.status.empty());  // every candidate has its result
-    trained += r.source == "trained";
+    CHECK(r.status.has_value());  // every candidate has its result
+    trained += r.source == search::Source::Trained;
   }
   CHECK(trained > 0);
 
@@ -152,12 +154,12 @@ TEST_CASE("nos-search run: a worker killed mid-evaluation costs one attempt, the
   SearchId id = storage->searches().at(0).id;
   std::vector<Evaluation> attempts = storage->evaluations(id, candidate);
   REQUIRE(attempts.size() >= 2);
-  CHECK(attempts[0].status == "crashed");
+  CHECK(attempts[0].status == search::Status::Crashed);
   CHECK_FALSE(attempts[0].accepted);
   CHECK(attempts[0].detail.find("killed by signal 9") != std::string::npos);
   CHECK(attempts.back().accepted);
-  CHECK(attempts.back().source == "trained");
-  CHECK(attempts.back().status != "crashed");  // evaluated again, by another worker
+  CHECK(attempts.back().source == search::Source::Trained);
+  CHECK(attempts.back().status != search::Status::Crashed);  // evaluated again, by another worker
 
   // The same search without the kill: the retried candidate's result is the one it would have had.
   TempDir other;
@@ -204,7 +206,7 @@ TEST_CASE("nos-search run: killed with SIGKILL and resumed, it completes as an u
   // Nothing repeated: one trained-or-reused result per candidate, and no crash was charged.
   std::map<std::int64_t, int> results;
   for (const Evaluation& e : after) {
-    CHECK(e.status != "crashed");
+    CHECK(e.status != search::Status::Crashed);
     if (e.stage == 1) ++results[e.candidate];
   }
   CHECK(results.size() == 48);
@@ -239,7 +241,7 @@ TEST_CASE("nos-search run: the funnel trains the best of each batch again, top r
   for (const Evaluation& e : storage->evaluations(id))
     if (e.accepted && e.stage == 2) {
       ++second[batch_of[e.candidate]];
-      CHECK(e.source == "trained");
+      CHECK(e.source == search::Source::Trained);
       CHECK(nlohmann::json::parse(e.metrics_json)["epochs"] == 4);
     }
   // Two of each batch of 8 (those that trained; the others were hits or screened out).
@@ -261,7 +263,7 @@ TEST_CASE("nos-search run --async: learns from batches as they finish, every can
   REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   std::vector<Row> rows = snapshot(db);
   CHECK(rows.size() == 24);
-  for (const Row& row : rows) CHECK_FALSE(row.status.empty());
+  for (const Row& row : rows) CHECK(row.status.has_value());
   ToolResult resumed = run_tool("nos-search", {"run", "--db", db, "--resume"});
   CHECK(resumed.exit_code == 1);
   CHECK(resumed.err.find("an --async search cannot be resumed") != std::string::npos);
@@ -283,7 +285,7 @@ TEST_CASE("nos-search run --child synthetic: many workers on a small machine, th
   CHECK(a == b);
   int trained = 0;
   for (const Row& row : a)
-    if (row.source == "trained") {
+    if (row.source == search::Source::Trained) {
       ++trained;
       CHECK(*row.metric >= 0.5);
       CHECK(*row.metric < 0.96);
@@ -311,7 +313,7 @@ std::vector<BatchMeans> batch_means(const std::string& db, std::optional<double>
     for (const Candidate& c : candidates)
       for (const Evaluation& e : storage->evaluations(id, c.index)) {
         if (!e.accepted || e.stage != 1) continue;
-        bool repeat = e.source == "cache_hit" || e.source == "fingerprint_hit";
+        bool repeat = e.source == search::Source::CacheHit || e.source == search::Source::FingerprintHit;
         m.repeats += repeat;
         m.stored += e.reward.value_or(0);
         m.learned += repeat && repeat_reward ? *repeat_reward : e.reward.value_or(0);

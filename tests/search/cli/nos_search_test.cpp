@@ -75,8 +75,8 @@ struct Fixture {
     // Batch 0: sgd (0), power_sign (1), a rule screened out (2), one whose worker crashes twice (3).
     NewCandidate screened = rejected;
     screened.resolved = EvaluationResult{};
-    screened.resolved->status = "rejected";
-    screened.resolved->source = "screened";
+    screened.resolved->status = search::Status::Rejected;
+    screened.resolved->source = search::Source::Screened;
     screened.resolved->detail = "zero: every update is 0";
     storage->enqueue_batch(id, 0, {sgd, power_sign, screened, crashing});
     finish_next(*storage, id, 0, ok(0.80, 0.1));
@@ -91,7 +91,7 @@ struct Fixture {
     // and a rule still queued; then sgd's second stage, with a lower reward than power_sign's first.
     NewCandidate hit = power_sign;
     hit.resolved = ok(0.90, 0.01);
-    hit.resolved->source = "cache_hit";
+    hit.resolved->source = search::Source::CacheHit;
     hit.resolved->reused_from = 1;
     storage->enqueue_batch(id, 1, {hit, queued});
     storage->enqueue_stage(id, 0, 2);
@@ -319,6 +319,15 @@ TEST_CASE("nos-search: files that are not usable search databases exit 1 naming 
   open_storage(newer, OpenMode::Create);
   raw_sql(newer, "UPDATE nos_schema SET version = 99");
   expect_error({"status", newer}, newer + ": schema version 99 is newer than this NOS reads");
+
+  // A status this NOS does not know (a newer one wrote it): bad data, exit 1, not an internal error.
+  Fixture newer_status;
+  raw_sql(newer_status.path, "PRAGMA ignore_check_constraints = ON; UPDATE evaluations SET status = 'great' WHERE id = 1");
+  const std::string unknown = newer_status.path + ": unknown evaluation status 'great' (evaluation 1)";
+  expect_error({"top", newer_status.path}, unknown);
+  ToolResult status = run_tool("nos-search", {"status", newer_status.path});  // its header is printed first
+  CHECK_MESSAGE(status.exit_code == 1, status.err);
+  CHECK_MESSAGE(status.err.find("nos-search: error: " + unknown) != std::string::npos, status.err);
 
   Fixture f;
   expect_error({"top", f.path, "--search", "cifar"}, f.path + ": no search named 'cifar' (it holds: fmnist)");

@@ -109,7 +109,7 @@ void stale_worker_is_refused(const std::string& db, const std::string& logs) {
       CHECK(e.id == newer->id);  // the newer result stands
       CHECK(e.attempt == 2);
     }
-    if (e.worker == taken.owner && e.status != "crashed") {
+    if (e.worker == taken.owner && e.status != search::Status::Crashed) {
       ++from_a;  // its late result, kept for the record but not accepted
       CHECK_FALSE(e.accepted);
       CHECK(e.attempt == 1);
@@ -169,8 +169,8 @@ TEST_CASE("nos-search worker --device: a malformed one is a usage error, one thi
   SearchId id = storage->searches().at(0).id;
   int trained = 0;
   for (const Evaluation& e : storage->evaluations(id)) {
-    CHECK_MESSAGE(e.status != "crashed", e.detail);
-    trained += e.accepted && e.source == "trained";
+    CHECK_MESSAGE(e.status != search::Status::Crashed, e.detail);
+    trained += e.accepted && e.source == search::Source::Trained;
   }
   CHECK(trained > 0);
   CHECK(storage->counts(id).pending() == 0);
