@@ -12,6 +12,9 @@ packages=(
   dataset-fashion-mnist gnuplot-nox
   python3 python3-yaml
   python3-torch  # examples/tasks/make_task.py and its test: a TorchScript model and .npz data from Python
+  # The text task's text (nos-data fortunes, docs/tasks.md): English, German, Spanish, Italian,
+  # Polish and Czech fortunes under /usr/share/games/fortunes
+  fortunes fortunes-de fortunes-es fortunes-it fortunes-pl fortunes-cs
 )
 
 missing=()

@@ -38,13 +38,15 @@ class ChildModel {
   virtual ChunkScore score(const at::Tensor& x, const at::Tensor& y) = 0;
 };
 
-// The child for `spec` on data of `example_shape` with `num_classes` classes. The built-ins draw
+// The child for `spec` on data of `example_shape` with `num_classes` classes (and token ids below
+// `vocabulary` when it is > 0: Dataset::vocabulary; a TorchScript model gets them as float32
+// numbers, exact, and converts them with x.long()). The built-ins draw
 // their initial weights from LibTorch's generator seeded with `seed`; a TorchScript model calls its
 // `init(seed)` when it has one, and otherwise starts from the file's weights (every child, whatever
 // its seed, from the same start). Throws std::invalid_argument naming the model for a model that
 // cannot be built: unknown, too large, not a usable TorchScript file.
 std::unique_ptr<ChildModel> make_child_model(const ModelSpec& spec, const std::vector<std::int64_t>& example_shape,
-                                             std::int64_t num_classes, std::uint64_t seed);
+                                             std::int64_t num_classes, std::int64_t vocabulary, std::uint64_t seed);
 
 // The classification objective on a batch's class scores: summed cross entropy, and the number of
 // rows whose argmax is the label.

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
@@ -16,6 +17,7 @@
 
 #include "runtime/child_model.h"
 #include "runtime/physical_memory.h"
+#include "runtime/text_models.h"
 
 namespace nos::runtime {
 namespace {
@@ -90,6 +92,25 @@ torch::nn::Sequential convnet(const std::vector<std::int64_t>& shape, std::int64
   return net;
 }
 
+// What a model that needs numbers says of token ids, and a text model of anything else.
+void check_input_kind(const std::string& model, const std::vector<std::int64_t>& shape, std::int64_t vocabulary) {
+  const bool sequence_model = is_text_model(model);
+  if (vocabulary > 0 && !sequence_model)
+    throw std::invalid_argument(fmt::format("model {} needs numeric features or images; this data is token sequences "
+                                            "({} tokens of a vocabulary of {}): use textrnn or textcnn",
+                                            model, shape.empty() ? 0 : shape[0], vocabulary));
+  if (vocabulary == 0 && sequence_model)
+    throw std::invalid_argument(fmt::format("model {} needs token sequences (an .npz whose x holds integer token ids, "
+                                            "shape (N, length)); this data is {} of shape ({})",
+                                            model, shape.size() == 3 ? "images" : "a table of numbers",
+                                            fmt::join(shape, ", ")));
+}
+
+torch::nn::Sequential sequence_model(const std::string& name, std::int64_t vocabulary, std::int64_t classes) {
+  check_size(text_model_parameters(name, vocabulary, classes), fmt::format("{} with a vocabulary of {}", name, vocabulary));
+  return text_model(name, vocabulary, classes);
+}
+
 // A built-in network with the classification objective: cross entropy, accuracy.
 class BuiltinModel final : public ChildModel {
  public:
@@ -118,26 +139,29 @@ ChunkScore classification_score(const at::Tensor& logits, const at::Tensor& labe
 }
 
 std::unique_ptr<ChildModel> make_child_model(const ModelSpec& spec, const std::vector<std::int64_t>& example_shape,
-                                             std::int64_t num_classes, std::uint64_t seed) {
+                                             std::int64_t num_classes, std::int64_t vocabulary, std::uint64_t seed) {
   if (!is_builtin_model(spec.name)) {
     if (std::error_code ec; !std::filesystem::exists(spec.name, ec))
-      throw std::invalid_argument(
-          fmt::format("unknown model '{}' (expected mlp, convnet or a TorchScript file's path)", spec.name));
+      throw std::invalid_argument(fmt::format("unknown model '{}' (expected {} or a TorchScript file's path)", spec.name,
+                                              fmt::join(model_names(), ", ")));
     return load_torchscript_model(spec.name, num_classes, seed);
   }
   torch::manual_seed(seed);
-  return std::make_unique<BuiltinModel>(make_model(spec, example_shape, num_classes));
+  return std::make_unique<BuiltinModel>(make_model(spec, example_shape, num_classes, vocabulary));
 }
 
 torch::nn::Sequential make_model(const ModelSpec& spec, const std::vector<std::int64_t>& example_shape,
-                                 std::int64_t num_classes) {
+                                 std::int64_t num_classes, std::int64_t vocabulary) {
+  if (is_builtin_model(spec.name)) check_input_kind(spec.name, example_shape, vocabulary);
+  if (is_text_model(spec.name)) return sequence_model(spec.name, vocabulary, num_classes);
   if (spec.name == "mlp") {
     std::int64_t inputs = std::accumulate(example_shape.begin(), example_shape.end(), std::int64_t{1},
                                           std::multiplies<>());
     return mlp(spec, inputs, num_classes);
   }
   if (spec.name == "convnet") return convnet(example_shape, num_classes);
-  throw std::invalid_argument("unknown model '" + spec.name + "' (expected mlp, convnet or a TorchScript file)");
+  throw std::invalid_argument(
+      fmt::format("unknown model '{}' (expected {} or a TorchScript file)", spec.name, fmt::join(model_names(), ", ")));
 }
 
 }  // namespace nos::runtime

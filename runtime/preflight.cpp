@@ -44,7 +44,8 @@ ChildPreflight preflight_child(const EvaluateSpec& spec) {
   // an allocation that fails anyway is the spec's problem, not a bug.
   try {
     std::unique_ptr<ChildModel> model =
-        make_child_model(spec.model, out.split.train.shape, out.split.train.num_classes, spec.seed);
+        make_child_model(spec.model, out.split.train.shape, out.split.train.num_classes,
+                         out.split.train.vocabulary, spec.seed);
     check_one_batch(*model, out.split);
   } catch (const std::bad_alloc&) {
     throw std::invalid_argument(fmt::format("model {}: cannot be allocated on this machine", spec.model.name));

@@ -136,7 +136,7 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
 
   Tensors train_set = to_tensors(data.train, device), val_set = to_tensors(data.val, device);
   std::unique_ptr<ChildModel> model =
-      make_child_model(config.model, data.train.shape, data.train.num_classes, config.seed);
+      make_child_model(config.model, data.train.shape, data.train.num_classes, data.train.vocabulary, config.seed);
   model->to(device);
 
   std::int64_t n = data.train.size();

@@ -273,7 +273,7 @@ void add_train_command(CLI::App& app, Runner& run) {
   o->child.epochs = 3;
   CLI::App* cmd = app.add_subcommand("train", "train one model with LibTorch's optimizers and NOS rules over several "
                                               "seeds; report accuracy and time, plot the curves");
-  cmd->add_option("--model", o->child.model.name, "mlp, convnet or a TorchScript file (docs/tasks.md)")
+  cmd->add_option("--model", o->child.model.name, "mlp, convnet, textrnn, textcnn or a TorchScript file (docs/tasks.md)")
       ->check(nos::tool::model_validator())
       ->capture_default_str();
   cmd->add_option("--hidden", o->child.model.hidden, "mlp hidden layer widths, comma-separated")

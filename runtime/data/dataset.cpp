@@ -102,6 +102,7 @@ Dataset take(const Dataset& data, const std::vector<std::int64_t>& order, std::i
   part.source = data.source;
   part.shape = data.shape;
   part.num_classes = data.num_classes;
+  part.vocabulary = data.vocabulary;
   std::int64_t f = data.feature_count();
   part.features.resize(static_cast<std::size_t>((end - begin) * f));
   part.labels.resize(static_cast<std::size_t>(end - begin));
@@ -236,6 +237,7 @@ Split split_dataset(const Dataset& data, const SplitOptions& options) {
                                 "more data{})",
                                 data.source, split.train.size(), *only,
                                 options.train_subset > 0 ? fmt::format(" or a larger train_subset than {}", options.train_subset) : ""));
+  if (data.is_sequence()) return split;
   auto f = static_cast<std::size_t>(data.feature_count());
   std::vector<std::size_t> group_of(f, 0);
   if (!data.is_image()) std::iota(group_of.begin(), group_of.end(), std::size_t{0});

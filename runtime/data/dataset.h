@@ -10,7 +10,8 @@
 //                    /data/kmnist/train or /data/kmnist/t10k
 //   FILE.csv         one example per row, numeric features, integer class label last (csv.h)
 //   FILE.npz         NumPy arrays x (inputs) and y (class labels), optionally x_val and y_val: a
-//                    validation split of its own (numpy_data.h: dtypes and shapes)
+//                    validation split of its own (numpy_data.h: dtypes and shapes); an integer x
+//                    of shape (N, L) holds token sequences (Dataset::vocabulary)
 //   X.npy,Y.npy      the same as separate .npy files; X.npy,Y.npy,X_VAL.npy,Y_VAL.npy with the
 //                    validation split
 // Only the training files are read; the validation set is split off them (split_dataset), unless
@@ -32,11 +33,19 @@ struct Dataset {
   // > 0: the last given_val examples are the data's own validation split (x_val, y_val of NumPy
   // data), which split_dataset uses as it is instead of splitting one off.
   std::int64_t given_val = 0;
+  // > 0: every example is a sequence of token ids 0 .. vocabulary - 1 (shape {L}), held in
+  // `features` as float32, which is exact below 2^24; split_dataset leaves them as they are.
+  std::int64_t vocabulary = 0;
 
   std::int64_t size() const { return static_cast<std::int64_t>(labels.size()); }
   std::int64_t feature_count() const;
   bool is_image() const { return shape.size() == 3; }
+  bool is_sequence() const { return vocabulary > 0; }
 };
+
+// The largest vocabulary token data may have (ids up to kMaxVocabulary - 1): a larger id is not a
+// token of a text (and an embedding of that many rows is no child network).
+inline constexpr std::int64_t kMaxVocabulary = std::int64_t{1} << 20;
 
 // Images are scaled to [0, 1] here; normalization happens in split_dataset with the training
 // part's statistics. Throws DataError naming the file (or the spec when nothing matches it), also
@@ -55,7 +64,8 @@ struct Split {
 
 // Shuffles with `seed`, takes the validation part, optionally subsamples the training part, then
 // standardizes both with the training part's mean and standard deviation: one scalar for images
-// (keeps relative pixel intensities), one per column for tables (columns have unrelated units).
+// (keeps relative pixel intensities), one per column for tables (columns have unrelated units);
+// token sequences are ids, not measurements, and are left as they are.
 // Data with a validation split of its own (given_val) keeps it, whatever val_fraction says, and
 // shuffles and subsamples only the rest.
 // Throws std::invalid_argument when the options leave either part empty, and DataError when either

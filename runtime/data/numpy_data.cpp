@@ -40,6 +40,31 @@ std::vector<std::int64_t> example_shape(const Named& x, const std::string& role)
   return {s[1], s[2], s[3]};
 }
 
+// Integers other than uint8 (pixels) are token ids (numpy_data.h).
+bool holds_token_ids(const NpyArray& a) { return a.kind == 'i' || (a.kind == 'u' && a.item_size > 1); }
+
+// Token ids, as exact float32 numbers; returns the largest.
+std::int64_t append_tokens(const Named& x, const std::string& role, std::vector<float>& out) {
+  const NpyArray& a = x.array;
+  if (a.shape.size() != 2)
+    fail(x.name, fmt::format("{} has shape {} and dtype '{}': integer inputs are token ids and must be (N, length), "
+                             "one sequence per row (images are uint8 or float; tables float)",
+                             role, npy_shape_text(a.shape), a.descr));
+  const std::int64_t length = a.shape[1];
+  std::int64_t largest = 0;
+  visit_npy(a, [&](const auto* v, std::int64_t n) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      auto id = static_cast<double>(v[i]);
+      if (id < 0 || id >= static_cast<double>(kMaxVocabulary))
+        fail(x.name, fmt::format("{} row {} holds token id {}: token ids must be 0 .. {}", role, i / length, id,
+                                 kMaxVocabulary - 1));
+      largest = std::max(largest, static_cast<std::int64_t>(id));
+      out.push_back(static_cast<float>(id));
+    }
+  });
+  return largest;
+}
+
 void append_features(const Named& x, const std::string& role, std::vector<float>& out) {
   const NpyArray& a = x.array;
   if (a.kind == 'u' && a.item_size == 1) {
@@ -49,8 +74,8 @@ void append_features(const Named& x, const std::string& role, std::vector<float>
     return;
   }
   if (a.kind != 'f')
-    fail(x.name, fmt::format("{} has dtype '{}': inputs must be float32, float64 or uint8 (convert with "
-                             "{}.astype(np.float32))",
+    fail(x.name, fmt::format("{} has dtype '{}': inputs must be float32, float64, uint8 or integer token ids "
+                             "(convert with {}.astype(np.float32))",
                              role, a.descr, role));
   const std::int64_t per_row = a.count() / a.shape[0];
   visit_npy(a, [&](const auto* v, std::int64_t n) {
@@ -98,18 +123,27 @@ NumpyData assemble(const Named& x, const Named& y, const std::optional<Named>& x
   d.source = std::move(source);
   d.shape = example_shape(x, "x");
   const std::int64_t rows = x.array.shape[0];
-  append_features(x, "x", d.features);
+  const bool tokens = holds_token_ids(x.array);
+  std::int64_t largest = tokens ? append_tokens(x, "x", d.features) : (append_features(x, "x", d.features), 0);
   append_labels(y, "y", rows, x, d.labels);
   if (x_val) {
     std::vector<std::int64_t> val_shape = example_shape(*x_val, "x_val");
     if (val_shape != d.shape)
       fail(x_val->name, fmt::format("x_val has shape {}, but x has {}: their examples must have the same shape",
                                     npy_shape_text(x_val->array.shape), npy_shape_text(x.array.shape)));
-    append_features(*x_val, "x_val", d.features);
+    if (holds_token_ids(x_val->array) != tokens)
+      fail(x_val->name, fmt::format("x_val has dtype '{}', but x has '{}': both must be token ids (integers) or "
+                                    "neither",
+                                    x_val->array.descr, x.array.descr));
+    if (tokens)
+      largest = std::max(largest, append_tokens(*x_val, "x_val", d.features));
+    else
+      append_features(*x_val, "x_val", d.features);
     append_labels(*y_val, "y_val", x_val->array.shape[0], *x_val, d.labels);
     d.given_val = x_val->array.shape[0];
   }
   d.num_classes = 1 + *std::max_element(d.labels.begin(), d.labels.end());
+  if (tokens) d.vocabulary = largest + 1;
   out.labels = y.name;
   return out;
 }

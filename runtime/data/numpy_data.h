@@ -1,7 +1,10 @@
 // Data sets from NumPy arrays (npy.h, npz.h): inputs `x` and class labels `y`, and optionally a
 // validation split of the user's own, `x_val` and `y_val`. Torch-free.
 //   x   float32, float64 or uint8 (scaled to [0, 1], as IDX images are); shape (N, F) is a table
-//       of F features, (N, H, W) one-channel images, (N, C, H, W) images of C channels
+//       of F features, (N, H, W) one-channel images, (N, C, H, W) images of C channels. Any other
+//       integer dtype (int8 .. int64, uint16 .. uint64) is token ids: shape (N, L), N sequences of
+//       L tokens, ids 0 .. kMaxVocabulary - 1, kept exact (Dataset::vocabulary = the largest id
+//       + 1, over x and x_val). uint8 stays an image's pixels, as before.
 //   y   shape (N,) or (N, 1): integer or bool class labels 0 .. 10^6; float labels only when every
 //       value is a whole number (float regression targets are not supported yet)
 // Every error names the file, or the archive and its entry ("data.npz:y.npy").

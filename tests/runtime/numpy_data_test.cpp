@@ -286,8 +286,8 @@ TEST_CASE("NumPy arrays that do not make a classification data set are refused n
                  "y[2] is 0.5: float regression targets are not supported yet"));
   CHECK(contains(pair_error(dir, x, npy_bytes("<i8", {3, 2}, raw_bytes(kY))),
                  "y has shape (3, 2): labels must be one class number"));
-  CHECK(contains(pair_error(dir, npy_bytes("<i8", {6, 2}, raw_bytes(std::vector<std::int64_t>(12))), y_of(kY)),
-                 x_path + ": x has dtype '<i8': inputs must be float32, float64 or uint8"));
+  CHECK(contains(pair_error(dir, npy_bytes("|b1", {6, 2}, std::vector<std::uint8_t>(12)), y_of(kY)),
+                 x_path + ": x has dtype '|b1': inputs must be float32, float64, uint8 or integer token ids"));
   CHECK(
       contains(pair_error(dir, npy_bytes("<f4", {12}, raw_bytes(kX)), y_of(kY)), "x has shape (12,): inputs must be"));
   CHECK(contains(pair_error(dir, npy_bytes("<f4", {0, 2}, {}), y_of({})), "x has shape (0, 2): no examples"));
@@ -399,4 +399,74 @@ TEST_CASE("a deflated .npz entry is inflated no further than its declared size")
   write_zip(dir + "/short.npz", {{"x.npy", x}}, deflate);
   CHECK(contains(data_error([&] { load_dataset(dir + "/short.npz"); }),
                  "short.npz:x.npy: expected 72 bytes of array data, got 48 (truncated)"));
+}
+
+TEST_CASE("integer inputs of shape (N, L) are token sequences: ids kept exact, never scaled or standardized") {
+  std::string dir = temp_dir("npy_tokens");
+  // 8 sequences of 3 tokens; ids up to 2^20 - 1, which float32 holds exactly.
+  const std::int64_t big = kMaxVocabulary - 1;
+  std::vector<std::int64_t> ids{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, big};
+  std::vector<std::int64_t> y{0, 1, 0, 1, 0, 1, 0, 1};
+  auto y_bytes = npy_bytes("<i8", {8}, raw_bytes(y));
+  for (const char* descr : {"<i2", "<i4", "<i8", "<u2", "<u4", "|i1"}) {
+    CAPTURE(descr);
+    std::vector<std::uint8_t> x_bytes;
+    std::string d = descr;
+    std::vector<std::int64_t> these = ids;
+    if (d == "<i2" || d == "<u2" || d == "|i1") these.back() = 23;  // what the narrower types hold
+    if (d == "<i2") x_bytes = raw_bytes(std::vector<std::int16_t>(these.begin(), these.end()));
+    if (d == "<u2") x_bytes = raw_bytes(std::vector<std::uint16_t>(these.begin(), these.end()));
+    if (d == "|i1") x_bytes = raw_bytes(std::vector<std::int8_t>(these.begin(), these.end()));
+    if (d == "<i4") x_bytes = raw_bytes(std::vector<std::int32_t>(these.begin(), these.end()));
+    if (d == "<u4") x_bytes = raw_bytes(std::vector<std::uint32_t>(these.begin(), these.end()));
+    if (d == "<i8") x_bytes = raw_bytes(these);
+    write_zip(dir + "/t.npz", {{"x.npy", npy_bytes(descr, {8, 3}, x_bytes)}, {"y.npy", y_bytes}});
+    Dataset data = load_dataset(dir + "/t.npz");
+    CHECK(data.is_sequence());
+    CHECK_FALSE(data.is_image());
+    CHECK(data.shape == std::vector<std::int64_t>{3});
+    CHECK(data.vocabulary == these.back() + 1);
+    REQUIRE(data.features.size() == these.size());
+    for (std::size_t i = 0; i < these.size(); ++i) CHECK(data.features[i] == static_cast<float>(these[i]));
+    // The split takes rows as they are: every value is still one of the ids, a whole number.
+    Split split = split_dataset(data, SplitOptions{0.5, 0, 3});
+    CHECK(split.train.vocabulary == data.vocabulary);
+    CHECK(split.val.vocabulary == data.vocabulary);
+    for (const Dataset* part : {&split.train, &split.val})
+      for (float v : part->features) CHECK(std::find(these.begin(), these.end(), static_cast<std::int64_t>(v)) != these.end());
+  }
+  // The vocabulary covers x_val's ids too.
+  write_zip(dir + "/val.npz", {{"x.npy", npy_bytes("<i8", {8, 3}, raw_bytes(std::vector<std::int64_t>(24, 1)))},
+                               {"y.npy", y_bytes},
+                               {"x_val.npy", npy_bytes("<i8", {2, 3}, raw_bytes(std::vector<std::int64_t>{0, 1, 40, 2, 3, 4}))},
+                               {"y_val.npy", npy_bytes("<i8", {2}, raw_bytes(std::vector<std::int64_t>{0, 1}))}});
+  CHECK(load_dataset(dir + "/val.npz").vocabulary == 41);
+  // uint8 stays an image's pixels (and a table of them), as before: scaled, no vocabulary.
+  write_zip(dir + "/u8.npz", {{"x.npy", npy_bytes("|u1", {8, 3}, std::vector<std::uint8_t>(24, 255))}, {"y.npy", y_bytes}});
+  Dataset pixels = load_dataset(dir + "/u8.npz");
+  CHECK_FALSE(pixels.is_sequence());
+  CHECK(pixels.features[0] == 1.0f);
+}
+
+TEST_CASE("token ids that are not a sequence of ids are refused naming the file") {
+  std::string dir = temp_dir("npy_bad_tokens");
+  auto y_bytes = npy_bytes("<i8", {4}, raw_bytes(std::vector<std::int64_t>{0, 1, 0, 1}));
+  auto error = [&](const std::vector<std::pair<std::string, std::vector<std::uint8_t>>>& entries) {
+    write_zip(dir + "/t.npz", entries);
+    return data_error([&] { load_dataset(dir + "/t.npz"); });
+  };
+  std::vector<std::int64_t> ids{0, 1, 2, 3, 4, 5, 6, -1};
+  CHECK(contains(error({{"x.npy", npy_bytes("<i8", {4, 2}, raw_bytes(ids))}, {"y.npy", y_bytes}}),
+                 dir + "/t.npz:x.npy: x row 3 holds token id -1: token ids must be 0 .. 1048575"));
+  ids.back() = kMaxVocabulary;
+  CHECK(contains(error({{"x.npy", npy_bytes("<i8", {4, 2}, raw_bytes(ids))}, {"y.npy", y_bytes}}),
+                 "x row 3 holds token id 1048576: token ids must be 0 .. 1048575"));
+  ids.back() = 7;
+  CHECK(contains(error({{"x.npy", npy_bytes("<i8", {4, 1, 2}, raw_bytes(ids))}, {"y.npy", y_bytes}}),
+                 "x has shape (4, 1, 2) and dtype '<i8': integer inputs are token ids and must be (N, length)"));
+  CHECK(contains(error({{"x.npy", npy_bytes("<i8", {4, 2}, raw_bytes(ids))},
+                        {"y.npy", y_bytes},
+                        {"x_val.npy", npy_bytes("<f4", {1, 2}, raw_bytes(std::vector<float>{0, 1}))},
+                        {"y_val.npy", npy_bytes("<i8", {1}, raw_bytes(std::vector<std::int64_t>{0}))}}),
+                 "x_val has dtype '<f4', but x has '<i8': both must be token ids (integers) or neither"));
 }

@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
   final_cmd->add_option("--data", final_options.data,
                         "transfer task: train on this data instead (a name, an IDX directory or prefix, a .csv)");
   final_cmd->add_option("--model", final_options.model,
-                        "transfer task: this child network instead (mlp, convnet, a TorchScript file)")
+                        "transfer task: this child network instead (mlp, convnet, textrnn, textcnn, a TorchScript file)")
       ->check(nos::tool::model_validator());
   final_cmd->add_option("--hidden", final_options.hidden, "transfer task: these mlp hidden widths, comma-separated")
       ->delimiter(',')
