@@ -2,6 +2,9 @@
 //   mlp      flatten, then Linear+ReLU per hidden width (default 256), then Linear to the classes
 //   convnet  two blocks of 3x3 conv (32 filters, padding 1), batch norm, ReLU and 2x2 max pooling,
 //            then a fully connected head: Linear(128) + ReLU + Linear to the classes. Images only.
+//   resnet   a ResNet-8-like net: 3x3 conv stem (16 filters), three stages of one basic residual
+//            block (two 3x3 convs with batch norm; widths 16, 32, 64, the last two at stride 2),
+//            global average pooling, Linear to the classes. Images only; ~78k parameters.
 #pragma once
 
 #include <cstdint>

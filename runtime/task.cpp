@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "runtime/json_section.h"
 
@@ -29,7 +30,7 @@ std::optional<Metric> parse_metric(std::string_view text) {
 }
 
 const std::vector<std::string>& model_names() {
-  static const std::vector<std::string> names{"mlp", "convnet"};
+  static const std::vector<std::string> names{"mlp", "convnet", "resnet"};
   return names;
 }
 
@@ -41,8 +42,8 @@ bool is_builtin_model(std::string_view name) {
 
 std::string task_problem(const TaskSpec& t) {
   if (std::error_code ec; !is_builtin_model(t.model.name) && !std::filesystem::exists(t.model.name, ec))
-    return fmt::format("model: unknown model '{}': not a built-in (mlp, convnet) and no such TorchScript file",
-                       t.model.name);
+    return fmt::format("model: unknown model '{}': not a built-in ({}) and no such TorchScript file", t.model.name,
+                       fmt::join(model_names(), ", "));
   for (std::int64_t width : t.model.hidden)
     if (width < 1 || width > kMaxHiddenWidth)
       return fmt::format("hidden: hidden layer width {} is outside 1..{}", width, kMaxHiddenWidth);

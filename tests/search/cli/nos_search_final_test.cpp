@@ -323,9 +323,9 @@ TEST_CASE("nos-search final: bad input exits 1 naming the file or task, usage mi
   CHECK(no_data.err.find("seed 1/") == std::string::npos);  // before any training
 
   // Neither a built-in nor a file: a usage error, as in run.
-  ToolResult bad_model = run_tool("nos-search", {"final", f.path, "--model", "resnet"});
+  ToolResult bad_model = run_tool("nos-search", {"final", f.path, "--model", "resnet9"});
   CHECK(bad_model.exit_code == 2);
-  CHECK(bad_model.err.find("--model: 'resnet' is neither a built-in model (mlp, convnet) nor a file") !=
+  CHECK(bad_model.err.find("--model: 'resnet9' is neither a built-in model (mlp, convnet, resnet) nor a file") !=
         std::string::npos);
 
   // A transfer model that does not fit the data: the search task's results are still stored.
