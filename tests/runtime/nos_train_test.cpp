@@ -42,7 +42,7 @@ TEST_CASE("nos-train --help documents every option") {
   CHECK(r.exit_code == 0);
   for (const char* option : {"--rule", "--rule-name", "--expr", "--tokens", "--metric", "--optimizer", "--momentum", "--model", "--hidden", "--data",
                              "--epochs", "--lr", "--lr-sweep", "--device", "--seed", "--json", "--batch-size",
-                             "--train-subset", "--val-fraction", "--threads", "--time-budget", "--backend", "--last-k"})
+                             "--train-subset", "--val-fraction", "--threads", "--time-budget", "--backend", "--last-k", "--task"})
     CHECK_MESSAGE(contains(r.out, option), option);
 }
 
