@@ -81,6 +81,7 @@ struct WorkerCommandOptions {
 // its key. Which option sets which key, and which may change on --resume: run_options.cpp's table.
 struct RunOptions {
   std::string config_file;
+  std::string task_file;     // --task: the child's task (runtime/task_file.h), over --config's
   std::string db;            // empty: search-YYYYmmdd-HHMMSS.db in the current directory
   std::string name = "search";
   std::string data, model, strategy, algorithm, groups, lr_grid, child, device;
