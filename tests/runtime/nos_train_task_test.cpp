@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -69,4 +70,20 @@ TEST_CASE("nos-train --task: a bad task file is exit 1 naming the file and the k
   ToolResult missing = run_tool("nos-train", {"--rule", "g", "--lr", "0.1", "--task", dir + "/none.json"});
   CHECK(missing.exit_code == 1);
   CHECK(contains(missing.err, dir + "/none.json: cannot open"));
+}
+
+TEST_CASE("nos-train --task examples/tasks/*.json: the cheap example tasks train one epoch on a small subset") {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist") && !std::getenv("NOS_DATASETS")) {
+    MESSAGE("skipped: no Fashion-MNIST (setup-debian.sh installs it)");
+    return;
+  }
+  for (const char* name : {"fashion-mlp", "fashion-resnet"}) {
+    CAPTURE(name);
+    ToolResult r = run_tool("nos-train", {"--rule", "adam", "--lr", "0.001", "--threads", "1", "--task",
+                                          source_path(std::string("examples/tasks/") + name + ".json"), "--epochs", "1",
+                                          "--train-subset", "300", "--val-fraction", "0.05"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.out, "epoch   1/1"));
+  }
 }
