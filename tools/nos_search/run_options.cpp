@@ -96,7 +96,7 @@ const RunOption kRunOptions[] = {
      [](C& c, const O& o) { c.child.data = o.data; }},
     {"--model", "child.model", Fixed,
      [](App& a, O& o) {
-       return a.add_option("--model", o.model, "the child network: mlp, convnet or a TorchScript file (docs/tasks.md)")
+       return a.add_option("--model", o.model, "the child network: mlp, convnet, resnet or a TorchScript file (docs/tasks.md)")
            ->check(nos::tool::model_validator());
      },
      [](C& c, const O& o) { c.child.model.name = o.model; }},

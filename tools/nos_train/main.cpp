@@ -52,7 +52,7 @@ void add_options(CLI::App& app, Options& o) {
   for (const char* name : {"--rule", "--expr", "--tokens", "--rule-name"}) app.get_option(name)->excludes(optimizer);
   app.add_option("--momentum", o.spec.momentum, "momentum of --optimizer sgd")->needs(optimizer)->check(nos::tool::range_validator(0, 1));
   nos::tool::add_task_option(app, o.task_file);
-  app.add_option("--model", o.spec.model.name, "the child network: mlp, convnet or a TorchScript file (docs/tasks.md)")
+  app.add_option("--model", o.spec.model.name, "the child network: mlp, convnet, resnet or a TorchScript file (docs/tasks.md)")
       ->check(nos::tool::model_validator())
       ->capture_default_str();
   app.add_option("--hidden", o.spec.model.hidden, "mlp hidden layer widths, comma-separated")
