@@ -13,6 +13,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/nn/modules/pooling.h>
+#include <torch/nn/module.h>
 #include <torch/utils.h>
 
 #include "runtime/child_model.h"
@@ -111,6 +112,57 @@ torch::nn::Sequential sequence_model(const std::string& name, std::int64_t vocab
   return text_model(name, vocabulary, classes);
 }
 
+// resnet: a ResNet-8-like net. A 3x3 conv stem (16 filters, batch norm, ReLU), three stages of one
+// basic block each (two 3x3 convs with batch norm; a stride-2 1x1 projection on the shortcut where
+// the width or the size changes), global average pooling and a linear head.
+constexpr std::int64_t kResnetWidths[] = {16, 32, 64};
+
+struct BasicBlockImpl : torch::nn::Module {
+  BasicBlockImpl(std::int64_t in, std::int64_t out, std::int64_t stride)
+      : conv1(register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)))),
+        bn1(register_module("bn1", torch::nn::BatchNorm2d(out))),
+        conv2(register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(out, out, 3).padding(1).bias(false)))),
+        bn2(register_module("bn2", torch::nn::BatchNorm2d(out))) {
+    if (stride != 1 || in != out) {
+      shortcut = register_module("shortcut", torch::nn::Sequential(
+          torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)), torch::nn::BatchNorm2d(out)));
+    }
+  }
+  at::Tensor forward(const at::Tensor& x) {
+    at::Tensor y = torch::relu(bn1->forward(conv1->forward(x)));
+    y = bn2->forward(conv2->forward(y));
+    return torch::relu(y + (shortcut.is_empty() ? x : shortcut->forward(x)));
+  }
+  torch::nn::Conv2d conv1;
+  torch::nn::BatchNorm2d bn1;
+  torch::nn::Conv2d conv2;
+  torch::nn::BatchNorm2d bn2;
+  torch::nn::Sequential shortcut{nullptr};
+};
+TORCH_MODULE(BasicBlock);
+
+torch::nn::Sequential resnet(const std::vector<std::int64_t>& shape, std::int64_t classes) {
+  if (shape.size() != 3)
+    throw std::invalid_argument("model resnet needs image data (channels x height x width); this data has " +
+                                std::to_string(shape.empty() ? 0 : shape[0]) + " flat features per example");
+  std::int64_t channels = shape[0], height = shape[1], width = shape[2];
+  if (height < 4 || width < 4)
+    throw std::invalid_argument(fmt::format("model resnet needs images of at least 4x4 pixels, got {}x{}", height, width));
+  torch::nn::Sequential net;
+  std::int64_t in = kResnetWidths[0];
+  net->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, in, 3).padding(1).bias(false)));
+  net->push_back(torch::nn::BatchNorm2d(in));
+  net->push_back(torch::nn::ReLU());
+  for (std::int64_t out : kResnetWidths) {
+    net->push_back(BasicBlock(in, out, out == in ? 1 : 2));
+    in = out;
+  }
+  net->push_back(torch::nn::AdaptiveAvgPool2d(torch::nn::AdaptiveAvgPool2dOptions(1)));
+  net->push_back(torch::nn::Flatten());
+  net->push_back(torch::nn::Linear(in, classes));
+  return net;
+}
+
 // A built-in network with the classification objective: cross entropy, accuracy.
 class BuiltinModel final : public ChildModel {
  public:
@@ -160,8 +212,9 @@ torch::nn::Sequential make_model(const ModelSpec& spec, const std::vector<std::i
     return mlp(spec, inputs, num_classes);
   }
   if (spec.name == "convnet") return convnet(example_shape, num_classes);
-  throw std::invalid_argument(
-      fmt::format("unknown model '{}' (expected {} or a TorchScript file)", spec.name, fmt::join(model_names(), ", ")));
+  if (spec.name == "resnet") return resnet(example_shape, num_classes);
+  throw std::invalid_argument(fmt::format("unknown model '{}' (expected {} or a TorchScript file)", spec.name,
+                                          fmt::join(model_names(), ", ")));
 }
 
 }  // namespace nos::runtime

@@ -9,6 +9,9 @@
 // The text models take token sequences only (Dataset::vocabulary > 0): the ids arrive as exact
 // float32 numbers and are turned into indices inside the model. mlp and convnet refuse token
 // sequences: ids are names, not quantities to weigh.
+//   resnet   a ResNet-8-like net: 3x3 conv stem (16 filters), three stages of one basic residual
+//            block (two 3x3 convs with batch norm; widths 16, 32, 64, the last two at stride 2),
+//            global average pooling, Linear to the classes. Images only; ~78k parameters.
 #pragma once
 
 #include <cstdint>

@@ -30,7 +30,7 @@ std::optional<Metric> parse_metric(std::string_view text) {
 }
 
 const std::vector<std::string>& model_names() {
-  static const std::vector<std::string> names{"mlp", "convnet", "textrnn", "textcnn"};
+  static const std::vector<std::string> names{"mlp", "convnet", "resnet", "textrnn", "textcnn"};
   return names;
 }
 

@@ -18,7 +18,7 @@ namespace nos::runtime {
 
 // A model is a built-in child, by name, or the path of the user's TorchScript file (`torch.jit.save`
 // of a scripted or traced nn.Module: docs/tasks.md).
-const std::vector<std::string>& model_names();  // the built-ins: "mlp", "convnet", "textrnn", "textcnn" (models.h)
+const std::vector<std::string>& model_names();  // the built-ins: "mlp", "convnet", "resnet", "textrnn", "textcnn" (models.h)
 bool is_builtin_model(std::string_view name);
 
 struct ModelSpec {

@@ -36,7 +36,7 @@ CLI::Validator range_validator(double min, double max);
 // it exists on this machine is the runtime's question (runtime::device_problem), asked later.
 CLI::Validator device_validator();
 
-// --model: a built-in child (mlp, convnet, textrnn, textcnn) or the user's TorchScript file, made absolute so that
+// --model: a built-in child (runtime::model_names()) or the user's TorchScript file, made absolute so that
 // workers started elsewhere read the same file. Whether the file is a usable model is the
 // runtime's question (its preflight), asked later.
 CLI::Validator model_validator();

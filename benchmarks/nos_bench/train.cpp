@@ -28,6 +28,7 @@
 #include "runtime/evaluate.h"
 #include "support/atomic_file.h"
 #include "tools/options.h"
+#include "tools/task_option.h"
 #include "runtime/json_text.h"
 
 namespace nos::bench {
@@ -52,6 +53,7 @@ struct TrainOptions {
   double rule_lr = 0.01;           // their learning rate
   bool lr_sweep = false;
   std::string out = "bench-train";
+  std::string task_file;           // --task: the child's task from a file
 };
 
 struct Contender {
@@ -273,7 +275,8 @@ void add_train_command(CLI::App& app, Runner& run) {
   o->child.epochs = 3;
   CLI::App* cmd = app.add_subcommand("train", "train one model with LibTorch's optimizers and NOS rules over several "
                                               "seeds; report accuracy and time, plot the curves");
-  cmd->add_option("--model", o->child.model.name, "mlp, convnet, textrnn, textcnn or a TorchScript file (docs/tasks.md)")
+  tool::add_task_option(*cmd, o->task_file);
+  cmd->add_option("--model", o->child.model.name, "mlp, convnet, resnet, textrnn, textcnn or a TorchScript file (docs/tasks.md)")
       ->check(nos::tool::model_validator())
       ->capture_default_str();
   cmd->add_option("--hidden", o->child.model.hidden, "mlp hidden layer widths, comma-separated")
@@ -303,7 +306,13 @@ void add_train_command(CLI::App& app, Runner& run) {
   cmd->add_option("--device", o->child.device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--out", o->out, "directory for train.json, accuracy.dat, accuracy.gp and accuracy.png")
       ->capture_default_str();
-  cmd->callback([&run, o] { run = [o] { return run_train(*o); }; });
+  const runtime::TaskSpec defaults = o->child.task();
+  cmd->callback([&run, o, cmd, defaults] {
+    run = [o, cmd, defaults] {
+      tool::apply_task_file(*cmd, o->task_file, defaults, o->child.task());
+      return run_train(*o);
+    };
+  });
 }
 
 }  // namespace nos::bench

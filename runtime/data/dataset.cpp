@@ -144,6 +144,8 @@ std::int64_t Dataset::feature_count() const {
   return std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
 }
 
+bool is_dataset_name(const std::string& spec) { return spec == "fashion-mnist"; }
+
 Dataset load_dataset(const std::string& spec) {
   if (spec == "fashion-mnist") return load_idx_pair(datasets_root() + "/fashion-mnist/train", spec);
   std::error_code ec;

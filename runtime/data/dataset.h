@@ -52,6 +52,10 @@ inline constexpr std::int64_t kMaxVocabulary = std::int64_t{1} << 20;
 // for data no comparison can use: fewer than 2 examples, or every label the same class.
 Dataset load_dataset(const std::string& spec);
 
+// Whether `spec` names a data set NOS knows (fashion-mnist) rather than a path: a task file's
+// relative paths are resolved against its directory, these names are not.
+bool is_dataset_name(const std::string& spec);
+
 struct SplitOptions {
   double val_fraction = 1.0 / 6;  // Fashion-MNIST: 50000 train, 10000 validation
   std::int64_t train_subset = 0;  // > 0: keep this many training examples (a fast child run)

@@ -42,7 +42,7 @@ TEST_CASE("nos-train --help documents every option") {
   CHECK(r.exit_code == 0);
   for (const char* option : {"--rule", "--rule-name", "--expr", "--tokens", "--metric", "--optimizer", "--momentum", "--model", "--hidden", "--data",
                              "--epochs", "--lr", "--lr-sweep", "--device", "--seed", "--json", "--batch-size",
-                             "--train-subset", "--val-fraction", "--threads", "--time-budget", "--backend", "--last-k"})
+                             "--train-subset", "--val-fraction", "--threads", "--time-budget", "--backend", "--last-k", "--task"})
     CHECK_MESSAGE(contains(r.out, option), option);
 }
 
@@ -195,7 +195,7 @@ TEST_CASE("usage mistakes exit 2 naming the option") {
   std::vector<Case> cases = {
       {{"--data", blobs_csv(), "--lr", "0.1"}, "--rule"},
       {{"--rule", "g", "--data", blobs_csv()}, "--lr"},
-      {{"--rule", "g", "--model", "resnet", "--lr", "0.1"}, "--model"},
+      {{"--rule", "g", "--model", "resnet9", "--lr", "0.1"}, "--model"},
       {{"--rule", "g", "--device", "tpu", "--lr", "0.1"}, "tpu"},
       {{"--rule", "g", "--optimizer", "adam", "--lr", "0.1"}, "--optimizer"},
       {{"--rule", "g", "--lr", "0.1", "--lr-sweep", "0.1,0.2"}, "--lr"},

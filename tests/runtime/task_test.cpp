@@ -55,7 +55,7 @@ TEST_CASE("task: a bad task file names the file and the key") {
   CHECK(refusal({{"epochs", "3"}}) == "task.json: epochs: expected an integer, not \"3\"");
   CHECK(refusal({{"epochs", 0}}) == "task.json: epochs: must be 1 .. 100000, not 0");
   CHECK(refusal({{"metric", "loss"}}).starts_with("task.json: metric: unknown metric 'loss'"));
-  CHECK(refusal({{"model", "resnet"}}) == "task.json: model: unknown model 'resnet': not a built-in (mlp, convnet, textrnn, textcnn) and no such TorchScript file");
+  CHECK(refusal({{"model", "resnet9"}}) == "task.json: model: unknown model 'resnet9': not a built-in (mlp, convnet, resnet, textrnn, textcnn) and no such TorchScript file");
   CHECK(refusal({{"model", {{"name", "mlp"}, {"width", 3}}}}).starts_with("task.json: model.width: unknown key"));
   CHECK(refusal({{"model", {{"name", "mlp"}}}, {"hidden", {8}}}).starts_with("task.json: hidden: give the hidden widths in"));
   CHECK(refusal({{"model", 3}}).starts_with("task.json: model: expected a name"));

@@ -105,8 +105,8 @@ TEST_CASE("configurations that cannot run are errors naming the problem") {
   CHECK_THROWS_WITH_AS(train(blobs(), rule("g"), config), doctest::Contains("convnet needs image data"),
                        std::invalid_argument);
   config = small_config();
-  config.model.name = "resnet";
-  CHECK_THROWS_WITH_AS(train(blobs(), rule("g"), config), doctest::Contains("unknown model 'resnet'"),
+  config.model.name = "resnet9";
+  CHECK_THROWS_WITH_AS(train(blobs(), rule("g"), config), doctest::Contains("unknown model 'resnet9'"),
                        std::invalid_argument);
   config = small_config();
   config.device = "tpu";
@@ -129,6 +129,24 @@ TEST_CASE("the convnet trains on images") {
   RunResult run = train(split, rule("adam"), config);
   CHECK(run.status == Status::Ok);
   CHECK(run.val_acc > 0.9);
+}
+
+TEST_CASE("the residual net trains on images above chance and refuses tables") {
+  std::string dir = temp_dir("train_resnet");
+  write_idx_pair(dir + "/train", 120, 8, 8, 3, true);
+  SplitOptions options;
+  options.val_fraction = 0.25;
+  Split split = split_dataset(load_dataset(dir), options);
+  TrainConfig config = small_config();
+  config.model.name = "resnet";
+  config.lr = 0.01;
+  RunResult run = train(split, rule("adam"), config);
+  CHECK(run.status == Status::Ok);
+  CHECK(run.val_acc > 0.6);  // 3 classes: chance is 1/3
+  config = small_config();
+  config.model.name = "resnet";
+  CHECK_THROWS_WITH_AS(train(blobs(), rule("g"), config), doctest::Contains("resnet needs image data"),
+                       std::invalid_argument);
 }
 
 TEST_CASE("a run's thread count reaches the BLAS library, not only LibTorch's pool") {

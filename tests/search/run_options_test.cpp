@@ -7,6 +7,11 @@
 #include <set>
 #include <string>
 
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "tests/search/temp_dir.h"
 #include "tools/nos_search/run_options.h"
 
 namespace nos::search::cli {
@@ -71,6 +76,23 @@ TEST_CASE("run options: configure() sets the keys of the options given, and only
   given["lr"].erase("grid"), defaults["lr"].erase("grid");
   given.erase("strategy_options"), defaults.erase("strategy_options");
   CHECK(given == defaults);
+}
+
+TEST_CASE("run options: --config, then --task over it, then the options given replace its keys") {
+  testing::TempDir dir;
+  std::ofstream(dir.file("search.json")) << R"({"child": {"epochs": 4, "train_subset": 300, "batch_size": 16}})";
+  std::ofstream(dir.file("task.json")) << R"({"model": "convnet", "epochs": 2})";
+  CLI::App app;
+  RunOptions o;
+  add_run_options(app, o);
+  app.parse(fmt::format("--config {} --task {} --epochs 3", dir.file("search.json"), dir.file("task.json")), false);
+  for (const CLI::Option* option : app.get_options())
+    if (option->count() > 0) o.given.insert(option->get_name());
+  SearchConfig c = configure(SearchConfig{}, o);
+  CHECK(c.child.model.name == "convnet");  // the task file's
+  CHECK(c.child.epochs == 3);              // --epochs over the file
+  CHECK(c.child.train_subset == 300);      // --config's: the task file leaves it out
+  CHECK(c.child.batch_size == 16);
 }
 
 }  // namespace nos::search::cli

@@ -75,7 +75,7 @@ TEST_CASE("search config: an unknown key, a wrong type or a bad value names the 
   CHECK(error_of({{"lr", {{"grid", {0.1, -1}}}}}) == "search.json: lr.grid: -1 is not a positive learning rate");
   CHECK(error_of({{"reward", "cubic"}}).starts_with("search.json: reward: "));
   CHECK(error_of({{"child", {{"metric", "loss"}}}}).starts_with("search.json: child.metric: unknown metric 'loss'"));
-  CHECK(error_of({{"child", {{"model", "resnet"}}}}) == "search.json: child.model: unknown model 'resnet': not a built-in (mlp, convnet, textrnn, textcnn) and no such TorchScript file");
+  CHECK(error_of({{"child", {{"model", "resnet9"}}}}) == "search.json: child.model: unknown model 'resnet9': not a built-in (mlp, convnet, resnet, textrnn, textcnn) and no such TorchScript file");
   CHECK(error_of(json::array()) == "search.json: the configuration: expected a JSON object");
   CHECK(error_of({{"lookahead", 0}}) == "search.json: lookahead: must be 1 .. 64 batches, not 0");
   CHECK(error_of({{"repeat_reward", "zero"}}) == "search.json: repeat_reward: expected a number, not \"zero\"");

@@ -48,6 +48,7 @@ struct FinalOptions {
   std::string baselines = "adam,rmsprop,sgd";
   double sgd_momentum = 0.9;
   bool no_greedy = false;
+  std::string task_file;  // --task: the transfer task's file, over the search's task
   std::string data, model;
   std::vector<std::int64_t> hidden;
   int epochs = 0;
@@ -62,7 +63,7 @@ struct FinalOptions {
   bool no_store = false;    // open read-only, do not store the `final` artifact
 
   bool transfer_given() const {
-    return !data.empty() || !model.empty() || !hidden.empty() || epochs > 0 || train_subset >= 0;
+    return !task_file.empty() || !data.empty() || !model.empty() || !hidden.empty() || epochs > 0 || train_subset >= 0;
   }
 };
 
@@ -81,6 +82,7 @@ struct WorkerCommandOptions {
 // its key. Which option sets which key, and which may change on --resume: run_options.cpp's table.
 struct RunOptions {
   std::string config_file;
+  std::string task_file;     // --task: the child's task (runtime/task_file.h), over --config's
   std::string db;            // empty: search-YYYYmmdd-HHMMSS.db in the current directory
   std::string name = "search";
   std::string data, model, strategy, algorithm, groups, lr_grid, child, device;

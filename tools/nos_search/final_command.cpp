@@ -25,6 +25,7 @@
 #include "dsl/tokens.h"
 #include "runtime/data/dataset.h"
 #include "runtime/evaluate.h"
+#include "runtime/task_file.h"
 #include "support/atomic_file.h"
 #include "tools/tool_main.h"
 #include "runtime/json_text.h"
@@ -164,7 +165,9 @@ FinalTask search_task(const SearchConfig& config, const FinalOptions& o) {
 
 std::string subset_text(std::int64_t n) { return n > 0 ? std::to_string(n) : "all"; }
 
+// The transfer task: the search's, then --task's file over it, then the options given.
 SearchConfig transfer_config(SearchConfig config, const FinalOptions& o) {
+  if (!o.task_file.empty()) config.child.task() = runtime::read_task_file(o.task_file, config.child.task());
   if (!o.data.empty()) config.child.data = o.data;
   if (!o.model.empty()) config.child.model.name = o.model;
   if (!o.hidden.empty()) config.child.model.hidden = o.hidden;
@@ -172,7 +175,7 @@ SearchConfig transfer_config(SearchConfig config, const FinalOptions& o) {
   if (o.train_subset >= 0) config.child.train_subset = o.train_subset;
   if (std::string problem = config_problem(config); !problem.empty())
     throw std::invalid_argument(
-        fmt::format("the transfer task (--data, --model, --hidden, --epochs, --train-subset): {}", problem));
+        fmt::format("the transfer task (--task, --data, --model, --hidden, --epochs, --train-subset): {}", problem));
   return config;
 }
 
@@ -296,6 +299,7 @@ json settings_json(const FinalOptions& o, const std::vector<std::string>& baseli
   json transfer = nullptr;
   if (o.transfer_given()) {
     transfer = json::object();
+    if (!o.task_file.empty()) transfer["task"] = o.task_file;
     if (!o.data.empty()) transfer["data"] = o.data;
     if (!o.model.empty()) transfer["model"] = o.model;
     if (!o.hidden.empty()) transfer["hidden"] = o.hidden;

@@ -144,10 +144,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   final_cmd->add_flag("--no-greedy", final_options.no_greedy, "leave out the controller's greedy rule");
+  final_cmd->add_option("--task", final_options.task_file,
+                        "transfer task: this task file (docs/tasks.md), over the search's task; --data, --model, "
+                        "--hidden, --epochs and --train-subset beside it replace its keys");
   final_cmd->add_option("--data", final_options.data,
                         "transfer task: train on this data instead (a name, an IDX directory or prefix, a .csv)");
   final_cmd->add_option("--model", final_options.model,
-                        "transfer task: this child network instead (mlp, convnet, textrnn, textcnn, a TorchScript file)")
+                        "transfer task: this child network instead (mlp, convnet, resnet, textrnn, textcnn, a TorchScript file)")
       ->check(nos::tool::model_validator());
   final_cmd->add_option("--hidden", final_options.hidden, "transfer task: these mlp hidden widths, comma-separated")
       ->delimiter(',')

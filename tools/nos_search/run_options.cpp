@@ -6,6 +6,7 @@
 
 #include "compiler/codegen/kernel_abi.h"
 #include "controller/search/config_file.h"
+#include "runtime/task_file.h"
 #include "tools/options.h"
 #include "tools/tool_main.h"
 
@@ -67,6 +68,13 @@ const RunOption kRunOptions[] = {
                            "here replace its keys");
      },
      nullptr},
+    {"--task", "child", Fixed,  // the child's task keys, over --config's; the options below replace its keys
+     [](App& a, O& o) {
+       return a.add_option("--task", o.task_file,
+                           "a task file: the child's model, data and budget (child.* keys; docs/tasks.md, "
+                           "examples/tasks/); over --config's, options given here replace its keys");
+     },
+     [](C& c, const O& o) { c.child.task() = runtime::read_task_file(o.task_file, c.child.task()); }},
     {"--db", "", RunOnly,
      [](App& a, O& o) {
        return a.add_option("--db", o.db, "the search database to create: an SQLite file (default: search-YYYYmmdd-HHMMSS.db) or a "
@@ -88,7 +96,7 @@ const RunOption kRunOptions[] = {
      [](C& c, const O& o) { c.child.data = o.data; }},
     {"--model", "child.model", Fixed,
      [](App& a, O& o) {
-       return a.add_option("--model", o.model, "the child network: mlp, convnet, textrnn, textcnn (token sequences) or a TorchScript file (docs/tasks.md)")
+       return a.add_option("--model", o.model, "the child network: mlp, convnet, resnet, textrnn, textcnn (token sequences) or a TorchScript file (docs/tasks.md)")
            ->check(nos::tool::model_validator());
      },
      [](C& c, const O& o) { c.child.model.name = o.model; }},

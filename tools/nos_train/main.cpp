@@ -3,6 +3,7 @@
 // One evaluation of runtime/evaluate.h, with its options on the command line.
 //
 //   nos-train --rule "exp(sign_g * sign_m) * g" --model mlp --data fashion-mnist --epochs 2 --lr 0.05
+//   nos-train --rule adam --task examples/tasks/fashion-resnet.json --epochs 1 --lr 0.001
 //
 // Exit status: 0 when the evaluation finished (a diverged run, or a kernel that cannot be built, is
 // a result: see status), 1 for an invalid rule or input (data files, device, model size), 2 for a
@@ -22,6 +23,7 @@
 #include "support/atomic_file.h"
 #include "tools/options.h"
 #include "tools/rule_options.h"
+#include "tools/task_option.h"
 #include "tools/tool_main.h"
 #include "runtime/json_text.h"
 
@@ -35,6 +37,7 @@ using nos::tool::UsageError;
 struct Options {
   nos::tool::RuleOptions rule;
   std::string json;
+  std::string task_file;
   double lr = 0;
   std::vector<double> lr_sweep;
   std::string metric = "val_acc";
@@ -48,7 +51,8 @@ void add_options(CLI::App& app, Options& o) {
                         ->check(CLI::IsMember({"adam", "rmsprop", "sgd"}));
   for (const char* name : {"--rule", "--expr", "--tokens", "--rule-name"}) app.get_option(name)->excludes(optimizer);
   app.add_option("--momentum", o.spec.momentum, "momentum of --optimizer sgd")->needs(optimizer)->check(nos::tool::range_validator(0, 1));
-  app.add_option("--model", o.spec.model.name, "the child network: mlp, convnet, textrnn, textcnn (token sequences) or a TorchScript file (docs/tasks.md)")
+  nos::tool::add_task_option(app, o.task_file);
+  app.add_option("--model", o.spec.model.name, "the child network: mlp, convnet, resnet, textrnn, textcnn or a TorchScript file (docs/tasks.md)")
       ->check(nos::tool::model_validator())
       ->capture_default_str();
   app.add_option("--hidden", o.spec.model.hidden, "mlp hidden layer widths, comma-separated")
@@ -120,7 +124,7 @@ void check_report(const std::string& path) {
   nos::support::check_writable(path, "--json");
 }
 
-int run(Options& o) {
+int run(const CLI::App& app, Options& o) {
   if (!o.rule.given() && o.spec.torch_optimizer.empty())
     throw UsageError("give the rule to train with: --rule FILE|TEXT, -e TEXT or --tokens TOKENS (or --optimizer)");
   o.spec.lrs = o.lr_sweep;
@@ -129,6 +133,7 @@ int run(Options& o) {
     o.spec.lrs = {o.lr};
   }
   o.spec.metric = *parse_metric(o.metric);
+  nos::tool::apply_task_file(app, o.task_file, TaskSpec{}, o.spec.task());
   check_report(o.json);
 
   // The rule is compiled here, not by evaluate(): a mistake in it is the user's, exit 1 with its place.
@@ -180,5 +185,5 @@ int main(int argc, char** argv) {
              "1 invalid rule or input, 2 usage error, 3 internal error.");
   Options options;
   add_options(app, options);
-  return nos::tool::run_main(app, argc, argv, [&] { return run(options); });
+  return nos::tool::run_main(app, argc, argv, [&] { return run(app, options); });
 }

@@ -333,6 +333,31 @@ TEST_CASE("nos-search final: the controller's greedy rule, and a transfer task o
   CHECK(read_json(out)["results"].size() == 1);
 }
 
+TEST_CASE("nos-search final --task: the transfer task from a file over the search's, options beside it win") {
+  Fixture f;
+  nos::testing::write_blobs_csv(f.dir.file("other.csv"), 200, 5, 4, true, 2);
+  std::ofstream(f.dir.file("target.json")) << R"({"model": {"name": "mlp", "hidden": [8]}, "data": "other.csv", "epochs": 2})";
+  std::string out = f.dir.file("final.json");
+  ToolResult r = run_tool("nos-search", {"final", f.path, "--top", "1", "--seeds", "1", "--baselines", "adam", "--no-greedy",
+                                         "--task", f.dir.file("target.json"), "--epochs", "1", "--json", out, "--no-store"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  json doc = read_json(out);
+  const json& task = doc["transfer"]["task"];
+  CHECK(task["data"] == f.dir.file("other.csv"));  // relative to the task file
+  CHECK(task["hidden"] == json::array({8}));
+  CHECK(task["epochs"] == 1);                      // --epochs beside the file
+  CHECK(task["train_subset"] == doc["task"]["train_subset"]);  // left out: the search's
+  CHECK(doc["settings"]["transfer"]["task"] == f.dir.file("target.json"));
+  CHECK(r.out.find("search task: " + f.data) != std::string::npos);  // both tasks are shown
+  CHECK(r.out.find("transfer task: " + f.dir.file("other.csv") + ", mlp [8], 1 epoch") != std::string::npos);
+
+  std::ofstream(f.dir.file("bad.json")) << R"({"epochs": 2, "batch": 3})";
+  ToolResult bad = run_tool("nos-search", {"final", f.path, "--task", f.dir.file("bad.json")});
+  CHECK(bad.exit_code == 1);
+  CHECK_MESSAGE(bad.err.find(f.dir.file("bad.json") + ": batch: unknown key") != std::string::npos, bad.err);
+  CHECK(bad.err.find("seed 1/") == std::string::npos);  // before any training
+}
+
 TEST_CASE("nos-search final: bad input exits 1 naming the file or task, usage mistakes exit 2") {
   TempDir dir;
   std::string data = nos::testing::write_blobs_csv(dir.file("blobs.csv"), 300, 8, 3, false);
@@ -374,9 +399,9 @@ TEST_CASE("nos-search final: bad input exits 1 naming the file or task, usage mi
   CHECK(no_data.err.find("seed 1/") == std::string::npos);  // before any training
 
   // Neither a built-in nor a file: a usage error, as in run.
-  ToolResult bad_model = run_tool("nos-search", {"final", f.path, "--model", "resnet"});
+  ToolResult bad_model = run_tool("nos-search", {"final", f.path, "--model", "resnet9"});
   CHECK(bad_model.exit_code == 2);
-  CHECK(bad_model.err.find("--model: 'resnet' is neither a built-in model (mlp, convnet, textrnn, textcnn) nor a file") !=
+  CHECK(bad_model.err.find("--model: 'resnet9' is neither a built-in model (mlp, convnet, resnet, textrnn, textcnn) nor a file") !=
         std::string::npos);
 
   // A transfer model that does not fit the data: the search task's results are still stored.

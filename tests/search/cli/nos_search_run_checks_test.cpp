@@ -13,6 +13,9 @@
 #include <fmt/ranges.h>
 #include <sys/stat.h>
 
+#include <nlohmann/json.hpp>
+
+#include "controller/search/storage.h"
 #include "tests/runtime/test_data_files.h"
 #include "tests/search/cli/search_processes.h"
 #include "tests/search/temp_dir.h"
@@ -98,6 +101,29 @@ TEST_CASE("nos-search run: a configuration file's mistakes name the file, the pl
   std::string fifo = dir.file("fifo.json");
   REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
   check_refused({"--config", fifo}, 1, "fifo.json: is a FIFO (named pipe), not a regular file");
+}
+
+TEST_CASE("nos-search run --task: the file sets the child's keys, options beside it replace them; bad files exit 1") {
+  TempDir dir;
+  std::ofstream(dir.file("task.json")) << nlohmann::json{{"model", {{"name", "mlp"}, {"hidden", {8}}}},
+                                                         {"data", blobs()}, {"epochs", 2}, {"train_subset", 0}, {"batch_size", 32}}.dump();
+  std::string db = dir.file("s.db");
+  ToolResult r = run_tool("nos-search", {"run", "--db", db, "--task", dir.file("task.json"), "--epochs", "1", "--lr", "0.1",
+                                         "--budget", "4", "--batch", "4", "--strategy", "random", "--workers", "1",
+                                         "--child", "synthetic:0", "--no-baseline", "--no-report", "--quiet"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  nlohmann::json child = nlohmann::json::parse(open_storage(db, OpenMode::ReadOnly)->searches().at(0).config_json)["child"];
+  CHECK(child["data"] == blobs());
+  CHECK(child["hidden"] == nlohmann::json::array({8}));
+  CHECK(child["batch_size"] == 32);
+  CHECK(child["epochs"] == 1);  // --epochs beside the file
+  CHECK(child["time_budget"] == 120);  // not a task key: the default
+
+  std::ofstream(dir.file("bad.json")) << R"({"epoch": 2})";
+  check_refused({"--task", dir.file("bad.json")}, 1, dir.file("bad.json") + ": epoch: unknown key");
+  std::ofstream(dir.file("type.json")) << R"({"train_subset": -1.5})";
+  check_refused({"--task", dir.file("type.json")}, 1, dir.file("type.json") + ": train_subset: expected an integer");
+  check_refused({"--task", dir.file("none.json")}, 1, dir.file("none.json") + ": cannot open");
 }
 
 TEST_CASE("nos-search run --resume: needs --db, accepts the options it was started with, refuses real changes") {

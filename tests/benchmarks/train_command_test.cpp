@@ -1,0 +1,33 @@
+// nos-bench train --task FILE: the file's task is the benchmark's child, an option beside it replaces
+// its key, a bad file is exit 1 naming the file and the key. Never how fast: docs/benchmarks.md.
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/runtime/test_data_files.h"
+#include "tests/tools/run_tool.h"
+
+using nos::testing::run_tool;
+
+TEST_CASE("nos-bench train --task: the file's child, options beside it win; a bad file is exit 1") {
+  std::string dir = nos::testing::temp_dir("bench_train_task");
+  nos::testing::write_blobs_csv(dir + "/blobs.csv", 200, 5, 3, true);
+  std::ofstream(dir + "/task.json") << R"({"model": {"name": "mlp", "hidden": [8]}, "data": "blobs.csv", "epochs": 3,
+                                           "batch_size": 32})";
+  nos::testing::ToolResult r = run_tool("nos-bench", {"train", "--task", dir + "/task.json", "--epochs", "1", "--seeds", "1",
+                                                      "--optimizers", "adam", "--threads", "1", "--out", dir + "/out"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  std::ifstream in(dir + "/out/train.json");
+  nlohmann::json child = nlohmann::json::parse(in)["config"]["child"];
+  CHECK(child["data"] == dir + "/blobs.csv");
+  CHECK(child["model"]["hidden"] == nlohmann::json::array({8}));
+  CHECK(child["batch_size"] == 32);
+  CHECK(child["epochs"] == 1);
+
+  std::ofstream(dir + "/bad.json") << R"({"epochs": 1, "seeds": 3})";
+  nos::testing::ToolResult bad = run_tool("nos-bench", {"train", "--task", dir + "/bad.json", "--out", dir + "/out"});
+  CHECK(bad.exit_code == 1);
+  CHECK_MESSAGE(bad.err.find(dir + "/bad.json: seeds: unknown key") != std::string::npos, bad.err);
+}
