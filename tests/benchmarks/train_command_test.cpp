@@ -11,7 +11,7 @@
 
 using nos::testing::run_tool;
 
-TEST_CASE("nos-bench train --task: the file's child, options beside it win; a bad file is exit 1") {
+TEST_CASE("nos-bench train --task: the file's child, options beside it win, a bad file is exit 1") {
   std::string dir = nos::testing::temp_dir("bench_train_task");
   nos::testing::write_blobs_csv(dir + "/blobs.csv", 200, 5, 3, true);
   std::ofstream(dir + "/task.json") << R"({"model": {"name": "mlp", "hidden": [8]}, "data": "blobs.csv", "epochs": 3,

@@ -25,7 +25,7 @@ nlohmann::json read_json(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("nos-train --task: the file's task trains; relative data is the file's directory's; options replace its keys") {
+TEST_CASE("nos-train --task: the file's task trains, relative data is the file's directory's, options replace its keys") {
   std::string dir = temp_dir("cli_task");
   write_blobs_csv(dir + "/blobs.csv", 300, 6, 3, true);
   write_text(dir + "/task.json", R"({"model": {"name": "mlp", "hidden": [16]}, "data": "blobs.csv", "epochs": 2,

@@ -29,7 +29,7 @@ std::string refusal(const std::string& path, const TaskSpec& base = {}) {
 
 }  // namespace
 
-TEST_CASE("task file: to_json's output reads back; a key left out keeps the base's value") {
+TEST_CASE("task file: to_json's output reads back, a key left out keeps the base's value") {
   TempDir dir;
   TaskSpec t;
   t.model = {"convnet", {256}};
@@ -50,7 +50,7 @@ TEST_CASE("task file: to_json's output reads back; a key left out keeps the base
   CHECK(part.data == "fashion-mnist");
 }
 
-TEST_CASE("task file: relative model and data paths are the file's directory's; names stay names") {
+TEST_CASE("task file: relative model and data paths are the file's directory's, names stay names") {
   TempDir dir;
   std::filesystem::create_directories(dir.path() / "sub" / "data");
   write((dir.path() / "sub" / "model.pt").string(), "not read here");

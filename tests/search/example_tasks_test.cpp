@@ -10,7 +10,7 @@
 
 namespace nos::search {
 
-TEST_CASE("example tasks: every file parses; fashion-mlp is the search's default child") {
+TEST_CASE("example tasks: every file parses, fashion-mlp is the search's default child") {
   const std::filesystem::path dir = std::filesystem::path(NOS_SOURCE_DIR) / "examples" / "tasks";
   int files = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {

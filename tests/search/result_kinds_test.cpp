@@ -39,7 +39,7 @@ TEST_CASE("result kinds: every status and source parses back from its name, unkn
   CHECK_FALSE(is_hit(Source::Screened));
 }
 
-TEST_CASE("tally: accepted results of one stage by source and status; fresh ones are not reused") {
+TEST_CASE("tally: accepted results of one stage by source and status, fresh ones are not reused") {
   auto result = [](Status status, Source source, int stage = 1, bool accepted = true) {
     Evaluation e;
     e.status = status, e.source = source, e.stage = stage, e.accepted = accepted;

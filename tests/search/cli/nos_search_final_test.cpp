@@ -233,7 +233,7 @@ TEST_CASE("nos-search final: the top rules and the baselines over the same seeds
   CHECK(second["verdict"].get<std::string>().find("no baseline to compare with") != std::string::npos);
 }
 
-TEST_CASE("nos-search final: two equal optimizers on the same seeds, no significant difference; every pair") {
+TEST_CASE("nos-search final: two equal optimizers on the same seeds, no significant difference, every pair") {
   // The found rule g is plain gradient descent, as is the sgd baseline with momentum 0: on the same
   // seeds (the same split, initial weights and data order) they train alike, whatever the order.
   Fixture f;

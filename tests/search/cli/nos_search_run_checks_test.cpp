@@ -103,7 +103,7 @@ TEST_CASE("nos-search run: a configuration file's mistakes name the file, the pl
   check_refused({"--config", fifo}, 1, "fifo.json: is a FIFO (named pipe), not a regular file");
 }
 
-TEST_CASE("nos-search run --task: the file sets the child's keys, options beside it replace them; bad files exit 1") {
+TEST_CASE("nos-search run --task: the file sets the child's keys, options beside it replace them, bad files exit 1") {
   TempDir dir;
   std::ofstream(dir.file("task.json")) << nlohmann::json{{"model", {{"name", "mlp"}, {"hidden", {8}}}},
                                                          {"data", blobs()}, {"epochs", 2}, {"train_subset", 0}, {"batch_size", 32}}.dump();
