@@ -69,12 +69,19 @@ std::vector<Workload> workloads(const KernelsOptions& o) {
         std::int64_t n = parse_size(size);
         out.push_back({"single", {{n}}, n, o.device, o.threads});
       }
-    } else {
+    } else if (layout == "resnet50") {
       Workload w{"resnet50", {}, 0, o.device, o.threads};
       for (const NamedShape& s : resnet50_parameter_shapes()) {
         w.shapes.push_back(s.shape);
         w.numel += numel(s.shape);
       }
+      out.push_back(std::move(w));
+    } else {
+      // ResNet-50's tensor count with 4 floats each: almost no memory traffic, so a step's time is
+      // its fixed cost (the optimizer's per-tensor bookkeeping, the dispatch or launch, the wait).
+      Workload w{"overhead", {}, 0, o.device, o.threads};
+      for (std::size_t k = 0; k < resnet50_parameter_shapes().size(); ++k) w.shapes.push_back({4});
+      w.numel = 4 * static_cast<std::int64_t>(w.shapes.size());
       out.push_back(std::move(w));
     }
   }
@@ -220,9 +227,11 @@ void add_kernels_command(CLI::App& app, Runner& run) {
   cmd->add_option("--sizes", o->sizes, "single-tensor sizes in floats, comma-separated (K, M, G = 2^10, 2^20, 2^30)")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--layouts", o->layouts, "single (one tensor per size) and/or resnet50 (its 161 parameter tensors)")
+  cmd->add_option("--layouts", o->layouts,
+                  "single (one tensor per size), resnet50 (its 161 parameter tensors) and/or overhead (161 tensors "
+                  "of 4 floats: a step's fixed cost)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"single", "resnet50"}))
+      ->check(CLI::IsMember({"single", "resnet50", "overhead"}))
       ->capture_default_str();
   cmd->add_option("--rules", o->rules,
                   "rules, comma-separated: sgd adam rmsprop powersign addsign, randomK (a random rule drawn with seed K)")

@@ -26,7 +26,7 @@ const char* name(Impl impl);
 // The parameters of one measurement. Every implementation gets its own, identically initialized
 // copy (seeded), so no implementation inherits another's state or cache contents.
 struct Workload {
-  std::string layout;                            // "single" or "resnet50"
+  std::string layout;                            // "single", "resnet50" or "overhead"
   std::vector<std::vector<std::int64_t>> shapes; // one entry per parameter tensor
   std::int64_t numel = 0;                        // over all tensors
   std::string device = "cpu";                    // "cpu" or "cuda"

@@ -176,7 +176,7 @@ class CudaExecutor final : public Executor {
       : kernel_(std::move(kernel)), dtype_(dtype) {}
 
   void step(std::span<const KernelTensor> tensors, const KernelStep& step, void* stream) override {
-    table_.update(tensors, stream);
+    table_.update(tensors, kernel_->max_blocks(), stream);
     kernel_->launch(table_, step, stream);
   }
   Backend backend() const override { return Backend::Cuda; }

@@ -43,13 +43,16 @@ std::string cuda_standalone(const Source& source) {
   std::string s = header(source, "cuda-standalone");
   s += fmt::format(
       "// One fused kernel updates a whole table of float32 tensors (kernel_abi.h's layout, below):\n"
-      "//   extern \"C\" __global__ void {0}(const KernelTensor* tensors, const KernelChunk* chunks,\n"
-      "//                                  unsigned int num_chunks, KernelStep step)\n"
-      "// Launch one block of {1} threads per chunk; a chunk is elements [index * {2}, ...) of one\n"
-      "// tensor. step.inputs holds the per-step scalars then one bias correction per state slot:\n"
+      "//   extern \"C\" __global__ void {0}(const KernelTensor* tensors, const KernelSplit* splits,\n"
+      "//                                  unsigned int num_blocks, KernelStep step)\n"
+      "// Launch num_blocks blocks of {1} threads; block b updates the elements from splits[b] to\n"
+      "// splits[b + 1] (exclusive) of the tensors taken in table order, a split being {{tensor, 0, begin}}\n"
+      "// with begin a multiple of 4 and the last split {{number of tensors, 0, 0}}; equal shares in\n"
+      "// multiples of {2} elements fill a GPU (NOS: 8 blocks a multiprocessor).\n"
+      "// step.inputs holds the per-step scalars then one bias correction per state slot:\n"
       "//   {3}\n"
       "// Compile with NVRTC or nvcc and --fmad=false (NOS's rounding), e.g. nvcc -fmad=false -cubin.\n",
-      symbol, codegen::cuda::kBlockThreads, codegen::cuda::kChunkElements, [&] {
+      symbol, codegen::cuda::kBlockThreads, codegen::cuda::kShareQuantum, [&] {
         std::string list;
         for (const std::string& e : step_input_expressions(f, Language::Cpp))
           list += (list.empty() ? "" : "; ") + e;

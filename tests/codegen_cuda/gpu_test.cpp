@@ -117,9 +117,11 @@ struct TestTensor {
   std::vector<DeviceArray> ds;
 };
 
-// Sizes hit: a single element, fewer than 4, exactly 4, a vector body plus tail, a whole chunk, a
-// chunk plus one, several chunks plus a tail. Offsets make some pointers unfit for vector access.
-constexpr std::int64_t kSizes[] = {1, 3, 4, 5, 17, 1000, kChunkElements, kChunkElements + 1, 2 * kChunkElements + 7};
+// Sizes hit: a single element, fewer than 4, exactly 4, a vector body plus tail, a whole share
+// quantum, one more, several plus a tail, and more than a share of the default split. Offsets make
+// some pointers unfit for vector access.
+constexpr std::int64_t kSizes[] = {1, 3, 4, 5, 17, 1000, kShareQuantum, kShareQuantum + 1, 2 * kShareQuantum + 7,
+                                   300007};
 
 int check_rule(const test::TestRule& rule, DType dtype) {
   const ir::Function& f = rule.f;
@@ -167,7 +169,10 @@ int check_rule(const test::TestRule& rule, DType dtype) {
       t.dg.upload(encode(g, dtype));
       grads.push_back(std::move(g));
     }
-    device_table.update(table, nullptr);
+    // Step 1 fills the device; steps 2 and 3 deal the same tensors to 3 blocks and to 1, so that
+    // shares start inside tensors and span many of them.
+    const std::uint32_t blocks = step_index == 1 ? kernel.max_blocks() : step_index == 2 ? 3 : 1;
+    device_table.update(table, blocks, nullptr);
     kernel.launch(device_table, step, nullptr);
     synchronize(nullptr);
 
@@ -215,7 +220,7 @@ TEST_CASE("gpu: a cached image loads and an empty table launches nothing") {
   CudaKernel compiled = CudaKernel::compile(f, DType::F32);
   CudaKernel loaded = CudaKernel::load(compiled.image(), static_cast<int>(f.states.size()));
   KernelTable empty;
-  empty.update({}, nullptr);
+  empty.update({}, loaded.max_blocks(), nullptr);
   CHECK_NOTHROW(loaded.launch(empty, codegen::make_step(f, 0.1f, 1, 1, 0), nullptr));
 
   KernelTable missing_state;  // adam needs two state buffers
@@ -224,6 +229,6 @@ TEST_CASE("gpu: a cached image loads and an empty table launches nothing") {
   t.w = w.data();
   t.g = g.data();
   t.numel = 4;
-  missing_state.update(std::vector<KernelTensor>{t}, nullptr);
+  missing_state.update(std::vector<KernelTensor>{t}, loaded.max_blocks(), nullptr);
   CHECK_THROWS_AS(loaded.launch(missing_state, codegen::make_step(f, 0.1f, 1, 1, 0), nullptr), std::invalid_argument);
 }

@@ -8,7 +8,7 @@
 namespace nos::codegen::cuda {
 namespace {
 
-static_assert(sizeof(KernelChunk) == 8);
+static_assert(sizeof(KernelSplit) == 16 && offsetof(KernelSplit, begin) == 8);
 // The offsets the device mirror below assumes (it cannot check them itself).
 static_assert(offsetof(KernelTensor, state) == 16 && offsetof(KernelTensor, numel) == 16 + 8 * kMaxStateSlots &&
               offsetof(KernelTensor, tensor_id) == 24 + 8 * kMaxStateSlots);
@@ -20,7 +20,7 @@ std::string str(std::size_t n) { return std::to_string(n); }
 // pinned to the host compiler's so that a change on either side fails the NVRTC compile.
 std::string abi_structs() {
   std::string s = R"(
-// ---- kernel ABI: compiler/codegen/kernel_abi.h and cuda_codegen.h's KernelChunk ----
+// ---- kernel ABI: compiler/codegen/kernel_abi.h and cuda_codegen.h's KernelSplit ----
 struct NosKernelTensor {
   void* w;
   const void* g;
@@ -35,9 +35,10 @@ struct NosKernelStep {
   unsigned long long seed;
   float inputs[)" + str(kMaxStepInputs) + R"(];
 };
-struct NosKernelChunk {
+struct NosKernelSplit {
   unsigned int tensor;
-  unsigned int index;
+  unsigned int reserved;
+  long long begin;
 };
 )";
   // NVRTC has no offsetof; sizes and alignments catch a member added, removed or resized on one side.
@@ -45,8 +46,7 @@ struct NosKernelChunk {
        str(alignof(KernelTensor)) + ", \"KernelTensor layout differs from the host's\");\n";
   s += "static_assert(sizeof(NosKernelStep) == " + str(sizeof(KernelStep)) + " && alignof(NosKernelStep) == " +
        str(alignof(KernelStep)) + ", \"KernelStep layout differs from the host's\");\n";
-  s += "static_assert(sizeof(NosKernelChunk) == " + str(sizeof(KernelChunk)) + ", \"KernelChunk layout differs\");\n";
-  s += "#define NOS_CHUNK_ELEMENTS " + std::to_string(kChunkElements) + "LL\n";
+  s += "static_assert(sizeof(NosKernelSplit) == " + str(sizeof(KernelSplit)) + ", \"KernelSplit layout differs\");\n";
   s += "#define NOS_BLOCK_THREADS " + std::to_string(kBlockThreads) + "\n";
   return s;
 }
@@ -132,8 +132,9 @@ const char* element_type(DType dtype) {
   return "?";
 }
 
-// The kernel: blocks take chunks grid-stride; threads take 4 elements at a time through vector
-// accesses when every pointer allows it, then single elements for the rest of the chunk.
+// The kernel: block b updates its share, from splits[b] to splits[b + 1], one tensor segment after
+// the other; threads take 4 elements at a time through vector accesses when every pointer allows it,
+// then single elements for the rest of the segment.
 std::string kernel(const ir::Function& f, DType dtype, const std::string& sym) {
   const std::size_t slots = f.states.size();
   auto each_slot = [&](auto text) {
@@ -152,19 +153,22 @@ std::string kernel(const ir::Function& f, DType dtype, const std::string& sym) {
 
   std::string s = "\n// Rule '" + f.name + "' on " + name(dtype) + " parameters: every tensor of the table in one launch.\n";
   s += "extern \"C\" __global__ void __launch_bounds__(NOS_BLOCK_THREADS) " + sym +
-       "(const NosKernelTensor* __restrict__ tensors,\n    const NosKernelChunk* __restrict__ chunks, unsigned int "
-       "num_chunks, NosKernelStep step) {\n";
+       "(const NosKernelTensor* __restrict__ tensors,\n    const NosKernelSplit* __restrict__ splits, unsigned int "
+       "num_blocks, NosKernelStep step) {\n";
+  s += "  if (blockIdx.x >= num_blocks) return;\n";
   s += "  typedef " + std::string(element_type(dtype)) + " elem_t;\n";
   s += "  float sv[" + sym + "_step_values > 0 ? " + sym + "_step_values : 1];\n";
   s += "  " + sym + "_step(step.inputs, sv);\n";
-  s += "  for (unsigned int c = blockIdx.x; c < num_chunks; c += gridDim.x) {\n";
-  s += "    const NosKernelChunk chunk = chunks[c];\n";
-  s += "    const NosKernelTensor& tensor = tensors[chunk.tensor];\n";
+  s += "  const NosKernelSplit from = splits[blockIdx.x], to = splits[blockIdx.x + 1];\n";
+  s += "  for (unsigned int t = from.tensor; t <= to.tensor; ++t) {\n";
+  s += "    if (t == to.tensor && to.begin == 0) break;  // the share ends where tensor t starts\n";
+  s += "    const NosKernelTensor& tensor = tensors[t];\n";
+  s += "    const long long begin = t == from.tensor ? from.begin : 0;\n";
+  s += "    const long long end = t == to.tensor ? to.begin : tensor.numel;\n";
+  s += "    if (begin >= end) continue;\n";
   s += "    elem_t* __restrict__ w = static_cast<elem_t*>(tensor.w);\n";
   s += "    const elem_t* __restrict__ g = static_cast<const elem_t*>(tensor.g);\n";
   s += each_slot([](const std::string& k) { return "    float* __restrict__ s" + k + " = tensor.state[" + k + "];\n"; });
-  s += "    const long long begin = (long long)chunk.index * NOS_CHUNK_ELEMENTS;\n";
-  s += "    const long long end = tensor.numel < begin + NOS_CHUNK_ELEMENTS ? tensor.numel : begin + NOS_CHUNK_ELEMENTS;\n";
   s += "    unsigned long long key[" + sym + "_streams > 0 ? " + sym + "_streams : 1];\n";
   s += "    " + sym + "_keys(step.seed, step.t, tensor.tensor_id, key);\n";
   s += "    const bool vector = nos_aligned4(w) && nos_aligned4(g)" +

@@ -16,16 +16,20 @@
 
 namespace nos::codegen::cuda {
 
-// Work decomposition shared by the kernel and its launcher (multi-tensor-apply style): every tensor
-// is cut into chunks of kChunkElements; each block of kBlockThreads threads takes whole chunks.
-inline constexpr std::int64_t kChunkElements = 16384;
+// Work decomposition shared by the kernel and its launcher: the elements of every tensor of the
+// table, taken in table order, are dealt to the blocks in equal shares (whole multiples of
+// kShareQuantum elements, so each thread takes whole 4-element vectors), as many blocks as fill
+// the device: no block waits for a partly filled last wave, and a share may span many tiny tensors.
 inline constexpr int kBlockThreads = 256;
+inline constexpr std::int64_t kShareQuantum = 4 * kBlockThreads;
 
-// One entry of the kernel's work list: elements [index * kChunkElements, min(numel, ...+kChunkElements))
-// of tensors[tensor].
-struct KernelChunk {
+// Where a block's share starts: element `begin` of tensors[tensor]. Block b updates from split b up
+// to split b + 1 (exclusive); the last split is {num_tensors, 0}. `begin` is a multiple of 4, so
+// vector accesses inside a share stay aligned wherever the tensor's own pointers are.
+struct KernelSplit {
   std::uint32_t tensor;
-  std::uint32_t index;
+  std::uint32_t reserved;
+  std::int64_t begin;
 };
 
 // The functions generated for one rule under the C identifier `symbol`:
@@ -48,7 +52,7 @@ std::string kernel_prelude();
 // Throws std::invalid_argument when the rule does not fit the ABI (too many state slots or step
 // inputs) or `symbol` is not a C identifier; std::logic_error when the IR is invalid.
 RuleCode rule_functions(const ir::Function& f, std::string_view symbol);
-// rule_functions() plus `extern "C" __global__ void <symbol>(tensors, chunks, num_chunks, step)`.
+// rule_functions() plus `extern "C" __global__ void <symbol>(tensors, splits, num_blocks, step)`.
 std::string kernel_function(const ir::Function& f, DType dtype, std::string_view symbol);
 // A complete NVRTC program for one rule.
 std::string kernel_source(const ir::Function& f, DType dtype, std::string_view kernel_name = "nos_kernel");

@@ -31,7 +31,7 @@ CudaKernel::CudaKernel(CompiledImage image, int state_slots, const std::string& 
   function_ = module_.function(kernel_name);
   const DeviceInfo device = current_device();
   // 2048 resident threads per multiprocessor on every arch NVRTC 12+ targets.
-  max_blocks_ = static_cast<unsigned int>(std::max(1, device.multiprocessors) * (2048 / kBlockThreads));
+  max_blocks_ = static_cast<std::uint32_t>(std::max(1, device.multiprocessors) * (2048 / kBlockThreads));
 }
 
 void CudaKernel::launch(const KernelTable& table, const KernelStep& step, void* stream) const {
@@ -43,12 +43,12 @@ void CudaKernel::launch(const KernelTable& table, const KernelStep& step, void* 
       throw std::invalid_argument("CUDA kernel launch: tensor " + std::to_string(t.tensor_id) +
                                   " lacks w, g or one of its " + std::to_string(state_slots_) + " state buffers");
   }
-  std::uint32_t num_chunks = table.num_chunks();
-  if (num_chunks == 0) return;
-  std::uint64_t tensors = table.device_tensors(), chunks = table.device_chunks();
+  std::uint32_t num_blocks = table.num_blocks();
+  if (num_blocks == 0) return;
+  std::uint64_t tensors = table.device_tensors(), splits = table.device_splits();
   KernelStep by_value = step;
-  void* args[] = {&tensors, &chunks, &num_chunks, &by_value};
-  launch_kernel(function_, std::min(num_chunks, max_blocks_), kBlockThreads, args, stream);
+  void* args[] = {&tensors, &splits, &num_blocks, &by_value};
+  launch_kernel(function_, num_blocks, kBlockThreads, args, stream);
 }
 
 }  // namespace nos::codegen::cuda

@@ -32,6 +32,8 @@ class CudaKernel {
   void launch(const KernelTable& table, const KernelStep& step, void* stream) const;
 
   const CompiledImage& image() const { return image_; }
+  // The blocks that fill the current device (KernelTable::update's max_blocks).
+  std::uint32_t max_blocks() const { return max_blocks_; }
 
  private:
   CudaKernel(CompiledImage image, int state_slots, const std::string& kernel_name);
@@ -40,7 +42,7 @@ class CudaKernel {
   Module module_;
   void* function_ = nullptr;
   int state_slots_ = 0;
-  unsigned int max_blocks_ = 0;  // enough resident blocks to fill the device; more chunks loop
+  std::uint32_t max_blocks_ = 0;  // the resident blocks that fill the device: one wave, equal shares
 };
 
 }  // namespace nos::codegen::cuda
