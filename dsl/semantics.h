@@ -3,9 +3,10 @@
 // The reference interpreter calls these functions, the CUDA code generator pastes this very file in
 // front of its kernels, and the LLVM code generator links this file compiled to bitcode
 // (compiler/codegen/llvm/kernel_runtime.cpp). Every function is made of IEEE float32 + - * /, sqrt
-// and fma (correctly rounded everywhere), comparisons, selects and integer bit operations: no libm
-// but fmaf where a CPU lacks FMA, no multiply-add contracted by a compiler (the project builds with
-// -ffp-contract=off, NVRTC with --fmad=false; the only fma is the one nos_two_prod writes), no
+// and fma, IEEE double + - * / and fma and the conversions between float, double and int (all
+// correctly rounded everywhere), comparisons, selects and integer bit operations: no libm but
+// fma/fmaf where a CPU lacks FMA, no multiply-add contracted by a compiler (the project builds with
+// -ffp-contract=off, NVRTC with --fmad=false; the only fmas are the ones pow writes), no
 // branch that a vectorizer could not turn into a select. So all three backends agree bit for bit,
 // and the LLVM loop vectorizer can vectorize exp, log and pow (a libm call would be scalarized).
 //
@@ -14,10 +15,10 @@
 //   nos_expf_impl  0.652 ulp max over every float32 input (exhaustive) whose result is normal;
 //                  0.767 ulp where the result is denormal (rounded twice: once before scaling).
 //   nos_logf_impl  0.835 ulp max over every positive float32 input (exhaustive), denormals included.
-//   nos_powf_impl  0.645 ulp max (normal results), 0.771 ulp (denormal results) over 4 million
-//                  random (a, y) covering every binade of a, a within 2^-10 of 1, and every
-//                  non-saturating y log2 a in [-150, 150]. log2 a is computed as a double-float
-//                  (~2^-40 relative), so the error does not grow with |y log2 a|.
+//   nos_powf_impl  0.506 ulp max (normal and denormal results) over 24 million random (a, y)
+//                  covering every binade of a, a within 2^-10 of 1, and every non-saturating
+//                  y log2 a in [-150, 150]: computed in double and rounded once, it is correctly
+//                  rounded except within 0.006 ulp of a halfway point.
 // So: exp, log and pow are within 1 ulp everywhere (faithfully rounded), usually correctly rounded.
 // tests/codegen_llvm/math_test.cpp re-measures these on millions of inputs and asserts them.
 // Special values follow C99 Annex F: exp(-inf) = 0, exp(+inf) = inf, exp overflows to inf past
@@ -85,7 +86,7 @@ NOS_HD float nos_scale(float p, int n) {
   return p * nos_exp2i(half) * nos_exp2i(n - half);
 }
 
-// ---- Double-float arithmetic (an unevaluated sum hi + lo), for pow's extra precision --------
+// ---- Double-float arithmetic (an unevaluated sum hi + lo), for exp's reduced argument ------
 
 struct nos_df {
   float hi, lo;
@@ -99,43 +100,7 @@ NOS_HD nos_df nos_two_sum(float a, float b) {
   return r;
 }
 
-// a + b exactly when |a| >= |b| or a == 0 (Dekker's Fast2Sum).
-NOS_HD nos_df nos_fast_two_sum(float a, float b) {
-  float s = a + b;
-  nos_df r = {s, b - (s - a)};
-  return r;
-}
-
-// a * b exactly: the rounding error of a product is itself a float, and an explicit fused
-// multiply-add (one rounding, the same in every backend) yields it. Only ever written out, never
-// contracted by a compiler.
-NOS_HD float nos_fmaf(float a, float b, float c) {
-#if defined(__CUDA_ARCH__) || defined(__CUDACC_RTC__)
-  return fmaf(a, b, c);
-#else
-  return __builtin_fmaf(a, b, c);
-#endif
-}
-
-NOS_HD nos_df nos_two_prod(float a, float b) {
-  float p = a * b;
-  nos_df r = {p, nos_fmaf(a, b, -p)};
-  return r;
-}
-
-// (a.hi + a.lo) * (b.hi + b.lo) to about 2^-44 relative.
-NOS_HD nos_df nos_df_mul(nos_df a, nos_df b) {
-  nos_df p = nos_two_prod(a.hi, b.hi);
-  return nos_fast_two_sum(p.hi, p.lo + (a.hi * b.lo + a.lo * b.hi));
-}
-
-// (a.hi + a.lo) + (b.hi + b.lo) to about 2^-44 relative when no cancellation is deep.
-NOS_HD nos_df nos_df_add(nos_df a, nos_df b) {
-  nos_df s = nos_two_sum(a.hi, b.hi);
-  return nos_fast_two_sum(s.hi, s.lo + (a.lo + b.lo));
-}
-
-// ---- exp, log, pow ---------------------------------------------------------------------------
+// ---- exp, log ---------------------------------------------------------------------------
 
 // exp(hi + lo) for |hi| <= 0.36, |lo| <= 2^-16 |hi| or tiny, rounded once: 1 + hi is kept exact
 // and everything smaller is added to its low part before the one final rounding.
@@ -191,61 +156,84 @@ NOS_HD float nos_logf_impl(float x) {
   return ((x < 0.0f) | (x != x)) ? nan : result;
 }
 
-// log2(a) as a double-float for finite a > 0, to about 2^-40 relative: the extra bits keep
-// y * log2(a) accurate to well under 2^-24 absolute when it is large.
-NOS_HD nos_df nos_log2_df(float a) {
+// ---- pow, in double precision -------------------------------------------------------------
+// IEEE double + - * / and fma round the same in every backend, like float's; converting a double
+// to float rounds once, denormal results included. So pow works in double: 2^(y log2 a) with
+// log2 a to about 2^-37 relative and 2^r to 2^-33, then one rounding to float32.
+
+NOS_HD unsigned long long nos_bits64(double x) {
+#if defined(__CUDA_ARCH__) || defined(__CUDACC_RTC__)
+  return (unsigned long long)__double_as_longlong(x);
+#else
+  return __builtin_bit_cast(unsigned long long, x);
+#endif
+}
+
+NOS_HD double nos_from_bits64(unsigned long long u) {
+#if defined(__CUDA_ARCH__) || defined(__CUDACC_RTC__)
+  return __longlong_as_double((long long)u);
+#else
+  return __builtin_bit_cast(double, u);
+#endif
+}
+
+// a * b + c rounded once (written out, never contracted by a compiler).
+NOS_HD double nos_fma(double a, double b, double c) {
+#if defined(__CUDA_ARCH__) || defined(__CUDACC_RTC__)
+  return fma(a, b, c);
+#else
+  return __builtin_fma(a, b, c);
+#endif
+}
+
+// log2(a) for finite a > 0, to about 2^-37 relative (exact for powers of two).
+NOS_HD double nos_log2_double(float a) {
+  // a = 2^k m with m in [sqrt(2)/2, sqrt(2)), as in nos_logf_impl.
   bool denormal = a < 0x1p-126f;
   float scaled = a * 0x1p24f;
   unsigned int ia = nos_bits(denormal ? scaled : a);
   int k = (int)(ia >> 23) - (denormal ? 127 + 24 : 127);
   unsigned int mantissa = ia & 0x007fffffu;
-  unsigned int upper = (mantissa + 0x4afb20u) & 0x800000u;
+  unsigned int upper = (mantissa + 0x4afb20u) & 0x800000u;  // set when 1.mantissa >= sqrt(2)
   k += (int)(upper >> 23);
-  float m = nos_from_bits(mantissa | (upper ^ 0x3f800000u));
-  // log(m) = 2 atanh(s), s = (m - 1) / (m + 1) in [-0.1716, 0.1716]; s as a double-float.
-  float f = m - 1.0f;  // exact (Sterbenz)
-  nos_df d = nos_two_sum(m, 1.0f);
-  float s_hi = f / d.hi;
-  nos_df q = nos_two_prod(s_hi, d.hi);
-  float s_lo = (((f - q.hi) - q.lo) - s_hi * d.lo) / d.hi;
-  nos_df s = {s_hi, s_lo};
-  // log2(m) = s (C1 + s^2 (C3 + s^2 Q(s^2))), C1 = 2/ln2, C3 = 2/(3 ln2) as double-floats,
-  // Q the Taylor series 2/((2j+1) ln2) to s^8 (truncation < 2^-41).
-  nos_df s2 = nos_df_mul(s, s);
-  float z = s2.hi;
-  float tail = 0x1.c68f56p-3f;
-  tail = tail * z + 0x1.0c9a84p-2f;
-  tail = tail * z + 0x1.484b14p-2f;
-  tail = tail * z + 0x1.a61762p-2f;
-  tail = tail * z + 0x1.2776c6p-1f;
-  nos_df c3 = nos_fast_two_sum(0x1.ec709ep-1f, -0x1.e2fep-28f + z * tail);
-  nos_df c1 = {0x1.715476p+1f, 0x1.4ae0cp-25f};
-  nos_df log2m = nos_df_mul(s, nos_df_add(c1, nos_df_mul(s2, c3)));
-  return nos_df_add({(float)k, 0.0f}, log2m);
+  double m = (double)nos_from_bits(mantissa | (upper ^ 0x3f800000u));
+  // log2(m) = 2 atanh(s) / ln2 = s P(s^2), s = (m - 1) / (m + 1) in [-0.1716, 0.1716] (m - 1 and
+  // m + 1 exact). P: Chebyshev fit of degree 4, relative error 2^-37.7 on [0, 0.02944].
+  double s = (m - 1.0) / (m + 1.0);
+  double z = s * s;
+  double p = 0x1.5ce42aa8d1c0cp-2;
+  p = nos_fma(p, z, 0x1.a58dc78dd320fp-2);
+  p = nos_fma(p, z, 0x1.27777f54b0e3dp-1);
+  p = nos_fma(p, z, 0x1.ec709d13ae363p-1);
+  p = nos_fma(p, z, 0x1.71547652bed21p+1);
+  return nos_fma(s, p, (double)k);
 }
 
-// a^y for a >= 0 (nos_pow passes |x|): 2^(y log2 a) with y log2 a as a double-float.
+// a^y for a >= 0 (nos_pow passes |x|): 2^(y log2 a) in double, rounded once to float.
 NOS_HD float nos_powf_impl(float a, float y) {
   float inf = nos_from_bits(0x7f800000u);
-  // Past 2^64, |y log2 a| exceeds 2^40 for every float a != 1: clamping keeps the splits finite.
-  float above = y < -0x1p64f ? -0x1p64f : y;
-  float yc = y > 0x1p64f ? 0x1p64f : above;
-  nos_df l = nos_log2_df(a);
-  nos_df z = nos_two_prod(yc, l.hi);
-  z = nos_fast_two_sum(z.hi, z.lo + yc * l.lo);
-  // Clamp to where 2^z is 0 or inf after rounding; the low part is meaningless once clamped.
-  bool clamped = (z.hi > 140.0f) | (z.hi < -160.0f);
-  float z_above = z.hi < -160.0f ? -160.0f : z.hi;
-  float zc = z.hi > 140.0f ? 140.0f : z_above;
-  float zl = clamped ? 0.0f : z.lo;
-  float shifted = nos_round_shifted(zc);
-  float r = zc - (shifted - 0x1.8p23f);  // exact, |r| <= 1/2
-  // 2^(r + zl) = e^((r + zl) ln2), with (r + zl) ln2 as a double-float.
-  nos_df x = nos_two_prod(r, 0x1.62e43p-1f);
-  x = nos_fast_two_sum(x.hi, x.lo + (r * -0x1.05c61p-29f + zl * 0x1.62e43p-1f));
-  float result = nos_scale(nos_exp_reduced(x.hi, x.lo), nos_shifted_int(shifted));
+  double t = (double)y * nos_log2_double(a);  // |y log2 a| < 2^136: finite
+  // Clamp to where 2^t is 0 or inf after rounding to float, written as x86's maxpd and minpd
+  // (NaN becomes -160; only NaN inputs make t NaN, and their result is replaced below).
+  double t_above = t > -160.0 ? t : -160.0;
+  double tc = t_above < 140.0 ? t_above : 140.0;
+  // tc = n + r, n = round(tc) (the shift leaves n in the low mantissa bits), |r| <= 1/2 exact.
+  double shifted = tc + 0x1.8p52;
+  double r = tc - (shifted - 0x1.8p52);
+  // 2^r = 1 + r R(r), R a Chebyshev fit of degree 6: relative error 2^-33 on [-1/2, 1/2].
+  double q = 0x1.00a581594758ep-16;
+  q = nos_fma(q, r, 0x1.443fffc90db59p-13);
+  q = nos_fma(q, r, 0x1.5d879ead06a82p-10);
+  q = nos_fma(q, r, 0x1.3b2a1b7152befp-7);
+  q = nos_fma(q, r, 0x1.c6b08d883dca1p-5);
+  q = nos_fma(q, r, 0x1.ebfbe045f4d3cp-3);
+  q = nos_fma(q, r, 0x1.62e42fefa39efp-1);
+  q = nos_fma(q, r, 1.0);
+  // 2^n from its bits: the low 12 bits of shifted's bits plus the bias are n + 1023 in [863, 1163].
+  double two_n = nos_from_bits64((nos_bits64(shifted) + 1023u) << 52);
+  float result = (float)(q * two_n);
   // Special cases, last one wins: infinities and zero, NaN, then the exact ones.
-  bool limit = (a == 0.0f) | (a == inf) | (y == inf) | (y == -inf);
+  bool limit = (a == 0.0f) | (a == inf) | (nos_fabsf(y) == inf);
   float limit_value = (a < 1.0f) != (y < 0.0f) ? 0.0f : inf;
   float nan = nos_from_bits(0x7fc00000u);
   result = limit ? limit_value : result;

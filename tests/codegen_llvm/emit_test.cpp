@@ -42,7 +42,7 @@ TEST_CASE("llvm: sgd, adam, powersign and pow kernels are vectorized and call-fr
     CHECK(has_vector_float_op(ir));
     CHECK_FALSE(has_real_call(ir));
     // No contraction licensed by flags; an explicit fma only where semantics.h writes one
-    // (pow's exact products, nos_two_prod), which rounds the same in every backend.
+    // (pow's double-precision polynomials), which rounds the same in every backend.
     CHECK(ir.find("fmuladd") == std::string::npos);
     CHECK((ir.find("llvm.fma") == std::string::npos) == (rule.find("pow") == std::string::npos));
     CHECK(ir.find(" fast ") == std::string::npos);

@@ -101,7 +101,7 @@ TEST_CASE("math: log special values") {
   CHECK(nos_log(-0.0f) == -kInf);
 }
 
-TEST_CASE("math: pow(a, y) is within 0.66 ulp (normal results), 0.8 ulp (denormal) for |y log2 a| <= 150") {
+TEST_CASE("math: pow(a, y) is within 0.51 ulp (normal and denormal results) for |y log2 a| <= 150") {
   std::mt19937_64 rng(7);
   std::uniform_int_distribution<std::uint32_t> bits(1, 0x7f7fffff);
   std::uniform_real_distribution<double> exponent(-150.0, 150.0);
@@ -118,8 +118,8 @@ TEST_CASE("math: pow(a, y) is within 0.66 ulp (normal results), 0.8 ulp (denorma
   for (int k = 0; k < 3000000; ++k) check(from_bits(bits(rng)), exponent(rng));
   for (int k = 0; k < 1000000; ++k) check(static_cast<float>(1.0 + near_one(rng)), exponent(rng));
   MESSAGE("pow: max ", normal.ulp, " ulp at (", normal.at, ", ", normal.at2, "), denormal results ", denormal.ulp, " ulp");
-  CHECK(normal.ulp <= 0.66);
-  CHECK(denormal.ulp <= 0.8);
+  CHECK(normal.ulp <= 0.51);
+  CHECK(denormal.ulp <= 0.51);
 }
 
 TEST_CASE("math: pow special values (C99 Annex F for a >= 0)") {
@@ -149,15 +149,13 @@ TEST_CASE("math: pow special values (C99 Annex F for a >= 0)") {
   CHECK(std::isnan(nos_pow(0.0f, -1.0f)));
 }
 
-TEST_CASE("math: the double-float helpers are exact where they promise to be") {
+TEST_CASE("math: two_sum is exact") {
   std::mt19937_64 rng(3);
   std::uniform_real_distribution<float> any(-1e6f, 1e6f);
   for (int k = 0; k < 100000; ++k) {
     float a = any(rng), b = any(rng) * 1e-5f;
     nos_df s = nos_two_sum(a, b);
     CHECK(static_cast<double>(s.hi) + s.lo == static_cast<double>(a) + b);
-    nos_df p = nos_two_prod(a, b);
-    CHECK(static_cast<double>(p.hi) + p.lo == static_cast<double>(a) * b);
   }
 }
 
