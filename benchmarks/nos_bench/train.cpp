@@ -8,7 +8,8 @@
 // MNIST; docs/benchmarks.md). With --lr-sweep each optimizer instead tries its default times
 // 1/3, 1 and 3 on the first seed (runtime::sweep_lr: the best final validation accuracy wins), and
 // the other seeds run at the winner; the first seed's run at the winner is reused, so every
-// optimizer has `seeds` runs at its chosen rate. Every run is one evaluation (runtime/evaluate.h).
+// optimizer has `seeds` runs at its chosen rate. --lr-grid G gives every optimizer the same grid
+// instead (rates, or a named grid as in nos-search: fine, half-decades; lr_protocol.h), swept so. Every run is one evaluation (runtime/evaluate.h).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -24,6 +25,7 @@
 #include "benchmarks/nos_bench/bench_rules.h"
 #include "benchmarks/nos_bench/commands.h"
 #include "benchmarks/nos_bench/plot.h"
+#include "controller/search/lr_protocol.h"
 #include "runtime/data/dataset.h"
 #include "runtime/evaluate.h"
 #include "support/atomic_file.h"
@@ -52,6 +54,7 @@ struct TrainOptions {
   tool::RuleOptions rules;         // --rule, -e, --tokens, --rule-name: extra rules
   double rule_lr = 0.01;           // their learning rate
   bool lr_sweep = false;
+  std::string lr_grid;             // --lr-grid: one grid for every optimizer (implies the sweep)
   std::string out = "bench-train";
   std::string task_file;           // --task: the child's task from a file
 };
@@ -189,6 +192,14 @@ int run_train(TrainOptions o) {
     contenders.push_back({rule.name, spec, o.rule_lr});
   }
   if (contenders.empty()) throw UsageError("nothing to train: give --optimizers or --rule");
+  std::vector<double> shared_grid;  // the same rates for everyone, as nos-search's protocol
+  if (!o.lr_grid.empty()) {
+    try {
+      shared_grid = search::parse_lr_grid(o.lr_grid);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(fmt::format("--lr-grid: {}", e.what()));
+    }
+  }
   std::error_code ec;
   if (std::filesystem::exists(o.out, ec) && !std::filesystem::is_directory(o.out, ec))
     throw std::invalid_argument(fmt::format("--out: '{}' exists and is not a directory", o.out));
@@ -208,8 +219,8 @@ int run_train(TrainOptions o) {
     ContenderResult r{c, {c.lr}, {}, {}, {}};
     runtime::Prepared prepared{c.spec.rule ? &*c.spec.rule : nullptr, &data};
     runtime::Observer observer{[&](double lr) { fmt::print(stderr, " lr {:g}\n", lr); }, progress(c.name)};
-    if (o.lr_sweep) {
-      r.grid = {c.lr / 3, c.lr, c.lr * 3};
+    if (o.lr_sweep || !shared_grid.empty()) {
+      r.grid = shared_grid.empty() ? std::vector<double>{c.lr / 3, c.lr, c.lr * 3} : shared_grid;
       fmt::print(stderr, "{}: sweeping lr on seed 0\n", c.name);
       EvaluateSpec spec = spec_for(o, c, r.grid, 0);
       EvaluateResult sweep = runtime::evaluate(spec, observer, prepared);
@@ -255,7 +266,8 @@ int run_train(TrainOptions o) {
   nlohmann::json report = {{"optimizers", optimizers},
                            {"config",
                             {{"seeds", o.seeds},
-                             {"lr_sweep", o.lr_sweep},
+                             {"lr_sweep", o.lr_sweep || !shared_grid.empty()},
+                             {"lr_grid", shared_grid.empty() ? nlohmann::json(nullptr) : nlohmann::json(shared_grid)},
                              {"data_source", data.source},
                              {"child", runtime::to_json(spec_for(o, contenders.front(), {contenders.front().lr}, 0))}}}};
   std::filesystem::path json_path = std::filesystem::path(o.out) / "train.json";
@@ -296,6 +308,9 @@ void add_train_command(CLI::App& app, Runner& run) {
       ->check(tool::learning_rate_validator())
       ->capture_default_str();
   cmd->add_flag("--lr-sweep", o->lr_sweep, "try each optimizer's learning rate times 1/3, 1, 3 on the first seed first");
+  cmd->add_option("--lr-grid", o->lr_grid,
+                  "instead, every optimizer tries these rates on the first seed: comma-separated, or a named grid as in "
+                  "nos-search (default, fine, half-decades)");
   cmd->add_option("--data", o->child.data, "fashion-mnist, an MNIST-layout directory or prefix, or a .csv file (as nos-train)")
       ->capture_default_str();
   cmd->add_option("--train-subset", o->child.train_subset, "train on only this many examples (0: all)")

@@ -1,7 +1,9 @@
 #include "controller/search/child_evaluation.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <stdexcept>
 
 #include "runtime/json_text.h"
 #include "runtime/preflight.h"
@@ -58,9 +60,14 @@ json curves_of(const ChildEvaluation& e, runtime::Metric metric) {
   curves["epochs"] = epochs;
   if (e.sweep) {
     json sweep = json::array();
-    for (const runtime::RunResult& run : e.sweep->runs)
-      sweep.push_back({{"lr", run.lr}, {"status", name(storage_status(run.status))}, {"metric", number(metric_of(run, metric))},
-                       {"message", run.message}});
+    for (std::size_t i = 0; i < e.sweep->runs.size(); ++i) {
+      const runtime::RunResult& run = e.sweep->runs[i];
+      json entry = {{"lr", run.lr}, {"status", name(storage_status(run.status))}, {"metric", number(metric_of(run, metric))},
+                    {"message", run.message}};
+      // Halving's runs say which round and budget they had (the exhaustive sweep's entries as ever).
+      if (i < e.sweep_budgets.size()) entry["round"] = e.sweep_budgets[i].round, entry["examples"] = e.sweep_budgets[i].examples;
+      sweep.push_back(std::move(entry));
+    }
     curves["sweep"] = sweep;
   }
   return curves;
@@ -82,6 +89,103 @@ json timings_of(const ChildEvaluation& e) {
           {"training", e.trained_final || !e.sweep ? e.final.timings.training : 0.0},
           {"validation", e.trained_final || !e.sweep ? e.final.timings.validation : 0.0},
           {"total", e.total_seconds}};
+}
+
+// The first n training examples of `split` (already shuffled by the split's seed): a halving
+// round's budget. The validation part stays whole: every round is judged on the same examples.
+runtime::Split head(const runtime::Split& split, std::int64_t n) {
+  runtime::Split out;
+  out.val = split.val;
+  const runtime::Dataset& t = split.train;
+  out.train.source = t.source;
+  out.train.shape = t.shape;
+  out.train.num_classes = t.num_classes;
+  out.train.vocabulary = t.vocabulary;
+  out.train.labels.assign(t.labels.begin(), t.labels.begin() + n);
+  out.train.features.assign(t.features.begin(), t.features.begin() + n * t.feature_count());
+  return out;
+}
+
+// The rates of one round's result, best first: usable before not, then by the metric, ties to
+// the rate earlier in the grid; as evaluate() picks its best, so the last round's first is its pick.
+std::vector<std::size_t> ranking(const runtime::EvaluateResult& r, runtime::Metric metric) {
+  std::vector<std::size_t> order(r.runs.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto rank = [&](std::size_t i) { return std::pair{runtime::usable(r.runs[i].status), metric_of(r.runs[i], metric)}; };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rank(a) > rank(b); });
+  return order;
+}
+
+// Successive halving over the grid (lr_protocol.h's schedule): each round trains its rates for
+// sweep_epochs on its fraction of the training examples, from the same start, and the better half
+// goes on. The result holds every (rate, budget) run in order, `budgets` beside them; its best is
+// the last round's best, or the first round that no rate survived.
+runtime::EvaluateResult halving_sweep(const SearchConfig& config, const runtime::EvaluateSpec& spec, double time_budget,
+                                      const runtime::Observer& observer, const runtime::Prepared& prepared,
+                                      std::vector<SweepBudget>& budgets) {
+  if (std::string problem = runtime::spec_problem(spec); !problem.empty()) throw std::invalid_argument(problem);
+  auto start = Clock::now();
+  runtime::Dataset loaded;
+  runtime::Split made;
+  const runtime::Split* split = prepared.split;
+  if (!split) {
+    if (!prepared.data) loaded = runtime::load_dataset(spec.data);
+    made = runtime::split_dataset(prepared.data ? *prepared.data : loaded, runtime::split_options(spec));
+    split = &made;
+  }
+  const double data_seconds = seconds_since(start);
+
+  const std::vector<double>& grid = config.lr.grid;
+  const double cost = sweep_cost(grid.size(), LrSweep::Halving);
+  std::vector<std::size_t> alive(grid.size());
+  for (std::size_t i = 0; i < alive.size(); ++i) alive[i] = i;
+  runtime::EvaluateResult out;
+  out.timings.data = data_seconds;
+  std::optional<compiler::CompiledRule> compiled;
+  const std::vector<HalvingStep> schedule = halving_schedule(grid.size());
+  for (std::size_t k = 0; k < schedule.size(); ++k) {
+    const HalvingStep& step = schedule[k];
+    const std::int64_t n = split->train.size();
+    const std::int64_t examples =
+        std::clamp<std::int64_t>(static_cast<std::int64_t>(std::ceil(step.fraction * static_cast<double>(n))), 1, n);
+    runtime::Split part = examples == n ? runtime::Split{} : head(*split, examples);
+    runtime::EvaluateSpec round = spec;
+    round.lrs.clear();
+    for (std::size_t i : alive) round.lrs.push_back(grid[i]);
+    round.epochs = config.lr.sweep_epochs;
+    if (time_budget > 0) round.time_budget = time_budget * static_cast<double>(step.rates) * step.fraction / cost;
+    runtime::Prepared p = prepared;
+    p.split = examples == n ? split : &part;
+    if (compiled) p.rule = &*compiled;
+    runtime::EvaluateResult r = runtime::evaluate(round, observer, p);
+    if (k == 0) {  // later rounds reuse the rule compiled here
+      out.rule = compiled = r.rule;
+      out.optimizer = r.optimizer;
+    }
+    out.data = r.data;
+    out.timings.compile += r.timings.compile;
+    out.timings.data += r.timings.data;
+    out.timings.training += r.timings.training;
+    out.timings.validation += r.timings.validation;
+    const std::size_t offset = out.runs.size();
+    for (runtime::RunResult& run : r.runs) {
+      out.runs.push_back(std::move(run));
+      budgets.push_back({static_cast<int>(k), examples});
+    }
+    out.status = r.status, out.message = r.message;
+    if (r.runs.empty()) break;  // the rule did not compile: no rate can train
+    std::vector<std::size_t> order = ranking(r, spec.metric);
+    out.best = offset + order.front();
+    const runtime::RunResult& best = out.runs[out.best];
+    out.status = best.status, out.message = best.message, out.lr = best.lr, out.metric = metric_of(best, spec.metric);
+    if (!runtime::usable(best.status) || best.status == runtime::Status::CompileFailed) break;
+    std::vector<std::size_t> next;
+    for (std::size_t i = 0; i < (order.size() + 1) / 2; ++i) next.push_back(alive[order[i]]);
+    std::sort(next.begin(), next.end());
+    alive = std::move(next);
+  }
+  out.timings.total = seconds_since(start);
+  return out;
 }
 
 }  // namespace
@@ -118,13 +222,18 @@ ChildEvaluation evaluate_child(const SearchConfig& config, runtime::EvaluateSpec
     out.total_seconds = seconds_since(start);
     return out;
   }
-  // The sweep: every rate of the grid for sweep_epochs, from the same start.
-  const double sweep_epochs = static_cast<double>(config.lr.sweep_epochs) * static_cast<double>(config.lr.grid.size());
+  // The sweep: every rate of the grid for sweep_epochs, from the same start (or successive halving
+  // over it). Its cost in epochs: rate-trainings at the whole budget times sweep_epochs.
+  const double sweep_epochs =
+      static_cast<double>(config.lr.sweep_epochs) * sweep_cost(config.lr.grid.size(), config.lr.sweep);
   runtime::EvaluateSpec sweep = spec;
   sweep.lrs = config.lr.grid;
   sweep.epochs = config.lr.sweep_epochs;
   if (budget > 0) sweep.time_budget = budget * sweep_epochs / (sweep_epochs + epochs);
-  out.sweep = runtime::evaluate(sweep, observer, prepared);
+  if (config.lr.sweep == LrSweep::Halving)
+    out.sweep = halving_sweep(config, sweep, sweep.time_budget, observer, prepared, out.sweep_budgets);
+  else
+    out.sweep = runtime::evaluate(sweep, observer, prepared);
   out.sweep_seconds = seconds_since(start);
   if (!runtime::usable(out.sweep->status)) {  // no rate trains: the sweep is the result
     out.final = *out.sweep;

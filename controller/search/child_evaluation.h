@@ -5,6 +5,7 @@
 // the top rules and the baselines, `run` its Adam baseline. Needs LibTorch (nos_search_child).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,8 +18,15 @@
 
 namespace nos::search {
 
+// One run of a halving sweep: its round (0-based) and the training examples it had.
+struct SweepBudget {
+  int round = 0;
+  std::int64_t examples = 0;
+};
+
 struct ChildEvaluation {
   std::optional<runtime::EvaluateResult> sweep;  // absent for a fixed rate
+  std::vector<SweepBudget> sweep_budgets;        // halving: one per sweep run; exhaustive: none
   runtime::EvaluateResult final;                 // the sweep's result when no rate could train
   bool trained_final = false;                    // the full training ran (a usable sweep, or a fixed rate)
   double sweep_seconds = 0;
@@ -26,8 +34,10 @@ struct ChildEvaluation {
 };
 
 // `spec` is child_spec(config, stage, index) with the candidate set (its rule or torch optimizer);
-// its lrs are replaced by the sweep's grid, then by the chosen rate. The child's time budget is
-// shared by the sweep and the training in proportion to their epochs. Throws what evaluate()
+// its lrs are replaced by the sweep's grid, then by the chosen rate. The sweep is config.lr.sweep's:
+// every rate at once (runtime::evaluate), or successive halving (each round an evaluate() over the
+// surviving rates on the first examples of the training split). The child's time budget is shared
+// by the sweep and the training in proportion to their epochs (the sweep's counted by sweep_cost). Throws what evaluate()
 // throws for a spec that cannot run (std::invalid_argument).
 ChildEvaluation evaluate_child(const SearchConfig& config, runtime::EvaluateSpec spec,
                                const runtime::Observer& observer = {}, const runtime::Prepared& prepared = {});

@@ -78,9 +78,24 @@ SearchConfig read_config(const json& j, std::string_view where) {
   }
   if (top.has("lr")) {
     Section s = top.section("lr");
-    s.check_known({"grid", "sweep_epochs", "fixed"});
-    s.read("grid", c.lr.grid);
+    s.check_known({"grid", "sweep_epochs", "sweep", "fixed"});
+    // A named grid ("fine") is read as its rates, and stored so.
+    if (s.has("grid") && s.at("grid").is_string()) {
+      std::string grid_name = s.at("grid").get<std::string>();
+      std::optional<std::vector<double>> named = named_lr_grid(grid_name);
+      if (!named) s.fail(s.key("grid"), fmt::format("unknown grid '{}' (named grids: {}; or a list of rates)", grid_name, kLrGridNames));
+      c.lr.grid = *named;
+    } else {
+      s.read("grid", c.lr.grid);
+    }
     s.read("sweep_epochs", c.lr.sweep_epochs);
+    if (s.has("sweep")) {
+      std::string sweep;
+      s.read("sweep", sweep);
+      std::optional<LrSweep> parsed = parse_lr_sweep(sweep);
+      if (!parsed) s.fail(s.key("sweep"), fmt::format("expected exhaustive or halving, not '{}'", sweep));
+      c.lr.sweep = *parsed;
+    }
     s.read("fixed", c.lr.fixed);
   }
   if (top.has("funnel")) {
@@ -183,6 +198,8 @@ json to_json(const SearchConfig& c) {
   child["time_budget"] = c.child.time_budget;
   child["synthetic"] = c.child.synthetic;
   json lr = {{"grid", c.lr.grid}, {"sweep_epochs", c.lr.sweep_epochs}};
+  // Only when not the default: a search stored before halving existed reads back the same.
+  if (c.lr.sweep != LrSweep::Exhaustive) lr["sweep"] = name(c.lr.sweep);
   if (c.lr.fixed) lr["fixed"] = *c.lr.fixed;
   json funnel = {{"top_fraction", c.funnel.top_fraction}, {"train_subset", c.funnel.train_subset}, {"epochs", c.funnel.epochs}};
   if (c.funnel.margin) funnel["margin"] = *c.funnel.margin;

@@ -18,6 +18,7 @@
 #include "controller/reward.h"
 #include "controller/search/result_kinds.h"
 #include "controller/strategy.h"
+#include "controller/search/lr_protocol.h"
 #include "controller/search/probes.h"
 #include "controller/search/storage.h"
 #include "runtime/evaluate.h"
@@ -48,14 +49,6 @@ struct ChildConfig : runtime::TaskSpec {
   }
   runtime::TaskSpec& task() { return *this; }
   const runtime::TaskSpec& task() const { return *this; }
-};
-
-// How a candidate's learning rate is chosen: a short sweep over a log grid (each rate trains
-// sweep_epochs), then the full training at the best one; or one fixed rate.
-struct LrConfig {
-  std::vector<double> grid{1e-3, 1e-2, 1e-1, 1};
-  int sweep_epochs = 1;
-  std::optional<double> fixed;
 };
 
 // The funnel's second stage (as Lion's search does): the best of each batch are trained again on

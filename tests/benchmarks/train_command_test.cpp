@@ -31,3 +31,26 @@ TEST_CASE("nos-bench train --task: the file's child, options beside it win, a ba
   CHECK(bad.exit_code == 1);
   CHECK_MESSAGE(bad.err.find(dir + "/bad.json: seeds: unknown key") != std::string::npos, bad.err);
 }
+
+TEST_CASE("nos-bench train --lr-grid: every optimizer swept over the same grid, named as in nos-search") {
+  std::string dir = nos::testing::temp_dir("bench_train_grid");
+  std::string data = nos::testing::write_blobs_csv(dir + "/blobs.csv", 200, 5, 3, true);
+  nos::testing::ToolResult r =
+      run_tool("nos-bench", {"train", "--data", data, "--hidden", "8", "--epochs", "1", "--seeds", "1", "--optimizers",
+                             "adam,sgd-momentum", "--lr-grid", "0.001,0.1", "--threads", "1", "--out", dir + "/out"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  std::ifstream in(dir + "/out/train.json");
+  nlohmann::json doc = nlohmann::json::parse(in);
+  CHECK(doc["config"]["lr_grid"] == nlohmann::json::array({0.001, 0.1}));
+  CHECK(doc["config"]["lr_sweep"] == true);
+  for (const nlohmann::json& o : doc["optimizers"]) {
+    CHECK(o["lr_grid"] == nlohmann::json::array({0.001, 0.1}));  // not its default times 1/3, 1, 3
+    CHECK(o["sweep"].size() == 2);
+    CHECK((o["lr"] == 0.001 || o["lr"] == 0.1));
+  }
+  nos::testing::ToolResult bad = run_tool("nos-bench", {"train", "--data", data, "--lr-grid", "finer", "--out", dir + "/out"});
+  CHECK(bad.exit_code == 2);
+  CHECK_MESSAGE(bad.err.find("--lr-grid: 'finer' is not a number (nor a named grid: default, fine, half-decades)") !=
+                    std::string::npos,
+                bad.err);
+}

@@ -29,7 +29,8 @@ void keys_of(const nlohmann::json& j, const std::string& prefix, std::set<std::s
 
 TEST_CASE("run options: one row per option of the command, each setting a key of the configuration") {
   SearchConfig c;
-  c.lr.fixed = 0.1;  // written only when set
+  c.lr.fixed = 0.1;                  // written only when set
+  c.lr.sweep = LrSweep::Halving;     // written only when not the default
   c.strategy_options = {{"algorithm", "ppo"}, {"batch", "20"}, {"groups", "2"}};
   std::set<std::string> keys;
   keys_of(to_json(c), "", keys);
@@ -76,6 +77,19 @@ TEST_CASE("run options: configure() sets the keys of the options given, and only
   given["lr"].erase("grid"), defaults["lr"].erase("grid");
   given.erase("strategy_options"), defaults.erase("strategy_options");
   CHECK(given == defaults);
+}
+
+TEST_CASE("run options: --lr-grid takes a named grid, --lr-sweep the sweep, both stored") {
+  CLI::App app;
+  RunOptions o;
+  add_run_options(app, o);
+  app.parse("--lr-grid half-decades --lr-sweep halving", /*program_name_included=*/false);
+  for (const CLI::Option* option : app.get_options())
+    if (option->count() > 0) o.given.insert(option->get_name());
+  SearchConfig c = configure(SearchConfig{}, o);
+  CHECK(c.lr.grid == *named_lr_grid("half-decades"));
+  CHECK(c.lr.sweep == LrSweep::Halving);
+  CHECK(to_json(c)["lr"]["sweep"] == "halving");
 }
 
 TEST_CASE("run options: --config, then --task over it, then the options given replace its keys") {

@@ -59,6 +59,8 @@ struct FinalOptions {
   std::int64_t search_train_subset = -1;
   int threads = 0;          // 0: the search's threads_per_worker
   double time_budget = 0;   // seconds per training (sweep included); 0: none
+  // The learning-rate protocol for every optimizer, over the search's stored one; empty: the search's.
+  std::string lr_grid, lr_sweep;
   std::string json;         // --json OUT
   bool no_store = false;    // open read-only, do not store the `final` artifact
 
@@ -85,7 +87,7 @@ struct RunOptions {
   std::string task_file;     // --task: the child's task (runtime/task_file.h), over --config's
   std::string db;            // empty: search-YYYYmmdd-HHMMSS.db in the current directory
   std::string name = "search";
-  std::string data, model, strategy, algorithm, groups, lr_grid, child, device;
+  std::string data, model, strategy, algorithm, groups, lr_grid, lr_sweep, child, device;
   std::vector<std::int64_t> hidden;
   std::vector<std::string> strategy_options;  // key=value
   std::int64_t budget = 0, train_subset = 0;

@@ -145,6 +145,26 @@ std::vector<std::uint64_t> final_seeds(const SearchConfig& config, int count) {
   return seeds;
 }
 
+// The search's learning-rate protocol with --lr-grid and --lr-sweep over it: the same for every
+// optimizer, rules and baselines, on every task. A bad value is a usage error (exit 2).
+LrConfig final_lr(LrConfig lr, const FinalOptions& o) {
+  if (!o.lr_grid.empty()) {
+    try {
+      lr.grid = parse_lr_grid(o.lr_grid);
+    } catch (const std::invalid_argument& e) {
+      throw tool::UsageError(fmt::format("--lr-grid: {}", e.what()));
+    }
+    lr.fixed.reset();
+  }
+  if (!o.lr_sweep.empty()) {
+    std::optional<LrSweep> sweep = parse_lr_sweep(o.lr_sweep);
+    if (!sweep) throw tool::UsageError(fmt::format("--lr-sweep: expected exhaustive or halving, not '{}'", o.lr_sweep));
+    lr.sweep = *sweep;
+    lr.fixed.reset();
+  }
+  return lr;
+}
+
 // The search task, with --search-epochs and --search-train-subset applied (and remembered).
 FinalTask search_task(const SearchConfig& config, const FinalOptions& o) {
   FinalTask task{"search", config, {}, {}, final_seeds(config, o.seeds),
@@ -183,13 +203,7 @@ std::string describe(const FinalTask& t) {
   const ChildConfig& c = t.config.child;
   std::string hidden;
   for (std::int64_t h : c.model.hidden) hidden += (hidden.empty() ? "" : ",") + std::to_string(h);
-  std::string lr;
-  if (t.config.lr.fixed) {
-    lr = fmt::format("fixed lr {:g}", *t.config.lr.fixed);
-  } else {
-    for (double x : t.config.lr.grid) lr += fmt::format("{}{:g}", lr.empty() ? "" : ", ", x);
-    lr = fmt::format("lr swept over {} ({} epoch{})", lr, t.config.lr.sweep_epochs, t.config.lr.sweep_epochs == 1 ? "" : "s");
-  }
+  std::string lr = search::describe(t.config.lr);
   // A changed search task says so first: its results are not the searched task's.
   std::string changed;
   if (t.searched_epochs) changed += fmt::format("{} epoch{}, not {}", c.epochs, c.epochs == 1 ? "" : "s", *t.searched_epochs);
@@ -242,6 +256,8 @@ void print_table(const FinalTask& task, const std::vector<FinalResult>& results,
                     o.rule ? o.rule->hash_hex() : "-", o.rule ? truncate(o.rule->canonical_text, kRuleWidth) : "-"});
   }
   std::cout << describe(task) << '\n'
+            << fmt::format("every optimizer, found rules and LibTorch's alike, chose its rate by the same protocol: {}\n",
+                           search::describe(task.config.lr))
             << render_table({{"place", true},
                              {"optimizer"},
                              {"kind"},
@@ -315,16 +331,20 @@ json settings_json(const FinalOptions& o, const std::vector<std::string>& baseli
           {"search_train_subset", o.search_train_subset >= 0 ? json(o.search_train_subset) : json(nullptr)},
           {"transfer", transfer},
           {"threads", o.threads},
-          {"time_budget", o.time_budget}};
+          {"time_budget", o.time_budget},
+          {"lr_grid", o.lr_grid.empty() ? json(nullptr) : json(o.lr_grid)},
+          {"lr_sweep", o.lr_sweep.empty() ? json(nullptr) : json(o.lr_sweep)}};
 }
 
 }  // namespace
 
 int final_retrain(const FinalOptions& options) {
   std::vector<std::string> baselines = parse_baselines(options.baselines);
+  final_lr(LrConfig{}, options);  // a bad --lr-grid or --lr-sweep before the database is opened
   auto storage = open_storage(options.db.database, options.no_store ? OpenMode::ReadOnly : OpenMode::Open);
   SearchInfo search = choose_search(*storage, options.db);
   SearchConfig config = stored_config(search, storage->location());
+  config.lr = final_lr(config.lr, options);
 
   std::vector<std::string> notes;
   if (config.child.synthetic >= 0)

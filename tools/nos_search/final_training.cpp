@@ -99,8 +99,8 @@ void rank_results(std::vector<FinalResult>& results) {
 
 json task_json(const FinalTask& task) {
   const SearchConfig& c = task.config;
-  json lr = {{"grid", c.lr.grid}, {"sweep_epochs", c.lr.sweep_epochs}};
-  lr["fixed"] = c.lr.fixed ? json(*c.lr.fixed) : json(nullptr);
+  // Every optimizer's protocol (lr_protocol.h): grid, sweep, its runs and cost, the line printed.
+  json lr = protocol_json(c.lr);
   json searched = nullptr;
   if (task.searched_epochs || task.searched_train_subset)
     searched = {{"epochs", task.searched_epochs.value_or(c.child.epochs)},

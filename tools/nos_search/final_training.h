@@ -69,7 +69,8 @@ std::vector<FinalResult> retrain(const FinalTask& task, const std::vector<FinalO
 void rank_results(std::vector<FinalResult>& results);
 
 // The task as the JSON's "task": {name, data, model, hidden, epochs, train_subset, val_fraction,
-// batch_size, metric, lr: {grid, sweep_epochs, fixed}, threads, time_budget, seeds, searched}:
+// batch_size, metric, lr: protocol_json() {grid, sweep_epochs, sweep, fixed, rounds, runs, cost,
+// cost_exhaustive, description} (every optimizer's), threads, time_budget, seeds, searched}:
 // searched is null, or the search's own {epochs, train_subset} when --search-epochs or
 // --search-train-subset replaced them.
 nlohmann::json task_json(const FinalTask& task);

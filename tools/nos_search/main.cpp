@@ -173,6 +173,11 @@ int main(int argc, char** argv) {
                         "seconds per optimizer and seed, sweep included (0: none)")
       ->check(nos::tool::non_negative_validator())
       ->capture_default_str();
+  final_cmd->add_option("--lr-grid", final_options.lr_grid,
+                        "every optimizer's learning-rate grid instead of the search's: rates comma-separated, or "
+                        "default, fine (8 rates over 1e-4 .. 1), half-decades (1e-4, 3e-4, ..., 1)");
+  final_cmd->add_option("--lr-sweep", final_options.lr_sweep,
+                        "every optimizer's sweep instead of the search's: exhaustive or halving (successive halving)");
   final_cmd->add_option("--json", final_options.json, "also write the document (controller/search/README.md) to this file");
   final_cmd->add_flag("--no-store", final_options.no_store, "open the database read-only; store no 'final:N' artifact");
 #endif

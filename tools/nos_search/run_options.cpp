@@ -1,6 +1,7 @@
 #include "tools/nos_search/run_options.h"
 
 #include <cstdlib>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -16,21 +17,17 @@ namespace {
 using tool::UsageError;
 
 std::vector<double> parse_grid(const std::string& text) {
-  std::vector<double> grid;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t comma = text.find(',', start);
-    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    char* end = nullptr;
-    double v = std::strtod(item.c_str(), &end);
-    if (item.empty() || *end != '\0') throw UsageError(fmt::format("--lr-grid: '{}' is not a number", item));
-    if (std::string problem = codegen::learning_rate_problem(v); !problem.empty())
-      throw UsageError(fmt::format("--lr-grid: learning rate {}: {}", item, problem));
-    grid.push_back(v);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
+  try {
+    return parse_lr_grid(text);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(fmt::format("--lr-grid: {}", e.what()));
   }
-  return grid;
+}
+
+LrSweep parse_sweep(const std::string& text) {
+  std::optional<LrSweep> sweep = parse_lr_sweep(text);
+  if (!sweep) throw UsageError(fmt::format("--lr-sweep: expected exhaustive or halving, not '{}'", text));
+  return *sweep;
 }
 
 double parse_child(const std::string& child) {
@@ -181,9 +178,19 @@ const RunOption kRunOptions[] = {
      [](C& c, const O& o) { c.child.train_subset = o.train_subset; }},
     {"--lr-grid", "lr.grid", Fixed,
      [](App& a, O& o) {
-       return a.add_option("--lr-grid", o.lr_grid, "the learning-rate sweep's rates, comma-separated (default 0.001,0.01,0.1,1)");
+       return a.add_option("--lr-grid", o.lr_grid,
+                           "the learning-rate sweep's rates, comma-separated, or a named grid: default (0.001,0.01,0.1,1), "
+                           "fine (8 rates log-spaced over 1e-4 .. 1), half-decades (1e-4, 3e-4, ..., 0.3, 1)");
      },
      [](C& c, const O& o) { c.lr.grid = parse_grid(o.lr_grid), c.lr.fixed.reset(); }},
+    {"--lr-sweep", "lr.sweep", Fixed,
+     [](App& a, O& o) {
+       return a.add_option("--lr-sweep", o.lr_sweep,
+                           "how the grid is swept: exhaustive (every rate for lr.sweep_epochs; default) or halving "
+                           "(successive halving: every rate on a fraction of the examples, the better half on twice as "
+                           "many, until one remains; docs/search.md)");
+     },
+     [](C& c, const O& o) { c.lr.sweep = parse_sweep(o.lr_sweep), c.lr.fixed.reset(); }},
     {"--lr", "lr.fixed", Fixed,
      [](App& a, O& o) {
        return a.add_option("--lr", o.lr, "one fixed learning rate instead of the sweep")->check(tool::learning_rate_validator());

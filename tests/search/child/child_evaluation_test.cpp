@@ -109,4 +109,66 @@ TEST_CASE("child evaluation: a rule that diverges at every rate gets the failure
   CHECK(artifact["curves"]["epochs"].size() == 3);
 }
 
+TEST_CASE("child evaluation: successive halving picks the exhaustive sweep's rate at less cost, deterministically") {
+  // Eight rates of which one trains (0.05): the rest (1e-9 .. 1e-3) barely move sign(g)'s weights
+  // in a few steps, at every budget, so the best rate is determined and halving must keep it. None
+  // diverges: a diverged run stops at once, which makes the exhaustive sweep cheap too.
+  SearchConfig c = tiny();
+  c.lr.grid = {1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.05};
+  ChildEvaluation exhaustive = evaluate_child(c, with_rule(c, "sign(g)"));
+  c.lr.sweep = LrSweep::Halving;
+  ChildEvaluation halving = evaluate_child(c, with_rule(c, "sign(g)"));
+  REQUIRE(exhaustive.sweep);
+  REQUIRE(halving.sweep);
+  CHECK(exhaustive.sweep->lr == 0.05);
+  CHECK(halving.sweep->lr == exhaustive.sweep->lr);
+  CHECK(halving.final.lr == exhaustive.final.lr);
+  CHECK(halving.final.metric == exhaustive.final.metric);  // the same training at the same rate
+
+  // 8 rates on a quarter of the 240 training examples, 4 on half, 2 on all: 14 (rate, budget) runs.
+  REQUIRE(halving.sweep->runs.size() == 14);
+  REQUIRE(halving.sweep_budgets.size() == 14);
+  std::vector<std::int64_t> examples;
+  for (const SweepBudget& b : halving.sweep_budgets) examples.push_back(b.examples);
+  CHECK(examples == std::vector<std::int64_t>{60, 60, 60, 60, 60, 60, 60, 60, 120, 120, 120, 120, 240, 240});
+  CHECK(halving.sweep_budgets.front().round == 0);
+  CHECK(halving.sweep_budgets.back().round == 2);
+  CHECK(exhaustive.sweep_budgets.empty());
+  // The last round's two rates trained exactly as the exhaustive sweep trained them.
+  for (std::size_t i = 12; i < 14; ++i) {
+    const runtime::RunResult& run = halving.sweep->runs[i];
+    for (const runtime::RunResult& same : exhaustive.sweep->runs)
+      if (same.lr == run.lr) CHECK(same.val_acc == run.val_acc);
+  }
+  // The cost, counted in training steps: 8 x 2 + 4 x 4 + 2 x 8 = 48 against 8 x 8 = 64.
+  auto steps = [](const runtime::EvaluateResult& r) {
+    std::int64_t n = 0;
+    for (const runtime::RunResult& run : r.runs) n += run.steps;
+    return n;
+  };
+  CHECK(steps(*exhaustive.sweep) == 64);
+  CHECK(steps(*halving.sweep) == 48);
+
+  // Stored: every run with its round and budget; the same evaluation again gives the same result.
+  json curves = json::parse(to_evaluation(c, 1, halving).curves_json);
+  REQUIRE(curves["sweep"].size() == 14);
+  CHECK(curves["sweep"][0]["examples"] == 60);
+  CHECK(curves["sweep"][13]["round"] == 2);
+  CHECK_FALSE(json::parse(to_evaluation(c, 1, exhaustive).curves_json)["sweep"][0].contains("round"));
+  ChildEvaluation again = evaluate_child(c, with_rule(c, "sign(g)"));
+  CHECK(again.final.metric == halving.final.metric);
+  for (std::size_t i = 0; i < 14; ++i) CHECK(again.sweep->runs[i].lr == halving.sweep->runs[i].lr);
+
+  // A baseline through the same protocol; a rule that diverges everywhere stops after round 0.
+  runtime::EvaluateSpec adam = child_spec(c, 1, 0);
+  adam.torch_optimizer = "adam";
+  ChildEvaluation adam_halving = evaluate_child(c, adam);
+  CHECK(adam_halving.sweep->runs.size() == 14);
+  CHECK(runtime::usable(adam_halving.final.status));
+  ChildEvaluation bad = evaluate_child(c, with_rule(c, "g * 1e30"));
+  CHECK_FALSE(bad.trained_final);
+  CHECK(bad.sweep->runs.size() == 8);
+  CHECK(to_evaluation(c, 1, bad).status == search::Status::Diverged);
+}
+
 }  // namespace nos::search

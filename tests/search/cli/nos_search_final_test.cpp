@@ -422,6 +422,53 @@ TEST_CASE("nos-search final: bad input exits 1 naming the file or task, usage mi
   CHECK(unwritable.err.find("no/such/dir/x.json: cannot write the JSON") != std::string::npos);
 }
 
+TEST_CASE("nos-search final: one learning-rate protocol for rules and baselines, printed and stored, overridable") {
+  Fixture f;
+  // The search's own protocol: its stored grid, swept exhaustively.
+  std::string out = f.dir.file("default.json");
+  ToolResult r = run_tool("nos-search", {"final", f.path, "--top", "1", "--seeds", "1", "--baselines", "adam",
+                                         "--no-greedy", "--no-store", "--json", out});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  CHECK_MESSAGE(r.out.find("every optimizer, found rules and LibTorch's alike, chose its rate by the same protocol: lr swept over "
+                           "1e-05, 0.05 (1 epoch)") != std::string::npos,
+                r.out);
+  json lr = read_json(out)["task"]["lr"];
+  CHECK(lr["grid"] == json{1e-5, 0.05});
+  CHECK(lr["sweep"] == "exhaustive");
+  CHECK(lr["runs"] == 2);
+
+  // --lr-grid and --lr-sweep over it, for every optimizer: each run's sweep has halving's runs.
+  out = f.dir.file("halving.json");
+  r = run_tool("nos-search", {"final", f.path, "--top", "1", "--seeds", "1", "--baselines", "adam", "--no-greedy",
+                              "--lr-grid", "1e-7,1e-5,0.05", "--lr-sweep", "halving", "--json", out});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  CHECK_MESSAGE(r.out.find("the same protocol: lr by successive halving over 1e-07, 1e-05, 0.05 (3 rates, 5 runs in 2 "
+                           "rounds") != std::string::npos,
+                r.out);
+  json doc = read_json(out);
+  CHECK(doc["task"]["lr"]["sweep"] == "halving");
+  CHECK(doc["task"]["lr"]["grid"] == json{1e-7, 1e-5, 0.05});
+  CHECK(doc["task"]["lr"]["cost"] == 3.5);  // 3 on half the examples, 2 on all: dearer than 3
+  CHECK(doc["settings"]["lr_grid"] == "1e-7,1e-5,0.05");
+  CHECK(doc["settings"]["lr_sweep"] == "halving");
+  for (const json& x : doc["results"]) {
+    INFO(x["optimizer"]);
+    CHECK(x["runs"][0]["curves"]["sweep"].size() == 5);  // 3 rates on half the examples, 2 on all
+    CHECK(x["runs"][0]["curves"]["sweep"][4]["round"] == 1);
+  }
+  auto storage = open_storage(f.path, OpenMode::ReadOnly);
+  auto stored = storage->artifact(storage->find_search("tiny")->id, "final:1");
+  REQUIRE(stored);
+  CHECK(json::parse(*stored)["task"]["lr"]["description"] == doc["task"]["lr"]["description"]);
+
+  ToolResult bad_sweep = run_tool("nos-search", {"final", f.path, "--lr-sweep", "bisect"});
+  CHECK(bad_sweep.exit_code == 2);
+  CHECK(bad_sweep.err.find("--lr-sweep: expected exhaustive or halving, not 'bisect'") != std::string::npos);
+  ToolResult bad_grid = run_tool("nos-search", {"final", f.path, "--lr-grid", "0.1,x"});
+  CHECK(bad_grid.exit_code == 2);
+  CHECK(bad_grid.err.find("--lr-grid: 'x' is not a number") != std::string::npos);
+}
+
 TEST_CASE("nos-search final: every run kept as final:N with its settings, and one seed decides nothing") {
   Fixture f;
   {

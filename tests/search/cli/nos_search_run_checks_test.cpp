@@ -55,6 +55,8 @@ void check_refused(const std::vector<std::string>& extra, int code, const std::s
 TEST_CASE("nos-search run: out-of-range values are usage errors (exit 2) whatever the option") {
   check_refused({"--lr-grid", "0.1,nan"}, 2, "--lr-grid: learning rate nan");
   check_refused({"--lr-grid", "1e-50"}, 2, "--lr-grid: learning rate 1e-50");
+  check_refused({"--lr-grid", "finer"}, 2, "--lr-grid: 'finer' is not a number (nor a named grid: default, fine, half-decades)");
+  check_refused({"--lr-sweep", "bisect"}, 2, "--lr-sweep: expected exhaustive or halving, not 'bisect'");
   check_refused({"--lr", "nan"}, 2, "--lr");
   check_refused({"--funnel-top", "nan"}, 2, "--funnel-top");
   check_refused({"--funnel-top", "2"}, 2, "--funnel-top");
