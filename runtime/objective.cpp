@@ -15,8 +15,7 @@ namespace {
 
 Objective infer(const Dataset& data) {
   if (data.has_labels()) return data.is_sequence() ? Objective::SequenceClassification : Objective::Classification;
-  if (data.has_targets() && data.float_targets) return Objective::Regression;
-  if (data.has_targets()) throw std::invalid_argument(data.label_problem + " (for regression on it, give \"objective\": \"regression\")");
+  if (data.has_targets()) return Objective::Regression;
   if (data.is_sequence()) return Objective::LanguageModel;
   throw std::invalid_argument(fmt::format("{}: the data has neither labels nor targets", data.source));
 }
@@ -37,7 +36,11 @@ Objective resolve_objective(Objective requested, const Dataset& data, const std:
         refuse(data, objective, "needs token sequences (an integer x of shape (N, length)); use classification");
       break;
     case Objective::Regression:
-      if (!data.has_targets()) refuse(data, objective, "needs targets y (float, shape (N,) or (N, K)); the data has none");
+      if (!data.has_targets() || !data.float_targets)
+        refuse(data, objective,
+               data.has_targets() ? "needs float targets y; this y holds integers, read as class labels (give "
+                                    "y.astype(np.float32) for regression)"
+                                  : "needs targets y (float, shape (N,) or (N, K)); the data has none");
       break;
     case Objective::LanguageModel:
       if (!data.is_sequence())

@@ -161,11 +161,11 @@ NumpyData assemble(const Named& x, const std::optional<Named>& y, const std::opt
     if (y_val) append_y(*y_val, "y_val", x_val->array.shape[0], *x_val, d, d.label_problem);
     d.given_val = x_val->array.shape[0];
   }
-  if (!d.label_problem.empty()) {
-    d.labels.clear();
-    // Integers that are not class numbers are refused unless the task asks for regression.
-    d.float_targets = float_y;
-  }
+  // Integers are class numbers (regression reads float targets: y.astype(np.float32)); a float y
+  // that is not class numbers is regression targets.
+  if (!d.label_problem.empty() && !float_y) throw DataError(d.label_problem);
+  if (!d.label_problem.empty()) d.labels.clear();
+  d.float_targets = float_y;
   if (!d.labels.empty()) d.num_classes = 1 + *std::max_element(d.labels.begin(), d.labels.end());
   if (!y) d.targets.clear(), d.target_width = 0;
   if (tokens) d.vocabulary = largest + 1;
@@ -200,7 +200,8 @@ NumpyData load_npz(const std::string& path) {
                            has_x_val ? "y_val" : "x_val"));
   Named x = named("x");
   std::optional<Named> y, x_val, y_val;
-  if (archive.has("y")) y = named("y");  // absent: token sequences for lm (assemble refuses anything else)
+  // Absent: token sequences for lm; inputs of numbers need it (the archive's error names what it holds).
+  if (archive.has("y") || !holds_token_ids(x.array)) y = named("y");
   if (has_x_val) {
     x_val = named("x_val");
     if (y) y_val = named("y_val");

@@ -42,6 +42,7 @@ struct Options {
   double lr = 0;
   std::vector<double> lr_sweep;
   std::string metric = "val_acc";
+  std::string objective = "auto";
   EvaluateSpec spec;
 };
 
@@ -105,6 +106,11 @@ void add_options(CLI::App& app, Options& o) {
                  "kernel backend of the rule: auto (cpu if built with LLVM, else interp; cuda on GPUs), interp, cpu, cuda")
       ->check(CLI::IsMember({"auto", "interp", "cpu", "cuda"}))
       ->capture_default_str();
+  app.add_option("--objective", o.objective,
+                 "what the child learns: auto (from the data), classification, sequence_classification, regression, "
+                 "lm (docs/tasks.md#objectives)")
+      ->check(CLI::IsMember({"auto", "classification", "sequence_classification", "regression", "lm"}))
+      ->capture_default_str();
   app.add_option("--last-k", o.spec.last_k, "epochs the mean/max validation accuracy are taken over")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
@@ -147,6 +153,7 @@ int run(const CLI::App& app, Options& o) {
     o.spec.lrs = {o.lr};
   }
   o.spec.metric = *parse_metric(o.metric);
+  o.spec.objective = *parse_objective(o.objective);
   nos::tool::apply_task_file(app, o.task_file, TaskSpec{}, o.spec.task());
   check_report(o.json);
 
