@@ -22,7 +22,8 @@ void summarize(RunResult& result, int last_k) {
   if (history.empty()) return;
   result.val_acc = history.back().val_acc;
   std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(std::max(last_k, 1)), history.size());
-  double sum = 0, best = 0;
+  // The best from the first of the last k, not 0: a negated loss (-MSE, -bits per token) is below 0.
+  double sum = 0, best = history[history.size() - k].val_acc;
   for (std::size_t i = history.size() - k; i < history.size(); ++i) {
     sum += history[i].val_acc;
     best = std::max(best, history[i].val_acc);

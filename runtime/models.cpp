@@ -107,9 +107,15 @@ void check_input_kind(const std::string& model, const std::vector<std::int64_t>&
                                             fmt::join(shape, ", ")));
 }
 
-torch::nn::Sequential sequence_model(const std::string& name, std::int64_t vocabulary, std::int64_t classes) {
+torch::nn::Sequential sequence_model(const std::string& name, std::int64_t vocabulary, std::int64_t classes,
+                                     Objective objective) {
   check_size(text_model_parameters(name, vocabulary, classes), fmt::format("{} with a vocabulary of {}", name, vocabulary));
-  return text_model(name, vocabulary, classes);
+  const bool per_position = objective == Objective::LanguageModel;
+  if (per_position && name != "textrnn")
+    throw std::invalid_argument(fmt::format("model {} cannot train objective lm (it sees the tokens after a position); "
+                                            "use textrnn",
+                                            name));
+  return text_model(name, vocabulary, classes, per_position);
 }
 
 // resnet: a ResNet-8-like net. A 3x3 conv stem (16 filters, batch norm, ReLU), three stages of one
@@ -163,20 +169,23 @@ torch::nn::Sequential resnet(const std::vector<std::int64_t>& shape, std::int64_
   return net;
 }
 
-// A built-in network with the classification objective: cross entropy, accuracy.
+// A built-in network with its objective (objective_score.cpp).
 class BuiltinModel final : public ChildModel {
  public:
-  explicit BuiltinModel(torch::nn::Sequential net) : net_(std::move(net)) {}
+  BuiltinModel(torch::nn::Sequential net, Objective objective) : net_(std::move(net)), objective_(objective) {}
   std::vector<at::Tensor> parameters() override { return net_->parameters(); }
   void set_training(bool training) override { net_->train(training); }
   void to(const c10::Device& device) override { net_->to(device); }
   at::Tensor loss(const at::Tensor& x, const at::Tensor& y) override {
-    return torch::nn::functional::cross_entropy(net_->forward(x), y);
+    return objective_loss(objective_, net_->forward(objective_input(objective_, x)), x, y);
   }
-  ChunkScore score(const at::Tensor& x, const at::Tensor& y) override { return classification_score(net_->forward(x), y); }
+  ChunkScore score(const at::Tensor& x, const at::Tensor& y) override {
+    return objective_score(objective_, net_->forward(objective_input(objective_, x)), x, y);
+  }
 
  private:
   torch::nn::Sequential net_;
+  Objective objective_;
 };
 
 }  // namespace
@@ -190,22 +199,23 @@ ChunkScore classification_score(const at::Tensor& logits, const at::Tensor& labe
   return score;
 }
 
-std::unique_ptr<ChildModel> make_child_model(const ModelSpec& spec, const std::vector<std::int64_t>& example_shape,
-                                             std::int64_t num_classes, std::int64_t vocabulary, std::uint64_t seed) {
+std::unique_ptr<ChildModel> make_child_model(const ModelSpec& spec, Objective objective,
+                                             const std::vector<std::int64_t>& example_shape, std::int64_t outputs,
+                                             std::int64_t vocabulary, std::uint64_t seed) {
   if (!is_builtin_model(spec.name)) {
     if (std::error_code ec; !std::filesystem::exists(spec.name, ec))
       throw std::invalid_argument(fmt::format("unknown model '{}' (expected {} or a TorchScript file's path)", spec.name,
                                               fmt::join(model_names(), ", ")));
-    return load_torchscript_model(spec.name, num_classes, seed);
+    return load_torchscript_model(spec.name, objective, outputs, seed);
   }
   torch::manual_seed(seed);
-  return std::make_unique<BuiltinModel>(make_model(spec, example_shape, num_classes, vocabulary));
+  return std::make_unique<BuiltinModel>(make_model(spec, example_shape, outputs, vocabulary, objective), objective);
 }
 
 torch::nn::Sequential make_model(const ModelSpec& spec, const std::vector<std::int64_t>& example_shape,
-                                 std::int64_t num_classes, std::int64_t vocabulary) {
+                                 std::int64_t num_classes, std::int64_t vocabulary, Objective objective) {
   if (is_builtin_model(spec.name)) check_input_kind(spec.name, example_shape, vocabulary);
-  if (is_text_model(spec.name)) return sequence_model(spec.name, vocabulary, num_classes);
+  if (is_text_model(spec.name)) return sequence_model(spec.name, vocabulary, num_classes, objective);
   if (spec.name == "mlp") {
     std::int64_t inputs = std::accumulate(example_shape.begin(), example_shape.end(), std::int64_t{1},
                                           std::multiplies<>());

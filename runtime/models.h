@@ -27,7 +27,10 @@ namespace nos::runtime {
 // Parameters are initialized from LibTorch's global generator (seed it first for determinism).
 // Throws std::invalid_argument for an unknown name or a model that does not fit the data.
 // `vocabulary` > 0: the examples are token sequences with ids below it (Dataset::vocabulary).
+// `outputs`: the values per example the network gives (classes, regression targets, or the
+// vocabulary per position for lm: objective_outputs).
 torch::nn::Sequential make_model(const ModelSpec& spec, const std::vector<std::int64_t>& example_shape,
-                                 std::int64_t num_classes, std::int64_t vocabulary = 0);
+                                 std::int64_t outputs, std::int64_t vocabulary = 0,
+                                 Objective objective = Objective::Classification);
 
 }  // namespace nos::runtime

@@ -17,12 +17,14 @@ struct ChildPreflight {
   Dataset data;                       // load_dataset(spec.data)
   Split split;                        // split_dataset(data, split_options(spec)): what evaluate() trains on
   std::vector<std::string> warnings;  // split_warnings(split): doubtful, not refused
+  Objective objective = Objective::Classification;  // spec.objective resolved on the data (objective.h)
 };
 
 // Checks spec_problem (learning rates included), loads and splits the data as evaluate() would
 // (the data and split errors of dataset.h: unreadable, one class, too few examples, a part with one
 // class), and builds the model once on the CPU for that data (too large for models.h's bound or
-// this machine's memory, or an allocation that fails). Throws std::invalid_argument with the
+// this machine's memory, or an allocation that fails), with the objective resolved on the data (one
+// that does not fit the data or the model refused: objective.h). Throws std::invalid_argument with the
 // message evaluate() would give. Neither the device (device_problem) nor the rule is checked.
 ChildPreflight preflight_child(const EvaluateSpec& spec);
 

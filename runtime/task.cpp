@@ -15,7 +15,36 @@ namespace {
 constexpr std::pair<Metric, const char*> kMetricNames[] = {
     {Metric::ValAcc, "val_acc"}, {Metric::ValAccMeanLastK, "val_acc_mean_last_k"}, {Metric::ValAccMaxLastK, "val_acc_max_last_k"}};
 
+constexpr std::pair<Objective, const char*> kObjectiveNames[] = {
+    {Objective::Auto, "auto"},
+    {Objective::Classification, "classification"},
+    {Objective::SequenceClassification, "sequence_classification"},
+    {Objective::Regression, "regression"},
+    {Objective::LanguageModel, "lm"}};
+
 }  // namespace
+
+const char* name(Objective objective) {
+  for (auto [o, text] : kObjectiveNames)
+    if (o == objective) return text;
+  return "?";
+}
+
+std::optional<Objective> parse_objective(std::string_view text) {
+  for (auto [o, name] : kObjectiveNames)
+    if (text == name) return o;
+  return std::nullopt;
+}
+
+bool metric_is_accuracy(Objective objective) {
+  return objective != Objective::Regression && objective != Objective::LanguageModel;
+}
+
+const char* metric_label(Objective objective) {
+  if (objective == Objective::Regression) return "neg_mse";
+  if (objective == Objective::LanguageModel) return "neg_bits_per_token";
+  return "accuracy";
+}
 
 const char* name(Metric metric) {
   for (auto [m, text] : kMetricNames)
@@ -61,7 +90,7 @@ std::string task_problem(const TaskSpec& t) {
 }
 
 nlohmann::json to_json(const TaskSpec& t) {
-  return {{"model", {{"name", t.model.name}, {"hidden", t.model.hidden}}},
+  nlohmann::json j = {{"model", {{"name", t.model.name}, {"hidden", t.model.hidden}}},
           {"data", t.data},
           {"train_subset", t.train_subset},
           {"val_fraction", t.val_fraction},
@@ -70,6 +99,9 @@ nlohmann::json to_json(const TaskSpec& t) {
           {"metric", name(t.metric)},
           {"last_k", t.last_k},
           {"divergence_factor", t.divergence_factor}};
+  // Absent means Auto: the configurations stored before objectives existed read as they did.
+  if (t.objective != Objective::Auto) j["objective"] = name(t.objective);
+  return j;
 }
 
 void flatten_model(nlohmann::json& j) {
@@ -93,6 +125,15 @@ void read_task(const nlohmann::json& j, std::string_view where, const std::strin
     s.read("hidden", t.model.hidden);
   }
   s.read("data", t.data);
+  if (s.has("objective")) {
+    std::string objective;
+    s.read("objective", objective);
+    std::optional<Objective> parsed = parse_objective(objective);
+    if (!parsed)
+      s.fail(s.key("objective"),
+             fmt::format("unknown objective '{}' (auto, classification, sequence_classification, regression, lm)", objective));
+    t.objective = *parsed;
+  }
   s.read("train_subset", t.train_subset);
   s.read("val_fraction", t.val_fraction);
   s.read("epochs", t.epochs);

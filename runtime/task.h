@@ -35,8 +35,28 @@ enum class Metric { ValAcc, ValAccMeanLastK, ValAccMaxLastK };
 const char* name(Metric metric);  // "val_acc", "val_acc_mean_last_k", "val_acc_max_last_k"
 std::optional<Metric> parse_metric(std::string_view text);
 
+// What the child learns (docs/tasks.md#objectives). Every metric is higher-is-better: a loss-like
+// value (a mean squared error, bits per token) is shown and stored negated.
+//   classification           integer class labels y; cross entropy; metric: accuracy
+//   sequence_classification  the same on token sequences (textcnn, textrnn)
+//   regression               float targets y (N,) or (N, K); mean squared error; metric: -MSE
+//   lm                       token sequences x (N, T), no y: each position predicts the next token;
+//                            cross entropy over every position; metric: -bits per token
+// Auto: the data decides (float y: regression; integer y: classification, or sequence
+// classification for token sequences; token sequences without y: lm).
+enum class Objective { Auto, Classification, SequenceClassification, Regression, LanguageModel };
+const char* name(Objective objective);  // "auto", "classification", "sequence_classification", "regression", "lm"
+std::optional<Objective> parse_objective(std::string_view text);
+// The metric's name as shown beside its value: "accuracy", "neg_mse", "neg_bits_per_token" (Auto:
+// "accuracy", as a stored search without the key is classification).
+const char* metric_label(Objective objective);
+// Whether the metric is accuracy-like (0 .. 1, shown in %): classification, sequence
+// classification and Auto. Otherwise it is a negated loss, <= 0.
+bool metric_is_accuracy(Objective objective);
+
 struct TaskSpec {
   ModelSpec model;
+  Objective objective = Objective::Auto;  // written to JSON only when not Auto (old files and searches read the same)
   std::string data = "fashion-mnist";  // load_dataset's spec: a name, a directory, a prefix, a .csv
   std::int64_t train_subset = 0;       // > 0: train on only this many examples
   double val_fraction = 1.0 / 6;       // held out for validation
@@ -54,10 +74,10 @@ std::string task_problem(const TaskSpec& task);
 // The task's JSON keys. In a task file and the evaluate API's spec the model is an object,
 // "model": {"name": "mlp", "hidden": [256]}; the search configuration's "child" spells it
 // "model": "mlp", "hidden": [256] (as stored since its first version). read_task takes both.
-inline constexpr std::string_view kTaskKeys[] = {"data",       "model",  "hidden", "train_subset",      "val_fraction",
-                                                 "epochs",     "batch_size", "metric", "last_k", "divergence_factor"};
+inline constexpr std::string_view kTaskKeys[] = {"data",       "model",      "hidden", "objective", "train_subset", "val_fraction",
+                                                 "epochs",     "batch_size", "metric", "last_k",    "divergence_factor"};
 
-nlohmann::json to_json(const TaskSpec& task);  // every key; the model as an object
+nlohmann::json to_json(const TaskSpec& task);  // every key (objective only when not Auto); the model as an object
 // The search configuration's spelling of the model: "model" a name, "hidden" beside it.
 void flatten_model(nlohmann::json& j);
 

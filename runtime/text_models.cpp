@@ -23,17 +23,20 @@ torch::Tensor token_ids(const torch::Tensor& x) { return x.to(torch::kLong); }
 // classifier of the whole window (its language, say) needs nothing else.
 class TextRnnImpl : public torch::nn::Module {
  public:
-  TextRnnImpl(std::int64_t vocabulary, std::int64_t classes)
-      : embedding_(register_module("embedding", torch::nn::Embedding(vocabulary, kEmbedding))),
+  TextRnnImpl(std::int64_t vocabulary, std::int64_t classes, bool per_position)
+      : per_position_(per_position),
+        embedding_(register_module("embedding", torch::nn::Embedding(vocabulary, kEmbedding))),
         lstm_(register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(kEmbedding, kRnnHidden).batch_first(true)))),
         head_(register_module("head", torch::nn::Linear(kRnnHidden, classes))) {}
 
   torch::Tensor forward(const torch::Tensor& x) {
     auto [outputs, state] = lstm_->forward(embedding_->forward(token_ids(x)));
+    if (per_position_) return head_->forward(outputs);  // (batch, length, hidden) -> (batch, length, classes)
     return head_->forward(std::get<0>(state)[0]);  // h_n: (layers, batch, hidden)
   }
 
  private:
+  bool per_position_;
   torch::nn::Embedding embedding_;
   torch::nn::LSTM lstm_;
   torch::nn::Linear head_;
@@ -78,11 +81,12 @@ double text_model_parameters(const std::string& name, std::int64_t vocabulary, s
   return embedding + (e * w + 1) * f + (f * w + 1) * f + (f + 1) * double(classes);
 }
 
-torch::nn::Sequential text_model(const std::string& name, std::int64_t vocabulary, std::int64_t classes) {
+torch::nn::Sequential text_model(const std::string& name, std::int64_t vocabulary, std::int64_t classes,
+                                 bool per_position) {
   torch::nn::Sequential net;
   if (name == "textrnn")
-    net->push_back(TextRnn(vocabulary, classes));
-  else if (name == "textcnn")
+    net->push_back(TextRnn(vocabulary, classes, per_position));
+  else if (name == "textcnn" && !per_position)
     net->push_back(TextCnn(vocabulary, classes));
   else
     throw std::invalid_argument("not a text model: " + name);

@@ -21,6 +21,9 @@ bool is_text_model(const std::string& name);  // textrnn, textcnn
 double text_model_parameters(const std::string& name, std::int64_t vocabulary, std::int64_t classes);
 
 // Token ids (float32, exact, or integers; shape (batch, length)) -> class scores (batch, classes).
-torch::nn::Sequential text_model(const std::string& name, std::int64_t vocabulary, std::int64_t classes);
+// per_position (textrnn only, the lm objective): the scores after every position, (batch, length,
+// classes), each from the LSTM's state having read that token and the ones before it.
+torch::nn::Sequential text_model(const std::string& name, std::int64_t vocabulary, std::int64_t classes,
+                                 bool per_position = false);
 
 }  // namespace nos::runtime

@@ -4,7 +4,8 @@
 //   metric(x, y) -> Tensor   the validation metric, higher is better, a scalar (the batch's mean)
 //   init(seed: int)          re-initializes the weights for a child's seed (called without gradients,
 //                            after torch.manual_seed(seed))
-// Without `loss`, the loss is cross entropy of forward's scores; without `metric`, accuracy.
+// Without `loss`, the loss is the task's objective's on forward's output (cross entropy, mean
+// squared error, or cross entropy per position for lm); without `metric`, the objective's metric.
 // The only translation unit that includes TorchScript's headers.
 #include <filesystem>
 #include <fstream>
@@ -70,8 +71,8 @@ jit::Module load_once(const std::string& path) {
 
 class TorchScriptModel final : public ChildModel {
  public:
-  TorchScriptModel(std::string path, jit::Module module, std::int64_t num_classes)
-      : path_(std::move(path)), module_(std::move(module)), num_classes_(num_classes) {
+  TorchScriptModel(std::string path, jit::Module module, Objective objective, std::int64_t outputs)
+      : path_(std::move(path)), module_(std::move(module)), objective_(objective), outputs_(outputs) {
     if (!module_.find_method("forward"))
       throw std::invalid_argument(fmt::format("{}: the TorchScript model has no forward method", path_));
     has_loss_ = module_.find_method("loss").has_value();
@@ -98,13 +99,13 @@ class TorchScriptModel final : public ChildModel {
 
   at::Tensor loss(const at::Tensor& x, const at::Tensor& y) override {
     if (has_loss_) return scalar("loss", call("loss", {x, y}));
-    return torch::nn::functional::cross_entropy(scores(x), y);
+    return objective_loss(objective_, scores(x), x, y);
   }
 
   ChunkScore score(const at::Tensor& x, const at::Tensor& y) override {
     double rows = static_cast<double>(x.size(0));
     ChunkScore out;
-    if (!has_loss_ || !has_metric_) out = classification_score(scores(x), y);
+    if (!has_loss_ || !has_metric_) out = objective_score(objective_, scores(x), x, y);
     if (has_loss_) out.loss_sum = scalar("loss", call("loss", {x, y})).item<double>() * rows;
     if (has_metric_) out.metric_sum = scalar("metric", call("metric", {x, y})).item<double>() * rows;
     return out;
@@ -137,35 +138,45 @@ class TorchScriptModel final : public ChildModel {
     return value.toTensor().reshape({});
   }
 
-  // forward's class scores, checked: one row per example, one column per class of the data.
+  // forward's output, checked: one row per example, one column per class of the data (or per
+  // regression target; lm: [B, T - 1, vocabulary] for the input without its last token).
   at::Tensor scores(const at::Tensor& x) {
-    c10::IValue out = call("forward", {x});
+    at::Tensor input = objective_input(objective_, x);
+    c10::IValue out = call("forward", {input});
     if (!out.isTensor())
-      throw std::invalid_argument(fmt::format("{}: forward() must return a tensor of class scores, got {}", path_,
-                                              out.tagKind()));
-    at::Tensor logits = out.toTensor();
-    if (logits.dim() != 2 || logits.size(0) != x.size(0) || logits.size(1) != num_classes_)
+      throw std::invalid_argument(fmt::format("{}: forward() must return a tensor, got {}", path_, out.tagKind()));
+    at::Tensor output = out.toTensor();
+    std::vector<std::int64_t> expected = objective_output_shape(objective_, x, outputs_);
+    if (output.sizes().vec() != expected)
       throw std::invalid_argument(fmt::format(
-          "{}: forward() returned shape {} for a batch of {}; the data has {} classes, so [{}, {}] was expected "
+          "{}: forward() returned shape {} for an input of shape {}; objective {} needs [{}]: {} "
           "(or define loss() and metric() for another objective)",
-          path_, shape(logits), x.size(0), num_classes_, x.size(0), num_classes_));
-    return logits;
+          path_, shape(output), shape(input), name(objective_), fmt::join(expected, ", "), what_outputs_are()));
+    return output;
+  }
+
+  std::string what_outputs_are() const {
+    if (objective_ == Objective::Regression) return fmt::format("one value per target of y ({} per example)", outputs_);
+    if (objective_ == Objective::LanguageModel)
+      return fmt::format("scores over the vocabulary of {} at each input position", outputs_);
+    return fmt::format("one score per class ({} classes)", outputs_);
   }
 
   static std::string shape(const at::Tensor& t) { return fmt::format("[{}]", fmt::join(t.sizes(), ", ")); }
 
   std::string path_;
   jit::Module module_;
-  std::int64_t num_classes_;
+  Objective objective_;
+  std::int64_t outputs_;
   bool has_loss_ = false, has_metric_ = false;
   std::vector<at::Tensor> parameters_;
 };
 
 }  // namespace
 
-std::unique_ptr<ChildModel> load_torchscript_model(const std::string& path, std::int64_t num_classes,
+std::unique_ptr<ChildModel> load_torchscript_model(const std::string& path, Objective objective, std::int64_t outputs,
                                                    std::uint64_t seed) {
-  auto model = std::make_unique<TorchScriptModel>(path, load_once(path), num_classes);
+  auto model = std::make_unique<TorchScriptModel>(path, load_once(path), objective, outputs);
   model->init(seed);
   return model;
 }

@@ -13,6 +13,7 @@
 
 #include "runtime/cpu_threads.h"
 #include "runtime/metrics.h"
+#include "runtime/objective.h"
 #include "runtime/child_model.h"
 #include "runtime/rule_optimizer.h"
 
@@ -40,15 +41,20 @@ struct Tensors {
   torch::Tensor x, y;
 };
 
-Tensors to_tensors(const Dataset& data, const torch::Device& device) {
+// y is what the objective reads: the labels, the float targets [N, K] (regression), or nothing
+// (lm reads x: a placeholder of N zeros keeps the batching the same).
+Tensors to_tensors(const Dataset& data, Objective objective, const torch::Device& device) {
   std::vector<std::int64_t> shape{data.size()};
   shape.insert(shape.end(), data.shape.begin(), data.shape.end());
   // from_blob borrows the vectors, which outlive the run (train() holds `data`) and are only read:
   // on the CPU the tensors use them in place (a search's worker trains thousands of children on one
   // split, and copying it for every run cost a few percent of the search); other devices copy.
   auto own = [&](torch::Tensor borrowed) { return device.is_cpu() ? borrowed : borrowed.to(device); };
-  return {own(torch::from_blob(const_cast<float*>(data.features.data()), shape, torch::kFloat)),
-          own(torch::from_blob(const_cast<std::int64_t*>(data.labels.data()), {data.size()}, torch::kLong))};
+  torch::Tensor x = own(torch::from_blob(const_cast<float*>(data.features.data()), shape, torch::kFloat));
+  if (objective == Objective::Regression)
+    return {x, own(torch::from_blob(const_cast<float*>(data.targets.data()), {data.size(), data.target_width}, torch::kFloat))};
+  if (objective == Objective::LanguageModel) return {x, torch::zeros({data.size()}, torch::kLong).to(device)};
+  return {x, own(torch::from_blob(const_cast<std::int64_t*>(data.labels.data()), {data.size()}, torch::kLong))};
 }
 
 struct Evaluation {
@@ -134,9 +140,11 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
   torch::manual_seed(config.seed);
   torch::Device device(config.device);
 
-  Tensors train_set = to_tensors(data.train, device), val_set = to_tensors(data.val, device);
+  const Objective objective = resolve_objective(config.objective, data.train, config.model.name);
+  Tensors train_set = to_tensors(data.train, objective, device), val_set = to_tensors(data.val, objective, device);
   std::unique_ptr<ChildModel> model =
-      make_child_model(config.model, data.train.shape, data.train.num_classes, data.train.vocabulary, config.seed);
+      make_child_model(config.model, objective, data.train.shape, objective_outputs(objective, data.train),
+                       data.train.vocabulary, config.seed);
   model->to(device);
 
   std::int64_t n = data.train.size();

@@ -7,7 +7,8 @@ namespace {
 
 constexpr TaskOptionKey kKeys[] = {{"--model", "model"},   {"--hidden", "hidden"},         {"--data", "data"},
                                    {"--epochs", "epochs"}, {"--train-subset", "train_subset"}, {"--val-fraction", "val_fraction"},
-                                   {"--batch-size", "batch_size"}, {"--metric", "metric"}, {"--last-k", "last_k"}};
+                                   {"--batch-size", "batch_size"}, {"--metric", "metric"}, {"--last-k", "last_k"},
+                                   {"--objective", "objective"}};
 
 // Copies the field `key` names from `from` to `to`.
 void copy_key(const std::string& key, const runtime::TaskSpec& from, runtime::TaskSpec& to) {
@@ -20,6 +21,7 @@ void copy_key(const std::string& key, const runtime::TaskSpec& from, runtime::Ta
   else if (key == "batch_size") to.batch_size = from.batch_size;
   else if (key == "metric") to.metric = from.metric;
   else if (key == "last_k") to.last_k = from.last_k;
+  else if (key == "objective") to.objective = from.objective;
 }
 
 }  // namespace

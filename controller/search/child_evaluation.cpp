@@ -190,11 +190,12 @@ runtime::EvaluateResult halving_sweep(const SearchConfig& config, const runtime:
 
 }  // namespace
 
-std::vector<std::string> preflight(const SearchConfig& config) {
+std::vector<std::string> preflight(const SearchConfig& config, runtime::Objective* objective) {
   runtime::EvaluateSpec spec = child_spec(config, 1, 0);
   spec.torch_optimizer = "adam";  // a candidate, as a spec needs one; the rules are checked as they come
   spec.lrs = config.lr.fixed ? std::vector<double>{*config.lr.fixed} : config.lr.grid;
   runtime::ChildPreflight checked = runtime::preflight_child(spec);
+  if (objective) *objective = checked.objective;
   if (config.funnel.enabled()) runtime::split_dataset(checked.data, runtime::split_options(child_spec(config, 2, 0)));
   return checked.warnings;
 }

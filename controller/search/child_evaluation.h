@@ -46,8 +46,9 @@ ChildEvaluation evaluate_child(const SearchConfig& config, runtime::EvaluateSpec
 // the sweep's rates (or the fixed rate) through runtime::preflight_child, so the data is loaded and
 // split as the workers split it and the model built once; with the funnel, stage 2's split too.
 // Throws std::invalid_argument with the message a worker would have given; returns the warnings
-// about the data (runtime::split_warnings), for the caller to show.
-std::vector<std::string> preflight(const SearchConfig& config);
+// about the data (runtime::split_warnings), for the caller to show. `objective`: where the
+// child's objective, resolved on the data (runtime/objective.h), is written.
+std::vector<std::string> preflight(const SearchConfig& config, runtime::Objective* objective = nullptr);
 
 // How a child run ended, as the search stores it: the one map from runtime::Status (CompileFailed,
 // the rule or its kernel could not be built, is Invalid).

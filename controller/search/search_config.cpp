@@ -8,6 +8,7 @@
 #include "compiler/codegen/kernel_abi.h"
 #include "controller/options.h"
 #include "runtime/json_section.h"
+#include "runtime/objective.h"
 #include "runtime/json_text.h"
 
 namespace nos::search {
@@ -269,7 +270,7 @@ std::unique_ptr<controller::Strategy> make_strategy(const SearchConfig& c, std::
 
 double reward_of(const SearchConfig& c, Status status, std::optional<double> metric) {
   if (!usable(status) || !metric || !std::isfinite(*metric)) return c.failure_reward;
-  return controller::transform_reward(c.reward, *metric);
+  return controller::transform_reward(c.reward, runtime::reward_base(c.child.objective, *metric));
 }
 
 }  // namespace nos::search

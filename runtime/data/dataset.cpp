@@ -103,13 +103,18 @@ Dataset take(const Dataset& data, const std::vector<std::int64_t>& order, std::i
   part.shape = data.shape;
   part.num_classes = data.num_classes;
   part.vocabulary = data.vocabulary;
-  std::int64_t f = data.feature_count();
+  part.target_width = data.target_width;
+  part.label_problem = data.label_problem;
+  part.float_targets = data.float_targets;
+  std::int64_t f = data.feature_count(), w = data.target_width;
   part.features.resize(static_cast<std::size_t>((end - begin) * f));
-  part.labels.resize(static_cast<std::size_t>(end - begin));
+  if (data.has_labels()) part.labels.resize(static_cast<std::size_t>(end - begin));
+  part.targets.resize(static_cast<std::size_t>((end - begin) * w));
   for (std::int64_t i = begin; i < end; ++i) {
     std::int64_t row = order[static_cast<std::size_t>(i)];
     std::copy_n(data.features.begin() + row * f, f, part.features.begin() + (i - begin) * f);
-    part.labels[static_cast<std::size_t>(i - begin)] = data.labels[static_cast<std::size_t>(row)];
+    if (data.has_labels()) part.labels[static_cast<std::size_t>(i - begin)] = data.labels[static_cast<std::size_t>(row)];
+    std::copy_n(data.targets.begin() + row * w, w, part.targets.begin() + (i - begin) * w);
   }
   return part;
 }
@@ -155,7 +160,9 @@ Dataset load_dataset(const std::string& spec) {
   }
   if (has_extension(spec, ".npz") || is_npy_spec(spec)) {
     NumpyData numpy = has_extension(spec, ".npz") ? load_npz(spec) : load_npy_files(spec);
-    check_labels(numpy.data, numpy.labels);
+    if (numpy.data.has_labels()) check_labels(numpy.data, numpy.labels);  // targets and bare token sequences have no classes
+    else if (numpy.data.size() < 2)
+      throw DataError(fmt::format("{}: {} example, too few to split into training and validation", spec, numpy.data.size()));
     return std::move(numpy.data);
   }
   if (fs::is_directory(spec, ec)) return load_idx_pair((fs::path(spec) / "train").string(), spec);
@@ -167,6 +174,7 @@ std::vector<std::string> split_warnings(const Split& split) {
   const Dataset& val = split.val;
   const std::string& source = val.source;
   const auto n = static_cast<double>(val.size());
+  if (!val.has_labels()) return warnings;  // no classes: none of these warnings apply
   if (val.size() < kFewValidationExamples)
     warnings.push_back(fmt::format("{}: the validation split has only {} examples: its accuracy moves in steps of "
                                    "{:.2g} %, too coarse to tell optimizers apart",

@@ -18,6 +18,7 @@
 // the data brings its own (x_val, y_val).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,7 +28,15 @@ namespace nos::runtime {
 struct Dataset {
   std::string source;                 // what was read, for reports: file paths
   std::vector<float> features;        // size() x feature_count(), row-major
-  std::vector<std::int64_t> labels;   // class per example, 0 .. num_classes - 1
+  std::vector<std::int64_t> labels;   // class per example, 0 .. num_classes - 1 (empty: targets, or no y)
+  // Regression data (float y): target_width values per example, row-major; labels are empty.
+  std::vector<float> targets;
+  std::int64_t target_width = 0;
+  // Why y is not class labels (fractions, several values per example, negative numbers): labels
+  // are empty then. float_targets: y was float (so regression is what it means; an integer y that
+  // is not class numbers is refused unless the task asks for regression).
+  std::string label_problem;
+  bool float_targets = false;
   std::vector<std::int64_t> shape;    // one example: {1, H, W} for images, {F} for tables
   std::int64_t num_classes = 0;
   // > 0: the last given_val examples are the data's own validation split (x_val, y_val of NumPy
@@ -37,10 +46,16 @@ struct Dataset {
   // `features` as float32, which is exact below 2^24; split_dataset leaves them as they are.
   std::int64_t vocabulary = 0;
 
-  std::int64_t size() const { return static_cast<std::int64_t>(labels.size()); }
+  // Examples: one label each, or (regression, token sequences without y) one row of features each.
+  std::int64_t size() const {
+    return labels.empty() ? static_cast<std::int64_t>(features.size()) / std::max<std::int64_t>(1, feature_count())
+                          : static_cast<std::int64_t>(labels.size());
+  }
   std::int64_t feature_count() const;
   bool is_image() const { return shape.size() == 3; }
   bool is_sequence() const { return vocabulary > 0; }
+  bool has_labels() const { return !labels.empty(); }
+  bool has_targets() const { return target_width > 0; }
 };
 
 // The largest vocabulary token data may have (ids up to kMaxVocabulary - 1): a larger id is not a

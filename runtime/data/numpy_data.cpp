@@ -89,35 +89,50 @@ void append_features(const Named& x, const std::string& role, std::vector<float>
   });
 }
 
-void append_labels(const Named& y, const std::string& role, std::int64_t rows, const Named& x,
-                   std::vector<std::int64_t>& out) {
+// y: class labels when they are class numbers, and always the same values as float targets (the
+// objective decides which it reads: objective.h). A y that is not class numbers (fractions, a
+// row of several values, negative numbers) keeps the reason in `label_problem`.
+void append_y(const Named& y, const std::string& role, std::int64_t rows, const Named& x, Dataset& d,
+              std::string& label_problem) {
   const NpyArray& a = y.array;
   const std::vector<std::int64_t>& s = a.shape;
-  if (!(s.size() == 1 || (s.size() == 2 && s[1] == 1)))
-    fail(y.name, fmt::format("{} has shape {}: labels must be one class number per example, shape (N,)", role,
-                             npy_shape_text(s)));
+  if (!(s.size() == 1 || (s.size() == 2 && s[1] >= 1)))
+    fail(y.name, fmt::format("{} has shape {}: y must be one class number or target per example, shape (N,), or K "
+                             "regression targets per example, shape (N, K)",
+                             role, npy_shape_text(s)));
   if (s[0] != rows) fail(y.name, fmt::format("{} holds {} labels, but {} holds {} examples", role, s[0], x.name, rows));
+  const std::int64_t width = s.size() == 2 ? s[1] : 1;
+  if (d.target_width != 0 && d.target_width != width)
+    fail(y.name, fmt::format("{} has {} targets per example, but y has {}", role, width, d.target_width));
+  d.target_width = width;
+  if (width != 1 && label_problem.empty())
+    label_problem = y.name + ": " + fmt::format("{} has shape {}: class labels must be one class number per example", role,
+                                npy_shape_text(s));
   visit_npy(a, [&](const auto* v, std::int64_t n) {
     using T = std::remove_cv_t<std::remove_pointer_t<decltype(v)>>;
     for (std::int64_t i = 0; i < n; ++i) {
       auto value = static_cast<double>(v[i]);
+      if (!std::isfinite(value))
+        fail(y.name, fmt::format("{}[{}] is {}: targets and labels must be finite numbers", role, i / width, value));
+      d.targets.push_back(static_cast<float>(value));
+      if (!label_problem.empty()) continue;
       if constexpr (std::is_floating_point_v<T>) {
-        if (value != std::floor(value) || !std::isfinite(value))
-          fail(y.name, fmt::format("{}[{}] is {}: float regression targets are not supported yet; classification "
-                                   "needs class numbers 0, 1, 2, ... ({}.astype(np.int64) if they are classes)",
-                                   role, i, value, role));
+        if (value != std::floor(value))
+          label_problem = y.name + ": " + fmt::format("{}[{}] is {}: not a class number (classification needs 0, 1, 2, ...; "
+                                      "float targets are regression)",
+                                      role, i, value);
       }
-      if (value < 0) fail(y.name, fmt::format("{}[{}] is {}: class labels must be 0, 1, 2, ...", role, i, value));
-      if (value > kMaxLabel)
-        fail(y.name,
-             fmt::format("{}[{}] is {}: a class number over {:g} (are these classes?)", role, i, value, kMaxLabel));
-      out.push_back(static_cast<std::int64_t>(value));
+      if (label_problem.empty() && value < 0)
+        label_problem = y.name + ": " + fmt::format("{}[{}] is {}: class labels must be 0, 1, 2, ...", role, i, value);
+      if (label_problem.empty() && value > kMaxLabel)
+        label_problem = y.name + ": " + fmt::format("{}[{}] is {}: a class number over {:g} (are these classes?)", role, i, value, kMaxLabel);
+      if (label_problem.empty()) d.labels.push_back(static_cast<std::int64_t>(value));
     }
   });
 }
 
-NumpyData assemble(const Named& x, const Named& y, const std::optional<Named>& x_val, const std::optional<Named>& y_val,
-                   std::string source) {
+NumpyData assemble(const Named& x, const std::optional<Named>& y, const std::optional<Named>& x_val,
+                   const std::optional<Named>& y_val, std::string source) {
   NumpyData out;
   Dataset& d = out.data;
   d.source = std::move(source);
@@ -125,7 +140,11 @@ NumpyData assemble(const Named& x, const Named& y, const std::optional<Named>& x
   const std::int64_t rows = x.array.shape[0];
   const bool tokens = holds_token_ids(x.array);
   std::int64_t largest = tokens ? append_tokens(x, "x", d.features) : (append_features(x, "x", d.features), 0);
-  append_labels(y, "y", rows, x, d.labels);
+  if (!y && !tokens)
+    fail(source, "no array y: only token sequences (integer x of shape (N, length)) may come without y, for the lm "
+                 "objective");
+  const bool float_y = y && y->array.kind == 'f';
+  if (y) append_y(*y, "y", rows, x, d, d.label_problem);
   if (x_val) {
     std::vector<std::int64_t> val_shape = example_shape(*x_val, "x_val");
     if (val_shape != d.shape)
@@ -139,12 +158,18 @@ NumpyData assemble(const Named& x, const Named& y, const std::optional<Named>& x
       largest = std::max(largest, append_tokens(*x_val, "x_val", d.features));
     else
       append_features(*x_val, "x_val", d.features);
-    append_labels(*y_val, "y_val", x_val->array.shape[0], *x_val, d.labels);
+    if (y_val) append_y(*y_val, "y_val", x_val->array.shape[0], *x_val, d, d.label_problem);
     d.given_val = x_val->array.shape[0];
   }
-  d.num_classes = 1 + *std::max_element(d.labels.begin(), d.labels.end());
+  // Integers are class numbers (regression reads float targets: y.astype(np.float32)); a float y
+  // that is not class numbers is regression targets.
+  if (!d.label_problem.empty() && !float_y) throw DataError(d.label_problem);
+  if (!d.label_problem.empty()) d.labels.clear();
+  d.float_targets = float_y;
+  if (!d.labels.empty()) d.num_classes = 1 + *std::max_element(d.labels.begin(), d.labels.end());
+  if (!y) d.targets.clear(), d.target_width = 0;
   if (tokens) d.vocabulary = largest + 1;
-  out.labels = y.name;
+  out.labels = y ? y->name : "";
   return out;
 }
 
@@ -170,13 +195,17 @@ NumpyData load_npz(const std::string& path) {
   NpzArchive archive(path);
   auto named = [&](const std::string& array) { return Named{archive.read(array), path + ":" + array + ".npy"}; };
   const bool has_x_val = archive.has("x_val"), has_y_val = archive.has("y_val");
-  if (has_x_val != has_y_val)
+  if (has_x_val != has_y_val && (archive.has("y") || has_y_val))
     fail(path, fmt::format("the archive has {} but no {}: a validation split needs both", has_x_val ? "x_val" : "y_val",
                            has_x_val ? "y_val" : "x_val"));
   Named x = named("x");
-  Named y = named("y");
-  std::optional<Named> x_val, y_val;
-  if (has_x_val) x_val = named("x_val"), y_val = named("y_val");
+  std::optional<Named> y, x_val, y_val;
+  // Absent: token sequences for lm; inputs of numbers need it (the archive's error names what it holds).
+  if (archive.has("y") || !holds_token_ids(x.array)) y = named("y");
+  if (has_x_val) {
+    x_val = named("x_val");
+    if (y) y_val = named("y_val");
+  }
   return assemble(x, y, x_val, y_val, path);
 }
 
@@ -194,7 +223,7 @@ NumpyData load_npy_files(const std::string& spec) {
                     spec, files.size()));
   auto named = [&](std::size_t i) { return Named{read_npy(files[i]), files[i]}; };
   Named x = named(0);
-  Named y = named(1);
+  std::optional<Named> y = named(1);
   std::optional<Named> x_val, y_val;
   if (files.size() == 4) x_val = named(2), y_val = named(3);
   return assemble(x, y, x_val, y_val, fmt::format("{}", fmt::join(files, ", ")));

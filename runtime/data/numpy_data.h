@@ -5,8 +5,11 @@
 //       integer dtype (int8 .. int64, uint16 .. uint64) is token ids: shape (N, L), N sequences of
 //       L tokens, ids 0 .. kMaxVocabulary - 1, kept exact (Dataset::vocabulary = the largest id
 //       + 1, over x and x_val). uint8 stays an image's pixels, as before.
-//   y   shape (N,) or (N, 1): integer or bool class labels 0 .. 10^6; float labels only when every
-//       value is a whole number (float regression targets are not supported yet)
+//   y   shape (N,) or (N, 1): integer or bool class labels 0 .. 10^6, or float values: class labels
+//       when every value is a whole number, else regression targets; shape (N, K): K regression
+//       targets per example. Every y is also kept as float targets (Dataset::targets), so the
+//       task's objective may read either (objective.h). Token sequences (integer x) may come
+//       without y: data for the lm objective, each position predicting the next.
 // Every error names the file, or the archive and its entry ("data.npz:y.npy").
 #pragma once
 

@@ -105,9 +105,10 @@ TEST_CASE("nos-train: bad NumPy data exits 1 naming the file") {
   std::string npz = dir + "/float.npz";
   write_zip(npz, {{"x.npy", npy_bytes("<f4", {4, 1}, raw_bytes(std::vector<float>{1, 2, 3, 4}))},
                   {"y.npy", npy_bytes("<f4", {4}, raw_bytes(std::vector<float>{0.5f, 1.5f, 2, 3}))}});
-  ToolResult r = run_tool("nos-train", {"--optimizer", "adam", "--data", npz, "--lr", "0.1"});
+  ToolResult r = run_tool("nos-train", {"--optimizer", "adam", "--data", npz, "--lr", "0.1", "--objective", "classification"});
   CHECK(r.exit_code == 1);
-  CHECK(contains(r.err, npz + ":y.npy: y[0] is 0.5: float regression targets are not supported yet"));
+  // A float y that is not class numbers is regression targets: classification refuses it.
+  CHECK(contains(r.err, npz + ": objective classification needs class labels y: " + npz + ":y.npy: y[0] is 0.5: not a class number"));
   write_text(dir + "/text.npz", "not a zip");
   r = run_tool("nos-train", {"--optimizer", "adam", "--data", dir + "/text.npz", "--lr", "0.1"});
   CHECK(r.exit_code == 1);

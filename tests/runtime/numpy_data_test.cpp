@@ -282,10 +282,10 @@ TEST_CASE("NumPy arrays that do not make a classification data set are refused n
   CHECK(contains(pair_error(dir, x, y_of({0, 1, -1, 0, 1, 2})), y_path + ": y[2] is -1: class labels must be 0, 1, 2"));
   CHECK(contains(pair_error(dir, x, y_of({3, 3, 3, 3, 3, 3})), y_path + ": all 6 labels are class 3"));
   CHECK(contains(pair_error(dir, x, y_of({0, 1, 2000000, 0, 1, 2})), "y[2] is 2000000: a class number over 1e+06"));
-  CHECK(contains(pair_error(dir, x, npy_bytes("<f4", {6}, raw_bytes(std::vector<float>{0, 1, 0.5f, 0, 1, 2}))),
-                 "y[2] is 0.5: float regression targets are not supported yet"));
   CHECK(contains(pair_error(dir, x, npy_bytes("<i8", {3, 2}, raw_bytes(kY))),
-                 "y has shape (3, 2): labels must be one class number"));
+                 "y holds 3 labels, but " + x_path + " holds 6 examples"));
+  CHECK(contains(pair_error(dir, x, npy_bytes("<i8", {6, 2}, raw_bytes(std::vector<std::int64_t>(12, 1)))),
+                 "y has shape (6, 2): class labels must be one class number per example"));
   CHECK(contains(pair_error(dir, npy_bytes("|b1", {6, 2}, std::vector<std::uint8_t>(12)), y_of(kY)),
                  x_path + ": x has dtype '|b1': inputs must be float32, float64, uint8 or integer token ids"));
   CHECK(

@@ -8,6 +8,12 @@
 // all three; nos-train reads x and y as token sequences: docs/tasks.md). Exit status: 0 written,
 // 1 bad input (a missing directory, a language without text, an unwritable OUT), 2 a command-line
 // mistake, 3 internal errors.
+//
+//   nos-data fortunes-lm OUT.npz [--root /usr/share/games/fortunes] [--language en] [--length 64]
+//                                [--windows N]
+//
+// writes next-token language modelling data from one language's fortunes: x int16 (N, length),
+// the same windows as above (fortunes.h), and no y: the objective lm predicts each next byte.
 #include <set>
 
 #include <CLI/CLI.hpp>
@@ -60,6 +66,31 @@ int fortunes(const FortuneOptions& o) {
   return nos::tool::kOk;
 }
 
+struct LmOptions {
+  std::string out;
+  std::string root = "/usr/share/games/fortunes";
+  std::string language = "en";
+  WindowOptions windows;
+};
+
+int fortunes_lm(const LmOptions& o) {
+  Language language;
+  try {
+    language = parse_language(o.language, o.root);
+  } catch (const std::invalid_argument& e) {
+    throw nos::tool::UsageError(fmt::format("--language: {}", e.what()));
+  }
+  nos::support::check_writable(o.out, "OUT");
+  TextData data = fortune_windows({language}, o.windows);
+  std::string npz = npz_bytes({{"x", npy_int16(data.x, {data.windows, data.length})}});
+  nos::support::write_file_atomically(o.out, npz, "OUT");
+  fmt::print("{}: {} windows of {} bytes of {} ({} available in {} file(s) of {}); vocabulary {}: byte values as "
+             "token ids, each window {} next-byte predictions (objective lm)\n",
+             o.out, data.windows, data.length, language.name, data.available[0], data.files[0], language.directory,
+             data.vocabulary, data.length - 1);
+  return nos::tool::kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -81,5 +112,19 @@ int main(int argc, char** argv) {
                   "at most this many windows per language (0: as many as the smallest language has)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 30))
       ->capture_default_str();
-  return nos::tool::run_main(app, argc, argv, [&] { return fortunes(f); });
+  LmOptions lm;
+  CLI::App* lm_cmd = app.add_subcommand(
+      "fortunes-lm", "next-token language modelling data from one language's fortunes as an .npz (x only)");
+  lm_cmd->add_option("OUT", lm.out, "the .npz to write (x: token ids, one window per row)")->required();
+  lm_cmd->add_option("--root", lm.root, "where the fortune directories are")->capture_default_str();
+  lm_cmd->add_option("--language", lm.language, "the language: NAME (ROOT/NAME; en is ROOT itself) or NAME=DIR")
+      ->capture_default_str();
+  lm_cmd->add_option("--length", lm.windows.length, "bytes per window: the model reads all but the last and predicts "
+                                                    "each next one")
+      ->check(CLI::Range(std::int64_t{2}, std::int64_t{4096}))
+      ->capture_default_str();
+  lm_cmd->add_option("--windows", lm.windows.per_language, "at most this many windows (0: all the text holds)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 30))
+      ->capture_default_str();
+  return nos::tool::run_main(app, argc, argv, [&] { return lm_cmd->parsed() ? fortunes_lm(lm) : fortunes(f); });
 }

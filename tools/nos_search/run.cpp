@@ -202,8 +202,13 @@ int run(const RunOptions& options) {
     make_strategy(config, options.config_file);
     check_device(config, options);
     // The child's whole configuration and its data, as every worker would check them.
-    if (config.child.synthetic < 0)
-      for (const std::string& warning : preflight(config)) fmt::print(stderr, "nos-search: warning: {}\n", warning);
+    if (config.child.synthetic < 0) {
+      runtime::Objective objective = runtime::Objective::Classification;
+      for (const std::string& warning : preflight(config, &objective)) fmt::print(stderr, "nos-search: warning: {}\n", warning);
+      // Stored resolved, so the reward and every display know it without the data; classification
+      // stays unwritten (Auto reads as it), as in the searches stored before objectives existed.
+      if (objective != runtime::Objective::Classification) config.child.objective = objective;
+    }
     storage = open_storage(db, OpenMode::Create);
     search.id = storage->create_search(options.name, json_text(to_json(config)), config.lease);
     search = *storage->find_search(options.name);

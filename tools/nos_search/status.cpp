@@ -12,6 +12,7 @@
 
 #include "controller/search/tally.h"
 #include "tools/nos_search/commands.h"
+#include "tools/nos_search/metric_label.h"
 #include "tools/nos_search/open_search.h"
 #include "tools/nos_search/table.h"
 
@@ -189,6 +190,7 @@ void print_search(Storage& storage, const SearchInfo& search) {
                            candidate.index, candidate.hash);
   std::cout << "  rule: " << candidate.rule << '\n';
   std::cout << "  tokens: " << candidate.tokens << '\n';
+  if (std::string note = metric_note(stored_objective(search)); !note.empty()) std::cout << "  " << note << '\n';
 }
 
 }  // namespace

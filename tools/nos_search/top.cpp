@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/nos_search/commands.h"
+#include "tools/nos_search/metric_label.h"
 #include "tools/nos_search/open_search.h"
 #include "tools/nos_search/table.h"
 #include "runtime/json_text.h"
@@ -41,9 +42,13 @@ int top(const TopOptions& options) {
   auto storage = open_read_only(options.db);
   SearchInfo search = choose_search(*storage, options.db);
   std::vector<RankedResult> ranked = storage->top(search.id, options.k);
+  const runtime::Objective objective = stored_objective(search);
   if (options.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (std::size_t i = 0; i < ranked.size(); ++i) out.push_back(to_json(static_cast<int>(i) + 1, ranked[i]));
+    for (std::size_t i = 0; i < ranked.size(); ++i) {
+      out.push_back(to_json(static_cast<int>(i) + 1, ranked[i]));
+      if (!runtime::metric_is_accuracy(objective)) out.back()["metric_name"] = runtime::metric_label(objective);
+    }
     std::cout << json_text(out, 2) << '\n';
     return 0;
   }
@@ -51,6 +56,7 @@ int top(const TopOptions& options) {
     std::cout << fmt::format("search '{}': no result yet\n", search.name);
     return 0;
   }
+  if (std::string note = metric_note(objective); !note.empty()) std::cout << note << '\n';
   std::vector<std::vector<std::string>> rows;
   for (std::size_t i = 0; i < ranked.size(); ++i) {
     const auto& [candidate, e] = ranked[i];

@@ -19,6 +19,7 @@
 
 #include "runtime/evaluate.h"
 #include "runtime/models.h"
+#include "runtime/objective.h"
 #include "runtime/preflight.h"
 #include "support/atomic_file.h"
 #include "tools/options.h"
@@ -41,6 +42,7 @@ struct Options {
   double lr = 0;
   std::vector<double> lr_sweep;
   std::string metric = "val_acc";
+  std::string objective = "auto";
   EvaluateSpec spec;
 };
 
@@ -104,15 +106,33 @@ void add_options(CLI::App& app, Options& o) {
                  "kernel backend of the rule: auto (cpu if built with LLVM, else interp; cuda on GPUs), interp, cpu, cuda")
       ->check(CLI::IsMember({"auto", "interp", "cpu", "cuda"}))
       ->capture_default_str();
+  app.add_option("--objective", o.objective,
+                 "what the child learns: auto (from the data), classification, sequence_classification, regression, "
+                 "lm (docs/tasks.md#objectives)")
+      ->check(CLI::IsMember({"auto", "classification", "sequence_classification", "regression", "lm"}))
+      ->capture_default_str();
   app.add_option("--last-k", o.spec.last_k, "epochs the mean/max validation accuracy are taken over")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
 }
 
-void print_epoch(const EpochRecord& e, int epochs) {
-  fmt::print("epoch {:3}/{}  train loss {:9.4f}  val loss {:9.4f}  val acc {:6.2f}%  {:6.2f} s{}\n", e.epoch, epochs,
-             e.train_loss, e.val_loss, 100 * e.val_acc, e.seconds, e.complete ? "" : "  (stopped early)");
+void print_epoch(const EpochRecord& e, int epochs, Objective objective) {
+  if (metric_is_accuracy(objective))
+    fmt::print("epoch {:3}/{}  train loss {:9.4f}  val loss {:9.4f}  val acc {:6.2f}%  {:6.2f} s{}\n", e.epoch, epochs,
+               e.train_loss, e.val_loss, 100 * e.val_acc, e.seconds, e.complete ? "" : "  (stopped early)");
+  else
+    fmt::print("epoch {:3}/{}  train loss {:9.4f}  val loss {:9.4f}  {} {:9.5g}  {:6.2f} s{}\n", e.epoch, epochs,
+               e.train_loss, e.val_loss, metric_caption(objective), e.val_acc, e.seconds,
+               e.complete ? "" : "  (stopped early)");
   std::fflush(stdout);
+}
+
+// What the data holds, for the first line: classes, regression targets, or token sequences.
+std::string data_text(const Dataset& data, Objective objective) {
+  if (objective == Objective::Regression) return fmt::format("{} examples, {} target(s), regression", data.size(), data.target_width);
+  if (objective == Objective::LanguageModel)
+    return fmt::format("{} sequences of {} tokens, vocabulary {}, lm", data.size(), data.shape.at(0), data.vocabulary);
+  return fmt::format("{} examples, {} classes", data.size(), data.num_classes);
 }
 
 // Checks the report file before training, so that a path that cannot be written fails first;
@@ -133,6 +153,7 @@ int run(const CLI::App& app, Options& o) {
     o.spec.lrs = {o.lr};
   }
   o.spec.metric = *parse_metric(o.metric);
+  o.spec.objective = *parse_objective(o.objective);
   nos::tool::apply_task_file(app, o.task_file, TaskSpec{}, o.spec.task());
   check_report(o.json);
 
@@ -147,19 +168,34 @@ int run(const CLI::App& app, Options& o) {
   ChildPreflight checked = preflight_child(o.spec);
   for (const std::string& warning : checked.warnings) fmt::print(stderr, "nos-train: warning: {}\n", warning);
   const Dataset& data = checked.data;
-  fmt::print("{} on {} ({} examples, {} classes), model {}\n", rule ? rule->display() : OptimizerSpec{{}, o.spec.torch_optimizer, o.spec.momentum}.describe(),
-             o.spec.data, data.size(), data.num_classes, o.spec.model.name);
+  const Objective objective = checked.objective;
+  fmt::print("{} on {} ({}), model {}\n", rule ? rule->display() : OptimizerSpec{{}, o.spec.torch_optimizer, o.spec.momentum}.describe(),
+             o.spec.data, data_text(data, objective), o.spec.model.name);
+  if (!metric_is_accuracy(objective))
+    fmt::print("metric: {} (higher is better)\n", metric_label(objective));
 
   Observer observer;
   observer.on_run_start = [&](double lr) {
     if (o.spec.lrs.size() > 1) fmt::print("lr {:g}\n", lr);
   };
-  observer.on_epoch = [&](const EpochRecord& e) { print_epoch(e, o.spec.epochs); };
+  observer.on_epoch = [&](const EpochRecord& e) { print_epoch(e, o.spec.epochs, objective); };
   EvaluateResult result = evaluate(o.spec, observer, {rule ? &*rule : nullptr, &data, &checked.split});
 
   if (o.spec.lrs.size() > 1)
-    for (const RunResult& r : result.runs) fmt::print("  lr {:<10g} {:<14} val acc {:6.2f}%\n", r.lr, name(r.status), 100 * r.val_acc);
-  if (!result.runs.empty()) {
+    for (const RunResult& r : result.runs)
+      if (metric_is_accuracy(objective))
+        fmt::print("  lr {:<10g} {:<14} val acc {:6.2f}%\n", r.lr, name(r.status), 100 * r.val_acc);
+      else
+        fmt::print("  lr {:<10g} {:<14} {} {}\n", r.lr, name(r.status), metric_caption(objective), metric_text(objective, r.val_acc));
+  if (!result.runs.empty() && !metric_is_accuracy(objective)) {
+    const RunResult& best = result.runs[result.best];
+    fmt::print("{}: {} {} (higher is better; mean of last {} epochs {}, max {}), lr {:g}, backend {}, {:.1f} s "
+               "(train {:.1f} s, validation {:.1f} s, compile {:.2f} s, data {:.1f} s; {} train, {} validation)\n",
+               name(result.status), metric_caption(objective), metric_text(objective, best.val_acc), best.last_k,
+               metric_text(objective, best.val_acc_mean_last_k), metric_text(objective, best.val_acc_max_last_k), best.lr,
+               best.backend, result.timings.total, result.timings.training, result.timings.validation,
+               result.timings.compile, result.timings.data, result.data.train_size, result.data.val_size);
+  } else if (!result.runs.empty()) {
     const RunResult& best = result.runs[result.best];
     fmt::print("{}: val acc {:.2f}% (mean of last {} epochs {:.2f}%, max {:.2f}%), lr {:g}, backend {}, {:.1f} s "
                "(train {:.1f} s, validation {:.1f} s, compile {:.2f} s, data {:.1f} s; {} train, {} validation)\n",
