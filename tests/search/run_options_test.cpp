@@ -30,6 +30,7 @@ void keys_of(const nlohmann::json& j, const std::string& prefix, std::set<std::s
 TEST_CASE("run options: one row per option of the command, each setting a key of the configuration") {
   SearchConfig c;
   c.lr.fixed = 0.1;  // written only when set
+  c.funnel.seeds = 3;  // funnel.seeds and funnel.baselines too
   c.strategy_options = {{"algorithm", "ppo"}, {"batch", "20"}, {"groups", "2"}};
   std::set<std::string> keys;
   keys_of(to_json(c), "", keys);

@@ -123,7 +123,7 @@ std::string summary(const ReportData& data) {
   item("stage-1 results", std::to_string(data.results));
   item("tasks", fmt::format("queued {}, running {}, finished {}, crashed {}", t.queued, t.running, t.finished, t.crashed));
   if (!data.top.empty()) {
-    const auto& [candidate, e] = data.top.front();
+    const auto& [candidate, e, seeds] = data.top.front();
     item("best", fmt::format("reward {}, metric {}, lr {}, {} at stage {}: <code>{}</code>", number(e.reward),
                              number(e.metric), number(e.lr), name(e.status), e.stage,
                              html_escape(candidate.rule)));
@@ -255,7 +255,7 @@ std::string top_table(const ReportData& data) {
          "<th class=\"num\">stage</th></tr>\n";
   std::string search = data.several_searches ? " --search " + shell_word(data.search.name) : "";
   for (std::size_t i = 0; i < data.top.size(); ++i) {
-    const auto& [candidate, e] = data.top[i];
+    const auto& [candidate, e, seeds] = data.top[i];
     std::string vs;
     if (adam_metric) {
       if (e.metric) {

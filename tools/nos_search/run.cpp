@@ -144,7 +144,7 @@ void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::j
   if (adam && (*adam)["metric"].is_number()) adam_metric = (*adam)["metric"].get<double>();
   std::vector<std::vector<std::string>> rows;
   for (std::size_t i = 0; i < ranked.size(); ++i) {
-    const auto& [c, e] = ranked[i];
+    const auto& [c, e, seeds] = ranked[i];
     std::string versus = "-";
     if (adam_metric && e.metric) versus = fmt::format("{:+.4f}", *e.metric - *adam_metric);
     rows.push_back({std::to_string(i + 1), number_cell(e.metric), versus, number_cell(e.lr), name(e.status),

@@ -183,7 +183,7 @@ void print_search(Storage& storage, const SearchInfo& search) {
 
   std::vector<RankedResult> best = storage.top(search.id, 1);
   if (best.empty()) return;
-  const auto& [candidate, e] = best.front();
+  const auto& [candidate, e, seeds] = best.front();
   std::cout << fmt::format("best: reward {}, metric {}, lr {}, {} at stage {} (candidate {}, hash {})\n",
                            number_cell(e.reward), number_cell(e.metric), number_cell(e.lr), name(e.status), e.stage,
                            candidate.index, candidate.hash);
