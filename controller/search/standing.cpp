@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace nos::search {
@@ -102,6 +103,27 @@ std::vector<VersusBaseline> versus_baselines(const RankedResult& ranked, const s
     }
     PairedTest test = paired_t_test(rule, baseline);
     out.push_back({name, test, verdict_of(test)});
+  }
+  return out;
+}
+
+std::vector<std::string> standing_lines(const RankedResult& ranked, const std::vector<Evaluation>& baselines) {
+  std::vector<std::string> out;
+  Standing s = standing_of(ranked);
+  if (!s.mean) return out;
+  if (s.se)
+    out.push_back(fmt::format("over {} seeds: mean {:.4f} +- {:.4f} (standard error), lower 95 % bound {:.4f}", s.n, *s.mean,
+                              *s.se, *s.lcb));
+  else
+    out.push_back(fmt::format("over {} seed: {:.4f}", s.n, *s.mean));
+  for (const VersusBaseline& v : versus_baselines(ranked, baselines)) {
+    const PairedTest& t = v.test;
+    if (t.pairs == 0) continue;
+    if (t.p)
+      out.push_back(fmt::format("vs {}: {:+.4f} [{:+.4f}, {:+.4f}] p={:.2g} over {} seeds: {}", v.baseline, t.mean_difference,
+                                *t.ci_low, *t.ci_high, *t.p, t.pairs, v.verdict));
+    else
+      out.push_back(fmt::format("vs {}: {:+.4f} on {} seed (no test): {}", v.baseline, t.mean_difference, t.pairs, v.verdict));
   }
   return out;
 }

@@ -57,4 +57,9 @@ std::string verdict_of(const PairedTest& test);
 // `baselines`: Storage::baseline_results. Only the baselines with a result at the rule's stage.
 std::vector<VersusBaseline> versus_baselines(const RankedResult& ranked, const std::vector<Evaluation>& baselines);
 
+// The standing and the paired differences as lines of text (status, the report):
+//   "over 3 seeds: mean 0.8188 +- 0.0026 (standard error), lower 95 % bound 0.8076"
+//   "vs adam: +0.0123 [+0.0040, +0.0206] p=0.012 over 3 seeds: better"
+std::vector<std::string> standing_lines(const RankedResult& ranked, const std::vector<Evaluation>& baselines);
+
 }  // namespace nos::search

@@ -272,6 +272,8 @@ std::string top_table(const ReportData& data) {
                                    html_escape(candidate.hash.empty() ? "-" : candidate.hash),
                                    html_escape(candidate.tokens.empty() ? "-" : candidate.tokens),
                                    html_escape(export_command));
+    if (i < data.top_standing.size())  // a per-seed funnel: the standing and the paired baselines
+      for (const std::string& line : data.top_standing[i]) meta += fmt::format("<div class=\"meta\">{}</div>", html_escape(line));
     out += fmt::format(
         "<tr><td class=\"num\">{}</td><td class=\"rule\"><code>{}</code>{}</td><td class=\"num\">{}</td>{}"
         "<td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>\n",

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/search/tally.h"
+#include "controller/search/standing.h"
 #include "tools/nos_search/commands.h"
 #include "tools/nos_search/open_search.h"
 #include "tools/nos_search/table.h"
@@ -181,7 +182,8 @@ void print_search(Storage& storage, const SearchInfo& search) {
 
   print_progress(storage, search, candidates, evaluated);
 
-  std::vector<RankedResult> best = storage.top(search.id, 1);
+  const bool per_seed = per_seed_search(search);
+  std::vector<RankedResult> best = ranked_rules(storage, search.id, 1, default_rank_by(per_seed));
   if (best.empty()) return;
   const auto& [candidate, e, seeds] = best.front();
   std::cout << fmt::format("best: reward {}, metric {}, lr {}, {} at stage {} (candidate {}, hash {})\n",
@@ -189,6 +191,9 @@ void print_search(Storage& storage, const SearchInfo& search) {
                            candidate.index, candidate.hash);
   std::cout << "  rule: " << candidate.rule << '\n';
   std::cout << "  tokens: " << candidate.tokens << '\n';
+  if (per_seed)
+    for (const std::string& line : standing_lines(best.front(), storage.baseline_results(search.id)))
+      std::cout << "  " << line << '\n';
 }
 
 }  // namespace

@@ -471,6 +471,11 @@ TEST_CASE("nos-search run --funnel-seeds 3 --funnel-baselines adam: standings ov
   CHECK(table.out.find("mean +- se") != std::string::npos);
   CHECK(table.out.find("vs adam") != std::string::npos);
   CHECK(run_tool("nos-search", {"top", db, "--rank-by", "median"}).exit_code == 2);
+  // status names the best rule's standing and its paired difference with Adam.
+  ToolResult status = run_tool("nos-search", {"status", db});
+  REQUIRE_MESSAGE(status.exit_code == 0, status.err);
+  CHECK(status.out.find("over 3 seeds: mean ") != std::string::npos);
+  CHECK(status.out.find("vs adam: ") != std::string::npos);
   // Seeds without the funnel's second stage are refused before anything is written.
   ToolResult no_funnel = run_tool("nos-search", {"run", "--db", dir.file("no.db"), "--child", "synthetic:0", "--funnel-seeds", "3"});
   CHECK(no_funnel.exit_code != 0);
