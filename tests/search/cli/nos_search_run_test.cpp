@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -476,6 +477,29 @@ TEST_CASE("nos-search run --funnel-seeds 3 --funnel-baselines adam: standings ov
   REQUIRE_MESSAGE(status.exit_code == 0, status.err);
   CHECK(status.out.find("over 3 seeds: mean ") != std::string::npos);
   CHECK(status.out.find("vs adam: ") != std::string::npos);
+  // Repeats count toward their rule's seeds: evolution proposes its survivors again (cache hits), and
+  // a chosen repeat trains the rule on the next 2 slots, so some rule gathers more than 2 seeds, and
+  // Adam trains once on each slot any rule used.
+  std::string evolved = dir.file("evolved.db");
+  ToolResult evolution = run_tool("nos-search", {"run", "--db", evolved, "--child", "synthetic:0", "--strategy", "evolution",
+                                                 "--budget", "160", "--batch", "8", "--seed", "5", "--workers", "2",
+                                                 "--funnel-top", "0.25", "--funnel-seeds", "2", "--funnel-baselines", "adam",
+                                                 "--quiet", "--no-report"});
+  REQUIRE_MESSAGE(evolution.exit_code == 0, evolution.err);
+  {
+    auto evolved_storage = open_storage(evolved, OpenMode::ReadOnly);
+    SearchId e = evolved_storage->searches().at(0).id;
+    std::size_t most = 0;
+    std::set<int> slots;
+    for (const RankedResult& r : evolved_storage->top(e, 0)) {
+      std::vector<int> seeds = evolved_storage->stage_seeds(e, r.candidate.hash, 2);
+      most = std::max(most, seeds.size());
+      slots.insert(seeds.begin(), seeds.end());
+      if (r.evaluation.stage == 2) CHECK(r.seeds.size() == seeds.size());
+    }
+    CHECK(most > 2);
+    CHECK(evolved_storage->baseline_results(e).size() == slots.size());
+  }
   // Seeds without the funnel's second stage are refused before anything is written.
   ToolResult no_funnel = run_tool("nos-search", {"run", "--db", dir.file("no.db"), "--child", "synthetic:0", "--funnel-seeds", "3"});
   CHECK(no_funnel.exit_code != 0);
