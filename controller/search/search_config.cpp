@@ -101,11 +101,19 @@ SearchConfig read_config(const json& j, std::string_view where) {
   }
   if (top.has("funnel")) {
     Section s = top.section("funnel");
-    s.check_known({"top_fraction", "margin", "train_subset", "epochs"});
+    s.check_known({"top_fraction", "margin", "train_subset", "epochs", "seeds", "baselines"});
     s.read("top_fraction", c.funnel.top_fraction);
     s.read("margin", c.funnel.margin);
     s.read("train_subset", c.funnel.train_subset);
     s.read("epochs", c.funnel.epochs);
+    s.read("seeds", c.funnel.seeds);
+    if (s.has("baselines")) {
+      const json& names = s.at("baselines");
+      bool strings = names.is_array();
+      for (const json& n : names) strings = strings && n.is_string();
+      if (!strings) throw ConfigError(fmt::format("{}: funnel.baselines: expected an array of optimizer names, such as [\"adam\"]", where));
+      for (const json& n : names) c.funnel.baselines.push_back(n.get<std::string>());
+    }
   }
   if (top.has("probes")) {
     Section s = top.section("probes");
@@ -176,6 +184,17 @@ std::string config_problem(const SearchConfig& c) {
   if (c.funnel.margin && !(*c.funnel.margin >= 0)) return "funnel.margin: must be >= 0";
   if (c.funnel.epochs < 1 || c.funnel.epochs > 100000) return "funnel.epochs: must be 1 .. 100000";
   if (c.funnel.train_subset < 0) return "funnel.train_subset: must be >= 0 (0: the whole training split)";
+  if (c.funnel.seeds < 1 || c.funnel.seeds > kMaxFunnelSeeds)
+    return fmt::format("funnel.seeds: must be 1 .. {}, not {}", kMaxFunnelSeeds, c.funnel.seeds);
+  for (std::size_t i = 0; i < c.funnel.baselines.size(); ++i) {
+    const std::string& b = c.funnel.baselines[i];
+    if (b != "adam" && b != "rmsprop" && b != "sgd")
+      return fmt::format("funnel.baselines: '{}' is not a baseline (adam, rmsprop or sgd)", b);
+    for (std::size_t k = 0; k < i; ++k)
+      if (c.funnel.baselines[k] == b) return fmt::format("funnel.baselines: '{}' is named twice", b);
+  }
+  if (c.funnel.per_seed() && !c.funnel.enabled())
+    return "funnel.seeds and funnel.baselines need the funnel's second stage (funnel.top_fraction or funnel.margin)";
   if (c.probes.steps < 2 || c.probes.steps > 10000) return "probes.steps: must be 2 .. 10000";
   if (c.probes.elements < 1 || c.probes.elements > 100000) return "probes.elements: must be 1 .. 100000";
   if (c.probes.fingerprint_bits < 1 || c.probes.fingerprint_bits > 23) return "probes.fingerprint_bits: must be 1 .. 23";
@@ -204,6 +223,8 @@ json to_json(const SearchConfig& c) {
   if (c.lr.fixed) lr["fixed"] = *c.lr.fixed;
   json funnel = {{"top_fraction", c.funnel.top_fraction}, {"train_subset", c.funnel.train_subset}, {"epochs", c.funnel.epochs}};
   if (c.funnel.margin) funnel["margin"] = *c.funnel.margin;
+  // Written only when used, so that a search without them stores the configuration it always did.
+  if (c.funnel.per_seed()) funnel["seeds"] = c.funnel.seeds, funnel["baselines"] = c.funnel.baselines;
   return {
       {"strategy", c.strategy},
       {"strategy_options", options},
@@ -241,12 +262,16 @@ std::uint64_t child_seed(std::uint64_t search_seed, std::int64_t index) {
 
 std::uint64_t split_seed(std::uint64_t search_seed) { return mix(search_seed ^ 0x5eed5b1170ULL); }
 
-runtime::EvaluateSpec child_spec(const SearchConfig& c, int stage, std::int64_t index) {
+std::uint64_t stage_seed(std::uint64_t search_seed, int stage, int slot) {
+  return mix(search_seed ^ mix(0x57a9e5eedULL + static_cast<std::uint64_t>(stage)) ^ mix(static_cast<std::uint64_t>(slot) + 1));
+}
+
+runtime::EvaluateSpec child_spec(const SearchConfig& c, int stage, std::int64_t index, int slot) {
   const ChildConfig& ch = c.child;
   runtime::EvaluateSpec spec;
   spec.task() = ch.task();
   if (stage >= 2) spec.train_subset = c.funnel.train_subset, spec.epochs = c.funnel.epochs;
-  spec.seed = child_seed(c.seed, index);
+  spec.seed = stage >= 2 && c.funnel.per_seed() ? stage_seed(c.seed, stage, slot) : child_seed(c.seed, index);
   spec.split_seed = split_seed(c.seed);
   spec.threads = c.threads_per_worker;
   spec.device = ch.device;

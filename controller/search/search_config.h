@@ -59,8 +59,18 @@ struct FunnelConfig {
   std::optional<double> margin;   // also every candidate within this of the best reward so far
   std::int64_t train_subset = 0;  // 0: the whole training split
   int epochs = 10;
+  // Re-evaluation over seeds: each chosen candidate trains on `seeds` seed slots, the same slots
+  // for every candidate (stage_seed), and so do the paired `baselines` (torch optimizers: "adam",
+  // "rmsprop", "sgd"), once per slot; a rule's standing is its mean over its slots (standing.h).
+  // A repeat of a chosen rule (a hit) trains it on the next `seeds` slots.
+  int seeds = 1;
+  std::vector<std::string> baselines;
   bool enabled() const { return top_fraction > 0 || margin.has_value(); }
+  // Seeds shared by every candidate of a stage (else each candidate keeps its own, as in stage 1).
+  bool per_seed() const { return seeds > 1 || !baselines.empty(); }
 };
+
+inline constexpr int kMaxFunnelSeeds = 100;
 
 // The most candidates a search may propose: far beyond any search's means (a year at 30,000 a
 // second), and small enough that budgets rounded up to whole batches never overflow.
@@ -113,10 +123,16 @@ std::string config_problem(const SearchConfig& config);
 std::uint64_t child_seed(std::uint64_t search_seed, std::int64_t index);
 std::uint64_t split_seed(std::uint64_t search_seed);
 
+// The seed of seed slot `slot` at funnel stage `stage` (2): the same for every candidate and
+// baseline, so that their results pair (the same initial weights and data order; the split is
+// split_seed's for every child).
+std::uint64_t stage_seed(std::uint64_t search_seed, int stage, int slot);
+
 // The final training run of candidate `index` at `stage` (1, or 2 for the funnel), without the
 // candidate (rule or torch optimizer) and without its learning rate (the caller sets lrs): the
-// child, its seeds, one thread per worker.
-runtime::EvaluateSpec child_spec(const SearchConfig& config, int stage, std::int64_t index);
+// child, its seeds, one thread per worker. Stage 2 of a per-seed funnel (FunnelConfig::per_seed)
+// trains on stage_seed(slot), whatever the candidate; otherwise each candidate on its own seed.
+runtime::EvaluateSpec child_spec(const SearchConfig& config, int stage, std::int64_t index, int slot = 0);
 
 // The search's strategy, fresh (seeded with the search's seed); restore() its saved state to
 // continue. Throws ConfigError for an unknown strategy or a bad option, its message starting with

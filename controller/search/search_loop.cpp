@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -106,19 +107,50 @@ bool SearchLoop::wait_until(const std::function<bool()>& done, const std::atomic
 
 void SearchLoop::queue_second_stage(std::int64_t batch) {
   if (!config_.funnel.enabled()) return;
+  const bool per_seed = config_.funnel.per_seed();
   std::vector<Candidate> candidates = storage_.candidates(search_, batch);
   std::vector<Evaluation> results = stage_one_results(storage_, search_, batch);
   std::vector<const Evaluation*> trained;
+  // A per-seed funnel takes repeats (hits) too: a chosen repeat trains its rule on further seeds.
   for (const Evaluation& e : results)
-    if (e.source == Source::Trained && e.reward && usable(e.status)) trained.push_back(&e);
+    if ((e.source == Source::Trained || (per_seed && is_hit(e.source))) && e.reward && usable(e.status))
+      trained.push_back(&e);
   std::stable_sort(trained.begin(), trained.end(), [](const Evaluation* a, const Evaluation* b) { return *a->reward > *b->reward; });
   std::size_t top = static_cast<std::size_t>(std::ceil(config_.funnel.top_fraction * static_cast<double>(candidates.size())));
   for (std::size_t i = 0; i < trained.size(); ++i) {
     bool chosen = i < top;
     if (config_.funnel.margin && progress_.best_reward)
       chosen = chosen || *trained[i]->reward >= *progress_.best_reward - *config_.funnel.margin;
-    if (chosen && !storage_.has_task(search_, trained[i]->candidate, 2))
-      storage_.enqueue_stage(search_, trained[i]->candidate, 2);
+    if (!chosen) continue;
+    if (per_seed) queue_seeds(candidates, *trained[i]);
+    else if (!storage_.has_task(search_, trained[i]->candidate, 2)) storage_.enqueue_stage(search_, trained[i]->candidate, 2);
+  }
+}
+
+void SearchLoop::queue_seeds(const std::vector<Candidate>& batch, const Evaluation& chosen) {
+  const Candidate* candidate = nullptr;
+  for (const Candidate& c : batch)
+    if (c.index == chosen.candidate) candidate = &c;
+  if (!candidate) return;
+  // The slots its rule has trained or queued: of its hash, and for a fingerprint hit also those of
+  // the rule it copies (the same behaviour: the same seeds would only repeat its results).
+  std::set<int> used;
+  for (int slot : storage_.stage_seeds(search_, candidate->hash, 2)) {
+    // Queued for this very candidate already (its batch learned again after a resume): done.
+    if (storage_.has_task(search_, candidate->index, 2, slot)) return;
+    used.insert(slot);
+  }
+  if (chosen.source == Source::FingerprintHit && chosen.reused_from)
+    for (const Candidate& c : storage_.candidates(search_))
+      if (c.index == *chosen.reused_from)
+        for (int slot : storage_.stage_seeds(search_, c.hash, 2)) used.insert(slot);
+  // The next `seeds` slots the rule has not trained on, each with the baselines on it (once).
+  int queued = 0;
+  for (int slot = 0; queued < config_.funnel.seeds; ++slot) {
+    if (used.count(slot)) continue;
+    storage_.enqueue_stage(search_, candidate->index, 2, slot);
+    for (const std::string& baseline : config_.funnel.baselines) storage_.enqueue_baseline(search_, baseline, 2, slot);
+    ++queued;
   }
 }
 

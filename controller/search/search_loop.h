@@ -68,6 +68,9 @@ class SearchLoop {
   bool wait_until(const std::function<bool()>& done, const std::atomic<bool>* stop);
   void learn(std::int64_t batch, const std::vector<controller::Proposal>& proposals);
   void queue_second_stage(std::int64_t batch);
+  // A per-seed funnel's stage 2 for one chosen candidate of `batch`: the next funnel.seeds seed
+  // slots its rule has not trained on, and the paired baselines on each (FunnelConfig).
+  void queue_seeds(const std::vector<Candidate>& batch, const Evaluation& chosen);
   void count(const Evaluation& e);
   void refresh_rates();
   bool out_of_time() const;

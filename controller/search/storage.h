@@ -54,6 +54,9 @@ struct SearchInfo {
 // database is a StorageError naming it.
 struct EvaluationResult {
   int stage = 1;
+  // The funnel's seed slot (search_config.h: child_spec): 0 unless the funnel trains on several
+  // seeds or beside paired baselines (funnel.seeds, funnel.baselines).
+  int seed = 0;
   Status status = Status::Ok;
   Source source = Source::Trained;
   std::optional<std::int64_t> reused_from;  // the candidate a hit took its result from
@@ -64,10 +67,14 @@ struct EvaluationResult {
   std::string timings_json = "{}";          // wall-time split: compile, sweep, train, ...
 };
 
+// The candidate of a paired baseline's task or result (the database stores NULL).
+inline constexpr std::int64_t kNoCandidate = -1;
+
 // One stored attempt (or a result known without training: then task and attempt are 0).
 struct Evaluation : EvaluationResult {
   std::int64_t id = 0;
-  std::int64_t candidate = 0;
+  std::int64_t candidate = 0;  // kNoCandidate for a paired baseline's result
+  std::string baseline;        // the baseline's optimizer ("adam"); '' for a candidate's
   std::int64_t task = 0;
   std::int64_t attempt = 0;
   bool accepted = false;  // the candidate's one result for this stage
@@ -102,8 +109,10 @@ struct Candidate {
 struct Lease {
   SearchId search = 0;
   std::int64_t task = 0;
-  std::int64_t candidate = 0;
+  std::int64_t candidate = 0;  // kNoCandidate for a baseline's task
   int stage = 1;
+  int seed = 0;                // the seed slot
+  std::string baseline;        // a paired baseline's optimizer; '' for a candidate's task
   std::int64_t attempt = 0;  // the fencing token
   std::string owner;
   double claimed_at = 0;  // unix seconds, database clock
@@ -125,6 +134,9 @@ struct TaskCounts {
 struct RankedResult {
   Candidate candidate;
   Evaluation evaluation;
+  // Every accepted result of the rule (any candidate with its hash) at the evaluation's stage, one
+  // per seed slot (the earliest candidate's), in seed order: the rule's standing (standing.h).
+  std::vector<Evaluation> seeds;
 };
 
 struct StrategyState {
@@ -160,10 +172,15 @@ class Storage {
   // Stores a batch atomically: indices continue the search's sequence (the first is returned);
   // each unresolved candidate gets a stage-1 task, queued in order.
   virtual std::int64_t enqueue_batch(SearchId search, std::int64_t batch, const std::vector<NewCandidate>& candidates) = 0;
-  // Queues another stage of a stored candidate (the funnel's re-evaluation). StorageError when it
-  // has a task at that stage already (has_task says).
-  virtual std::int64_t enqueue_stage(SearchId search, std::int64_t candidate, int stage) = 0;
-  virtual bool has_task(SearchId search, std::int64_t candidate, int stage) = 0;
+  // Queues another stage of a stored candidate (the funnel's re-evaluation) on seed slot `seed`.
+  // StorageError when it has a task at that stage and seed already (has_task says).
+  virtual std::int64_t enqueue_stage(SearchId search, std::int64_t candidate, int stage, int seed = 0) = 0;
+  virtual bool has_task(SearchId search, std::int64_t candidate, int stage, int seed = 0) = 0;
+  // The seed slots of the tasks at `stage` of every candidate with this hash, ascending.
+  virtual std::vector<int> stage_seeds(SearchId search, const std::string& hash, int stage) = 0;
+  // Queues a paired baseline (a torch optimizer) at `stage` on seed slot `seed`, once per search:
+  // false, and nothing queued, when that task exists already.
+  virtual bool enqueue_baseline(SearchId search, const std::string& baseline, int stage, int seed) = 0;
   // Takes the first queued task (after re-queuing expired leases), or nullopt when none is queued.
   virtual std::optional<ClaimedTask> claim(SearchId search, const std::string& owner) = 0;
   // Extends the lease; false when the lease is no longer this owner's (stop working on it).
@@ -226,9 +243,11 @@ class Storage {
   // fingerprint: what a cache or fingerprint hit reuses.
   virtual std::optional<Evaluation> lookup_by_hash(SearchId search, const std::string& hash, int stage = 1) = 0;
   virtual std::optional<Evaluation> lookup_by_fingerprint(SearchId search, const std::string& fingerprint, int stage = 1) = 0;
+  // The paired baselines' accepted results, by baseline, stage and seed.
+  virtual std::vector<Evaluation> baseline_results(SearchId search) = 0;
   // batch < 0: every batch.
   virtual std::vector<Candidate> candidates(SearchId search, std::int64_t batch = -1) = 0;
-  // candidate < 0: every candidate. In storage order (attempts in the order they ended).
+  // candidate < 0: every candidate (not the baselines'). In storage order (attempts in the order they ended).
   virtual std::vector<Evaluation> evaluations(SearchId search, std::int64_t candidate = -1) = 0;
   // Every evaluation of the batch's candidates in one query (not one round trip per candidate):
   // by candidate, then in storage order, as evaluations(search, c) for each candidate in turn.

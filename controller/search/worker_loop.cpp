@@ -113,6 +113,7 @@ WorkerSummary run_worker(Storage& storage, const std::function<std::unique_ptr<S
     try {
       result = evaluate(*task);
       result.stage = task->lease.stage;
+      result.seed = task->lease.seed;
     } catch (const std::exception& e) {
       ok = false;
       result.status = Status::Crashed;

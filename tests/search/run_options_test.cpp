@@ -31,6 +31,7 @@ TEST_CASE("run options: one row per option of the command, each setting a key of
   SearchConfig c;
   c.lr.fixed = 0.1;                  // written only when set
   c.lr.sweep = LrSweep::Halving;     // written only when not the default
+  c.funnel.seeds = 3;                // funnel.seeds and funnel.baselines too
   c.strategy_options = {{"algorithm", "ppo"}, {"batch", "20"}, {"groups", "2"}};
   std::set<std::string> keys;
   keys_of(to_json(c), "", keys);

@@ -113,6 +113,42 @@ std::string open_error(const std::string& path, OpenMode mode) {
 }
 
 
+// Version 3's tasks and evaluations (before results per seed and the baselines), for the migration cases.
+constexpr const char* kSqliteVersion3 =
+    "CREATE TABLE tasks_v3 (id INTEGER PRIMARY KEY AUTOINCREMENT, search_id BIGINT NOT NULL, candidate BIGINT NOT NULL, "
+    "stage INTEGER NOT NULL, state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'finished', 'crashed')), "
+    "owner TEXT, attempt INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, lease_expires DOUBLE PRECISION, "
+    "heartbeat_at DOUBLE PRECISION, enqueued_at DOUBLE PRECISION NOT NULL, claimed_at DOUBLE PRECISION, "
+    "finished_at DOUBLE PRECISION, UNIQUE (search_id, candidate, stage), "
+    "FOREIGN KEY (search_id, candidate) REFERENCES candidates (search_id, idx)); "
+    "INSERT INTO tasks_v3 SELECT id, search_id, candidate, stage, state, owner, attempt, failures, lease_expires, "
+    "heartbeat_at, enqueued_at, claimed_at, finished_at FROM tasks; DROP TABLE tasks; "
+    "ALTER TABLE tasks_v3 RENAME TO tasks; CREATE INDEX tasks_by_state ON tasks (search_id, state, id); "
+    "CREATE TABLE evaluations_v3 (id INTEGER PRIMARY KEY AUTOINCREMENT, search_id BIGINT NOT NULL, "
+    "candidate BIGINT NOT NULL, stage INTEGER NOT NULL, task BIGINT, attempt INTEGER NOT NULL, "
+    "accepted INTEGER NOT NULL CHECK (accepted IN (0, 1)), status TEXT NOT NULL, source TEXT NOT NULL, "
+    "reused_from BIGINT, detail TEXT NOT NULL, lr DOUBLE PRECISION, metric DOUBLE PRECISION, reward DOUBLE PRECISION, "
+    "metrics TEXT NOT NULL, curves TEXT NOT NULL, timings TEXT NOT NULL, worker TEXT NOT NULL, "
+    "started_at DOUBLE PRECISION NOT NULL, finished_at DOUBLE PRECISION NOT NULL, "
+    "FOREIGN KEY (search_id, candidate) REFERENCES candidates (search_id, idx)); "
+    "INSERT INTO evaluations_v3 SELECT id, search_id, candidate, stage, task, attempt, accepted, status, source, "
+    "reused_from, detail, lr, metric, reward, metrics, curves, timings, worker, started_at, finished_at FROM evaluations; "
+    "DROP TABLE evaluations; ALTER TABLE evaluations_v3 RENAME TO evaluations; "
+    "CREATE INDEX evaluations_by_candidate ON evaluations (search_id, candidate, stage); "
+    "CREATE UNIQUE INDEX evaluations_accepted ON evaluations (search_id, candidate, stage) WHERE accepted = 1; "
+    "CREATE INDEX evaluations_resolved ON evaluations (search_id) WHERE task IS NULL AND accepted = 1; "
+    "UPDATE nos_schema SET version = 3";
+constexpr const char* kPostgresVersion3 =
+    "DROP INDEX tasks_by_baseline; DROP INDEX evaluations_baseline_accepted; DROP INDEX evaluations_accepted; "
+    "ALTER TABLE tasks DROP CONSTRAINT tasks_search_id_candidate_stage_seed_key; "
+    "ALTER TABLE tasks DROP COLUMN seed; ALTER TABLE tasks DROP COLUMN baseline; "
+    "ALTER TABLE tasks ALTER COLUMN candidate SET NOT NULL; "
+    "ALTER TABLE tasks ADD CONSTRAINT tasks_search_id_candidate_stage_key UNIQUE (search_id, candidate, stage); "
+    "ALTER TABLE evaluations DROP COLUMN seed; ALTER TABLE evaluations DROP COLUMN baseline; "
+    "ALTER TABLE evaluations ALTER COLUMN candidate SET NOT NULL; "
+    "CREATE UNIQUE INDEX evaluations_accepted ON evaluations (search_id, candidate, stage) WHERE accepted = 1; "
+    "UPDATE nos_schema SET version = 3";
+
 // What a conformance case needs of a backend: fresh() is the location of a new, empty database;
 // sql() runs raw SQL in one (to fake an old schema); skip() says (and prints) when it cannot run.
 struct SqliteBackend {
@@ -121,6 +157,7 @@ struct SqliteBackend {
   bool skip() const { return false; }
   std::string fresh() { return dir.file("db" + std::to_string(made++) + ".db"); }
   void sql(const std::string& path, const std::string& statements) { raw_sql(path, statements); }
+  void to_version_3(const std::string& path) { sql(path, kSqliteVersion3); }
 };
 
 struct PostgresBackend {
@@ -142,6 +179,7 @@ struct PostgresBackend {
       FAIL(e.what());
     }
   }
+  void to_version_3(const std::string& url) { sql(url, kPostgresVersion3); }
 #else
   bool skip() const {
     MESSAGE("[SKIP] PostgreSQL storage: not built (no libpq)");
@@ -149,6 +187,7 @@ struct PostgresBackend {
   }
   std::string fresh() { return ""; }
   void sql(const std::string&, const std::string&) {}
+  void to_version_3(const std::string&) {}
 #endif
 };
 
@@ -884,14 +923,14 @@ TEST_CASE("storage: files that are not usable search databases get a clear error
   open_storage(newer, OpenMode::Create);
   raw_sql(newer, "UPDATE nos_schema SET version = 99");
   CHECK(open_error(newer, OpenMode::Open) ==
-        newer + ": schema version 99 is newer than this NOS reads (3): use a newer nos-search");
+        newer + ": schema version 99 is newer than this NOS reads (4): use a newer nos-search");
 
   std::string older = dir.file("older.db");
   open_storage(older, OpenMode::Create);
   raw_sql(older, "UPDATE nos_schema SET version = 0");
   CHECK(open_error(older, OpenMode::Open) ==
-        older + ": schema version 0 cannot be migrated to 3 (no migration from 0)");
-  CHECK(open_error(older, OpenMode::ReadOnly).starts_with(older + ": schema version 0 is older than 3"));
+        older + ": schema version 0 cannot be migrated to 4 (no migration from 0)");
+  CHECK(open_error(older, OpenMode::ReadOnly).starts_with(older + ": schema version 0 is older than 4"));
 
   std::string existing = dir.file("existing.db");
   open_storage(existing, OpenMode::Create);
@@ -920,10 +959,11 @@ TEST_CASE_TEMPLATE("storage: a version-1 database is migrated to the current ver
     storage->save_strategy_state(id, 0, "s0", "{}");
   }
   // What version 1 looked like: no statistics column, no artifacts table.
+  backend.to_version_3(path);
   backend.sql(path, "DROP TABLE artifacts; CREATE TABLE old_states AS SELECT search_id, batch, state, saved_at FROM "
                 "strategy_states; DROP TABLE strategy_states; ALTER TABLE old_states RENAME TO strategy_states; "
                 "DROP INDEX candidates_by_batch; DROP INDEX evaluations_resolved; UPDATE nos_schema SET version = 1");
-  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 1 is older than 3"));
+  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 1 is older than 4"));
   {
     auto storage = open_storage(path, OpenMode::Open);
     REQUIRE(storage->batch_records(id).size() == 1);
@@ -947,8 +987,9 @@ TEST_CASE_TEMPLATE("storage: a version-2 database gets the per-batch indexes on 
     auto storage = open_storage(path, OpenMode::Create);
     id = make_search(*storage, 2);
   }
+  backend.to_version_3(path);
   backend.sql(path, "DROP INDEX candidates_by_batch; DROP INDEX evaluations_resolved; UPDATE nos_schema SET version = 2");
-  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 2 is older than 3"));
+  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 2 is older than 4"));
   {
     auto storage = open_storage(path, OpenMode::Open);
     CHECK(storage->candidates(id, 0).size() == 2);
@@ -957,6 +998,133 @@ TEST_CASE_TEMPLATE("storage: a version-2 database gets the per-batch indexes on 
   CHECK(open_storage(path, OpenMode::ReadOnly)->counts(id).queued == 2);
   // DROP INDEX fails (and the case with it) where the migration did not create the index.
   backend.sql(path, "DROP INDEX candidates_by_batch; DROP INDEX evaluations_resolved");
+}
+
+// Version 4 stores results per seed slot and the paired baselines' tasks and results: a version-3
+// database (its tasks and evaluations as they were) gets them on its first writable open, with
+// every row and id kept, and the queue works on seeds at once.
+TEST_CASE_TEMPLATE("storage: a version-3 database gets results per seed and baselines on its first writable open", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  std::string path = backend.fresh();
+  SearchId id;
+  std::int64_t last_id = 0;
+  {
+    auto storage = open_storage(path, OpenMode::Create);
+    id = make_search(*storage, 2);
+    auto claimed = storage->claim(id, "w");
+    REQUIRE(claimed);
+    REQUIRE(storage->finish(claimed->lease, ok_result(0.6)));
+    storage->enqueue_stage(id, 0, 2);
+    last_id = storage->evaluations(id).back().id;
+  }
+  backend.to_version_3(path);
+  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 3 is older than 4"));
+  auto storage = open_storage(path, OpenMode::Open);
+  std::vector<Evaluation> kept = storage->evaluations(id);
+  REQUIRE(kept.size() == 1);
+  CHECK(kept[0].id == last_id);
+  CHECK(kept[0].seed == 0);
+  CHECK(kept[0].reward == doctest::Approx(0.6));
+  CHECK(storage->counts(id).queued == 2);  // candidate 1's stage 1, candidate 0's stage 2
+  // Another seed of the same stage, and a baseline on it.
+  storage->enqueue_stage(id, 0, 2, 1);
+  CHECK(storage->enqueue_baseline(id, "adam", 2, 1));
+  CHECK(storage->stage_seeds(id, fmt_hash(0), 2) == std::vector<int>{0, 1});
+  for (int i = 0; i < 4; ++i) {
+    auto claimed = storage->claim(id, "w");
+    REQUIRE(claimed);
+    EvaluationResult r = ok_result(0.7);
+    r.stage = claimed->lease.stage;
+    r.seed = claimed->lease.seed;
+    REQUIRE(storage->finish(claimed->lease, r));
+  }
+  CHECK(storage->evaluations(id).back().id > last_id);  // ids continue after the copied rows
+  CHECK(storage->baseline_results(id).size() == 1);
+  CHECK(storage->top(id, 1)[0].seeds.size() == 2);
+}
+
+TEST_CASE_TEMPLATE("storage: a candidate trains on several seeds, a baseline once per stage and seed", Backend, SqliteBackend, PostgresBackend) {
+  Backend backend;
+  if (backend.skip()) return;
+  auto storage = open_storage(backend.fresh(), OpenMode::Create);
+  LeasePolicy once;
+  once.max_attempts = 1;
+  SearchId id = make_search(*storage, 1, once);
+  auto first = storage->claim(id, "w");
+  REQUIRE(first);
+  REQUIRE(storage->finish(first->lease, ok_result(0.7)));
+
+  storage->enqueue_stage(id, 0, 2, 0);
+  storage->enqueue_stage(id, 0, 2, 1);
+  CHECK(storage->has_task(id, 0, 2, 1));
+  CHECK(!storage->has_task(id, 0, 2, 2));
+  CHECK_THROWS_WITH_AS(storage->enqueue_stage(id, 0, 2, 1), doctest::Contains("candidate 0 already has a stage-2 task on seed 1"),
+                       StorageError);
+  CHECK(storage->enqueue_baseline(id, "adam", 2, 0));
+  CHECK(!storage->enqueue_baseline(id, "adam", 2, 0));  // once per stage and seed
+  CHECK(storage->enqueue_baseline(id, "adam", 2, 1));
+  CHECK(storage->enqueue_baseline(id, "rmsprop", 2, 1));
+  CHECK(storage->counts(id).queued == 5);
+
+  // FIFO: the candidate's seeds, then the baselines; each result carries its lease's seed.
+  const double rewards[] = {0.80, 0.84, 0.78, 0.80};
+  for (int i = 0; i < 4; ++i) {
+    auto claimed = storage->claim(id, "w");
+    REQUIRE(claimed);
+    const Lease& lease = claimed->lease;
+    CHECK(lease.stage == 2);
+    CHECK(lease.seed == i % 2);
+    CHECK(lease.baseline == (i < 2 ? "" : "adam"));
+    CHECK(lease.candidate == (i < 2 ? 0 : kNoCandidate));
+    CHECK(claimed->candidate.index == lease.candidate);
+    EvaluationResult r = ok_result(rewards[i]);
+    r.stage = 2;
+    r.seed = lease.seed + 1;  // not the lease's: refused
+    CHECK_THROWS_WITH_AS(storage->finish(lease, r), doctest::Contains("on seed"), StorageError);
+    r.seed = lease.seed;
+    REQUIRE(storage->finish(lease, r));
+  }
+  // rmsprop's worker dies: with one attempt allowed, its result is the crash, stored as the baseline's.
+  auto dying = storage->claim(id, "w");
+  REQUIRE(dying);
+  CHECK(dying->lease.baseline == "rmsprop");
+  storage->abandon(dying->lease, "worker died");
+  CHECK(storage->counts(id).pending() == 0);
+
+  std::vector<Evaluation> baselines = storage->baseline_results(id);
+  REQUIRE(baselines.size() == 3);
+  CHECK(baselines[0].baseline == "adam");
+  CHECK(baselines[0].seed == 0);
+  CHECK(baselines[0].candidate == kNoCandidate);
+  CHECK(baselines[0].reward == doctest::Approx(0.78));
+  CHECK(baselines[1].seed == 1);
+  CHECK(baselines[2].baseline == "rmsprop");
+  CHECK(baselines[2].status == search::Status::Crashed);
+  CHECK(storage->evaluations(id).size() == 3);  // the candidate's own: stage 1 and two seeds
+
+  // A repeat of the rule (a cache hit) trained on seed 2 counts toward the same rule's seeds.
+  NewCandidate twin = candidate(0);
+  twin.resolved = ok_result(0.7);
+  twin.resolved->source = Source::CacheHit;
+  twin.resolved->reused_from = 0;
+  storage->enqueue_batch(id, 1, {twin});
+  CHECK(storage->stage_seeds(id, fmt_hash(0), 2) == std::vector<int>{0, 1});
+  storage->enqueue_stage(id, 1, 2, 2);
+  auto repeat = storage->claim(id, "w");
+  REQUIRE(repeat);
+  EvaluationResult r = ok_result(0.82);
+  r.stage = 2;
+  r.seed = 2;
+  REQUIRE(storage->finish(repeat->lease, r));
+  std::vector<RankedResult> top = storage->top(id, 0);
+  REQUIRE(top.size() == 1);
+  CHECK(top[0].evaluation.stage == 2);
+  REQUIRE(top[0].seeds.size() == 3);
+  CHECK(top[0].seeds[0].reward == doctest::Approx(0.80));
+  CHECK(top[0].seeds[1].reward == doctest::Approx(0.84));
+  CHECK(top[0].seeds[2].reward == doctest::Approx(0.82));
+  CHECK(top[0].seeds[2].candidate == 1);
 }
 
 // SQLite's plan for each per-batch read starts from the batch's candidates (candidates_by_batch)
@@ -1363,10 +1531,10 @@ TEST_CASE("storage (PostgreSQL): URLs, credentials and databases that cannot be 
   open_storage(versions.url(), OpenMode::Create);
   testing::postgres_sql(versions.url(), "UPDATE nos_schema SET version = 99");
   CHECK(open_error(versions.url(), OpenMode::Open) ==
-        name + ": schema version 99 is newer than this NOS reads (3): use a newer nos-search");
+        name + ": schema version 99 is newer than this NOS reads (4): use a newer nos-search");
   testing::postgres_sql(versions.url(), "UPDATE nos_schema SET version = 0");
-  CHECK(open_error(versions.url(), OpenMode::Open) == name + ": schema version 0 cannot be migrated to 3 (no migration from 0)");
-  CHECK(open_error(versions.url(), OpenMode::ReadOnly).starts_with(name + ": schema version 0 is older than 3"));
+  CHECK(open_error(versions.url(), OpenMode::Open) == name + ": schema version 0 cannot be migrated to 4 (no migration from 0)");
+  CHECK(open_error(versions.url(), OpenMode::ReadOnly).starts_with(name + ": schema version 0 is older than 4"));
 }
 
 // PostgreSQL's side of the SQLite plan case: its planner orders joins from statistics, so this

@@ -22,6 +22,7 @@ struct TopOptions {
   DatabaseOptions db;
   int k = 10;
   bool json = false;
+  std::string rank_by;  // mean | lcb | reward; "": the search's default (standing.h)
 };
 
 struct ExportOptions {
@@ -92,6 +93,8 @@ struct RunOptions {
   std::vector<std::string> strategy_options;  // key=value
   std::int64_t budget = 0, train_subset = 0;
   double time_budget = 0, lr = 0, funnel_top = 0;
+  int funnel_seeds = 1;
+  std::string funnel_baselines;  // comma-separated
   int funnel_epochs = 0;
   int batch = 0, workers = 0, threads_per_worker = 0, epochs = 0;
   std::uint64_t seed = 0;

@@ -13,6 +13,7 @@
 
 #include "compiler/compile.h"
 #include "compiler/emit/emit.h"
+#include "controller/search/standing.h"
 #include "tools/nos_search/commands.h"
 #include "tools/nos_search/open_search.h"
 #include "support/atomic_file.h"
@@ -36,11 +37,13 @@ int export_rule(const ExportOptions& options) {
     throw std::invalid_argument(fmt::format("unknown --target '{}' ({})", options.target, compiler::kEmitTargetNames));
   auto storage = open_read_only(options.db);
   SearchInfo search = choose_search(*storage, options.db);
-  std::vector<RankedResult> ranked = storage->top(search.id, options.rank);
+  const bool per_seed = per_seed_search(search);
+  std::vector<RankedResult> ranked = ranked_rules(*storage, search.id, options.rank, default_rank_by(per_seed));
   if (static_cast<int>(ranked.size()) < options.rank)
     throw std::invalid_argument(fmt::format("{}: --rank {}: search '{}' has {} ranked rule{}", storage->location(),
                                             options.rank, search.name, ranked.size(), ranked.size() == 1 ? "" : "s"));
-  const auto& [candidate, evaluation] = ranked[options.rank - 1];
+  const Candidate& candidate = ranked[options.rank - 1].candidate;
+  const Evaluation& evaluation = ranked[options.rank - 1].evaluation;
   // The stored text is canonical DSL: compiling it again gives the rule's IR.
   compiler::CompiledRule rule = compiler::compile_text(candidate.rule);
   std::string source = compiler::emit(rule, *target);

@@ -21,6 +21,7 @@
 #include "tools/nos_search/open_search.h"
 #include "tools/nos_search/table.h"
 #include "controller/search/config_file.h"
+#include "controller/search/standing.h"
 #include "dsl/diagnostic.h"
 #include "dsl/tokens.h"
 #include "runtime/data/dataset.h"
@@ -73,7 +74,9 @@ compiler::CompiledRule compile_stored(const std::string& location, const Candida
 std::vector<FinalOptimizer> ranked_rules(Storage& storage, const SearchInfo& search, int k, std::vector<std::string>& notes) {
   std::vector<FinalOptimizer> out;
   int rank = 0;
-  for (const RankedResult& r : storage.top(search.id, 0)) {
+  // In a per-seed funnel, by the mean over seeds, as `top` ranks (else the storage's order).
+  for (const RankedResult& r :
+       nos::search::ranked_rules(storage, search.id, 0, default_rank_by(per_seed_search(search)))) {
     ++rank;
     const Evaluation& e = r.evaluation;
     if (!usable(e.status) || !e.metric) continue;

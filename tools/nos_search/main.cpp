@@ -91,7 +91,12 @@ int main(int argc, char** argv) {
   top_cmd->add_option("-k", top_options.k, "how many rules")->check(nos::tool::positive_validator())->capture_default_str();
   top_cmd->add_flag("--json", top_options.json,
                     "a JSON array of {rank, rule, tokens, hash, reward, metric, lr, status, stage, source, detail, "
-                    "candidate, batch, fingerprint} with the full texts");
+                    "candidate, batch, fingerprint} with the full texts; a per-seed funnel adds seeds, mean, se, "
+                    "lcb, per_seed and vs (each baseline's paired difference)");
+  top_cmd->add_option("--rank-by", top_options.rank_by,
+                      "after the stage: mean (over seeds), lcb (mean - t*se) or reward (the best seed's); default: "
+                      "mean where the funnel trains several seeds or baselines, else reward (the same with one seed)")
+      ->check(CLI::IsMember({"mean", "lcb", "reward"}));
 
   ExportOptions export_options;
   CLI::App* export_cmd = app.add_subcommand("export", "one ranked rule as standalone source");

@@ -11,6 +11,7 @@
 #include "tools/nos_search/final_artifacts.h"
 #include "tools/nos_search/final_verdict.h"
 #include "controller/reward.h"
+#include "controller/search/standing.h"
 #include "runtime/json_text.h"
 
 namespace nos::search::cli {
@@ -414,7 +415,12 @@ ReportData read_report(Storage& storage, const SearchInfo& search, int top_k) {
   read_batch_records(storage, search, batches, data.notes);
   for (auto& [batch, summary] : batches) data.batches.push_back(std::move(summary));
 
-  data.top = storage.top(search.id, top_k);
+  const bool per_seed = per_seed_search(search);
+  data.top = ranked_rules(storage, search.id, top_k, default_rank_by(per_seed));
+  if (per_seed) {
+    std::vector<Evaluation> baselines = storage.baseline_results(search.id);
+    for (const RankedResult& r : data.top) data.top_standing.push_back(standing_lines(r, baselines));
+  }
   read_top_curves(data, evaluations);
   read_baselines(storage, data);
   read_finals(storage, data);

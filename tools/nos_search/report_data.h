@@ -106,7 +106,9 @@ struct ReportData {
   TaskCounts tasks;
   std::vector<BatchSummary> batches;  // in batch order, every batch that has a candidate
   std::vector<BestSoFar> best;
-  std::vector<RankedResult> top;      // Storage::top's first k
+  std::vector<RankedResult> top;      // the first k, as `top` ranks them (standing.h)
+  // A per-seed funnel's: each rule's standing and paired differences (standing_lines), as `top`.
+  std::vector<std::vector<std::string>> top_standing;
   std::vector<Curve> top_curves;      // the first kCurveRules of `top` that have a curve
   std::vector<Baseline> baselines;    // every `baseline:NAME` artifact, adam first
   std::vector<FinalRun> finals;       // every stored `final`, oldest first

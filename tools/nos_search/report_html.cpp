@@ -123,7 +123,7 @@ std::string summary(const ReportData& data) {
   item("stage-1 results", std::to_string(data.results));
   item("tasks", fmt::format("queued {}, running {}, finished {}, crashed {}", t.queued, t.running, t.finished, t.crashed));
   if (!data.top.empty()) {
-    const auto& [candidate, e] = data.top.front();
+    const auto& [candidate, e, seeds] = data.top.front();
     item("best", fmt::format("reward {}, metric {}, lr {}, {} at stage {}: <code>{}</code>", number(e.reward),
                              number(e.metric), number(e.lr), name(e.status), e.stage,
                              html_escape(candidate.rule)));
@@ -255,7 +255,7 @@ std::string top_table(const ReportData& data) {
          "<th class=\"num\">stage</th></tr>\n";
   std::string search = data.several_searches ? " --search " + shell_word(data.search.name) : "";
   for (std::size_t i = 0; i < data.top.size(); ++i) {
-    const auto& [candidate, e] = data.top[i];
+    const auto& [candidate, e, seeds] = data.top[i];
     std::string vs;
     if (adam_metric) {
       if (e.metric) {
@@ -272,6 +272,8 @@ std::string top_table(const ReportData& data) {
                                    html_escape(candidate.hash.empty() ? "-" : candidate.hash),
                                    html_escape(candidate.tokens.empty() ? "-" : candidate.tokens),
                                    html_escape(export_command));
+    if (i < data.top_standing.size())  // a per-seed funnel: the standing and the paired baselines
+      for (const std::string& line : data.top_standing[i]) meta += fmt::format("<div class=\"meta\">{}</div>", html_escape(line));
     out += fmt::format(
         "<tr><td class=\"num\">{}</td><td class=\"rule\"><code>{}</code>{}</td><td class=\"num\">{}</td>{}"
         "<td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>\n",

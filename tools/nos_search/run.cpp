@@ -30,6 +30,7 @@
 #include "controller/search/child_evaluation.h"
 #include "controller/search/config_file.h"
 #include "controller/search/search_loop.h"
+#include "controller/search/standing.h"
 #include "controller/search/worker_loop.h"
 #include "controller/search/worker_pool.h"
 #include "runtime/cpu_threads.h"
@@ -133,7 +134,7 @@ void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::j
   // The best 5 distinct results: a fingerprint hit is the same behaviour as the rule it copied.
   std::vector<RankedResult> ranked;
   std::set<std::int64_t> shown;
-  for (RankedResult& r : storage.top(search.id, 50)) {
+  for (RankedResult& r : ranked_rules(storage, search.id, 50, default_rank_by(per_seed_search(search)))) {
     // Only rules a child trained with: a screened-out or failed rule is no "best rule".
     if (!r.evaluation.metric || !usable(r.evaluation.status)) continue;
     if (!shown.insert(r.evaluation.reused_from.value_or(r.candidate.index)).second) continue;
@@ -144,7 +145,7 @@ void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::j
   if (adam && (*adam)["metric"].is_number()) adam_metric = (*adam)["metric"].get<double>();
   std::vector<std::vector<std::string>> rows;
   for (std::size_t i = 0; i < ranked.size(); ++i) {
-    const auto& [c, e] = ranked[i];
+    const auto& [c, e, seeds] = ranked[i];
     std::string versus = "-";
     if (adam_metric && e.metric) versus = fmt::format("{:+.4f}", *e.metric - *adam_metric);
     rows.push_back({std::to_string(i + 1), number_cell(e.metric), versus, number_cell(e.lr), name(e.status),

@@ -30,6 +30,22 @@ LrSweep parse_sweep(const std::string& text) {
   return *sweep;
 }
 
+// "adam,rmsprop" -> {"adam", "rmsprop"}; each a baseline the configuration accepts (config_problem).
+std::vector<std::string> parse_names(const std::string& text) {
+  std::vector<std::string> names;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (item != "adam" && item != "rmsprop" && item != "sgd")
+      throw UsageError(fmt::format("--funnel-baselines: '{}' is not a baseline (adam, rmsprop or sgd)", item));
+    names.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return names;
+}
+
 double parse_child(const std::string& child) {
   const std::string prefix = "synthetic:";
   if (child == "train") return -1;
@@ -209,6 +225,21 @@ const RunOption kRunOptions[] = {
        return a.add_option("--funnel-epochs", o.funnel_epochs, "epochs of the second stage (default 10)")->check(CLI::Range(1, 100000));
      },
      [](C& c, const O& o) { c.funnel.epochs = o.funnel_epochs; }},
+    {"--funnel-seeds", "funnel.seeds", Fixed,
+     [](App& a, O& o) {
+       return a.add_option("--funnel-seeds", o.funnel_seeds,
+                           "train each second-stage candidate on K seeds, the same K for every candidate; `top` ranks "
+                           "by the mean over them (default 1)")
+           ->check(CLI::Range(1, kMaxFunnelSeeds));
+     },
+     [](C& c, const O& o) { c.funnel.seeds = o.funnel_seeds; }},
+    {"--funnel-baselines", "funnel.baselines", Fixed,
+     [](App& a, O& o) {
+       return a.add_option("--funnel-baselines", o.funnel_baselines,
+                           "LIST of torch optimizers (adam,rmsprop,sgd) trained on the second stage's seeds, so that each "
+                           "rule's difference with them is paired (default none)");
+     },
+     [](C& c, const O& o) { c.funnel.baselines = parse_names(o.funnel_baselines); }},
     {"--seed", "seed", Fixed,
      [](App& a, O& o) { return tool::add_seed_option(a, "--seed", o.seed, "the search's seed: the same seed gives the same search"); },
      [](C& c, const O& o) { c.seed = o.seed; }},

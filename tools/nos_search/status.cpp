@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/search/tally.h"
+#include "controller/search/standing.h"
 #include "tools/nos_search/commands.h"
 #include "tools/nos_search/metric_label.h"
 #include "tools/nos_search/open_search.h"
@@ -182,15 +183,19 @@ void print_search(Storage& storage, const SearchInfo& search) {
 
   print_progress(storage, search, candidates, evaluated);
 
-  std::vector<RankedResult> best = storage.top(search.id, 1);
+  const bool per_seed = per_seed_search(search);
+  std::vector<RankedResult> best = ranked_rules(storage, search.id, 1, default_rank_by(per_seed));
   if (best.empty()) return;
-  const auto& [candidate, e] = best.front();
+  const auto& [candidate, e, seeds] = best.front();
   std::cout << fmt::format("best: reward {}, metric {}, lr {}, {} at stage {} (candidate {}, hash {})\n",
                            number_cell(e.reward), number_cell(e.metric), number_cell(e.lr), name(e.status), e.stage,
                            candidate.index, candidate.hash);
   std::cout << "  rule: " << candidate.rule << '\n';
   std::cout << "  tokens: " << candidate.tokens << '\n';
   if (std::string note = metric_note(stored_objective(search)); !note.empty()) std::cout << "  " << note << '\n';
+  if (per_seed)
+    for (const std::string& line : standing_lines(best.front(), storage.baseline_results(search.id)))
+      std::cout << "  " << line << '\n';
 }
 
 }  // namespace

@@ -64,15 +64,22 @@ int worker(const WorkerCommandOptions& options) {
   TaskEvaluator evaluate = [&](const ClaimedTask& task) {
     if (synthetic) {
       std::this_thread::sleep_for(std::chrono::duration<double>(config.child.synthetic));
-      return synthetic_evaluation(config, task.candidate, task.lease.stage, config.child.synthetic);
+      return synthetic_evaluation(config, task, config.child.synthetic);
     }
-    runtime::EvaluateSpec spec = child_spec(config, task.lease.stage, task.candidate.index);
-    spec.rule = compiler::RuleSource::tokens(task.candidate.tokens);
-    compiler::CompiledRule rule = compiler::compile_one(*spec.rule);
+    runtime::EvaluateSpec spec = child_spec(config, task.lease.stage, task.candidate.index, task.lease.seed);
     runtime::Prepared prepared;
-    prepared.rule = &rule;
     prepared.split = &split_for(task.lease.stage);
-    return to_evaluation(config, task.lease.stage, evaluate_child(config, spec, {}, prepared));
+    compiler::CompiledRule rule;
+    if (!task.lease.baseline.empty()) {
+      spec.torch_optimizer = task.lease.baseline;  // a paired baseline: the same protocol and seed
+    } else {
+      spec.rule = compiler::RuleSource::tokens(task.candidate.tokens);
+      rule = compiler::compile_one(*spec.rule);
+      prepared.rule = &rule;
+    }
+    EvaluationResult result = to_evaluation(config, task.lease.stage, evaluate_child(config, spec, {}, prepared));
+    result.seed = task.lease.seed;
+    return result;
   };
 
   WorkerOptions worker_options;
@@ -83,8 +90,11 @@ int worker(const WorkerCommandOptions& options) {
   const std::string name = options.owner.empty() ? worker_name() : options.owner;
   worker_options.on_result = [&](const ClaimedTask& task, const EvaluationResult& r, double seconds, bool refused) {
     if (options.quiet) return;
-    std::cout << fmt::format("{}: candidate {} stage {}: {} metric {} lr {} in {:.2f} s{}{}\n", name, task.candidate.index,
-                             task.lease.stage, search::name(r.status), r.metric ? fmt::format("{:.4f}", *r.metric) : "-",
+    std::cout << fmt::format("{}: {} stage {}: {} metric {} lr {} in {:.2f} s{}{}\n", name,
+                             task.lease.baseline.empty() ? fmt::format("candidate {}", task.candidate.index)
+                                                         : fmt::format("baseline {}", task.lease.baseline),
+                             task.lease.seed ? fmt::format("{} seed {}", task.lease.stage, task.lease.seed)
+                                             : std::to_string(task.lease.stage), search::name(r.status), r.metric ? fmt::format("{:.4f}", *r.metric) : "-",
                              r.lr ? fmt::format("{:g}", *r.lr) : "-", seconds, r.detail.empty() ? "" : " (" + r.detail + ")",
                              refused ? fmt::format("; refused: the lease (attempt {}) is no longer this worker's, "
                                                    "another attempt evaluates the candidate",

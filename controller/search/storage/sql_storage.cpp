@@ -1,5 +1,7 @@
 #include "controller/search/storage/sql_storage.h"
 
+#include <map>
+
 #include <fmt/format.h>
 
 namespace nos::search::storage {
@@ -8,11 +10,11 @@ namespace {
 // Columns of evaluations (aliased `e`) in the order read_evaluation expects.
 constexpr const char* kEvaluationColumns =
     "e.id, e.candidate, e.stage, e.task, e.attempt, e.accepted, e.status, e.source, e.reused_from, e.detail, "
-    "e.lr, e.metric, e.reward, e.metrics, e.curves, e.timings, e.worker, e.started_at, e.finished_at";
-constexpr int kEvaluationColumnCount = 19;
+    "e.lr, e.metric, e.reward, e.metrics, e.curves, e.timings, e.worker, e.started_at, e.finished_at, e.seed, e.baseline";
+constexpr int kEvaluationColumnCount = 21;
 constexpr const char* kCandidateColumns = "idx, batch, tokens, rule, hash, fingerprint, strategy_data, created_at";
 constexpr const char* kSearchColumns = "id, name, config, lease_seconds, max_attempts, crash_reward, created_at";
-constexpr const char* kLeaseColumns = "id, candidate, stage, attempt, owner, claimed_at, lease_expires";
+constexpr const char* kLeaseColumns = "id, candidate, stage, attempt, owner, claimed_at, lease_expires, seed, baseline";
 
 // The database holds the names (result_kinds.h); one this build does not know (a newer NOS wrote
 // it, or a hand edit) is bad data, named with the file or URL.
@@ -27,7 +29,7 @@ Enum read_kind(std::optional<Enum> (*parse)(std::string_view), const Rows& r, in
 Evaluation read_evaluation(const Rows& r, int row, const std::string& location) {
   Evaluation e;
   e.id = r.integer(row, 0);
-  e.candidate = r.integer(row, 1);
+  e.candidate = r.optional_integer(row, 1).value_or(kNoCandidate);
   e.stage = static_cast<int>(r.integer(row, 2));
   e.task = r.optional_integer(row, 3).value_or(0);
   e.attempt = r.integer(row, 4);
@@ -45,6 +47,8 @@ Evaluation read_evaluation(const Rows& r, int row, const std::string& location) 
   e.worker = r.text(row, 16);
   e.started_at = r.real(row, 17);
   e.finished_at = r.real(row, 18);
+  e.seed = static_cast<int>(r.integer(row, 19));
+  e.baseline = r.text(row, 20);
   return e;
 }
 
@@ -61,8 +65,18 @@ SearchInfo read_search(const Rows& r, int row) {
 }
 
 Lease read_lease(SearchId search, const Rows& r, int row) {
-  return {search, r.integer(row, 0), r.integer(row, 1), static_cast<int>(r.integer(row, 2)), r.integer(row, 3),
-          r.text(row, 4), r.real(row, 5), r.real(row, 6)};
+  Lease lease;
+  lease.search = search;
+  lease.task = r.integer(row, 0);
+  lease.candidate = r.optional_integer(row, 1).value_or(kNoCandidate);
+  lease.stage = static_cast<int>(r.integer(row, 2));
+  lease.attempt = r.integer(row, 3);
+  lease.owner = r.text(row, 4);
+  lease.claimed_at = r.real(row, 5);
+  lease.expires_at = r.real(row, 6);
+  lease.seed = static_cast<int>(r.integer(row, 7));
+  lease.baseline = r.text(row, 8);
+  return lease;
 }
 
 }  // namespace
@@ -253,35 +267,67 @@ std::int64_t SqlStorage::enqueue_batch(SearchId search, std::int64_t batch, cons
   });
 }
 
-bool SqlStorage::has_task(SearchId search, std::int64_t candidate, int stage) {
+bool SqlStorage::has_task(SearchId search, std::int64_t candidate, int stage, int seed) {
   return operation([&]() -> bool {
-    return exec("SELECT count(*) FROM tasks WHERE search_id = $1 AND candidate = $2 AND stage = $3",
-                Params().add(search).add(candidate).add(stage))
+    return exec("SELECT count(*) FROM tasks WHERE search_id = $1 AND candidate = $2 AND stage = $3 AND seed = $4",
+                Params().add(search).add(candidate).add(stage).add(seed))
                ->integer(0, 0) != 0;
   });
 }
 
-std::int64_t SqlStorage::enqueue_stage(SearchId search, std::int64_t candidate, int stage) {
+std::vector<int> SqlStorage::stage_seeds(SearchId search, const std::string& hash, int stage) {
+  return operation([&]() -> std::vector<int> {
+    auto r = exec("SELECT DISTINCT t.seed FROM candidates c CROSS JOIN tasks t WHERE t.search_id = c.search_id "
+                  "AND t.candidate = c.idx AND c.search_id = $1 AND c.hash = $2 AND t.stage = $3 ORDER BY t.seed",
+                  Params().add(search).add(hash).add(stage));
+    std::vector<int> out;
+    for (int i = 0; i < r->size(); ++i) out.push_back(static_cast<int>(r->integer(i, 0)));
+    return out;
+  });
+}
+
+bool SqlStorage::enqueue_baseline(SearchId search, const std::string& baseline, int stage, int seed) {
+  return operation([&]() -> bool {
+    check_writable();
+    if (baseline.empty()) throw StorageError(fmt::format("{}: a baseline's task needs the baseline's name", location()));
+    policy(search);  // the search must exist
+    Transaction tx(*driver_, TxKind::Write);
+    // Queued by another attempt (or one whose acknowledgement was lost): the task is there, once.
+    auto inserted = exec(fmt::format("INSERT INTO tasks (search_id, candidate, stage, seed, baseline, state, enqueued_at) "
+                                     "VALUES ($1, NULL, $2, $3, $4, 'queued', {}) ON CONFLICT (search_id, baseline, stage, "
+                                     "seed) WHERE candidate IS NULL DO NOTHING",
+                                     driver_->now()),
+                         Params().add(search).add(stage).add(seed).add(baseline));
+    const bool queued = inserted->affected() == 1;
+    if (queued) driver_->notify(search);
+    tx.commit();
+    return queued;
+  });
+}
+
+std::int64_t SqlStorage::enqueue_stage(SearchId search, std::int64_t candidate, int stage, int seed) {
   return operation([&]() -> std::int64_t {
     check_writable();
     Transaction tx(*driver_, TxKind::Write);
     if (exec("SELECT count(*) FROM candidates WHERE search_id = $1 AND idx = $2", Params().add(search).add(candidate))
             ->integer(0, 0) == 0)
       throw StorageError(fmt::format("{}: search {} has no candidate {}", location(), search, candidate));
-    const std::string duplicate = fmt::format("{}: candidate {} already has a stage-{} task", location(), candidate, stage);
-    if (has_task(search, candidate, stage)) {
+    const std::string duplicate =
+        seed == 0 ? fmt::format("{}: candidate {} already has a stage-{} task", location(), candidate, stage)
+                  : fmt::format("{}: candidate {} already has a stage-{} task on seed {}", location(), candidate, stage, seed);
+    if (has_task(search, candidate, stage, seed)) {
       if (driver_->retried())  // queued by the attempt whose acknowledgement was lost
-        return exec("SELECT id FROM tasks WHERE search_id = $1 AND candidate = $2 AND stage = $3",
-                    Params().add(search).add(candidate).add(stage))
+        return exec("SELECT id FROM tasks WHERE search_id = $1 AND candidate = $2 AND stage = $3 AND seed = $4",
+                    Params().add(search).add(candidate).add(stage).add(seed))
             ->integer(0, 0);
       throw StorageError(duplicate);
     }
     std::int64_t task = 0;
     try {
-      task = exec(fmt::format("INSERT INTO tasks (search_id, candidate, stage, state, enqueued_at) "
-                              "VALUES ($1, $2, $3, 'queued', {}) RETURNING id",
+      task = exec(fmt::format("INSERT INTO tasks (search_id, candidate, stage, seed, state, enqueued_at) "
+                              "VALUES ($1, $2, $3, $4, 'queued', {}) RETURNING id",
                               driver_->now()),
-                  Params().add(search).add(candidate).add(stage))
+                  Params().add(search).add(candidate).add(stage).add(seed))
                  ->integer(0, 0);
     } catch (const StorageError& e) {
       if (driver_->unique_violation(e)) throw StorageError(duplicate);
@@ -313,7 +359,7 @@ std::optional<ClaimedTask> SqlStorage::claim(SearchId search, const std::string&
                Params().add(orphans->integer(i, 0)));
     }
     requeue_expired_locked(search);
-    auto first = exec(fmt::format("SELECT id, candidate, stage FROM tasks WHERE search_id = $1 AND state = 'queued' "
+    auto first = exec(fmt::format("SELECT id, candidate, stage, seed, baseline FROM tasks WHERE search_id = $1 AND state = 'queued' "
                                   "ORDER BY id LIMIT 1{}",
                                   driver_->lock(RowLock::UpdateSkipLocked)),
                       Params().add(search));
@@ -325,8 +371,10 @@ std::optional<ClaimedTask> SqlStorage::claim(SearchId search, const std::string&
     Lease& lease = claimed.lease;
     lease.search = search;
     lease.task = first->integer(0, 0);
-    lease.candidate = first->integer(0, 1);
+    lease.candidate = first->optional_integer(0, 1).value_or(kNoCandidate);
     lease.stage = static_cast<int>(first->integer(0, 2));
+    lease.seed = static_cast<int>(first->integer(0, 3));
+    lease.baseline = first->text(0, 4);
     lease.owner = owner;
     auto updated = exec(fmt::format("UPDATE tasks SET state = 'running', owner = $1, attempt = attempt + 1, "
                                     "lease_expires = {0} + $2, heartbeat_at = {0}, claimed_at = {0} "
@@ -336,9 +384,13 @@ std::optional<ClaimedTask> SqlStorage::claim(SearchId search, const std::string&
     lease.attempt = updated->integer(0, 0);
     lease.expires_at = updated->real(0, 1);
     lease.claimed_at = updated->real(0, 2);
-    auto c = exec(fmt::format("SELECT {} FROM candidates WHERE search_id = $1 AND idx = $2", kCandidateColumns),
-                  Params().add(search).add(lease.candidate));
-    claimed.candidate = read_candidate(*c, 0);
+    if (lease.candidate == kNoCandidate) {
+      claimed.candidate.index = kNoCandidate;  // a baseline: the lease names its optimizer
+    } else {
+      auto c = exec(fmt::format("SELECT {} FROM candidates WHERE search_id = $1 AND idx = $2", kCandidateColumns),
+                    Params().add(search).add(lease.candidate));
+      claimed.candidate = read_candidate(*c, 0);
+    }
     tx.commit();
     held_.insert(lease.task);
     return claimed;
@@ -363,8 +415,9 @@ bool SqlStorage::heartbeat(Lease& lease) {
 bool SqlStorage::finish(const Lease& lease, const EvaluationResult& result) {
   return operation([&]() -> bool {
     check_writable();
-    if (result.stage != lease.stage)
-      throw StorageError(fmt::format("{}: a stage-{} result for a stage-{} lease", location(), result.stage, lease.stage));
+    if (result.stage != lease.stage || result.seed != lease.seed)
+      throw StorageError(fmt::format("{}: a stage-{} result on seed {} for a stage-{} lease on seed {}", location(),
+                                     result.stage, result.seed, lease.stage, lease.seed));
     Transaction tx(*driver_, TxKind::Write);
     // The fence: only the lease's current owner and attempt may end a running task. A lease that has
     // expired but was not yet taken over still counts: no newer attempt exists to protect. (On
@@ -388,7 +441,7 @@ bool SqlStorage::finish(const Lease& lease, const EvaluationResult& result) {
       }
     }
     insert_evaluation(lease.search, lease.candidate, lease.task, lease.attempt, accepted, result, lease.owner,
-                      lease.claimed_at);
+                      lease.claimed_at, lease.baseline);
     tx.commit();
     return accepted;
   });
@@ -401,14 +454,14 @@ void SqlStorage::store_result(SearchId search, std::int64_t candidate, const Eva
     if (exec("SELECT count(*) FROM candidates WHERE search_id = $1 AND idx = $2", Params().add(search).add(candidate))
             ->integer(0, 0) == 0)
       throw StorageError(fmt::format("{}: search {} has no candidate {}", location(), search, candidate));
-    if (has_task(search, candidate, result.stage))
+    if (has_task(search, candidate, result.stage, result.seed))
       throw StorageError(fmt::format("{}: candidate {} has a stage-{} task: its result comes from it", location(),
                                      candidate, result.stage));
     const std::string done =
         fmt::format("{}: candidate {} has a stage-{} result already", location(), candidate, result.stage);
     auto accepted = exec("SELECT status, source, reused_from, detail FROM evaluations WHERE search_id = $1 "
-                         "AND candidate = $2 AND stage = $3 AND accepted = 1",
-                         Params().add(search).add(candidate).add(result.stage));
+                         "AND candidate = $2 AND stage = $3 AND seed = $4 AND accepted = 1",
+                         Params().add(search).add(candidate).add(result.stage).add(result.seed));
     if (!accepted->empty()) {
       // Stored by the attempt whose acknowledgement was lost: the same result, so done.
       if (driver_->retried() && accepted->text(0, 0) == name(result.status) && accepted->text(0, 1) == name(result.source) &&
@@ -512,6 +565,7 @@ void SqlStorage::fail_attempt_locked(const Lease& lease, const std::string& why)
       exec("SELECT failures FROM tasks WHERE id = $1", Params().add(lease.task))->integer(0, 0) + 1 >= p.max_attempts;
   EvaluationResult crashed;
   crashed.stage = lease.stage;
+  crashed.seed = lease.seed;
   crashed.status = Status::Crashed;
   crashed.detail = why;
   if (last) {
@@ -527,23 +581,28 @@ void SqlStorage::fail_attempt_locked(const Lease& lease, const std::string& why)
   }
   // The lost attempt is kept; the last one is the candidate's accepted (crashed) result.
   insert_evaluation(lease.search, lease.candidate, lease.task, lease.attempt, last, crashed, lease.owner,
-                    lease.claimed_at);
+                    lease.claimed_at, lease.baseline);
 }
 
 void SqlStorage::insert_evaluation(SearchId search, std::int64_t candidate, std::int64_t task, std::int64_t attempt,
                                    bool accepted, const EvaluationResult& r, const std::string& worker,
-                                   std::optional<double> started_at) {
+                                   std::optional<double> started_at, std::string_view baseline) {
   Params params;
-  params.add(search).add(candidate).add(r.stage);
+  params.add(search);
+  if (candidate == kNoCandidate) params.add_null();
+  else params.add(candidate);
+  params.add(r.stage);
   if (task) params.add(task);
   else params.add_null();
   params.add(attempt).add(accepted ? 1 : 0).add(name(r.status)).add(name(r.source)).add(r.reused_from);
   params.add(r.detail).add(r.lr).add(r.metric).add(r.reward);
   params.add(r.metrics_json).add(r.curves_json).add(r.timings_json).add(worker).add(started_at);
+  params.add(r.seed).add(baseline);
   exec(fmt::format("INSERT INTO evaluations (search_id, candidate, stage, task, attempt, accepted, status, source, "
-                   "reused_from, detail, lr, metric, reward, metrics, curves, timings, worker, started_at, finished_at) "
+                   "reused_from, detail, lr, metric, reward, metrics, curves, timings, worker, started_at, finished_at, "
+                   "seed, baseline) "
                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
-                   "COALESCE(CAST($18 AS DOUBLE PRECISION), {0}), {0})",
+                   "COALESCE(CAST($18 AS DOUBLE PRECISION), {0}), {0}, $19, $20)",
                    driver_->now()),
        params);
 }
@@ -685,8 +744,16 @@ std::vector<Evaluation> SqlStorage::evaluations(SearchId search, std::int64_t ca
   params.add(search);
   if (candidate >= 0) params.add(candidate);
   return read_evaluations(fmt::format("SELECT {} FROM evaluations e WHERE e.search_id = $1{} ORDER BY e.id",
-                                      kEvaluationColumns, candidate < 0 ? "" : " AND e.candidate = $2"),
+                                      kEvaluationColumns,
+                                      candidate < 0 ? " AND e.candidate IS NOT NULL" : " AND e.candidate = $2"),
                           params);
+}
+
+std::vector<Evaluation> SqlStorage::baseline_results(SearchId search) {
+  return read_evaluations(fmt::format("SELECT {} FROM evaluations e WHERE e.search_id = $1 AND e.candidate IS NULL "
+                                      "AND e.accepted = 1 ORDER BY e.baseline, e.stage, e.seed",
+                                      kEvaluationColumns),
+                          Params().add(search));
 }
 
 // A batch's reads name the batch's candidates first with CROSS JOIN: SQLite then keeps that order
@@ -763,7 +830,25 @@ std::vector<RankedResult> SqlStorage::top(SearchId search, int limit) {
                   Params().add(search));
     std::vector<RankedResult> out;
     for (int i = 0; i < r->size(); ++i)
-      out.push_back({read_candidate(*r, i, kEvaluationColumnCount), read_evaluation(*r, i, location())});
+      out.push_back({read_candidate(*r, i, kEvaluationColumnCount), read_evaluation(*r, i, location()), {}});
+    // Each rule's results at its stage, one per seed slot: the funnel's stages beyond the first
+    // (the first trains each candidate once, on its own seed).
+    std::map<std::pair<std::string, int>, std::map<int, Evaluation>> at_stage;
+    auto seeds = exec(fmt::format("SELECT {}, c.hash FROM evaluations e JOIN candidates c ON c.search_id = e.search_id "
+                                  "AND c.idx = e.candidate WHERE e.search_id = $1 AND e.accepted = 1 AND e.stage >= 2 "
+                                  "ORDER BY c.idx",
+                                  kEvaluationColumns),
+                      Params().add(search));
+    for (int i = 0; i < seeds->size(); ++i) {
+      Evaluation e = read_evaluation(*seeds, i, location());
+      at_stage[{seeds->text(i, kEvaluationColumnCount), e.stage}].emplace(e.seed, e);  // the earliest candidate's
+    }
+    for (RankedResult& ranked : out) {
+      auto found = at_stage.find({ranked.candidate.hash, ranked.evaluation.stage});
+      if (found == at_stage.end()) ranked.seeds = {ranked.evaluation};
+      else
+        for (auto& [seed, e] : found->second) ranked.seeds.push_back(e);
+    }
     return out;
   });
 }

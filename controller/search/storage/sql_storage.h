@@ -44,8 +44,11 @@ class SqlStorage : public Storage {
   std::vector<SearchInfo> searches() override;
 
   std::int64_t enqueue_batch(SearchId search, std::int64_t batch, const std::vector<NewCandidate>& candidates) override;
-  std::int64_t enqueue_stage(SearchId search, std::int64_t candidate, int stage) override;
-  bool has_task(SearchId search, std::int64_t candidate, int stage) override;
+  std::int64_t enqueue_stage(SearchId search, std::int64_t candidate, int stage, int seed = 0) override;
+  bool has_task(SearchId search, std::int64_t candidate, int stage, int seed = 0) override;
+  std::vector<int> stage_seeds(SearchId search, const std::string& hash, int stage) override;
+  bool enqueue_baseline(SearchId search, const std::string& baseline, int stage, int seed) override;
+  std::vector<Evaluation> baseline_results(SearchId search) override;
   std::optional<ClaimedTask> claim(SearchId search, const std::string& owner) override;
   bool heartbeat(Lease& lease) override;
   bool finish(const Lease& lease, const EvaluationResult& result) override;
@@ -92,7 +95,7 @@ class SqlStorage : public Storage {
   void fail_attempt_locked(const Lease& lease, const std::string& why);
   void insert_evaluation(SearchId search, std::int64_t candidate, std::int64_t task, std::int64_t attempt,
                          bool accepted, const EvaluationResult& result, const std::string& worker,
-                         std::optional<double> started_at);
+                         std::optional<double> started_at, std::string_view baseline = "");
   std::optional<Evaluation> lookup(SearchId search, const char* column, const std::string& value, int stage);
   std::vector<Evaluation> read_evaluations(const std::string& sql, const Params& params);
 

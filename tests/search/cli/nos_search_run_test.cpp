@@ -7,9 +7,11 @@
 
 #include <signal.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -397,4 +399,113 @@ TEST_CASE("nos-search run: bad input is refused with the place named, before any
   CHECK(r.err.find("algorithm") != std::string::npos);
 }
 
+}  // namespace nos::search
+
+namespace nos::search {
+namespace {
+
+// The funnel's re-evaluation over seeds with a paired baseline (synthetic child: every seed slot
+// adds its own noise, shared in part by every optimizer on it): each chosen rule trains on the
+// same 3 seed slots, Adam once per slot (not per rule), and top --json carries each rule's mean,
+// standard error, lower bound and paired difference with Adam as computed here by hand.
+TEST_CASE("nos-search run --funnel-seeds 3 --funnel-baselines adam: standings over seeds, paired with Adam") {
+  TempDir dir;
+  std::string db = dir.file("seeds.db");
+  ToolResult run = run_tool("nos-search", {"run", "--db", db, "--child", "synthetic:0", "--strategy", "random", "--budget", "40",
+                                           "--batch", "10", "--seed", "3", "--workers", "2", "--funnel-top", "0.2",
+                                           "--funnel-seeds", "3", "--funnel-baselines", "adam", "--quiet", "--no-report"});
+  REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+  auto storage = open_storage(db, OpenMode::ReadOnly);
+  SearchId id = storage->searches().at(0).id;
+  std::vector<Evaluation> adam = storage->baseline_results(id);
+  REQUIRE(adam.size() == 3);  // once per seed slot, however many rules
+  std::map<int, double> adam_reward;
+  for (const Evaluation& e : adam) {
+    CHECK(e.baseline == "adam");
+    CHECK(e.stage == 2);
+    adam_reward[e.seed] = *e.reward;
+  }
+  CHECK(adam_reward.size() == 3);
+
+  ToolResult top = run_tool("nos-search", {"top", db, "-k", "100", "--json"});
+  REQUIRE_MESSAGE(top.exit_code == 0, top.err);
+  nlohmann::json ranked = nlohmann::json::parse(top.out);
+  int second_stage = 0;
+  double previous_mean = 2;
+  for (const nlohmann::json& r : ranked) {
+    if (r["stage"] != 2) continue;
+    ++second_stage;
+    REQUIRE(r["seeds"] == 3);
+    REQUIRE(r["per_seed"].size() == 3);
+    std::vector<double> rewards, differences;
+    for (const nlohmann::json& s : r["per_seed"]) {
+      rewards.push_back(s["reward"].get<double>());
+      differences.push_back(s["reward"].get<double>() - adam_reward.at(s["seed"].get<int>()));
+    }
+    auto mean_of = [](const std::vector<double>& x) { return (x[0] + x[1] + x[2]) / 3; };
+    auto se_of = [&](const std::vector<double>& x) {
+      double m = mean_of(x), ss = 0;
+      for (double v : x) ss += (v - m) * (v - m);
+      return std::sqrt(ss / 2) / std::sqrt(3.0);
+    };
+    double mean = mean_of(rewards), se = se_of(rewards);
+    CHECK(r["mean"].get<double>() == doctest::Approx(mean));
+    CHECK(r["se"].get<double>() == doctest::Approx(se));
+    CHECK(se > 0);  // the seeds differ
+    CHECK(r["lcb"].get<double>() == doctest::Approx(mean - 4.302653 * se));
+    CHECK(mean <= previous_mean + 1e-12);  // ranked by the mean within the stage
+    previous_mean = mean;
+    const nlohmann::json& vs = r["vs"]["adam"];
+    CHECK(vs["pairs"] == 3);
+    CHECK(vs["mean_difference"].get<double>() == doctest::Approx(mean_of(differences)));
+    double half = 4.302653 * se_of(differences);
+    CHECK(vs["ci_low"].get<double>() == doctest::Approx(mean_of(differences) - half));
+    CHECK(vs["ci_high"].get<double>() == doctest::Approx(mean_of(differences) + half));
+    CHECK(vs["p"].get<double>() < 1);
+    CHECK(vs["verdict"] == (vs["p"].get<double>() < 0.05 ? (mean_of(differences) > 0 ? "better" : "worse")
+                                                          : "no significant difference"));
+  }
+  CHECK(second_stage >= 4);  // the top 2 of each of 4 batches (fewer where a batch had fewer trained)
+  // The table shows the same, and --rank-by takes only mean, lcb or reward.
+  ToolResult table = run_tool("nos-search", {"top", db, "-k", "3", "--rank-by", "lcb"});
+  REQUIRE_MESSAGE(table.exit_code == 0, table.err);
+  CHECK(table.out.find("mean +- se") != std::string::npos);
+  CHECK(table.out.find("vs adam") != std::string::npos);
+  CHECK(run_tool("nos-search", {"top", db, "--rank-by", "median"}).exit_code == 2);
+  // status names the best rule's standing and its paired difference with Adam.
+  ToolResult status = run_tool("nos-search", {"status", db});
+  REQUIRE_MESSAGE(status.exit_code == 0, status.err);
+  CHECK(status.out.find("over 3 seeds: mean ") != std::string::npos);
+  CHECK(status.out.find("vs adam: ") != std::string::npos);
+  // Repeats count toward their rule's seeds: evolution proposes its survivors again (cache hits), and
+  // a chosen repeat trains the rule on the next 2 slots, so some rule gathers more than 2 seeds, and
+  // Adam trains once on each slot any rule used.
+  std::string evolved = dir.file("evolved.db");
+  ToolResult evolution = run_tool("nos-search", {"run", "--db", evolved, "--child", "synthetic:0", "--strategy", "evolution",
+                                                 "--budget", "160", "--batch", "8", "--seed", "5", "--workers", "2",
+                                                 "--funnel-top", "0.25", "--funnel-seeds", "2", "--funnel-baselines", "adam",
+                                                 "--quiet", "--no-report"});
+  REQUIRE_MESSAGE(evolution.exit_code == 0, evolution.err);
+  {
+    auto evolved_storage = open_storage(evolved, OpenMode::ReadOnly);
+    SearchId e = evolved_storage->searches().at(0).id;
+    std::size_t most = 0;
+    std::set<int> slots;
+    for (const RankedResult& r : evolved_storage->top(e, 0)) {
+      std::vector<int> seeds = evolved_storage->stage_seeds(e, r.candidate.hash, 2);
+      most = std::max(most, seeds.size());
+      slots.insert(seeds.begin(), seeds.end());
+      if (r.evaluation.stage == 2) CHECK(r.seeds.size() == seeds.size());
+    }
+    CHECK(most > 2);
+    CHECK(evolved_storage->baseline_results(e).size() == slots.size());
+  }
+  // Seeds without the funnel's second stage are refused before anything is written.
+  ToolResult no_funnel = run_tool("nos-search", {"run", "--db", dir.file("no.db"), "--child", "synthetic:0", "--funnel-seeds", "3"});
+  CHECK(no_funnel.exit_code != 0);
+  CHECK(no_funnel.err.find("funnel.seeds") != std::string::npos);
+  CHECK(!std::filesystem::exists(dir.file("no.db")));
+}
+
+}  // namespace
 }  // namespace nos::search
