@@ -18,6 +18,7 @@
 #include "tools/nos_search/commands.h"
 #include "tools/nos_search/final_artifacts.h"
 #include "tools/nos_search/final_training.h"
+#include "tools/nos_search/metric_label.h"
 #include "tools/nos_search/open_search.h"
 #include "tools/nos_search/table.h"
 #include "controller/search/config_file.h"
@@ -258,6 +259,7 @@ void print_table(const FinalTask& task, const std::vector<FinalResult>& results,
                     fmt::format("{}/{}", r.ok, task.seeds.size()), lr_summary(r.lrs),
                     o.rule ? o.rule->hash_hex() : "-", o.rule ? truncate(o.rule->canonical_text, kRuleWidth) : "-"});
   }
+  if (std::string note = metric_note(task.config.child.objective); !note.empty()) std::cout << note << '\n';
   std::cout << describe(task) << '\n'
             << fmt::format("every optimizer, found rules and LibTorch's alike, chose its rate by the same protocol: {}\n",
                            search::describe(task.config.lr))

@@ -1,5 +1,7 @@
 #include "tools/nos_search/report_data.h"
 
+#include "tools/nos_search/metric_label.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -360,6 +362,7 @@ ReportData read_report(Storage& storage, const SearchInfo& search, int top_k) {
   ReportData data;
   data.location = storage.location();
   data.search = search;
+  data.metric_note = metric_note(stored_objective(search));
   data.tasks = storage.counts(search.id);
 
   std::map<std::int64_t, BatchSummary> batches;

@@ -119,6 +119,7 @@ struct ReportData {
   double duration = 0;
   bool several_searches = false;      // the file holds others: commands need --search
   std::vector<std::string> notes;     // what could not be read (bad JSON, a missing curve), for the page
+  std::string metric_note;            // the metric's name and direction; "" for an accuracy (metric_label.h)
   bool any_baseline() const;          // some batch has a strategy baseline
   bool any_entropy() const;
   const Baseline* adam() const;

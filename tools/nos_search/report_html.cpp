@@ -107,7 +107,9 @@ std::string header_cards(const ReportData& data) {
                            : std::string("no Adam baseline stored");
     out += card("best metric", fmt::format("{:.4f}", best), more);
   }
-  return out + "</div>\n";
+  out += "</div>\n";
+  if (!data.metric_note.empty()) out += "<p>" + html_escape(data.metric_note) + "</p>\n";
+  return out;
 }
 
 std::string summary(const ReportData& data) {

@@ -22,6 +22,7 @@
 
 #include "controller/lstm/lstm_strategy.h"
 #include "tools/nos_search/commands.h"
+#include "tools/nos_search/metric_label.h"
 #include "tools/nos_search/open_search.h"
 #include "tools/nos_search/progress.h"
 #include "tools/nos_search/run_options.h"
@@ -152,6 +153,7 @@ void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::j
                     std::to_string(e.stage), truncate(c.rule, 64)});
   }
   std::cout << fmt::format("\nbest rules of search '{}':\n", search.name);
+  if (std::string note = metric_note(stored_objective(search)); !note.empty()) std::cout << note << '\n';
   if (ranked.empty()) std::cout << "  none: no proposal was trained to a result (see nos-search status for why)\n";
   else std::cout << render_table({{"rank", true}, {"metric", true}, {"vs adam", true}, {"lr", true}, {"status"}, {"stage", true}, {"rule"}},
                             rows);
