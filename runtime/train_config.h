@@ -41,6 +41,9 @@ struct RunSettings {
   int threads = 0;                // LibTorch intra-op threads and CPU kernel threads; 0 = LibTorch's default
   std::string backend = "auto";   // the rule's kernel backend (RuleOptimizerOptions::backend): auto, interp, cpu, cuda
   double time_budget = 0;         // seconds; 0 = none
+  // Steps between reads of the loss on the host (the divergence guard, the loss curve): a read
+  // makes the host wait for the device. 0: 1 on the CPU, 32 on CUDA (runtime/loss_reader.h).
+  int check_every = 0;
 };
 
 // One training run: the task (model, epochs, batch size, last_k, divergence_factor; the trainer

@@ -14,6 +14,7 @@
 #include "runtime/cpu_threads.h"
 #include "runtime/metrics.h"
 #include "runtime/child_model.h"
+#include "runtime/loss_reader.h"
 #include "runtime/rule_optimizer.h"
 
 namespace nos::runtime {
@@ -159,6 +160,8 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
   }
 
   DivergenceGuard guard(config.divergence_factor);
+  const int check_every = effective_check_every(config.check_every, device.is_cuda());
+  LossReader losses(guard, check_every);
   auto stop = [&](Status status, std::string message) {
     result.status = status;
     result.message = std::move(message);
@@ -167,28 +170,39 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
     auto epoch_start = Clock::now();
     std::vector<std::int64_t> order = seeded_permutation(n, epoch_seed(config.seed, epoch));
     torch::Tensor permutation = torch::from_blob(order.data(), {n}, torch::kLong).to(device);
-    double loss_sum = 0;
     std::int64_t batches = 0;
+    std::size_t first_loss = result.batch_losses.size();  // this epoch's losses start here
+    // Reads the waiting losses; a broken one ends the run as a per-step check would have: the
+    // steps counted are those before it (the updates after it, at most k - 1, are not counted).
+    auto read_losses = [&] {
+      std::optional<LossReader::Divergence> diverged = losses.read(result.batch_losses);
+      if (!diverged) return true;
+      batches -= result.steps - (diverged->step - 1);
+      result.steps = diverged->step - 1;
+      stop(Status::Diverged, diverged->message);
+      return false;
+    };
     for (std::int64_t begin = 0; begin < n; begin += config.batch_size) {
       torch::Tensor index = permutation.slice(0, begin, std::min(n, begin + config.batch_size));
       optimizer->zero_grad();
       torch::Tensor loss = model->loss(train_set.x.index_select(0, index), train_set.y.index_select(0, index));
-      double value = loss.item<double>();
-      if (std::optional<std::string> diverged = guard.check(value, result.steps + 1)) {
-        stop(Status::Diverged, *diverged);  // before the step: the update must not run on a broken loss
-        break;
-      }
+      bool full = losses.add(result.steps + 1, loss);
+      // k = 1: checked before the step, so the update never runs on a broken loss.
+      if (check_every == 1 && !read_losses()) break;
       loss.backward();
       optimizer->step();
       ++result.steps, ++batches;
-      loss_sum += value;
-      result.batch_losses.push_back(value);
+      if (full && check_every > 1 && !read_losses()) break;
       if (config.time_budget > 0 && seconds_since(start) > config.time_budget) {
+        if (!read_losses()) break;
         stop(Status::TimeBudget,
              fmt::format("the time budget of {:g} s ran out after {} steps", config.time_budget, result.steps));
         break;
       }
     }
+    if (result.status != Status::Diverged) read_losses();
+    double loss_sum = 0;
+    for (std::size_t i = first_loss; i < result.batch_losses.size(); ++i) loss_sum += result.batch_losses[i];
     result.train_seconds += seconds_since(epoch_start);
     auto validation_start = Clock::now();
     Evaluation eval = evaluate(*model, val_set);

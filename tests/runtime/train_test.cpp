@@ -161,3 +161,48 @@ TEST_CASE("a run's thread count reaches the BLAS library, not only LibTorch's po
   CHECK(run.status == Status::Ok);
   CHECK(blas_threads() == 1);  // left at one per core, they would spin beside the other workers
 }
+
+TEST_CASE("losses read every k steps give the per-step check's result for a diverging rule") {
+  // exp(g2) * 1e30 breaks the loss within a few steps; k = 4 and 7 read it late, in batches.
+  TrainConfig config = small_config();
+  config.check_every = 1;
+  RunResult every = train(blobs(), rule("exp(g2) * 1e30"), config);
+  REQUIRE(every.status == Status::Diverged);
+  for (int k : {4, 7, 100}) {
+    CAPTURE(k);
+    config.check_every = k;
+    RunResult late = train(blobs(), rule("exp(g2) * 1e30"), config);
+    CHECK(late.status == Status::Diverged);
+    CHECK(late.message == every.message);
+    CHECK(late.steps == every.steps);
+    CHECK(late.batch_losses == every.batch_losses);
+    REQUIRE(late.history.size() == every.history.size());
+    CHECK(late.history.back().train_loss == doctest::Approx(every.history.back().train_loss));
+    CHECK_FALSE(late.history.back().complete);
+  }
+}
+
+TEST_CASE("losses read every k steps give the same healthy run, bit for bit") {
+  TrainConfig config = small_config();
+  RunResult every = train(blobs(), rule("adam + eps"), config);
+  config.check_every = 3;  // 10 steps an epoch: a partial read at every epoch's end
+  RunResult late = train(blobs(), rule("adam + eps"), config);
+  CHECK(late.status == Status::Ok);
+  CHECK(late.batch_losses == every.batch_losses);
+  CHECK(late.val_acc == every.val_acc);
+  REQUIRE(late.history.size() == every.history.size());
+  for (std::size_t i = 0; i < late.history.size(); ++i) {
+    CHECK(late.history[i].train_loss == every.history[i].train_loss);
+    CHECK(late.history[i].val_loss == every.history[i].val_loss);
+  }
+}
+
+TEST_CASE("the time budget reads the waiting losses before it stops the run") {
+  TrainConfig config = small_config();
+  config.time_budget = 1e-9;
+  config.check_every = 8;
+  RunResult run = train(blobs(), rule("g"), config);
+  CHECK(run.status == Status::TimeBudget);
+  CHECK(run.steps == 1);
+  CHECK(run.batch_losses.size() == 1);
+}
