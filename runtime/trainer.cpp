@@ -52,6 +52,32 @@ Tensors to_tensors(const Dataset& data, const torch::Device& device) {
           own(torch::from_blob(const_cast<std::int64_t*>(data.labels.data()), {data.size()}, torch::kLong))};
 }
 
+// One copy of `data` on a CUDA device, in Dataset::device_copies.
+struct DeviceCopy {
+  torch::Device device;
+  const float* features;
+  const std::int64_t* labels;
+  std::int64_t size;
+  Tensors tensors;
+};
+
+// The data on `device`: borrowed on the CPU; on CUDA copied by the first run on that device and
+// kept in the Dataset for the next runs (the runs of a worker's process share the split).
+Tensors device_tensors(const Dataset& data, const torch::Device& device) {
+  if (device.is_cpu()) return to_tensors(data, device);
+  // "cuda" means the current device: an empty tensor there names it.
+  torch::Device where = device.has_index() ? device : torch::empty({0}, torch::TensorOptions(device)).device();
+  if (!data.device_copies.slot) data.device_copies.slot = std::make_shared<std::vector<DeviceCopy>>();
+  auto& copies = *static_cast<std::vector<DeviceCopy>*>(data.device_copies.slot.get());
+  for (const DeviceCopy& copy : copies)
+    if (copy.device == where && copy.features == data.features.data() && copy.labels == data.labels.data() &&
+        copy.size == data.size())
+      return copy.tensors;
+  std::erase_if(copies, [&](const DeviceCopy& copy) { return copy.device == where; });  // stale: the data moved
+  copies.push_back({where, data.features.data(), data.labels.data(), data.size(), to_tensors(data, where)});
+  return copies.back().tensors;
+}
+
 struct Evaluation {
   double loss = 0, metric = 0;
 };
@@ -135,7 +161,7 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
   torch::manual_seed(config.seed);
   torch::Device device(config.device);
 
-  Tensors train_set = to_tensors(data.train, device), val_set = to_tensors(data.val, device);
+  Tensors train_set = device_tensors(data.train, device), val_set = device_tensors(data.val, device);
   std::unique_ptr<ChildModel> model =
       make_child_model(config.model, data.train.shape, data.train.num_classes, data.train.vocabulary, config.seed);
   model->to(device);
