@@ -21,6 +21,8 @@ std::string str(std::size_t n) { return std::to_string(n); }
 std::string abi_structs() {
   std::string s = R"(
 // ---- kernel ABI: compiler/codegen/kernel_abi.h and cuda_codegen.h's KernelChunk ----
+// Every rule kernel K(tensors, chunks, num_chunks, NosKernelStep) has a twin K_at(..., const
+// NosKernelStep*) that reads the step from device memory (CUDA graphs).
 struct NosKernelTensor {
   void* w;
   const void* g;
@@ -151,9 +153,11 @@ std::string kernel(const ir::Function& f, DType dtype, const std::string& sym) {
   const std::string st_size = slots == 0 ? "1" : std::to_string(slots);
 
   std::string s = "\n// Rule '" + f.name + "' on " + name(dtype) + " parameters: every tensor of the table in one launch.\n";
-  s += "extern \"C\" __global__ void __launch_bounds__(NOS_BLOCK_THREADS) " + sym +
-       "(const NosKernelTensor* __restrict__ tensors,\n    const NosKernelChunk* __restrict__ chunks, unsigned int "
-       "num_chunks, NosKernelStep step) {\n";
+  // The body, then two entry points: SYM takes the step as an argument; SYM_at reads it from device
+  // memory when it runs, so that one launch captured in a CUDA graph serves every step.
+  s += "static __device__ __forceinline__ void " + sym +
+       "_body(const NosKernelTensor* __restrict__ tensors,\n    const NosKernelChunk* __restrict__ chunks, unsigned int "
+       "num_chunks, const NosKernelStep step) {\n";
   s += "  typedef " + std::string(element_type(dtype)) + " elem_t;\n";
   s += "  float sv[" + sym + "_step_values > 0 ? " + sym + "_step_values : 1];\n";
   s += "  " + sym + "_step(step.inputs, sv);\n";
@@ -188,6 +192,12 @@ std::string kernel(const ir::Function& f, DType dtype, const std::string& sym) {
        "_element(sv, key, step.lr, nos_load(w + i), nos_load(g + i), st, (unsigned long long)i));\n";
   s += each_slot([](const std::string& k) { return "      s" + k + "[i] = st[" + k + "];\n"; });
   s += "    }\n  }\n}\n";
+  const std::string params = "(const NosKernelTensor* __restrict__ tensors,\n    const NosKernelChunk* __restrict__ chunks, "
+                             "unsigned int num_chunks, ";
+  s += "extern \"C\" __global__ void __launch_bounds__(NOS_BLOCK_THREADS) " + sym + params + "NosKernelStep step) {\n  " +
+       sym + "_body(tensors, chunks, num_chunks, step);\n}\n";
+  s += "extern \"C\" __global__ void __launch_bounds__(NOS_BLOCK_THREADS) " + sym + "_at" + params +
+       "const NosKernelStep* __restrict__ step) {\n  " + sym + "_body(tensors, chunks, num_chunks, *step);\n}\n";
   return s;
 }
 
