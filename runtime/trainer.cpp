@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -16,6 +17,7 @@
 #include "runtime/child_model.h"
 #include "runtime/loss_reader.h"
 #include "runtime/rule_optimizer.h"
+#include "runtime/step_graph.h"
 
 namespace nos::runtime {
 namespace {
@@ -185,6 +187,42 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
     result.compile_seconds = seconds_since(compile_start);
   }
 
+  // CUDA graphs (cuda_graphs): full batches go through one captured step, which reads its batch
+  // from `batch_index` and zeroes the gradients in place (the graph keeps their addresses); a
+  // short last batch runs the same step eagerly. Without a graph (on the CPU, say) the same
+  // steps run eagerly, with the same results as the loop below.
+  std::vector<torch::Tensor> params = model->parameters();
+  auto step_on = [&](const torch::Tensor& index) {
+    {
+      torch::NoGradGuard no_grad;
+      for (torch::Tensor& p : params)
+        if (p.grad().defined()) p.mutable_grad().zero_();
+    }
+    torch::Tensor loss = model->loss(train_set.x.index_select(0, index), train_set.y.index_select(0, index));
+    loss.backward();
+    optimizer->step();
+    return loss;
+  };
+  torch::Tensor batch_index;
+  std::unique_ptr<StepGraph> graph;
+  std::optional<StepGraph::SideStream> side_stream;
+  if (config.cuda_graphs) {
+    auto* rule_optimizer = dynamic_cast<RuleOptimizer*>(optimizer.get());
+    std::string eager;
+    if (!rule_optimizer) eager = "eager: LibTorch's optimizers compute their step on the host";
+    else try {
+        rule_optimizer->set_step_in_memory(true);
+      } catch (const std::invalid_argument& e) {
+        eager = std::string("eager: ") + e.what();
+      }
+    result.graph = eager;
+    if (eager.empty()) {
+      side_stream.emplace(device);
+      batch_index = torch::empty({config.batch_size}, torch::TensorOptions(device).dtype(torch::kLong));
+      graph = std::make_unique<StepGraph>([&] { return step_on(batch_index); }, *rule_optimizer, device);
+    }
+  }
+
   DivergenceGuard guard(config.divergence_factor);
   const int check_every = effective_check_every(config.check_every, device.is_cuda());
   LossReader losses(guard, check_every);
@@ -210,15 +248,27 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
     };
     for (std::int64_t begin = 0; begin < n; begin += config.batch_size) {
       torch::Tensor index = permutation.slice(0, begin, std::min(n, begin + config.batch_size));
-      optimizer->zero_grad();
-      torch::Tensor loss = model->loss(train_set.x.index_select(0, index), train_set.y.index_select(0, index));
-      bool full = losses.add(result.steps + 1, loss);
-      // k = 1: checked before the step, so the update never runs on a broken loss.
-      if (check_every == 1 && !read_losses()) break;
-      loss.backward();
-      optimizer->step();
+      bool full = false;
+      if (graph) {
+        torch::Tensor loss;
+        if (index.size(0) == config.batch_size) {
+          batch_index.copy_(index);
+          loss = graph->run();
+        } else {
+          loss = step_on(index);
+        }
+        full = losses.add(result.steps + 1, loss);  // read after the update: it is in the graph
+      } else {
+        optimizer->zero_grad();
+        torch::Tensor loss = model->loss(train_set.x.index_select(0, index), train_set.y.index_select(0, index));
+        full = losses.add(result.steps + 1, loss);
+        // k = 1: checked before the step, so the update never runs on a broken loss.
+        if (check_every == 1 && !read_losses()) break;
+        loss.backward();
+        optimizer->step();
+      }
       ++result.steps, ++batches;
-      if (full && check_every > 1 && !read_losses()) break;
+      if (full && (graph || check_every > 1) && !read_losses()) break;
       if (config.time_budget > 0 && seconds_since(start) > config.time_budget) {
         if (!read_losses()) break;
         stop(Status::TimeBudget,
@@ -246,6 +296,7 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
     result.history.push_back(record);
     if (on_epoch) on_epoch(record);
   }
+  if (graph) result.graph = graph->mode().empty() ? "eager: the run ended before the capture" : graph->mode();
   summarize(result, config.last_k);
   result.seconds = seconds_since(start);
   return result;
