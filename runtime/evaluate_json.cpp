@@ -156,7 +156,7 @@ json to_json(const RunResult& run) {
   std::size_t every = 1;
   json curve = json::array();
   for (double v : downsample(run.batch_losses, kLossCurvePoints, &every)) curve.push_back(number(v));
-  return {{"status", name(run.status)},
+  json j = {{"status", name(run.status)},
           {"message", run.message},
           {"lr", run.lr},
           {"val_acc", number(run.val_acc)},
@@ -171,6 +171,8 @@ json to_json(const RunResult& run) {
           {"backend", run.backend},
           {"history", history},
           {"loss_curve", {{"every", every * run.loss_every}, {"values", curve}}}};
+  if (!run.graph.empty()) j["graph"] = run.graph;
+  return j;
 }
 
 RunResult run_from_json(const json& j) {
@@ -189,6 +191,7 @@ RunResult run_from_json(const json& j) {
   read(j, "train_seconds", r.train_seconds, "run");
   read(j, "validation_seconds", r.validation_seconds, "run");
   read(j, "backend", r.backend, "run");
+  read(j, "graph", r.graph, "run");
   if (j.contains("history")) {
     if (!j["history"].is_array()) bad("run.history", "expected an array");
     for (const json& e : j["history"]) r.history.push_back(epoch_from_json(e));
@@ -228,6 +231,8 @@ json to_json(const EvaluateSpec& spec) {
   j["backend"] = spec.backend;
   j["lrs"] = spec.lrs;
   j["time_budget"] = spec.time_budget;
+  if (spec.check_every != 0) j["check_every"] = spec.check_every;
+  if (spec.cuda_graphs) j["cuda_graphs"] = true;
   return j;
 }
 
@@ -250,6 +255,8 @@ EvaluateSpec spec_from_json(const json& j) {
   read(j, "backend", s.backend, "spec");
   read(j, "lrs", s.lrs, "spec");
   read(j, "time_budget", s.time_budget, "spec");
+  read(j, "check_every", s.check_every, "spec");
+  read(j, "cuda_graphs", s.cuda_graphs, "spec");
   if (std::string problem = spec_problem(s); !problem.empty()) bad("spec", problem);
   return s;
 }

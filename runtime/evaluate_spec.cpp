@@ -27,6 +27,8 @@ std::string spec_problem(const EvaluateSpec& s) {
     return fmt::format("threads {} is outside 0..{}", s.threads, codegen::kMaxThreads);
   if (s.backend != "auto" && s.backend != "interp" && s.backend != "cpu" && s.backend != "cuda")
     return fmt::format("unknown backend '{}' (auto, interp, cpu, cuda)", s.backend);
+  if (s.check_every < 0 || s.check_every > 1000000)
+    return fmt::format("check_every {} is outside 0..1000000", s.check_every);
   if (s.lrs.empty()) return "no learning rate given";
   for (double lr : s.lrs)
     if (std::string problem = codegen::learning_rate_problem(lr); !problem.empty())

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
@@ -232,10 +233,27 @@ torch::Tensor RuleOptimizer::step(LossClosure closure) {
     }
   }
 
+  if (step_in_memory_)
+    for (const Bucket& bucket : buckets)
+      if (t_ + 1 > bucket.options->total_steps())
+        throw std::invalid_argument(fmt::format("RuleOptimizer: step {} is beyond total_steps {}, the last step whose "
+                                                "scalars are kept in memory (set_step_in_memory)",
+                                                t_ + 1, bucket.options->total_steps()));
   ++t_;  // only now: a step refused above leaves the optimizer as it was
   for (Bucket& bucket : buckets) {
     const RuleOptimizerOptions& options = *bucket.options;
     codegen::Backend backend = backend_for(options, bucket.device);
+    if (step_in_memory_) {
+      StepSchedule& schedule = schedule_for(bucket.device, options);
+      if (schedule.known != t_ - 1) schedule.counter.fill_(t_ - 1);
+      at::index_select_out(schedule.current, schedule.table, 0, schedule.counter);
+      schedule.counter.add_(1);
+      schedule.known = t_;
+      c10::DeviceGuard on_device(bucket.device);
+      executor(backend, bucket.dtype, options.threads())
+          ->step_at(bucket.table, schedule.current.data_ptr(), runtime::compat::current_stream(bucket.device));
+      continue;
+    }
     codegen::KernelStep step =
         codegen::make_step(rule_.optimized, static_cast<float>(options.lr()), static_cast<std::uint32_t>(t_),
                            static_cast<std::uint32_t>(options.total_steps()), static_cast<std::uint64_t>(options.seed()));
@@ -244,6 +262,54 @@ torch::Tensor RuleOptimizer::step(LossClosure closure) {
         ->step(bucket.table, step, runtime::compat::current_stream(bucket.device));
   }
   return loss;
+}
+
+// ---- step scalars in memory (CUDA graphs) ---------------------------------------------------------
+
+void RuleOptimizer::set_step_in_memory(bool on) {
+  if (on)
+    for (const torch::optim::OptimizerParamGroup& group : param_groups_) {
+      const auto& options = static_cast<const RuleOptimizerOptions&>(group.options());
+      if (options.total_steps() <= 0)
+        throw std::invalid_argument("RuleOptimizer: step scalars in memory need total_steps (the table's length)");
+      if (options.total_steps() > kMaxStepTableBytes / static_cast<std::int64_t>(sizeof(codegen::KernelStep)))
+        throw std::invalid_argument(fmt::format("RuleOptimizer: a table of {} steps' scalars exceeds {} MiB",
+                                                options.total_steps(), kMaxStepTableBytes >> 20));
+    }
+  step_in_memory_ = on;
+}
+
+RuleOptimizer::StepSchedule& RuleOptimizer::schedule_for(const c10::Device& device, const RuleOptimizerOptions& options) {
+  for (StepSchedule& schedule : schedules_)
+    if (schedule.device == device && same_step_settings(schedule.settings, options)) return schedule;
+  // Made on the host with make_step, as the argument path makes each step's, then copied once.
+  constexpr auto row = static_cast<std::int64_t>(sizeof(codegen::KernelStep));
+  const std::int64_t steps = options.total_steps();
+  torch::Tensor table = torch::empty({steps, row}, torch::kUInt8);
+  for (std::int64_t t = 1; t <= steps; ++t) {
+    codegen::KernelStep step =
+        codegen::make_step(rule_.optimized, static_cast<float>(options.lr()), static_cast<std::uint32_t>(t),
+                           static_cast<std::uint32_t>(steps), static_cast<std::uint64_t>(options.seed()));
+    std::memcpy(table.data_ptr<std::uint8_t>() + (t - 1) * row, &step, sizeof step);
+  }
+  auto on = torch::TensorOptions().device(device);
+  StepSchedule schedule{device, options, table.to(device), torch::zeros({1}, on.dtype(torch::kLong)),
+                        torch::empty({1, row}, on.dtype(torch::kUInt8)), 0};
+  return schedules_.emplace_back(std::move(schedule));
+}
+
+void RuleOptimizer::count_replayed_step() {
+  ++t_;
+  for (StepSchedule& schedule : schedules_)
+    if (schedule.known >= 0) ++schedule.known;
+}
+
+void RuleOptimizer::reset_step_count(std::int64_t t) {
+  t_ = t;
+  for (StepSchedule& schedule : schedules_) {
+    schedule.counter.fill_(t);
+    schedule.known = t;
+  }
 }
 
 // ---- checkpoints --------------------------------------------------------------------------------

@@ -83,6 +83,25 @@ class RuleOptimizer : public torch::optim::Optimizer {
   std::int64_t step_count() const { return t_; }  // steps taken so far; the next step is t + 1
   // The backend step() uses (or would use) for tensors on `device`.
   codegen::Backend backend_for(const RuleOptimizerOptions& options, const c10::Device& device) const;
+  // Where the kernels read each step's scalars (lr, t, seed, the schedule values ld/cd/rd, bias
+  // corrections). false (the default): from the launch's arguments, made on the host each step.
+  // true: a table of every step's scalars (t = 1..total_steps) is kept on the parameters' device
+  // with a step counter there; each step selects its row into a fixed buffer and advances the
+  // counter with tensor ops, and the kernel reads that buffer when it runs. Every step then makes
+  // the same calls with the same arguments, so one CUDA graph captured from a step replays every
+  // later one (runtime/step_graph.h). The updates are the same, bit for bit. Needs total_steps on
+  // every group, and refuses a step beyond it; throws std::invalid_argument otherwise, or when the
+  // table would exceed kMaxStepTableBytes.
+  void set_step_in_memory(bool on);
+  bool step_in_memory() const { return step_in_memory_; }
+  static constexpr std::int64_t kMaxStepTableBytes = std::int64_t{256} << 20;
+  // For a caller that replays a captured step (step_in_memory only): the step ran on the device
+  // without step() being called; counts it on the host (t, the counters' known values).
+  void count_replayed_step();
+  // Sets the step count to `t` and the device counters to match (one fill each, not captured): after
+  // a capture, which recorded a step without running it, or a capture that failed.
+  void reset_step_count(std::int64_t t);
+
   // Builds (or loads from the kernel caches) every kernel step() will need for the parameters as
   // they are now, so a rule whose kernel cannot be built fails here, before training, and the
   // build's time is measured apart from the steps. Throws what the backend throws.
@@ -93,8 +112,21 @@ class RuleOptimizer : public torch::optim::Optimizer {
   RuleParamState& state_for(const torch::Tensor& param);
   std::shared_ptr<codegen::Executor> executor(codegen::Backend backend, codegen::DType dtype, std::int64_t threads);
 
+  // step_in_memory: one table of step scalars and one counter per (device, step settings).
+  struct StepSchedule {
+    c10::Device device;
+    RuleOptimizerOptions settings;
+    torch::Tensor table;    // uint8 [T, sizeof(KernelStep)]: row t - 1 holds step t's
+    torch::Tensor counter;  // int64 [1]: steps taken, i.e. the row of the next step
+    torch::Tensor current;  // uint8 [1, sizeof(KernelStep)]: what the kernel reads
+    std::int64_t known = -1;  // the counter's value as the host knows it; -1: unknown
+  };
+  StepSchedule& schedule_for(const c10::Device& device, const RuleOptimizerOptions& options);
+
   compiler::CompiledRule rule_;
   std::int64_t t_ = 0;
+  bool step_in_memory_ = false;
+  std::vector<StepSchedule> schedules_;
   std::map<std::tuple<codegen::Backend, codegen::DType, std::int64_t>, std::shared_ptr<codegen::Executor>> executors_;
 };
 

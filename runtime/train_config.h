@@ -41,6 +41,12 @@ struct RunSettings {
   int threads = 0;                // LibTorch intra-op threads and CPU kernel threads; 0 = LibTorch's default
   std::string backend = "auto";   // the rule's kernel backend (RuleOptimizerOptions::backend): auto, interp, cpu, cuda
   double time_budget = 0;         // seconds; 0 = none
+  // Steps between reads of the loss on the host (the divergence guard, the loss curve): a read
+  // makes the host wait for the device. 0: 1 on the CPU, 32 on CUDA (runtime/loss_reader.h).
+  int check_every = 0;
+  // Capture one training step in a CUDA graph and replay it (runtime/step_graph.h); where that is
+  // impossible (the CPU included) the same steps run eagerly and RunResult::graph says why.
+  bool cuda_graphs = false;
 };
 
 // One training run: the task (model, epochs, batch size, last_k, divergence_factor; the trainer
@@ -80,6 +86,7 @@ struct RunResult {
   double train_seconds = 0;              // forward, backward and optimizer steps
   double validation_seconds = 0;         // the per-epoch validation
   std::string backend;                   // the kernel backend a rule ran on; "torch" otherwise
+  std::string graph;                     // with cuda_graphs: "graph", or "eager: WHY"; else empty
 };
 
 }  // namespace nos::runtime

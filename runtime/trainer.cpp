@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -15,7 +16,9 @@
 #include "runtime/metrics.h"
 #include "runtime/objective.h"
 #include "runtime/child_model.h"
+#include "runtime/loss_reader.h"
 #include "runtime/rule_optimizer.h"
+#include "runtime/step_graph.h"
 
 namespace nos::runtime {
 namespace {
@@ -55,6 +58,35 @@ Tensors to_tensors(const Dataset& data, Objective objective, const torch::Device
     return {x, own(torch::from_blob(const_cast<float*>(data.targets.data()), {data.size(), data.target_width}, torch::kFloat))};
   if (objective == Objective::LanguageModel) return {x, torch::zeros({data.size()}, torch::kLong).to(device)};
   return {x, own(torch::from_blob(const_cast<std::int64_t*>(data.labels.data()), {data.size()}, torch::kLong))};
+}
+
+// One copy of `data` on a CUDA device, in Dataset::device_copies.
+struct DeviceCopy {
+  torch::Device device;
+  Objective objective;
+  const float* features;
+  const std::int64_t* labels;
+  const float* targets;
+  std::int64_t size;
+  Tensors tensors;
+};
+
+// The data on `device`: borrowed on the CPU; on CUDA copied by the first run on that device and
+// kept in the Dataset for the next runs (the runs of a worker's process share the split).
+Tensors device_tensors(const Dataset& data, Objective objective, const torch::Device& device) {
+  if (device.is_cpu()) return to_tensors(data, objective, device);
+  // "cuda" means the current device: an empty tensor there names it.
+  torch::Device where = device.has_index() ? device : torch::empty({0}, torch::TensorOptions(device)).device();
+  if (!data.device_copies.slot) data.device_copies.slot = std::make_shared<std::vector<DeviceCopy>>();
+  auto& copies = *static_cast<std::vector<DeviceCopy>*>(data.device_copies.slot.get());
+  for (const DeviceCopy& copy : copies)
+    if (copy.device == where && copy.objective == objective && copy.features == data.features.data() &&
+        copy.labels == data.labels.data() && copy.targets == data.targets.data() && copy.size == data.size())
+      return copy.tensors;
+  std::erase_if(copies, [&](const DeviceCopy& copy) { return copy.device == where; });  // stale: the data moved
+  copies.push_back({where, objective, data.features.data(), data.labels.data(), data.targets.data(), data.size(),
+                    to_tensors(data, objective, where)});
+  return copies.back().tensors;
 }
 
 struct Evaluation {
@@ -141,7 +173,7 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
   torch::Device device(config.device);
 
   const Objective objective = resolve_objective(config.objective, data.train, config.model.name);
-  Tensors train_set = to_tensors(data.train, objective, device), val_set = to_tensors(data.val, objective, device);
+  Tensors train_set = device_tensors(data.train, objective, device), val_set = device_tensors(data.val, objective, device);
   std::unique_ptr<ChildModel> model =
       make_child_model(config.model, objective, data.train.shape, objective_outputs(objective, data.train),
                        data.train.vocabulary, config.seed);
@@ -166,7 +198,45 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
     result.compile_seconds = seconds_since(compile_start);
   }
 
+  // CUDA graphs (cuda_graphs): full batches go through one captured step, which reads its batch
+  // from `batch_index` and zeroes the gradients in place (the graph keeps their addresses); a
+  // short last batch runs the same step eagerly. Without a graph (on the CPU, say) the same
+  // steps run eagerly, with the same results as the loop below.
+  std::vector<torch::Tensor> params = model->parameters();
+  auto step_on = [&](const torch::Tensor& index) {
+    {
+      torch::NoGradGuard no_grad;
+      for (torch::Tensor& p : params)
+        if (p.grad().defined()) p.mutable_grad().zero_();
+    }
+    torch::Tensor loss = model->loss(train_set.x.index_select(0, index), train_set.y.index_select(0, index));
+    loss.backward();
+    optimizer->step();
+    return loss;
+  };
+  torch::Tensor batch_index;
+  std::unique_ptr<StepGraph> graph;
+  std::optional<StepGraph::SideStream> side_stream;
+  if (config.cuda_graphs) {
+    auto* rule_optimizer = dynamic_cast<RuleOptimizer*>(optimizer.get());
+    std::string eager;
+    if (!rule_optimizer) eager = "eager: LibTorch's optimizers compute their step on the host";
+    else try {
+        rule_optimizer->set_step_in_memory(true);
+      } catch (const std::invalid_argument& e) {
+        eager = std::string("eager: ") + e.what();
+      }
+    result.graph = eager;
+    if (eager.empty()) {
+      side_stream.emplace(device);
+      batch_index = torch::empty({config.batch_size}, torch::TensorOptions(device).dtype(torch::kLong));
+      graph = std::make_unique<StepGraph>([&] { return step_on(batch_index); }, *rule_optimizer, device);
+    }
+  }
+
   DivergenceGuard guard(config.divergence_factor);
+  const int check_every = effective_check_every(config.check_every, device.is_cuda());
+  LossReader losses(guard, check_every);
   auto stop = [&](Status status, std::string message) {
     result.status = status;
     result.message = std::move(message);
@@ -175,28 +245,51 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
     auto epoch_start = Clock::now();
     std::vector<std::int64_t> order = seeded_permutation(n, epoch_seed(config.seed, epoch));
     torch::Tensor permutation = torch::from_blob(order.data(), {n}, torch::kLong).to(device);
-    double loss_sum = 0;
     std::int64_t batches = 0;
+    std::size_t first_loss = result.batch_losses.size();  // this epoch's losses start here
+    // Reads the waiting losses; a broken one ends the run as a per-step check would have: the
+    // steps counted are those before it (the updates after it, at most k - 1, are not counted).
+    auto read_losses = [&] {
+      std::optional<LossReader::Divergence> diverged = losses.read(result.batch_losses);
+      if (!diverged) return true;
+      batches -= result.steps - (diverged->step - 1);
+      result.steps = diverged->step - 1;
+      stop(Status::Diverged, diverged->message);
+      return false;
+    };
     for (std::int64_t begin = 0; begin < n; begin += config.batch_size) {
       torch::Tensor index = permutation.slice(0, begin, std::min(n, begin + config.batch_size));
-      optimizer->zero_grad();
-      torch::Tensor loss = model->loss(train_set.x.index_select(0, index), train_set.y.index_select(0, index));
-      double value = loss.item<double>();
-      if (std::optional<std::string> diverged = guard.check(value, result.steps + 1)) {
-        stop(Status::Diverged, *diverged);  // before the step: the update must not run on a broken loss
-        break;
+      bool full = false;
+      if (graph) {
+        torch::Tensor loss;
+        if (index.size(0) == config.batch_size) {
+          batch_index.copy_(index);
+          loss = graph->run();
+        } else {
+          loss = step_on(index);
+        }
+        full = losses.add(result.steps + 1, loss);  // read after the update: it is in the graph
+      } else {
+        optimizer->zero_grad();
+        torch::Tensor loss = model->loss(train_set.x.index_select(0, index), train_set.y.index_select(0, index));
+        full = losses.add(result.steps + 1, loss);
+        // k = 1: checked before the step, so the update never runs on a broken loss.
+        if (check_every == 1 && !read_losses()) break;
+        loss.backward();
+        optimizer->step();
       }
-      loss.backward();
-      optimizer->step();
       ++result.steps, ++batches;
-      loss_sum += value;
-      result.batch_losses.push_back(value);
+      if (full && (graph || check_every > 1) && !read_losses()) break;
       if (config.time_budget > 0 && seconds_since(start) > config.time_budget) {
+        if (!read_losses()) break;
         stop(Status::TimeBudget,
              fmt::format("the time budget of {:g} s ran out after {} steps", config.time_budget, result.steps));
         break;
       }
     }
+    if (result.status != Status::Diverged) read_losses();
+    double loss_sum = 0;
+    for (std::size_t i = first_loss; i < result.batch_losses.size(); ++i) loss_sum += result.batch_losses[i];
     result.train_seconds += seconds_since(epoch_start);
     auto validation_start = Clock::now();
     Evaluation eval = evaluate(*model, val_set);
@@ -214,6 +307,7 @@ RunResult train(const Split& data, const OptimizerSpec& optimizer_spec, const Tr
     result.history.push_back(record);
     if (on_epoch) on_epoch(record);
   }
+  if (graph) result.graph = graph->mode().empty() ? "eager: the run ended before the capture" : graph->mode();
   summarize(result, config.last_k);
   result.seconds = seconds_since(start);
   return result;

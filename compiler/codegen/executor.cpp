@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <thread>
 
@@ -179,6 +180,10 @@ class CudaExecutor final : public Executor {
     table_.update(tensors, kernel_->max_blocks(), stream);
     kernel_->launch(table_, step, stream);
   }
+  void step_at(std::span<const KernelTensor> tensors, const void* step_in_memory, void* stream) override {
+    table_.update(tensors, stream);
+    kernel_->launch_at(table_, reinterpret_cast<std::uint64_t>(step_in_memory), stream);
+  }
   Backend backend() const override { return Backend::Cuda; }
   DType dtype() const override { return dtype_; }
 
@@ -190,6 +195,12 @@ class CudaExecutor final : public Executor {
 #endif
 
 }  // namespace
+
+void Executor::step_at(std::span<const KernelTensor> tensors, const void* step_in_memory, void* stream) {
+  KernelStep read;
+  std::memcpy(&read, step_in_memory, sizeof read);
+  step(tensors, read, stream);
+}
 
 const char* name(Backend backend) {
   switch (backend) {

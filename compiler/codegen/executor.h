@@ -49,6 +49,10 @@ class Executor {
   // Tensor pointers are host pointers for Interp/Cpu and device pointers for Cuda; `stream` is a
   // CUstream for Cuda (nullptr = the default stream) and ignored elsewhere.
   virtual void step(std::span<const KernelTensor> tensors, const KernelStep& step, void* stream = nullptr) = 0;
+  // The same step with its KernelStep read from memory when the kernel runs: device memory for
+  // Cuda (a launch captured in a CUDA graph then reads each replay's values), host memory elsewhere
+  // (read at once: these kernels run before step_at returns). Aligned like a KernelStep.
+  virtual void step_at(std::span<const KernelTensor> tensors, const void* step_in_memory, void* stream = nullptr);
   virtual Backend backend() const = 0;
   virtual DType dtype() const = 0;
 };

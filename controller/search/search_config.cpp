@@ -69,11 +69,12 @@ SearchConfig read_config(const json& j, std::string_view where) {
   if (top.has("child")) {
     Section s = top.section("child");
     std::vector<std::string_view> known(std::begin(runtime::kTaskKeys), std::end(runtime::kTaskKeys));
-    known.insert(known.end(), {"backend", "device", "time_budget", "synthetic"});
+    known.insert(known.end(), {"backend", "device", "cuda_graphs", "time_budget", "synthetic"});
     s.check_known(known);
     runtime::read_task(top.at("child"), where, "child", c.child.task());
     s.read("backend", c.child.backend);
     s.read("device", c.child.device);
+    s.read("cuda_graphs", c.child.cuda_graphs);
     s.read("time_budget", c.child.time_budget);
     s.read("synthetic", c.child.synthetic);
   }
@@ -215,6 +216,7 @@ json to_json(const SearchConfig& c) {
   runtime::flatten_model(child);
   child["backend"] = c.child.backend;
   child["device"] = c.child.device;
+  if (c.child.cuda_graphs) child["cuda_graphs"] = true;  // absent when off: older searches stay byte-identical
   child["time_budget"] = c.child.time_budget;
   child["synthetic"] = c.child.synthetic;
   json lr = {{"grid", c.lr.grid}, {"sweep_epochs", c.lr.sweep_epochs}};
@@ -276,6 +278,7 @@ runtime::EvaluateSpec child_spec(const SearchConfig& c, int stage, std::int64_t 
   spec.threads = c.threads_per_worker;
   spec.device = ch.device;
   spec.backend = ch.backend;
+  spec.cuda_graphs = ch.cuda_graphs;
   spec.time_budget = ch.time_budget;
   return spec;
 }

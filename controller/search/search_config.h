@@ -38,6 +38,7 @@ class ConfigError : public std::invalid_argument {
 struct ChildConfig : runtime::TaskSpec {
   std::string backend = "auto";       // the rule's kernel backend
   std::string device = "cpu";
+  bool cuda_graphs = false;           // RunSettings::cuda_graphs (stored only when true)
   double time_budget = 120;           // seconds per evaluation (sweep and training); 0: none
   // >= 0: a synthetic child for scale tests: it trains nothing, sleeps this many seconds and
   // returns a metric that is a deterministic function of the rule (synthetic_child.h).

@@ -20,10 +20,26 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace nos::runtime {
+
+// The trainer's copies of a data set on CUDA devices (runtime/trainer.cpp): made by the first run
+// there and kept for the next ones, since a search's worker trains thousands of children on one
+// split. Never copied or moved with the data (a copy starts without). A copy is reused only while
+// `features` and `labels` are where and as large as they were: data changed in place after it was
+// trained on a device must be given a fresh Dataset.
+struct DeviceCopies {
+  DeviceCopies() = default;
+  DeviceCopies(const DeviceCopies&) {}
+  DeviceCopies& operator=(const DeviceCopies&) {
+    slot.reset();
+    return *this;
+  }
+  mutable std::shared_ptr<void> slot;  // the trainer's type
+};
 
 struct Dataset {
   std::string source;                 // what was read, for reports: file paths
@@ -45,6 +61,7 @@ struct Dataset {
   // > 0: every example is a sequence of token ids 0 .. vocabulary - 1 (shape {L}), held in
   // `features` as float32, which is exact below 2^24; split_dataset leaves them as they are.
   std::int64_t vocabulary = 0;
+  DeviceCopies device_copies;
 
   // Examples: one label each, or (regression, token sequences without y) one row of features each.
   std::int64_t size() const {

@@ -107,6 +107,11 @@ TEST_CASE("cuda codegen: the kernel reads every used state slot and converts the
   CHECK(kernel_function(f, DType::F16, "k").find("typedef nos_f16 elem_t;") != std::string::npos);
   CHECK(kernel_source(f, DType::F32).find("extern \"C\" __global__ void __launch_bounds__(NOS_BLOCK_THREADS) nos_kernel(") !=
         std::string::npos);
+  // Its twin for CUDA graphs reads the step from device memory, through the same body.
+  const std::string source = kernel_source(f, DType::F32);
+  CHECK(source.find("nos_kernel_at(const NosKernelTensor* __restrict__ tensors") != std::string::npos);
+  CHECK(source.find("const NosKernelStep* __restrict__ step) {\n  nos_kernel_body(tensors, chunks, num_chunks, *step);") !=
+        std::string::npos);
 }
 
 TEST_CASE("cuda codegen: the prelude is dsl/semantics.h and dsl/random.h verbatim") {

@@ -79,12 +79,14 @@ TEST_CASE("nvrtc: a single-rule program is complete, and an arch newer than NVRT
   CompiledImage cubin = compile(source, "sm_90");
   CHECK(test::is_elf(cubin.image));
   CHECK(test::cubin_names_kernel(cubin.image, "nos_kernel"));
+  CHECK(test::cubin_names_kernel(cubin.image, "nos_kernel_at"));  // the step read from device memory
 
   const int newest = nvrtc_supported_archs().back();
   CompiledImage ptx = compile(source, "sm_" + std::to_string(newest + 10));
   CHECK(ptx.kind == ImageKind::Ptx);
   CHECK(ptx.arch == "compute_" + std::to_string(newest));
-  CHECK(ptx.image.find(".entry nos_kernel") != std::string::npos);
+  CHECK(ptx.image.find(".entry nos_kernel(") != std::string::npos);
+  CHECK(ptx.image.find(".entry nos_kernel_at(") != std::string::npos);
   CHECK(ptx.image.back() == '\0');  // cuModuleLoadData reads PTX as a C string
 
   CHECK_THROWS_AS(compile(source, "sm_20"), NvrtcError);

@@ -393,3 +393,17 @@ TEST_CASE("split_warnings names a small validation split, a dominant class and c
   }
   CHECK(found);
 }
+
+TEST_CASE("a data set's device copies stay with it: copies and moves of it start without") {
+  Dataset data;
+  data.device_copies.slot = std::make_shared<int>(1);
+  Dataset copied = data;
+  CHECK_FALSE(copied.device_copies.slot);
+  Dataset assigned;
+  assigned.device_copies.slot = std::make_shared<int>(2);
+  assigned = data;
+  CHECK_FALSE(assigned.device_copies.slot);  // its own copies were of the data it held before
+  Dataset moved = std::move(copied);
+  CHECK_FALSE(moved.device_copies.slot);
+  CHECK(data.device_copies.slot);
+}

@@ -236,3 +236,67 @@ TEST_CASE("CPU kernels on LibTorch's pool run on more than one thread when the p
   at::set_num_threads(saved);
   CHECK(workers.size() == 2);
 }
+
+TEST_CASE("step scalars kept in memory give the same updates as scalars passed per step, bit for bit") {
+  // ld and cd (schedules over T), eps and noise (random streams keyed by t and the seed), adam's
+  // bias corrections (per-step inputs): everything that changes from step to step.
+  torch::Device cpu(torch::kCPU);
+  std::vector<Batch> batches = random_batches(cpu);
+  const std::int64_t total = 24;
+  for (const std::string& backend : cpu_backends())
+    for (const char* text : {"adam * ld + eps", "sign(m) * cd + 0.01 * noise", "rmsprop * ld"}) {
+      CAPTURE(backend);
+      CAPTURE(text);
+      auto options = RuleOptimizerOptions(3e-3).backend(backend).seed(11).total_steps(total);
+      torch::nn::Sequential by_argument = test_model(cpu), in_memory = test_model(cpu);
+      RuleOptimizer argument_opt(by_argument->parameters(), compile(text), options);
+      RuleOptimizer memory_opt(in_memory->parameters(), compile(text), options);
+      memory_opt.set_step_in_memory(true);
+      train_steps(by_argument, argument_opt, batches, 10);
+      train_steps(in_memory, memory_opt, batches, 10);
+      // A caller that resets the count (as after a CUDA graph's capture) keeps the table in step.
+      memory_opt.reset_step_count(10);
+      train_steps(by_argument, argument_opt, batches, 14, /*first_step=*/10);
+      train_steps(in_memory, memory_opt, batches, 14, /*first_step=*/10);
+      CHECK(memory_opt.step_count() == total);
+      auto a = by_argument->parameters(), b = in_memory->parameters();
+      for (std::size_t i = 0; i < a.size(); ++i) CHECK(torch::equal(a[i], b[i]));
+      // The table ends at T: one step more is refused, and leaves the optimizer as it was.
+      backward_on(in_memory, batches[0]);
+      CHECK_THROWS_WITH_AS(memory_opt.step(), doctest::Contains("beyond total_steps 24"), std::invalid_argument);
+      CHECK(memory_opt.step_count() == total);
+    }
+}
+
+TEST_CASE("step scalars in memory follow a checkpoint's step count") {
+  torch::Device cpu(torch::kCPU);
+  std::vector<Batch> batches = random_batches(cpu);
+  const std::string text = "adam * ld + 0.01 * noise";
+  std::string path = temp_dir("checkpoint_memory") + "/optimizer.pt";
+  auto options = RuleOptimizerOptions(1e-3).seed(5).total_steps(20);
+  torch::nn::Sequential straight = test_model(cpu), first = test_model(cpu);
+  RuleOptimizer straight_opt(straight->parameters(), compile(text), options);
+  train_steps(straight, straight_opt, batches, 20);
+  {
+    RuleOptimizer opt(first->parameters(), compile(text), options);
+    train_steps(first, opt, batches, 7);
+    torch::save(opt, path);
+  }
+  // Loaded at step 7, its first step moves the device counter there from 0.
+  RuleOptimizer resumed_opt(first->parameters(), compile(text), options);
+  resumed_opt.set_step_in_memory(true);
+  torch::load(resumed_opt, path);
+  train_steps(first, resumed_opt, batches, 13, /*first_step=*/7);
+  auto a = straight->parameters(), b = first->parameters();
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(torch::equal(a[i], b[i]));
+}
+
+TEST_CASE("step scalars in memory need T, and a table of bounded size") {
+  torch::Device cpu(torch::kCPU);
+  torch::nn::Sequential model = test_model(cpu);
+  RuleOptimizer no_total(model->parameters(), compile("adam"), RuleOptimizerOptions(1e-3));
+  CHECK_THROWS_WITH_AS(no_total.set_step_in_memory(true), doctest::Contains("need total_steps"), std::invalid_argument);
+  RuleOptimizer huge(model->parameters(), compile("adam"), RuleOptimizerOptions(1e-3).total_steps(4'000'000'000));
+  CHECK_THROWS_WITH_AS(huge.set_step_in_memory(true), doctest::Contains("exceeds 256 MiB"), std::invalid_argument);
+  CHECK_FALSE(huge.step_in_memory());
+}

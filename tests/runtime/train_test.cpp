@@ -161,3 +161,84 @@ TEST_CASE("a run's thread count reaches the BLAS library, not only LibTorch's po
   CHECK(run.status == Status::Ok);
   CHECK(blas_threads() == 1);  // left at one per core, they would spin beside the other workers
 }
+
+TEST_CASE("losses read every k steps give the per-step check's result for a diverging rule") {
+  // exp(g2) * 1e30 breaks the loss within a few steps; k = 4 and 7 read it late, in batches.
+  TrainConfig config = small_config();
+  config.check_every = 1;
+  RunResult every = train(blobs(), rule("exp(g2) * 1e30"), config);
+  REQUIRE(every.status == Status::Diverged);
+  for (int k : {4, 7, 100}) {
+    CAPTURE(k);
+    config.check_every = k;
+    RunResult late = train(blobs(), rule("exp(g2) * 1e30"), config);
+    CHECK(late.status == Status::Diverged);
+    CHECK(late.message == every.message);
+    CHECK(late.steps == every.steps);
+    CHECK(late.batch_losses == every.batch_losses);
+    REQUIRE(late.history.size() == every.history.size());
+    CHECK(late.history.back().train_loss == doctest::Approx(every.history.back().train_loss));
+    CHECK_FALSE(late.history.back().complete);
+  }
+}
+
+TEST_CASE("losses read every k steps give the same healthy run, bit for bit") {
+  TrainConfig config = small_config();
+  RunResult every = train(blobs(), rule("adam + eps"), config);
+  config.check_every = 3;  // 10 steps an epoch: a partial read at every epoch's end
+  RunResult late = train(blobs(), rule("adam + eps"), config);
+  CHECK(late.status == Status::Ok);
+  CHECK(late.batch_losses == every.batch_losses);
+  CHECK(late.val_acc == every.val_acc);
+  REQUIRE(late.history.size() == every.history.size());
+  for (std::size_t i = 0; i < late.history.size(); ++i) {
+    CHECK(late.history[i].train_loss == every.history[i].train_loss);
+    CHECK(late.history[i].val_loss == every.history[i].val_loss);
+  }
+}
+
+TEST_CASE("the time budget reads the waiting losses before it stops the run") {
+  TrainConfig config = small_config();
+  config.time_budget = 1e-9;
+  config.check_every = 8;
+  RunResult run = train(blobs(), rule("g"), config);
+  CHECK(run.status == Status::TimeBudget);
+  CHECK(run.steps == 1);
+  CHECK(run.batch_losses.size() == 1);
+}
+
+TEST_CASE("the CUDA-graph step path trains as the plain loop does, bit for bit, where it runs eagerly") {
+  // On the CPU the graph path runs every step eagerly through the same fixed inputs, in-place
+  // gradient zeroing and step scalars in memory that a captured graph would replay.
+  for (const char* text : {"adam * ld + eps", "exp(sign_g * sign_m) * g"}) {
+    CAPTURE(text);
+    TrainConfig config = small_config();
+    config.batch_size = 48;  // 320 examples: 6 full batches and a short one of 32 each epoch
+    RunResult plain = train(blobs(), rule(text), config);
+    config.cuda_graphs = true;
+    RunResult graphed = train(blobs(), rule(text), config);
+    CHECK(plain.graph.empty());
+    CHECK(graphed.graph == "eager: CUDA graphs need a CUDA device");
+    CHECK(graphed.status == plain.status);
+    CHECK(graphed.steps == plain.steps);
+    CHECK(graphed.batch_losses == plain.batch_losses);
+    CHECK(graphed.val_acc == plain.val_acc);
+  }
+}
+
+TEST_CASE("with CUDA graphs asked for, a diverging rule and LibTorch's optimizers end as without") {
+  TrainConfig config = small_config();
+  RunResult plain = train(blobs(), rule("exp(g2) * 1e30"), config);
+  config.cuda_graphs = true;
+  RunResult graphed = train(blobs(), rule("exp(g2) * 1e30"), config);
+  CHECK(graphed.status == Status::Diverged);
+  CHECK(graphed.message == plain.message);
+  CHECK(graphed.steps == plain.steps);
+  CHECK(graphed.batch_losses == plain.batch_losses);
+
+  OptimizerSpec adam;
+  adam.torch_optimizer = "adam";
+  RunResult torch_run = train(blobs(), adam, config);
+  CHECK(torch_run.graph == "eager: LibTorch's optimizers compute their step on the host");
+  CHECK(torch_run.status == Status::Ok);
+}

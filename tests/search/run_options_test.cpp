@@ -32,6 +32,7 @@ TEST_CASE("run options: one row per option of the command, each setting a key of
   c.lr.fixed = 0.1;                  // written only when set
   c.lr.sweep = LrSweep::Halving;     // written only when not the default
   c.funnel.seeds = 3;                // funnel.seeds and funnel.baselines too
+  c.child.cuda_graphs = true;        // likewise
   c.strategy_options = {{"algorithm", "ppo"}, {"batch", "20"}, {"groups", "2"}};
   std::set<std::string> keys;
   keys_of(to_json(c), "", keys);
@@ -57,8 +58,10 @@ TEST_CASE("run options: one row per option of the command, each setting a key of
     }
   }
   CHECK(flags == registered);
-  CHECK(keys_changeable_on_resume() == std::vector<std::string>{"budget", "time_budget", "workers", "child.device"});
-  CHECK(flags_changeable_on_resume() == std::vector<std::string>{"--budget", "--time-budget", "--workers", "--device"});
+  CHECK(keys_changeable_on_resume() == std::vector<std::string>{"budget", "time_budget", "workers", "child.device",
+                                                                   "child.cuda_graphs"});
+  CHECK(flags_changeable_on_resume() == std::vector<std::string>{"--budget", "--time-budget", "--workers", "--device",
+                                                                    "--cuda-graphs"});
 }
 
 TEST_CASE("run options: configure() sets the keys of the options given, and only those") {

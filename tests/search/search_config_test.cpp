@@ -186,4 +186,19 @@ TEST_CASE("search config: every child has its own seed, all share the split") {
   CHECK(reward_of(c, Status::Ok, std::nullopt) == doctest::Approx(-0.1));
 }
 
+TEST_CASE("search config: child.cuda_graphs is stored only when on, and reaches the child's spec") {
+  SearchConfig off = config_from_json(json::object(), "x");
+  CHECK_FALSE(off.child.cuda_graphs);
+  CHECK_FALSE(to_json(off)["child"].contains("cuda_graphs"));  // today's stored configurations unchanged
+  CHECK_FALSE(child_spec(off, 1, 0).cuda_graphs);
+  const json asked{{"child", {{"device", "cuda"}, {"cuda_graphs", true}}}};
+  SearchConfig on = config_from_json(asked, "x");
+  CHECK(on.child.cuda_graphs);
+  CHECK(to_json(on)["child"]["cuda_graphs"] == true);
+  CHECK(config_from_json(to_json(on), "x").child.cuda_graphs);
+  CHECK(child_spec(on, 1, 0).cuda_graphs);
+  const json wrong_type{{"child", {{"cuda_graphs", "yes"}}}};
+  CHECK_THROWS_WITH_AS(config_from_json(wrong_type, "x"), doctest::Contains("cuda_graphs"), ConfigError);
+}
+
 }  // namespace nos::search

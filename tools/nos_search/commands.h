@@ -99,6 +99,7 @@ struct RunOptions {
   int batch = 0, workers = 0, threads_per_worker = 0, epochs = 0;
   std::uint64_t seed = 0;
   bool resume = false, overlap = true, async = false, baseline = true, report = true, quiet = false;
+  bool cuda_graphs = false;  // --cuda-graphs (child.cuda_graphs)
   std::string report_dir;    // empty: beside the database, search.db -> search-report/
   std::set<std::string> given;
 };

@@ -175,6 +175,13 @@ const RunOption kRunOptions[] = {
            ->check(tool::device_validator());
      },
      [](C& c, const O& o) { c.child.device = o.device; }},
+    {"--cuda-graphs", "child.cuda_graphs", Changes,
+     [](App& a, O& o) {
+       return a.add_flag("--cuda-graphs", o.cuda_graphs,
+                         "CUDA: each child's training step is captured once in a CUDA graph and replayed "
+                         "(child.cuda_graphs; unmeasured, see docs/gpu.md); eager where impossible");
+     },
+     [](C& c, const O& o) { c.child.cuda_graphs = o.cuda_graphs; }},
     {"--threads-per-worker", "threads_per_worker", Fixed,
      [](App& a, O& o) {
        return a.add_option("--threads-per-worker", o.threads_per_worker, "LibTorch threads of each worker (default 1)")

@@ -111,6 +111,13 @@ void add_options(CLI::App& app, Options& o) {
                  "lm (docs/tasks.md#objectives)")
       ->check(CLI::IsMember({"auto", "classification", "sequence_classification", "regression", "lm"}))
       ->capture_default_str();
+  app.add_flag("--cuda-graphs", o.spec.cuda_graphs,
+               "capture one training step in a CUDA graph and replay it (runs eagerly where impossible; the "
+               "run's JSON 'graph' says which)");
+  app.add_option("--check-every", o.spec.check_every,
+                 "steps between reads of the loss for the divergence guard (0: 1 on the CPU, 32 on CUDA)")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
   app.add_option("--last-k", o.spec.last_k, "epochs the mean/max validation accuracy are taken over")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();

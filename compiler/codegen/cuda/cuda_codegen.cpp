@@ -21,6 +21,8 @@ std::string str(std::size_t n) { return std::to_string(n); }
 std::string abi_structs() {
   std::string s = R"(
 // ---- kernel ABI: compiler/codegen/kernel_abi.h and cuda_codegen.h's KernelSplit ----
+// Every rule kernel K(tensors, splits, num_blocks, NosKernelStep) has a twin K_at(..., const
+// NosKernelStep*) that reads the step from device memory (CUDA graphs).
 struct NosKernelTensor {
   void* w;
   const void* g;
@@ -152,9 +154,11 @@ std::string kernel(const ir::Function& f, DType dtype, const std::string& sym) {
   const std::string st_size = slots == 0 ? "1" : std::to_string(slots);
 
   std::string s = "\n// Rule '" + f.name + "' on " + name(dtype) + " parameters: every tensor of the table in one launch.\n";
-  s += "extern \"C\" __global__ void __launch_bounds__(NOS_BLOCK_THREADS) " + sym +
-       "(const NosKernelTensor* __restrict__ tensors,\n    const NosKernelSplit* __restrict__ splits, unsigned int "
-       "num_blocks, NosKernelStep step) {\n";
+  // The body, then two entry points: SYM takes the step as an argument; SYM_at reads it from device
+  // memory when it runs, so that one launch captured in a CUDA graph serves every step.
+  s += "static __device__ __forceinline__ void " + sym +
+       "_body(const NosKernelTensor* __restrict__ tensors,\n    const NosKernelSplit* __restrict__ splits, unsigned int "
+       "num_blocks, const NosKernelStep step) {\n";
   s += "  if (blockIdx.x >= num_blocks) return;\n";
   s += "  typedef " + std::string(element_type(dtype)) + " elem_t;\n";
   s += "  float sv[" + sym + "_step_values > 0 ? " + sym + "_step_values : 1];\n";
@@ -192,6 +196,12 @@ std::string kernel(const ir::Function& f, DType dtype, const std::string& sym) {
        "_element(sv, key, step.lr, nos_load(w + i), nos_load(g + i), st, (unsigned long long)i));\n";
   s += each_slot([](const std::string& k) { return "      s" + k + "[i] = st[" + k + "];\n"; });
   s += "    }\n  }\n}\n";
+  const std::string params = "(const NosKernelTensor* __restrict__ tensors,\n    const NosKernelSplit* __restrict__ splits, "
+                             "unsigned int num_blocks, ";
+  s += "extern \"C\" __global__ void __launch_bounds__(NOS_BLOCK_THREADS) " + sym + params + "NosKernelStep step) {\n  " +
+       sym + "_body(tensors, splits, num_blocks, step);\n}\n";
+  s += "extern \"C\" __global__ void __launch_bounds__(NOS_BLOCK_THREADS) " + sym + "_at" + params +
+       "const NosKernelStep* __restrict__ step) {\n  " + sym + "_body(tensors, splits, num_blocks, *step);\n}\n";
   return s;
 }
 

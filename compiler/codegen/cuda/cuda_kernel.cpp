@@ -29,12 +29,13 @@ CudaKernel CudaKernel::load(CompiledImage image, int state_slots, const std::str
 CudaKernel::CudaKernel(CompiledImage image, int state_slots, const std::string& kernel_name)
     : image_(std::move(image)), module_(image_.image), state_slots_(state_slots) {
   function_ = module_.function(kernel_name);
+  function_at_ = module_.function(kernel_name + "_at");
   const DeviceInfo device = current_device();
   // 2048 resident threads per multiprocessor on every arch NVRTC 12+ targets.
   max_blocks_ = static_cast<std::uint32_t>(std::max(1, device.multiprocessors) * (2048 / kBlockThreads));
 }
 
-void CudaKernel::launch(const KernelTable& table, const KernelStep& step, void* stream) const {
+bool CudaKernel::check(const KernelTable& table) const {
   for (const KernelTensor& t : table.tensors()) {
     if (t.numel == 0) continue;
     bool ok = t.w && t.g;
@@ -43,12 +44,26 @@ void CudaKernel::launch(const KernelTable& table, const KernelStep& step, void* 
       throw std::invalid_argument("CUDA kernel launch: tensor " + std::to_string(t.tensor_id) +
                                   " lacks w, g or one of its " + std::to_string(state_slots_) + " state buffers");
   }
+  return table.num_blocks() > 0;
+}
+
+void CudaKernel::launch(const KernelTable& table, const KernelStep& step, void* stream) const {
+  if (!check(table)) return;
   std::uint32_t num_blocks = table.num_blocks();
-  if (num_blocks == 0) return;
   std::uint64_t tensors = table.device_tensors(), splits = table.device_splits();
   KernelStep by_value = step;
   void* args[] = {&tensors, &splits, &num_blocks, &by_value};
   launch_kernel(function_, num_blocks, kBlockThreads, args, stream);
+}
+
+void CudaKernel::launch_at(const KernelTable& table, std::uint64_t device_step, void* stream) const {
+  if (!check(table)) return;
+  if (device_step % alignof(KernelStep) != 0)
+    throw std::invalid_argument("CUDA kernel launch: the step's device address is not aligned for a KernelStep");
+  std::uint32_t num_blocks = table.num_blocks();
+  std::uint64_t tensors = table.device_tensors(), splits = table.device_splits();
+  void* args[] = {&tensors, &splits, &num_blocks, &device_step};
+  launch_kernel(function_at_, num_blocks, kBlockThreads, args, stream);
 }
 
 }  // namespace nos::codegen::cuda

@@ -30,6 +30,9 @@ class CudaKernel {
   // One optimizer step over every tensor of `table`, enqueued on `stream` (a CUstream, e.g. torch's
   // current stream; nullptr: the legacy default stream). Checks the table against the rule first.
   void launch(const KernelTable& table, const KernelStep& step, void* stream) const;
+  // The same step with its KernelStep read from device memory (`device_step`) when the kernel runs,
+  // so that a launch captured in a CUDA graph reads each replay's values: the kernel's _at twin.
+  void launch_at(const KernelTable& table, std::uint64_t device_step, void* stream) const;
 
   const CompiledImage& image() const { return image_; }
   // The blocks that fill the current device (KernelTable::update's max_blocks).
@@ -40,7 +43,11 @@ class CudaKernel {
 
   CompiledImage image_;
   Module module_;
+  // Whether `table` has something to update (throws when it does not fit the rule).
+  bool check(const KernelTable& table) const;
+
   void* function_ = nullptr;
+  void* function_at_ = nullptr;  // kernel_name + "_at"
   int state_slots_ = 0;
   std::uint32_t max_blocks_ = 0;  // the resident blocks that fill the device: one wave, equal shares
 };
