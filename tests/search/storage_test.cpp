@@ -884,14 +884,14 @@ TEST_CASE("storage: files that are not usable search databases get a clear error
   open_storage(newer, OpenMode::Create);
   raw_sql(newer, "UPDATE nos_schema SET version = 99");
   CHECK(open_error(newer, OpenMode::Open) ==
-        newer + ": schema version 99 is newer than this NOS reads (3): use a newer nos-search");
+        newer + ": schema version 99 is newer than this NOS reads (4): use a newer nos-search");
 
   std::string older = dir.file("older.db");
   open_storage(older, OpenMode::Create);
   raw_sql(older, "UPDATE nos_schema SET version = 0");
   CHECK(open_error(older, OpenMode::Open) ==
-        older + ": schema version 0 cannot be migrated to 3 (no migration from 0)");
-  CHECK(open_error(older, OpenMode::ReadOnly).starts_with(older + ": schema version 0 is older than 3"));
+        older + ": schema version 0 cannot be migrated to 4 (no migration from 0)");
+  CHECK(open_error(older, OpenMode::ReadOnly).starts_with(older + ": schema version 0 is older than 4"));
 
   std::string existing = dir.file("existing.db");
   open_storage(existing, OpenMode::Create);
@@ -922,8 +922,9 @@ TEST_CASE_TEMPLATE("storage: a version-1 database is migrated to the current ver
   // What version 1 looked like: no statistics column, no artifacts table.
   backend.sql(path, "DROP TABLE artifacts; CREATE TABLE old_states AS SELECT search_id, batch, state, saved_at FROM "
                 "strategy_states; DROP TABLE strategy_states; ALTER TABLE old_states RENAME TO strategy_states; "
-                "DROP INDEX candidates_by_batch; DROP INDEX evaluations_resolved; UPDATE nos_schema SET version = 1");
-  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 1 is older than 3"));
+                "DROP INDEX candidates_by_batch; DROP INDEX evaluations_resolved; DROP TABLE replica_batches; "
+                "DROP TABLE controller_parameters; UPDATE nos_schema SET version = 1");
+  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 1 is older than 4"));
   {
     auto storage = open_storage(path, OpenMode::Open);
     REQUIRE(storage->batch_records(id).size() == 1);
@@ -947,8 +948,9 @@ TEST_CASE_TEMPLATE("storage: a version-2 database gets the per-batch indexes on 
     auto storage = open_storage(path, OpenMode::Create);
     id = make_search(*storage, 2);
   }
-  backend.sql(path, "DROP INDEX candidates_by_batch; DROP INDEX evaluations_resolved; UPDATE nos_schema SET version = 2");
-  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 2 is older than 3"));
+  backend.sql(path, "DROP INDEX candidates_by_batch; DROP INDEX evaluations_resolved; DROP TABLE replica_batches; "
+                    "DROP TABLE controller_parameters; UPDATE nos_schema SET version = 2");
+  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 2 is older than 4"));
   {
     auto storage = open_storage(path, OpenMode::Open);
     CHECK(storage->candidates(id, 0).size() == 2);
@@ -1363,10 +1365,10 @@ TEST_CASE("storage (PostgreSQL): URLs, credentials and databases that cannot be 
   open_storage(versions.url(), OpenMode::Create);
   testing::postgres_sql(versions.url(), "UPDATE nos_schema SET version = 99");
   CHECK(open_error(versions.url(), OpenMode::Open) ==
-        name + ": schema version 99 is newer than this NOS reads (3): use a newer nos-search");
+        name + ": schema version 99 is newer than this NOS reads (4): use a newer nos-search");
   testing::postgres_sql(versions.url(), "UPDATE nos_schema SET version = 0");
-  CHECK(open_error(versions.url(), OpenMode::Open) == name + ": schema version 0 cannot be migrated to 3 (no migration from 0)");
-  CHECK(open_error(versions.url(), OpenMode::ReadOnly).starts_with(name + ": schema version 0 is older than 3"));
+  CHECK(open_error(versions.url(), OpenMode::Open) == name + ": schema version 0 cannot be migrated to 4 (no migration from 0)");
+  CHECK(open_error(versions.url(), OpenMode::ReadOnly).starts_with(name + ": schema version 0 is older than 4"));
 }
 
 // PostgreSQL's side of the SQLite plan case: its planner orders joins from statistics, so this

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "controller/search/storage/schema_parameters.h"
+
 namespace nos::search::schema {
 namespace {
 
@@ -139,6 +141,7 @@ std::vector<std::string> create_statements(Dialect dialect) {
       artifacts_table(),
   };
   for (std::string& index : batch_indexes()) out.push_back(std::move(index));
+  for (std::string& table : parameter_tables(dialect)) out.push_back(std::move(table));
   return out;
 }
 
@@ -150,9 +153,12 @@ static std::vector<std::string> version_2(Dialect) {
 // Version 2 -> 3: the per-batch and count indexes (nothing else changes).
 static std::vector<std::string> version_3(Dialect) { return batch_indexes(); }
 
+// Version 3 -> 4: the parameter server's tables (controller replicas; schema_parameters.cpp).
+static std::vector<std::string> version_4(Dialect dialect) { return parameter_tables(dialect); }
+
 const std::vector<Migration>& migrations() {
   // A change to create_statements() bumps kVersion and adds {kVersion - 1, statements} here.
-  static const std::vector<Migration> steps{{1, version_2}, {2, version_3}};
+  static const std::vector<Migration> steps{{1, version_2}, {2, version_3}, {3, version_4}};
   return steps;
 }
 

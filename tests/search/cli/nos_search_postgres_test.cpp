@@ -137,13 +137,13 @@ TEST_CASE("nos-search on a PostgreSQL URL: wrong credentials, missing, empty and
   open_storage(versions.url(), OpenMode::Create)->create_search("lstm-1", "{}", {});
   testing::postgres_sql(versions.url(), "UPDATE nos_schema SET version = 99");
   expect_refused(commands(versions.url()), versions.url(),
-                 "schema version 99 is newer than this NOS reads (3): use a newer nos-search");
+                 "schema version 99 is newer than this NOS reads (4): use a newer nos-search");
   testing::postgres_sql(versions.url(), "UPDATE nos_schema SET version = 0");
-  expect_refused({{"status", versions.url()}, {"top", versions.url()}}, versions.url(), "schema version 0 is older than 3");
+  expect_refused({{"status", versions.url()}, {"top", versions.url()}}, versions.url(), "schema version 0 is older than 4");
 #if NOS_SEARCH_HAS_RUN
   std::vector<std::vector<std::string>> writers = commands(versions.url());
   writers.erase(writers.begin(), writers.begin() + 2);
-  expect_refused(writers, versions.url(), "schema version 0 cannot be migrated to 3 (no migration from 0)");
+  expect_refused(writers, versions.url(), "schema version 0 cannot be migrated to 4 (no migration from 0)");
 #endif
   CHECK(query_value(versions.url(), "SELECT count(*) FROM searches") == "1");  // run added none
   CHECK(query_value(versions.url(), "SELECT version FROM nos_schema") == "0");
