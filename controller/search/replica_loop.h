@@ -36,6 +36,10 @@ struct ReplicaOptions {
   std::int64_t max_staleness = -1;  // refuse updates staler than this; < 0: apply every one
 };
 
+// The seed of replica `index`'s own random stream: the search's seed for replica 0 (so that one
+// replica is the single-controller search), distinct ones for the others.
+std::uint64_t replica_seed(std::uint64_t search_seed, int index);
+
 class ReplicaLoop {
  public:
   // SearchError for what replicas cannot do (an --async search, the funnel, a strategy without

@@ -157,7 +157,6 @@ struct ReplicaBatch {
   std::int64_t batch = 0;
   std::string replica;
   std::int64_t sampled_version = 0;  // the parameters it was sampled with
-  std::string local_state;           // the replica's own state after sampling it (its resume point)
   std::string state;                 // "open", "applied" or "refused"
   std::optional<std::int64_t> base_version, version, staleness;
   double claimed_at = 0;
@@ -263,6 +262,8 @@ class Storage {
   virtual void refuse_update(SearchId search, std::int64_t batch, std::int64_t base_version) = 0;
   // replica "": every replica's. In batch order.
   virtual std::vector<ReplicaBatch> replica_batches(SearchId search, const std::string& replica = "") = 0;
+  // The replica's own state after sampling its last claimed batch (where it resumes); "" for none.
+  virtual std::string replica_local_state(SearchId search, const std::string& replica) = 0;
 
   // ---- Artifacts: named JSON documents of a search (a baseline's result, `final`'s table) ----
   // Replaces the document stored under `key`.

@@ -103,7 +103,6 @@ TEST_CASE_TEMPLATE("parameter server: versions, claimed batches, compare-and-swa
   REQUIRE(batches.size() == 3);
   CHECK(batches[0].replica == "r0");
   CHECK(batches[0].state == "applied");
-  CHECK(batches[0].local_state == "local-a");
   CHECK(batches[0].version == 1);
   CHECK(batches[0].staleness == 0);
   CHECK(batches[1].state == "applied");
@@ -114,6 +113,9 @@ TEST_CASE_TEMPLATE("parameter server: versions, claimed batches, compare-and-swa
   CHECK(batches[2].staleness == 2);
   CHECK_FALSE(batches[2].version);
   CHECK(storage->replica_batches(id, "r1").size() == 2);
+  CHECK(storage->replica_local_state(id, "r0") == "local-a");
+  CHECK(storage->replica_local_state(id, "r1") == "local-c");  // its last claimed batch's
+  CHECK(storage->replica_local_state(id, "r9") == "");
 
   // The history: every version with its replica and batch; the bytes of the newest two only.
   std::vector<ParameterVersion> history = storage->parameter_history(id);

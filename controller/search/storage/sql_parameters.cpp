@@ -23,20 +23,19 @@ ParameterVersion read_version(const Rows& r, int row, bool with_bytes) {
 
 constexpr const char* kVersionColumns = "version, replica, batch, saved_at, state";
 constexpr const char* kBatchColumns =
-    "batch, replica, sampled_version, local_state, state, base_version, version, staleness, claimed_at, ended_at";
+    "batch, replica, sampled_version, state, base_version, version, staleness, claimed_at, ended_at";
 
 ReplicaBatch read_batch(const Rows& r, int row) {
   ReplicaBatch b;
   b.batch = r.integer(row, 0);
   b.replica = r.text(row, 1);
   b.sampled_version = r.integer(row, 2);
-  b.local_state = r.bytes(row, 3);
-  b.state = r.text(row, 4);
-  b.base_version = r.optional_integer(row, 5);
-  b.version = r.optional_integer(row, 6);
-  b.staleness = r.optional_integer(row, 7);
-  b.claimed_at = r.real(row, 8);
-  b.ended_at = r.optional_real(row, 9);
+  b.state = r.text(row, 3);
+  b.base_version = r.optional_integer(row, 4);
+  b.version = r.optional_integer(row, 5);
+  b.staleness = r.optional_integer(row, 6);
+  b.claimed_at = r.real(row, 7);
+  b.ended_at = r.optional_real(row, 8);
   return b;
 }
 
@@ -109,11 +108,10 @@ std::optional<std::int64_t> SqlStorage::claim_replica_batch(SearchId search, con
     exec(fmt::format("SELECT id FROM searches WHERE id = $1{}", driver_->lock(RowLock::NoKeyUpdate)), Params().add(search));
     if (driver_->retried()) {
       // The attempt whose acknowledgement was lost claimed it: the same replica, state and version.
-      auto mine = exec(fmt::format("SELECT {} FROM replica_batches WHERE search_id = $1 AND replica = $2 AND state = 'open' "
-                                   "ORDER BY batch DESC LIMIT 1",
-                                   kBatchColumns),
+      auto mine = exec("SELECT batch, sampled_version, local_state FROM replica_batches WHERE search_id = $1 AND "
+                       "replica = $2 AND state = 'open' ORDER BY batch DESC LIMIT 1",
                        Params().add(search).add(replica));
-      if (!mine->empty() && mine->bytes(0, 3) == local_state && mine->integer(0, 2) == sampled_version &&
+      if (!mine->empty() && mine->bytes(0, 2) == local_state && mine->integer(0, 1) == sampled_version &&
           (!batch || *batch == mine->integer(0, 0))) {
         out = mine->integer(0, 0);
         tx.commit();
@@ -212,6 +210,16 @@ std::vector<ReplicaBatch> SqlStorage::replica_batches(SearchId search, const std
                                     kBatchColumns),
                         Params().add(search).add(replica));
     for (int i = 0; i < r->size(); ++i) out.push_back(read_batch(*r, i));
+  });
+  return out;
+}
+
+std::string SqlStorage::replica_local_state(SearchId search, const std::string& replica) {
+  std::string out;
+  driver_->run([&] {
+    auto r = exec("SELECT local_state FROM replica_batches WHERE search_id = $1 AND replica = $2 ORDER BY batch DESC LIMIT 1",
+                  Params().add(search).add(replica));
+    out = r->empty() ? std::string() : r->bytes(0, 0);
   });
   return out;
 }

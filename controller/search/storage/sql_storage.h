@@ -73,6 +73,7 @@ class SqlStorage : public Storage {
                                           const std::string& bytes, int keep) override;
   void refuse_update(SearchId search, std::int64_t batch, std::int64_t base_version) override;
   std::vector<ReplicaBatch> replica_batches(SearchId search, const std::string& replica) override;
+  std::string replica_local_state(SearchId search, const std::string& replica) override;
 
   void put_artifact(SearchId search, const std::string& key, const std::string& json) override;
   bool add_artifact(SearchId search, const std::string& key, const std::string& json) override;
