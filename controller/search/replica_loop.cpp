@@ -34,7 +34,7 @@ ReplicaLoop::ReplicaLoop(Storage& storage, SearchId search, const SearchConfig& 
       events_(std::move(events)) {
   if (config_.async) throw SearchError("replicas: an --async search has no replicas (each replica is asynchronous already)");
   if (config_.funnel.enabled()) throw SearchError("replicas: the funnel's second stage is not supported with replicas");
-  if (options_.replicas < 1 || options_.index < 0 || options_.index >= options_.replicas)
+  if (options_.replicas < 1 || options_.index < 0 || (options_.synchronous && options_.index >= options_.replicas))
     throw SearchError(fmt::format("replicas: replica index {} outside 0 .. {}", options_.index, options_.replicas - 1));
   if (options_.name.empty()) throw SearchError("replicas: a replica needs a name");
   const std::int64_t batch = strategy_.batch_size();

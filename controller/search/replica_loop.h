@@ -42,8 +42,8 @@ std::uint64_t replica_seed(std::uint64_t search_seed, int index);
 
 class ReplicaLoop {
  public:
-  // SearchError for what replicas cannot do (an --async search, the funnel, a strategy without
-  // shared parameters, a synchronous index outside 0 .. replicas - 1).
+  // SearchError for what replicas cannot do (an --async search, the funnel, a synchronous index
+  // outside 0 .. replicas - 1); a strategy without shared parameters throws std::invalid_argument.
   ReplicaLoop(Storage& storage, SearchId search, const SearchConfig& config, controller::Strategy& strategy,
               ReplicaOptions options, LoopEvents events = {});
   // Samples, waits, learns until no batch of the budget is left to claim and this replica's own are

@@ -94,6 +94,9 @@ struct RunOptions {
   int batch = 0, workers = 0, threads_per_worker = 0, epochs = 0;
   std::uint64_t seed = 0;
   bool resume = false, overlap = true, async = false, baseline = true, report = true, quiet = false;
+  int replicas = 0;                  // controller replicas (replica_command.h); 0: the one controller
+  bool sync_replicas = false;
+  std::int64_t max_staleness = -1;
   std::string report_dir;    // empty: beside the database, search.db -> search-report/
   std::set<std::string> given;
 };
