@@ -201,7 +201,18 @@ bool ReplicaLoop::learn(const Open& open, const std::atomic<bool>* stop) {
   json strategy_statistics = json::object();
   for (const controller::Statistic& s : strategy_.statistics())
     strategy_statistics[s.name] = std::isfinite(s.value) ? json(s.value) : json(nullptr);
+  // What status reads of every batch record: the candidates learned from so far (every replica's
+  // ended batches, each whole) and the seconds since the first batch was claimed.
+  std::vector<ReplicaBatch> all = storage_.replica_batches(search_);
+  std::int64_t ended = 0;
+  double elapsed = 0;
+  for (const ReplicaBatch& b : all) {
+    ended += b.state != "open";
+    if (b.ended_at) elapsed = std::max(elapsed, *b.ended_at - all.front().claimed_at);
+  }
   json statistics = {{"batch", batch},
+                     {"evaluated", ended * strategy_.batch_size()},
+                     {"elapsed", elapsed},
                      {"replica", options_.name},
                      {"sampled_version", open.sampled_version},
                      {"base_version", base},

@@ -97,6 +97,14 @@ void check_replicated_search(const std::string& db, const std::string& cwd) {
   if (!db.starts_with("postgres"))  // a URL's log is NAME.replicas.log in run's working directory
     CHECK(read_log(db + ".replicas.log").find("replica replica-1: replica replica-1 resumes") != std::string::npos);
   CHECK(read_log(cwd + "/run.log").find("replica replica-1 died") != std::string::npos);
+  // status: every replica's batches and updates, the version, staleness, versions over time.
+  ToolResult status = run_tool("nos-search", {"status", db});
+  CHECK(status.exit_code == 0);
+  CHECK_MESSAGE(status.out.find("parameters at version 20 (20 update(s) applied, 0 refused)") != std::string::npos, status.out);
+  CHECK(status.out.find("replica-1 ") != std::string::npos);
+  CHECK(status.out.find("staleness mean") != std::string::npos);
+  CHECK(status.out.find("versions over time: 0 at +0.0 s") != std::string::npos);
+  CHECK(status.out.find("progress: 20 batches learned from, 160/160 candidates evaluated") != std::string::npos);
 }
 
 }  // namespace
