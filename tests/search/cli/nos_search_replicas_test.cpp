@@ -3,7 +3,8 @@
 // killed with SIGKILL mid-run (run restarts it under its name and it resumes its open batches) and
 // a fourth joins half way; every candidate has exactly one accepted result and the parameter
 // version equals the number of applied updates. One replica gives the golden single-controller
-// search's top --json; the synchronous mode gives the same top --json twice.
+// search's top --json; the synchronous mode gives the same top --json twice; a replicated search
+// stopped with SIGINT resumes with --resume.
 #include <dirent.h>
 #include <signal.h>
 
@@ -177,4 +178,30 @@ TEST_CASE("nos-search run --replicas: what it cannot do is a usage error before 
   CHECK_FALSE(std::filesystem::exists(db));
   refused({"--replicas", "2", "--async"}, "--replicas: replicas are asynchronous already");
   refused({"--replicas", "0"}, "--replicas");
+}
+
+TEST_CASE("nos-search run --replicas 2, stopped with SIGINT and resumed: every batch learned from once") {
+  TempDir dir;
+  std::string db = dir.file("q.db");
+  std::vector<std::string> args = search_args(db);
+  args.insert(args.end(), {"--replicas", "2"});
+  pid_t run = start_nos_search(args, dir.file("run.log"));
+  REQUIRE(poll_search(db, [](Storage& s, SearchId id) { return s.latest_parameters(id) && s.latest_parameters(id)->version >= 2; }));
+  kill(run, SIGINT);
+  CHECK(wait_exit(run) == 130);
+  ToolResult resumed = run_tool("nos-search", {"run", "--db", db, "--resume", "--quiet", "--no-report", "--no-baseline"});
+  INFO(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  auto storage = open_storage(db, OpenMode::ReadOnly);
+  SearchId id = storage->searches().at(0).id;
+  CHECK(storage->candidates(id).size() == 160);
+  for (const Candidate& c : storage->candidates(id)) {
+    int accepted = 0;
+    for (const Evaluation& e : storage->evaluations(id, c.index)) accepted += e.accepted && e.stage == 1;
+    CHECK_MESSAGE(accepted == 1, "candidate " << c.index);
+  }
+  std::vector<ReplicaBatch> batches = storage->replica_batches(id);
+  REQUIRE(batches.size() == 20);
+  for (const ReplicaBatch& b : batches) CHECK(b.state == "applied");
+  CHECK(storage->latest_parameters(id)->version == 20);
 }
