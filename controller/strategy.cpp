@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <stdexcept>
 
 #include "controller/strategies/evolution.h"
 #include "controller/strategies/random.h"
@@ -58,6 +59,14 @@ std::string describe_options(const StrategyInfo& info) {
     out += "  " + head + std::string(width - head.size() + 2, ' ') + std::string(spec.meaning) + "\n";
   }
   return out;
+}
+
+std::string Strategy::save_shared() const {
+  throw std::invalid_argument("strategy '" + std::string(name()) + "' has no shared parameters: only lstm runs as replicas");
+}
+
+void Strategy::restore_shared(std::string_view) {
+  throw std::invalid_argument("strategy '" + std::string(name()) + "' has no shared parameters: only lstm runs as replicas");
 }
 
 }  // namespace nos::controller

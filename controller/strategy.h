@@ -70,6 +70,14 @@ class Strategy {
   // state saved by another strategy or under options that change its shape.
   virtual std::string save() const = 0;
   virtual void restore(std::string_view state) = 0;
+
+  // Controller replicas (controller/search/replica_loop.h) share part of the state through the
+  // parameter server: the parameters and what updates them (the lstm's Adam moments, baseline and
+  // update count), while each replica keeps its own random stream and count of proposals.
+  // restore_shared(save_shared()) of another replica's copy leaves this one's own part as it was.
+  // A strategy without shared parameters (random, evolution) refuses with std::invalid_argument.
+  virtual std::string save_shared() const;
+  virtual void restore_shared(std::string_view state);
 };
 
 // ---- Factory ---------------------------------------------------------------------------------

@@ -431,4 +431,12 @@ void LstmStrategy::restore(std::string_view state) {
   impl_->last = std::move(last);
 }
 
+void LstmStrategy::restore_shared(std::string_view state) {
+  Rng sampling = impl_->sampling;
+  std::uint64_t proposed = impl_->proposed;
+  restore(state);
+  impl_->sampling = sampling;
+  impl_->proposed = proposed;
+}
+
 }  // namespace nos::controller

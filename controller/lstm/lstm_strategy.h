@@ -51,6 +51,10 @@ class LstmStrategy final : public Strategy {
   std::vector<Statistic> statistics() const override;
   std::string save() const override;
   void restore(std::string_view state) override;
+  // The shared part is save()'s whole form (parameters, Adam moments, baseline, updates); restoring
+  // it keeps this copy's sampling stream and count of proposals.
+  std::string save_shared() const override { return save(); }
+  void restore_shared(std::string_view state) override;
 
   // ---- For tests and tools ----
   std::vector<Proposal> beam_search(int groups, int k) const;

@@ -153,6 +153,28 @@ struct BatchRecord {
   std::int64_t state_bytes = 0;  // the size of the strategy state kept for it: 0 once dropped
 };
 
+// ---- The parameter server (controller replicas; controller/search/replica_loop.h) ----
+
+// One version of the controller's shared parameters (the strategy's save_shared() bytes).
+struct ParameterVersion {
+  std::int64_t version = 0;  // 0: the initial parameters; v + 1: version v with one update applied
+  std::string bytes;         // empty once a newer version made it history
+  std::string replica;       // whose update produced it ('' for version 0)
+  std::optional<std::int64_t> batch;  // the batch that update learned from
+  double saved_at = 0;       // unix seconds, database clock
+};
+
+// A batch a replica sampled, and what became of its update.
+struct ReplicaBatch {
+  std::int64_t batch = 0;
+  std::string replica;
+  std::int64_t sampled_version = 0;  // the parameters it was sampled with
+  std::string state;                 // "open", "applied" or "refused"
+  std::optional<std::int64_t> base_version, version, staleness;
+  double claimed_at = 0;
+  std::optional<double> ended_at;
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -228,6 +250,37 @@ class Storage {
   virtual void checkpoint() {}
   // Every saved batch's statistics and the size of its kept state, in batch order (not the bytes).
   virtual std::vector<BatchRecord> batch_records(SearchId search) = 0;
+
+  // ---- The parameter server: the controller's parameters by version (controller replicas) ----
+  // Stores `bytes` as version 0 unless a version exists: false (nothing changed) when one does.
+  virtual bool init_parameters(SearchId search, const std::string& bytes) = 0;
+  // The newest version (with its bytes); nullopt before init_parameters.
+  virtual std::optional<ParameterVersion> latest_parameters(SearchId search) = 0;
+  // Version `version` with its bytes when they are still kept (the newest `keep` of push_update).
+  virtual std::optional<ParameterVersion> parameters_at(SearchId search, std::int64_t version) = 0;
+  // Every version without its bytes, oldest first.
+  virtual std::vector<ParameterVersion> parameter_history(SearchId search) = 0;
+  // Records that `replica` sampled batch `batch` (nullopt: the next number after every claimed
+  // one) with version `sampled_version`, its own state after sampling being `local_state`. Returns
+  // the batch, or nullopt when that batch is claimed already or is not below `limit`.
+  virtual std::optional<std::int64_t> claim_replica_batch(SearchId search, const std::string& replica,
+                                                          std::optional<std::int64_t> batch, std::int64_t limit,
+                                                          std::int64_t sampled_version, const std::string& local_state) = 0;
+  // Applies an update, in one transaction: when `base_version` is still the newest, `bytes` (the
+  // parameters after the update, computed from base_version's) become base_version + 1, made by the
+  // batch's replica, and the open batch is `applied`; returns the new version. When another update
+  // came first, nothing changes and it returns nullopt (the replica recomputes against the newest).
+  // The bytes of versions older than the newest `keep` are emptied. StorageError unless the batch
+  // is open.
+  virtual std::optional<std::int64_t> push_update(SearchId search, std::int64_t batch, std::int64_t base_version,
+                                                  const std::string& bytes, int keep = 2) = 0;
+  // Ends an open batch `refused` (its update was staler than the rule allows), noting the newest
+  // version it would have been computed against.
+  virtual void refuse_update(SearchId search, std::int64_t batch, std::int64_t base_version) = 0;
+  // replica "": every replica's. In batch order.
+  virtual std::vector<ReplicaBatch> replica_batches(SearchId search, const std::string& replica = "") = 0;
+  // The replica's own state after sampling its last claimed batch (where it resumes); "" for none.
+  virtual std::string replica_local_state(SearchId search, const std::string& replica) = 0;
 
   // ---- Artifacts: named JSON documents of a search (a baseline's result, `final`'s table) ----
   // Replaces the document stored under `key`.

@@ -115,6 +115,7 @@ std::string open_error(const std::string& path, OpenMode mode) {
 
 // Version 3's tasks and evaluations (before results per seed and the baselines), for the migration cases.
 constexpr const char* kSqliteVersion3 =
+    "DROP TABLE replica_batches; DROP TABLE controller_parameters; "
     "CREATE TABLE tasks_v3 (id INTEGER PRIMARY KEY AUTOINCREMENT, search_id BIGINT NOT NULL, candidate BIGINT NOT NULL, "
     "stage INTEGER NOT NULL, state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'finished', 'crashed')), "
     "owner TEXT, attempt INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, lease_expires DOUBLE PRECISION, "
@@ -139,6 +140,7 @@ constexpr const char* kSqliteVersion3 =
     "CREATE INDEX evaluations_resolved ON evaluations (search_id) WHERE task IS NULL AND accepted = 1; "
     "UPDATE nos_schema SET version = 3";
 constexpr const char* kPostgresVersion3 =
+    "DROP TABLE replica_batches; DROP TABLE controller_parameters; "
     "DROP INDEX tasks_by_baseline; DROP INDEX evaluations_baseline_accepted; DROP INDEX evaluations_accepted; "
     "ALTER TABLE tasks DROP CONSTRAINT tasks_search_id_candidate_stage_seed_key; "
     "ALTER TABLE tasks DROP COLUMN seed; ALTER TABLE tasks DROP COLUMN baseline; "
@@ -923,14 +925,14 @@ TEST_CASE("storage: files that are not usable search databases get a clear error
   open_storage(newer, OpenMode::Create);
   raw_sql(newer, "UPDATE nos_schema SET version = 99");
   CHECK(open_error(newer, OpenMode::Open) ==
-        newer + ": schema version 99 is newer than this NOS reads (4): use a newer nos-search");
+        newer + ": schema version 99 is newer than this NOS reads (5): use a newer nos-search");
 
   std::string older = dir.file("older.db");
   open_storage(older, OpenMode::Create);
   raw_sql(older, "UPDATE nos_schema SET version = 0");
   CHECK(open_error(older, OpenMode::Open) ==
         older + ": schema version 0 cannot be migrated to 4 (no migration from 0)");
-  CHECK(open_error(older, OpenMode::ReadOnly).starts_with(older + ": schema version 0 is older than 4"));
+  CHECK(open_error(older, OpenMode::ReadOnly).starts_with(older + ": schema version 0 is older than 5"));
 
   std::string existing = dir.file("existing.db");
   open_storage(existing, OpenMode::Create);
@@ -963,7 +965,7 @@ TEST_CASE_TEMPLATE("storage: a version-1 database is migrated to the current ver
   backend.sql(path, "DROP TABLE artifacts; CREATE TABLE old_states AS SELECT search_id, batch, state, saved_at FROM "
                 "strategy_states; DROP TABLE strategy_states; ALTER TABLE old_states RENAME TO strategy_states; "
                 "DROP INDEX candidates_by_batch; DROP INDEX evaluations_resolved; UPDATE nos_schema SET version = 1");
-  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 1 is older than 4"));
+  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 1 is older than 5"));
   {
     auto storage = open_storage(path, OpenMode::Open);
     REQUIRE(storage->batch_records(id).size() == 1);
@@ -989,7 +991,7 @@ TEST_CASE_TEMPLATE("storage: a version-2 database gets the per-batch indexes on 
   }
   backend.to_version_3(path);
   backend.sql(path, "DROP INDEX candidates_by_batch; DROP INDEX evaluations_resolved; UPDATE nos_schema SET version = 2");
-  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 2 is older than 4"));
+  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 2 is older than 5"));
   {
     auto storage = open_storage(path, OpenMode::Open);
     CHECK(storage->candidates(id, 0).size() == 2);
@@ -1019,7 +1021,7 @@ TEST_CASE_TEMPLATE("storage: a version-3 database gets results per seed and base
     last_id = storage->evaluations(id).back().id;
   }
   backend.to_version_3(path);
-  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 3 is older than 4"));
+  CHECK(open_error(path, OpenMode::ReadOnly).starts_with(mask_password(path) + ": schema version 3 is older than 5"));
   auto storage = open_storage(path, OpenMode::Open);
   std::vector<Evaluation> kept = storage->evaluations(id);
   REQUIRE(kept.size() == 1);
@@ -1531,10 +1533,10 @@ TEST_CASE("storage (PostgreSQL): URLs, credentials and databases that cannot be 
   open_storage(versions.url(), OpenMode::Create);
   testing::postgres_sql(versions.url(), "UPDATE nos_schema SET version = 99");
   CHECK(open_error(versions.url(), OpenMode::Open) ==
-        name + ": schema version 99 is newer than this NOS reads (4): use a newer nos-search");
+        name + ": schema version 99 is newer than this NOS reads (5): use a newer nos-search");
   testing::postgres_sql(versions.url(), "UPDATE nos_schema SET version = 0");
   CHECK(open_error(versions.url(), OpenMode::Open) == name + ": schema version 0 cannot be migrated to 4 (no migration from 0)");
-  CHECK(open_error(versions.url(), OpenMode::ReadOnly).starts_with(name + ": schema version 0 is older than 4"));
+  CHECK(open_error(versions.url(), OpenMode::ReadOnly).starts_with(name + ": schema version 0 is older than 5"));
 }
 
 // PostgreSQL's side of the SQLite plan case: its planner orders joins from statistics, so this

@@ -100,6 +100,9 @@ struct RunOptions {
   std::uint64_t seed = 0;
   bool resume = false, overlap = true, async = false, baseline = true, report = true, quiet = false;
   bool cuda_graphs = false;  // --cuda-graphs (child.cuda_graphs)
+  int replicas = 0;                  // controller replicas (replica_command.h); 0: the one controller
+  bool sync_replicas = false;
+  std::int64_t max_staleness = -1;
   std::string report_dir;    // empty: beside the database, search.db -> search-report/
   std::set<std::string> given;
 };

@@ -23,6 +23,9 @@
 #include "tools/tool_main.h"
 #include "tools/nos_search/commands.h"
 #include "tools/nos_search/run_options.h"
+#if NOS_SEARCH_HAS_RUN
+#include "tools/nos_search/replica_command.h"
+#endif
 #include "controller/search/storage.h"
 #ifdef NOS_SEARCH_HAVE_FINAL
 #include "controller/lstm/lstm_strategy.h"
@@ -76,6 +79,9 @@ int main(int argc, char** argv) {
       ->check(nos::tool::non_negative_validator());
   worker_cmd->add_option("--max-tasks", worker_options.max_tasks, "exit after this many evaluations")->check(nos::tool::positive_validator());
   worker_cmd->add_flag("--quiet,-q", worker_options.quiet, "no line per evaluation");
+  ReplicaCommandOptions replica_options;
+  CLI::App* replica_cmd = nullptr;
+  add_replica_command(app, replica_options, replica_cmd);  // replica_command.cpp
 #endif
 
   DatabaseOptions status_options;
@@ -196,6 +202,7 @@ int main(int argc, char** argv) {
         return run(run_options);
       }
       if (*worker_cmd) return worker(worker_options);
+      if (*replica_cmd) return replica(replica_options);
 #endif
       if (*status_cmd) return status(status_options);
       if (*top_cmd) return top(top_options);

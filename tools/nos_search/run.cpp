@@ -25,6 +25,7 @@
 #include "tools/nos_search/metric_label.h"
 #include "tools/nos_search/open_search.h"
 #include "tools/nos_search/progress.h"
+#include "tools/nos_search/replica_command.h"
 #include "tools/nos_search/run_options.h"
 #include "tools/nos_search/table.h"
 #include "compiler/codegen/kernel_abi.h"
@@ -174,6 +175,30 @@ void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::j
                            db, report_line, db, db, db);
 }
 
+// The replicas' log beside the database (for a URL: NAME.replicas.log here).
+std::string replica_log(const std::string& db, const std::string& name) {
+  return is_url(db) ? name + ".replicas.log" : db + ".replicas.log";
+}
+
+// What --replicas needs, refused before anything is written: a strategy with shared parameters,
+// the learning of whole batches in order (no --async), no funnel.
+void check_replica_options(const SearchConfig& config, const RunOptions& o) {
+  if (o.replicas == 0) {
+    if (o.sync_replicas) throw tool::UsageError("--sync-replicas needs --replicas N");
+    if (o.max_staleness >= 0) throw tool::UsageError("--max-staleness needs --replicas N");
+    return;
+  }
+  if (o.sync_replicas && o.max_staleness >= 0)
+    throw tool::UsageError("--max-staleness: a synchronous search applies every update (staleness below --replicas)");
+  if (config.async) throw tool::UsageError("--replicas: replicas are asynchronous already; leave out --async");
+  if (config.funnel.enabled()) throw tool::UsageError("--replicas: the funnel's second stage is not supported with replicas");
+  try {
+    make_strategy(config)->save_shared();
+  } catch (const std::invalid_argument& e) {
+    throw tool::UsageError(fmt::format("--replicas: {}", e.what()));
+  }
+}
+
 }  // namespace
 
 int run(const RunOptions& options) {
@@ -203,6 +228,7 @@ int run(const RunOptions& options) {
     config = configure(SearchConfig{}, options);
     // An unknown strategy or option, data that cannot be read: refused before any file is written.
     make_strategy(config, options.config_file);
+    check_replica_options(config, options);
     check_device(config, options);
     // The child's whole configuration and its data, as every worker would check them.
     if (config.child.synthetic < 0) {
@@ -256,8 +282,23 @@ int run(const RunOptions& options) {
   events.on_wait = [&](const SearchProgress& p) { if (!options.quiet) progress.wait(p); };
   events.on_note = [&](const std::string& line) { progress.note(line); };
   events.poll_workers = [&] { return pool.poll(*storage, search.id); };
-  SearchLoop loop(*storage, search.id, config, *strategy, events);
-  LoopEnd end = loop.run(&stop_requested);
+  // Controller replicas instead of the one controller: their settings are stored with the search.
+  std::optional<ReplicaSettings> replicas = stored_replica_settings(*storage, search.id);
+  if (!options.resume && options.replicas > 0) {
+    replicas = ReplicaSettings{options.replicas, options.sync_replicas, options.max_staleness};
+    store_replica_settings(*storage, search.id, *replicas);
+  }
+  LoopEnd end = LoopEnd::Budget;
+  if (replicas) {
+    if (!options.quiet)
+      progress.note(fmt::format("{} controller replica(s){} (log: {})", replicas->replicas,
+                                replicas->synchronous ? ", synchronous" : "", replica_log(db, search.name)));
+    end = run_replica_processes(*storage, search, db, *replicas, replica_log(db, search.name), stop_requested,
+                                events.on_note, events.poll_workers);
+  } else {
+    SearchLoop loop(*storage, search.id, config, *strategy, events);
+    end = loop.run(&stop_requested);
+  }
   pool.stop(storage.get(), search.id);
   progress.clear();
   if (end == LoopEnd::Stopped) {

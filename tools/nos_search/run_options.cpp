@@ -278,6 +278,29 @@ const RunOption kRunOptions[] = {
     {"--no-report", "", RunOnly,
      [](App& a, O& o) { return a.add_flag("!--no-report", o.report, "no report at the end"); }, nullptr},
     {"--quiet", "", RunOnly, [](App& a, O& o) { return a.add_flag("--quiet,-q", o.quiet, "no progress output"); }, nullptr},
+    // Controller replicas (docs/distributed.md): stored as the search's `replicas` artifact.
+    {"--replicas", "", RunOnly,
+     [](App& a, O& o) {
+       return a.add_option("--replicas", o.replicas,
+                           "N controller replicas (lstm), each with its own copy of the controller, sharing its "
+                           "parameters through the database (default: one controller)")
+           ->check(CLI::Range(1, 256));
+     },
+     nullptr},
+    {"--sync-replicas", "", RunOnly,
+     [](App& a, O& o) {
+       return a.add_flag("--sync-replicas", o.sync_replicas,
+                         "replicas in rounds, updates applied in replica order (reproducible)");
+     },
+     nullptr},
+    {"--max-staleness", "", RunOnly,
+     [](App& a, O& o) {
+       return a.add_option("--max-staleness", o.max_staleness,
+                           "refuse a replica's update sampled more than this many versions before it is applied "
+                           "(default: apply every one)")
+           ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+     },
+     nullptr},
 };
 
 }  // namespace

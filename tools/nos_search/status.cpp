@@ -3,6 +3,8 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "tools/nos_search/replica_status.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <ctime>
@@ -153,6 +155,7 @@ void print_search(Storage& storage, const SearchInfo& search) {
   std::cout << fmt::format("candidates: {} in {} batches\n", candidates.size(), batches);
   std::cout << fmt::format("tasks: queued {}, running {}, finished {}, crashed {}\n", tasks.queued, tasks.running,
                            tasks.finished, tasks.crashed);
+  std::cout << replica_status(storage, search.id);  // controller replicas, when it has them
 
   // Accepted results per stage (a candidate has one per stage it reached); lost attempts apart.
   std::map<int, Tally> by_stage;

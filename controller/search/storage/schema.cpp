@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "controller/search/storage/schema_parameters.h"
+
 namespace nos::search::schema {
 namespace {
 
@@ -160,6 +162,7 @@ std::vector<std::string> create_statements(Dialect dialect) {
   };
   for (std::string& index : batch_indexes()) out.push_back(std::move(index));
   for (std::string& index : seed_indexes()) out.push_back(std::move(index));
+  for (std::string& table : parameter_tables(dialect)) out.push_back(std::move(table));
   return out;
 }
 
@@ -209,9 +212,12 @@ static std::vector<std::string> version_4(Dialect dialect) {
   return out;
 }
 
+// Version 4 -> 5: the parameter server's tables (controller replicas; schema_parameters.cpp).
+static std::vector<std::string> version_5(Dialect dialect) { return parameter_tables(dialect); }
+
 const std::vector<Migration>& migrations() {
   // A change to create_statements() bumps kVersion and adds {kVersion - 1, statements} here.
-  static const std::vector<Migration> steps{{1, version_2}, {2, version_3}, {3, version_4}};
+  static const std::vector<Migration> steps{{1, version_2}, {2, version_3}, {3, version_4}, {4, version_5}};
   return steps;
 }
 

@@ -12,7 +12,7 @@ namespace nos::search::schema {
 // The value of nos_schema.application: what marks a database as a NOS search.
 inline constexpr std::string_view kApplication = "nos-search";
 // Bumped with every change to the statements below; a migration must then exist from the last one.
-inline constexpr int kVersion = 4;
+inline constexpr int kVersion = 5;
 
 enum class Dialect { SQLite, PostgreSQL };
 

@@ -65,6 +65,19 @@ class SqlStorage : public Storage {
   void drop_strategy_states_before(SearchId search, std::int64_t batch) override;
   std::vector<BatchRecord> batch_records(SearchId search) override;
 
+  bool init_parameters(SearchId search, const std::string& bytes) override;
+  std::optional<ParameterVersion> latest_parameters(SearchId search) override;
+  std::optional<ParameterVersion> parameters_at(SearchId search, std::int64_t version) override;
+  std::vector<ParameterVersion> parameter_history(SearchId search) override;
+  std::optional<std::int64_t> claim_replica_batch(SearchId search, const std::string& replica,
+                                                  std::optional<std::int64_t> batch, std::int64_t limit,
+                                                  std::int64_t sampled_version, const std::string& local_state) override;
+  std::optional<std::int64_t> push_update(SearchId search, std::int64_t batch, std::int64_t base_version,
+                                          const std::string& bytes, int keep) override;
+  void refuse_update(SearchId search, std::int64_t batch, std::int64_t base_version) override;
+  std::vector<ReplicaBatch> replica_batches(SearchId search, const std::string& replica) override;
+  std::string replica_local_state(SearchId search, const std::string& replica) override;
+
   void put_artifact(SearchId search, const std::string& key, const std::string& json) override;
   bool add_artifact(SearchId search, const std::string& key, const std::string& json) override;
   std::optional<std::string> artifact(SearchId search, const std::string& key) override;

@@ -137,9 +137,9 @@ TEST_CASE("nos-search on a PostgreSQL URL: wrong credentials, missing, empty and
   open_storage(versions.url(), OpenMode::Create)->create_search("lstm-1", "{}", {});
   testing::postgres_sql(versions.url(), "UPDATE nos_schema SET version = 99");
   expect_refused(commands(versions.url()), versions.url(),
-                 "schema version 99 is newer than this NOS reads (4): use a newer nos-search");
+                 "schema version 99 is newer than this NOS reads (5): use a newer nos-search");
   testing::postgres_sql(versions.url(), "UPDATE nos_schema SET version = 0");
-  expect_refused({{"status", versions.url()}, {"top", versions.url()}}, versions.url(), "schema version 0 is older than 4");
+  expect_refused({{"status", versions.url()}, {"top", versions.url()}}, versions.url(), "schema version 0 is older than 5");
 #if NOS_SEARCH_HAS_RUN
   std::vector<std::vector<std::string>> writers = commands(versions.url());
   writers.erase(writers.begin(), writers.begin() + 2);
