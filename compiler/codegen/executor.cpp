@@ -181,7 +181,7 @@ class CudaExecutor final : public Executor {
     kernel_->launch(table_, step, stream);
   }
   void step_at(std::span<const KernelTensor> tensors, const void* step_in_memory, void* stream) override {
-    table_.update(tensors, stream);
+    table_.update(tensors, kernel_->max_blocks(), stream);
     kernel_->launch_at(table_, reinterpret_cast<std::uint64_t>(step_in_memory), stream);
   }
   Backend backend() const override { return Backend::Cuda; }

@@ -110,7 +110,7 @@ TEST_CASE("cuda codegen: the kernel reads every used state slot and converts the
   // Its twin for CUDA graphs reads the step from device memory, through the same body.
   const std::string source = kernel_source(f, DType::F32);
   CHECK(source.find("nos_kernel_at(const NosKernelTensor* __restrict__ tensors") != std::string::npos);
-  CHECK(source.find("const NosKernelStep* __restrict__ step) {\n  nos_kernel_body(tensors, chunks, num_chunks, *step);") !=
+  CHECK(source.find("const NosKernelStep* __restrict__ step) {\n  nos_kernel_body(tensors, splits, num_blocks, *step);") !=
         std::string::npos);
 }
 
