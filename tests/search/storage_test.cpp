@@ -931,7 +931,7 @@ TEST_CASE("storage: files that are not usable search databases get a clear error
   open_storage(older, OpenMode::Create);
   raw_sql(older, "UPDATE nos_schema SET version = 0");
   CHECK(open_error(older, OpenMode::Open) ==
-        older + ": schema version 0 cannot be migrated to 4 (no migration from 0)");
+        older + ": schema version 0 cannot be migrated to 5 (no migration from 0)");
   CHECK(open_error(older, OpenMode::ReadOnly).starts_with(older + ": schema version 0 is older than 5"));
 
   std::string existing = dir.file("existing.db");
@@ -1535,7 +1535,7 @@ TEST_CASE("storage (PostgreSQL): URLs, credentials and databases that cannot be 
   CHECK(open_error(versions.url(), OpenMode::Open) ==
         name + ": schema version 99 is newer than this NOS reads (5): use a newer nos-search");
   testing::postgres_sql(versions.url(), "UPDATE nos_schema SET version = 0");
-  CHECK(open_error(versions.url(), OpenMode::Open) == name + ": schema version 0 cannot be migrated to 4 (no migration from 0)");
+  CHECK(open_error(versions.url(), OpenMode::Open) == name + ": schema version 0 cannot be migrated to 5 (no migration from 0)");
   CHECK(open_error(versions.url(), OpenMode::ReadOnly).starts_with(name + ": schema version 0 is older than 5"));
 }
 
