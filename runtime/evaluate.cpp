@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "runtime/objective.h"
 #include "runtime/trainer.h"
 
 namespace nos::runtime {
@@ -47,6 +48,7 @@ EvaluateResult evaluate(const EvaluateSpec& spec, const Observer& observer, cons
   if (!device_available(spec.device, &why)) throw std::invalid_argument(why);
   auto start = Clock::now();
   EvaluateResult result;
+  if (spec.objective != Objective::Auto) result.objective = spec.objective;
 
   OptimizerSpec optimizer;
   optimizer.torch_optimizer = spec.torch_optimizer;
@@ -77,6 +79,8 @@ EvaluateResult evaluate(const EvaluateSpec& spec, const Observer& observer, cons
   const Split& split = prepared.split ? *prepared.split : made;
   result.data = {split.train.source, split.train.size(), split.val.size(), split.train.num_classes, split.train.shape};
   result.timings.data = seconds_since(data_start);
+  // What train() resolves again for each run: the same answer, known here for the result's metric.
+  result.objective = resolve_objective(spec.objective, split.train, spec.model.name);
 
   TrainConfig config;
   config.task() = spec.task();

@@ -69,6 +69,10 @@ struct EvaluateResult {
   std::optional<compiler::CompiledRule> rule; // the candidate's identity, when it is a rule that compiled
   std::string optimizer;                      // OptimizerSpec::describe(): the rule, or "torch sgd ..."
   double metric = 0;                          // spec.metric of the best run
+  // The task's objective resolved on the data (objective.h): what `metric` measures (accuracy, or a
+  // negated loss). A rule that fails to compile stops before the data is read: spec.objective then,
+  // Classification for Auto.
+  Objective objective = Objective::Classification;
   double lr = 0;                              // the best run's learning rate
   std::vector<RunResult> runs;                // one per learning rate, in spec.lrs order
   std::size_t best = 0;                       // index into runs
@@ -112,7 +116,9 @@ std::string device_problem(const std::string& device);
 nlohmann::json to_json(const EvaluateSpec& spec);
 EvaluateSpec spec_from_json(const nlohmann::json& j);
 // The best run's fields at the top level (status, message, lr, val_acc, ..., history, loss_curve),
-// then metric {name, value}, rule {name, text, canonical_text, hash} or torch/momentum, sweep (every
+// then metric {name, value} (and, when the objective is not classification, "objective" and the
+// metric's label: metric {name, label, value}, e.g. "neg_mse"; classification's JSON is as before
+// objectives existed), rule {name, text, canonical_text, hash} or torch/momentum, sweep (every
 // run), best, data, timings and spec.
 nlohmann::json to_json(const EvaluateResult& result, const EvaluateSpec& spec);
 // The result's fields back (rule: its identity only, no IR); throws std::invalid_argument.

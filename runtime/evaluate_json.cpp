@@ -268,6 +268,12 @@ json to_json(const EvaluateResult& result, const EvaluateSpec& spec) {
   j["status"] = name(result.status);
   j["message"] = result.message;
   j["metric"] = {{"name", name(spec.metric)}, {"value", number(result.metric)}};
+  // Classification's JSON stays as it was before objectives (the golden searches compare it byte
+  // for byte); any other objective says which, and what its metric is.
+  if (result.objective != Objective::Classification) {
+    j["objective"] = name(result.objective);
+    j["metric"]["label"] = metric_label(result.objective);
+  }
   if (result.rule) j["rule"] = rule_identity(*result.rule);
   else if (!spec.rule) j["torch"] = spec.torch_optimizer;
   if (!spec.rule && spec.torch_optimizer == "sgd") j["momentum"] = spec.momentum;
@@ -300,6 +306,13 @@ EvaluateResult result_from_json(const json& j) {
   if (j.contains("metric")) {
     if (!j["metric"].is_object()) bad("result.metric", "expected {\"name\": ..., \"value\": ...}");
     read(j["metric"], "value", r.metric, "result.metric");
+  }
+  if (j.contains("objective")) {
+    std::string text;
+    read(j, "objective", text, "result");
+    std::optional<Objective> objective = parse_objective(text);
+    if (!objective || *objective == Objective::Auto) bad("result.objective", fmt::format("unknown objective '{}'", text));
+    r.objective = *objective;
   }
   if (j.contains("rule")) r.rule = rule_identity_from_json(j["rule"]);
   read(j, "optimizer", r.optimizer, "result");

@@ -1,8 +1,8 @@
 // nos-bench train: the same child network and data trained with LibTorch's Adam, RMSprop and SGD
 // with momentum, with PowerSign and AddSign, and with any rules given, over several seeds and the
 // same budget (epochs, batch size, data) for all. Reports mean ± std of the final validation
-// accuracy and the time per run, writes the results as JSON and the per-epoch accuracy curves as a
-// data file and a PNG (plot.h).
+// metric (accuracy, or the task's negated loss by its name: runtime/objective.h) and the time per
+// run, writes the results as JSON and the per-epoch metric curves as a data file and a PNG (plot.h).
 //
 // Learning rates: each optimizer has a fixed default, chosen once on this benchmark (mlp, Fashion-
 // MNIST; docs/benchmarks.md). With --lr-sweep each optimizer instead tries its default times
@@ -28,6 +28,7 @@
 #include "controller/search/lr_protocol.h"
 #include "runtime/data/dataset.h"
 #include "runtime/evaluate.h"
+#include "runtime/objective.h"
 #include "support/atomic_file.h"
 #include "tools/options.h"
 #include "tools/task_option.h"
@@ -123,7 +124,12 @@ struct ContenderResult {
 
 const RunResult& best_run(const EvaluateResult& r) { return r.runs[r.best]; }
 
-Series accuracy_curve(const ContenderResult& r) {
+// The metric as plotted and tabled: accuracy in percent, a negated loss as it is.
+double shown(runtime::Objective objective, double metric) {
+  return runtime::metric_is_accuracy(objective) ? 100 * metric : metric;
+}
+
+Series metric_curve(const ContenderResult& r, runtime::Objective objective) {
   Series s;
   s.title = fmt::format("{} (lr {:g})", r.contender.name, r.contender.lr);
   // Epochs every run reached: a diverged run stops early and must not bend the mean of the others.
@@ -132,7 +138,7 @@ Series accuracy_curve(const ContenderResult& r) {
   if (r.runs.empty()) epochs = 0;
   for (std::size_t e = 0; e < epochs; ++e) {
     std::vector<double> acc;
-    for (const EvaluateResult& run : r.runs) acc.push_back(100 * best_run(run).history[e].val_acc);
+    for (const EvaluateResult& run : r.runs) acc.push_back(shown(objective, best_run(run).history[e].val_acc));
     Summary sum = summarize(acc);
     s.x.push_back(static_cast<double>(e + 1));
     s.mean.push_back(sum.mean);
@@ -206,12 +212,19 @@ int run_train(TrainOptions o) {
   std::filesystem::create_directories(o.out);
 
   runtime::Dataset data = runtime::load_dataset(o.child.data);
+  // Resolved once here, as every evaluation resolves it: what the metric is, before any training.
+  const runtime::Objective objective = runtime::resolve_objective(o.child.objective, data, o.child.model.name);
+  const bool accuracy = runtime::metric_is_accuracy(objective);
   fmt::print(stderr, "nos-bench train: {} ({} examples), model {}, {} epochs, {} seeds, {} optimizers\n", o.child.data,
              data.size(), o.child.model.name, o.child.epochs, o.seeds, contenders.size());
+  if (!accuracy)
+    fmt::print(stderr, "objective {}: metric {} (higher is better)\n", runtime::name(objective),
+               runtime::metric_label(objective));
 
-  auto progress = [](const std::string& what) {
-    return [what](const runtime::EpochRecord& e) {
-      fmt::print(stderr, "  {} epoch {}: val acc {:g}%, {:g} s\n", what, e.epoch, 100 * e.val_acc, e.seconds);
+  auto progress = [objective](const std::string& what) {
+    return [what, objective](const runtime::EpochRecord& e) {
+      fmt::print(stderr, "  {} epoch {}: {} {}, {:g} s\n", what, e.epoch, runtime::metric_caption(objective),
+                 runtime::metric_text(objective, e.val_acc), e.seconds);
     };
   };
   std::vector<ContenderResult> results;
@@ -246,19 +259,26 @@ int run_train(TrainOptions o) {
   }
 
   // Results: the table on stdout, then the files.
-  fmt::print("\n{:<14} {:<9} {:<20} {:<18} {}\n", "optimizer", "lr", "val acc (mean ± std)", "s/run (mean ± std)",
-             "diverged");
+  // Accuracy in percent as before; a negated loss under its own name, higher is better.
+  const std::string caption = runtime::metric_caption(objective);
+  fmt::print("\n{:<14} {:<9} {:<20} {:<18} {}\n", "optimizer", "lr", fmt::format("{} (mean ± std)", caption),
+             "s/run (mean ± std)", "diverged");
   nlohmann::json optimizers = nlohmann::json::array();
-  Plot plot{fmt::format("Validation accuracy, {} on {} (mean ± std over {} seeds)", o.child.model.name, o.child.data,
-                        o.seeds),
-            "epoch", "validation accuracy (%)", {}};
+  const std::string metric_title = accuracy ? "accuracy" : runtime::metric_label(objective);
+  Plot plot{fmt::format("Validation {}, {} on {} (mean ± std over {} seeds)", metric_title, o.child.model.name,
+                        o.child.data, o.seeds),
+            "epoch",
+            accuracy ? std::string("validation accuracy (%)")
+                     : fmt::format("validation {} (higher is better)", metric_title),
+            {}};
   for (const ContenderResult& r : results) {
     nlohmann::json j = to_json(r);
-    fmt::print("{:<14} {:<9g} {:6.2f} ± {:5.2f} %      {:7.2f} ± {:6.2f}    {}/{}\n", r.contender.name, r.contender.lr,
-               100 * j["val_acc_mean"].get<double>(), 100 * j["val_acc_std"].get<double>(), j["seconds_mean"].get<double>(),
-               j["seconds_std"].get<double>(), j["diverged"].get<int>(), r.runs.size());
+    const double mean = shown(objective, j["val_acc_mean"].get<double>()), std = shown(objective, j["val_acc_std"].get<double>());
+    const std::string value = accuracy ? fmt::format("{:6.2f} ± {:5.2f} %", mean, std) : fmt::format("{:.5g} ± {:.2g}", mean, std);
+    fmt::print("{:<14} {:<9g} {:<21} {:7.2f} ± {:6.2f}    {}/{}\n", r.contender.name, r.contender.lr, value,
+               j["seconds_mean"].get<double>(), j["seconds_std"].get<double>(), j["diverged"].get<int>(), r.runs.size());
     optimizers.push_back(std::move(j));
-    plot.series.push_back(accuracy_curve(r));
+    plot.series.push_back(metric_curve(r, objective));
   }
   for (const Contender& c : contenders)
     if (c.spec.rule) fmt::print("  {}: {}\n", c.name, c.spec.rule->text);
@@ -270,6 +290,11 @@ int run_train(TrainOptions o) {
                              {"lr_grid", shared_grid.empty() ? nlohmann::json(nullptr) : nlohmann::json(shared_grid)},
                              {"data_source", data.source},
                              {"child", runtime::to_json(spec_for(o, contenders.front(), {contenders.front().lr}, 0))}}}};
+  // val_acc_mean/_std hold the metric whatever it is; a task other than classification says which.
+  if (objective != runtime::Objective::Classification) {
+    report["config"]["objective"] = runtime::name(objective);
+    report["config"]["metric"] = runtime::metric_label(objective);
+  }
   std::filesystem::path json_path = std::filesystem::path(o.out) / "train.json";
   support::write_file_atomically(json_path, json_text(report, 2) + "\n", "--out");
 

@@ -119,6 +119,29 @@ TEST_CASE("evaluate JSON: the result round-trips, statuses as strings, NaN as nu
   CHECK(to_json(back, spec_from_json(j["spec"])) == j);
 }
 
+TEST_CASE("evaluate JSON: an objective other than classification names itself and its metric") {
+  EvaluateSpec spec = full_spec();
+  EvaluateResult result = full_result();
+  nlohmann::json plain = to_json(result, spec);  // classification: the keys as before objectives
+  CHECK_FALSE(plain.contains("objective"));
+  CHECK_FALSE(plain["metric"].contains("label"));
+  for (auto [objective, label] : {std::pair{Objective::Regression, "neg_mse"},
+                                  std::pair{Objective::LanguageModel, "neg_bits_per_token"},
+                                  std::pair{Objective::SequenceClassification, "accuracy"}}) {
+    CAPTURE(label);
+    result.objective = objective;
+    nlohmann::json j = to_json(result, spec);
+    CHECK(j["objective"] == name(objective));
+    CHECK(j["metric"] == nlohmann::json({{"name", "val_acc_mean_last_k"}, {"label", label}, {"value", 0.5}}));
+    EvaluateResult back = result_from_json(j);
+    CHECK(back.objective == objective);
+    CHECK(to_json(back, spec_from_json(j["spec"])) == j);
+  }
+  CHECK(result_from_json(plain).objective == Objective::Classification);  // absent: classification
+  plain["objective"] = "auto";
+  CHECK_THROWS_WITH_AS(result_from_json(plain), "result.objective: unknown objective 'auto'", std::invalid_argument);
+}
+
 TEST_CASE("evaluate JSON: statuses and metrics by name") {
   for (Status s : {Status::Ok, Status::Diverged, Status::TimeBudget, Status::CompileFailed}) CHECK(parse_status(name(s)) == s);
   CHECK(std::string(name(Status::CompileFailed)) == "compile_failed");

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <cmath>
 #include <fstream>
 #include <random>
 #include <stdexcept>
@@ -137,6 +138,24 @@ std::string write_blobs_npz(const std::string& path, int rows, int features, int
     entries.push_back({"y_val.npy", npy_bytes("<i8", {val_rows}, raw_bytes(y_val))});
   }
   write_zip(path, entries, options);
+  return path;
+}
+
+std::string write_regression_npz(const std::string& path, int rows) {
+  std::vector<float> x, y;
+  for (int i = 0; i < rows; ++i) {
+    float a = std::sin(0.37f * float(i)), b = std::cos(0.91f * float(i));
+    x.push_back(a), x.push_back(b), y.push_back(a - 2 * b);
+  }
+  write_zip(path, {{"x.npy", npy_bytes("<f4", {rows, 2}, raw_bytes(x))}, {"y.npy", npy_bytes("<f4", {rows}, raw_bytes(y))}});
+  return path;
+}
+
+std::string write_lm_npz(const std::string& path, int rows, int length) {
+  std::vector<std::int16_t> x;
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < length; ++j) x.push_back(j % 2 == 0 ? std::int16_t((i * 5 + j * 3) % 7) : std::int16_t((x.back() + 1) % 7));
+  write_zip(path, {{"x.npy", npy_bytes("<i2", {rows, length}, raw_bytes(x))}});
   return path;
 }
 

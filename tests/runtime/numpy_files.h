@@ -46,6 +46,14 @@ void write_zip(const std::string& path, const std::vector<std::pair<std::string,
 std::string write_blobs_npz(const std::string& path, int rows, int features, int classes, int val_rows = 0,
                             const ZipOptions& options = {});
 
+// Regression data: x float32 (rows, 2), y float32 (rows,) = x0 - 2 x1, noise-free: an mlp learns it
+// quickly. Returns `path`.
+std::string write_regression_npz(const std::string& path, int rows);
+
+// Language modelling data: x int16 (rows, length) token ids 0 .. 6, no y; every odd position is the
+// previous token + 1 (mod 7), so half the next tokens are predictable. Returns `path`.
+std::string write_lm_npz(const std::string& path, int rows, int length);
+
 void write_bytes(const std::string& path, const std::vector<std::uint8_t>& bytes);
 
 }  // namespace nos::testing

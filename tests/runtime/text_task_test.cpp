@@ -2,9 +2,11 @@
 // byte for byte, and every bad input), nos-train refusing token data for models that need numbers
 // and numbers for the text models, both text models training on token ids, and textcnn learning
 // language identification on Debian's fortunes when they are installed (skipped, saying so, when
-// not).
+// not). nos-data fortunes-lm the same way: its windows without y on the written files, its
+// refusals, and textrnn learning next bytes of Debian's English fortunes where installed.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -127,6 +129,68 @@ TEST_CASE("nos-data fortunes refuses a missing directory, a language without tex
   CHECK(contains(r.err, "no/such/dir/out.npz"));
 }
 
+TEST_CASE("nos-data fortunes-lm cuts one language's text into windows of byte ids without labels") {
+  std::string root = fortune_fixture("fortunes_lm_ok");
+  std::string out = temp_dir("fortunes_lm_ok_out") + "/lm.npz";  // not in ROOT: it would be read as a fortune file
+  ToolResult r = run_tool("nos-data", {"fortunes-lm", out, "--root", root, "--length", "4"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  // en is "Hello world Second one": 22 bytes, 5 windows of 4, all taken.
+  CHECK(contains(r.out, "5 windows of 4 bytes of en (5 available in "));
+  CHECK(contains(r.out, "each window 3 next-byte predictions (objective lm)"));
+  nos::runtime::Dataset d = nos::runtime::load_dataset(out);
+  REQUIRE(d.size() == 5);
+  CHECK(d.shape == std::vector<std::int64_t>{4});
+  CHECK(d.is_sequence());
+  CHECK_FALSE(d.has_labels());  // no y: the objective lm (inferred, docs/tasks.md)
+  CHECK_FALSE(d.has_targets());
+  const char* windows[] = {"Hell", "o wo", "rld ", "Seco", "nd o"};
+  for (std::int64_t row = 0; row < 5; ++row) CHECK(row_text(d, row) == windows[row]);
+  // --windows spreads fewer over the text (windows 0 and 2 of 5).
+  r = run_tool("nos-data", {"fortunes-lm", out, "--root", root, "--length", "4", "--windows", "2"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(contains(r.out, "2 windows of 4 bytes of en (5 available"));
+  d = nos::runtime::load_dataset(out);
+  REQUIRE(d.size() == 2);
+  CHECK(row_text(d, 0) == "Hell");
+  CHECK(row_text(d, 1) == "rld ");
+  // --language NAME=DIR reads another directory.
+  r = run_tool("nos-data", {"fortunes-lm", out, "--language", "de=" + root + "/de", "--length", "4"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(contains(r.out, "2 windows of 4 bytes of de"));
+  d = nos::runtime::load_dataset(out);
+  REQUIRE(d.size() == 2);
+  CHECK(row_text(d, 0) == "Gute");
+  CHECK(row_text(d, 1) == "n Ta");
+}
+
+TEST_CASE("nos-data fortunes-lm refuses a missing directory, a language without text and command-line mistakes") {
+  std::string root = fortune_fixture("fortunes_lm_bad");
+  std::string out = root + "/lm.npz";
+  ToolResult r = run_tool("nos-data", {"fortunes-lm", out, "--root", root, "--language", "fr"});
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.err, root + "/fr: no such directory"));
+  r = run_tool("nos-data", {"fortunes-lm", out, "--root", root, "--language", "de", "--length", "16"});
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.err, "no text for language 'de': 1 fortune file(s) hold 9 byte(s), less than one window of 16"));
+  r = run_tool("nos-data", {"fortunes-lm", root + "/no/such/dir/lm.npz", "--root", root, "--length", "4"});
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.err, "no/such/dir/lm.npz"));
+  CHECK_FALSE(fs::exists(out));  // nothing written on any failure
+  for (auto [args, message] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--length", "1"}, "--length"},  // one byte predicts nothing
+           {{"--windows", "-1"}, "--windows"},
+           {{"--language", "../x"}, "--language: language '../x': a name of letters"}}) {
+    CAPTURE(message);
+    args.insert(args.begin(), {"fortunes-lm", out, "--root", root});
+    r = run_tool("nos-data", args);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, message));
+  }
+}
+
 TEST_CASE("nos-train refuses token sequences for mlp and convnet, and numbers for textrnn and textcnn") {
   std::string root = temp_dir("token_models");
   // 60 sequences of 5 tokens, ids 0 .. 9, two classes.
@@ -186,4 +250,37 @@ TEST_CASE("textcnn learns language identification of Debian's fortunes") {
   nlohmann::json j = nlohmann::json::parse(in);
   CHECK(j["status"] == "ok");
   CHECK(j["val_acc"].get<double>() > 0.5);  // chance is 0.25
+}
+
+// The lm on real text: a short textrnn run on 32-byte windows of the English fortunes.
+TEST_CASE("textrnn learns next bytes of Debian's English fortunes (nos-data fortunes-lm, objective lm)") {
+  const std::string root = "/usr/share/games/fortunes";
+  if (!fs::is_directory(root)) {
+    std::cout << "[SKIP] " << root << " is not installed (cmake/setup-debian.sh installs fortunes-*)\n";
+    return;
+  }
+  std::string dir = temp_dir("fortunes_lm_real");
+  ToolResult made = run_tool("nos-data", {"fortunes-lm", dir + "/lm.npz", "--length", "32", "--windows", "600"});
+  INFO(made.err);
+  REQUIRE(made.exit_code == 0);
+  CHECK(contains(made.out, "600 windows of 32 bytes of en"));
+  nos::runtime::Dataset d = nos::runtime::load_dataset(dir + "/lm.npz");
+  CHECK(d.size() == 600);
+  CHECK_FALSE(d.has_labels());
+  ToolResult r = run_tool("nos-train", {"--optimizer", "adam", "--model", "textrnn", "--data", dir + "/lm.npz",
+                                        "--epochs", "2", "--lr", "0.01", "--batch-size", "32", "--threads", "1",
+                                        "--json", dir + "/r.json"});
+  INFO(r.out, r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(contains(r.out, "metric: neg_bits_per_token (higher is better)"));
+  std::ifstream in(dir + "/r.json");
+  nlohmann::json j = nlohmann::json::parse(in);
+  CHECK(j["status"] == "ok");
+  CHECK(j["objective"] == "lm");
+  const nlohmann::json& history = j["history"];
+  REQUIRE(history.size() == 2);
+  CHECK(history[1]["val_loss"].get<double>() < history[0]["val_loss"].get<double>());
+  // Uniform over the bytes seen is log2(vocabulary) (about 7 bits); English text is far below it.
+  CHECK(j["val_acc"].get<double>() < 0);
+  CHECK(j["val_acc"].get<double>() > -std::log2(static_cast<double>(d.vocabulary)));
 }

@@ -1,8 +1,11 @@
 // The user's TorchScript network as a child (runtime/torchscript_model.cpp): it trains like the
 // built-in mlp with the same weights; init(seed), loss() and metric() are honoured; every bad file is
-// an exit-1 error of nos-train that names the file. The TorchScript files are written here, from
+// an exit-1 error of nos-train that names the file. The regression and lm objectives: a scripted
+// regression mlp trains like the built-in one, a scripted bigram lm learns next tokens, and a forward
+// of the wrong shape for either is refused by name. The TorchScript files are written here, from
 // C++ (torch::jit::Module::define), so that nothing is downloaded or needs Python.
 #include <cmath>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -10,6 +13,7 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/utils.h>
 
+#include "numpy_files.h"
 #include "runtime/data/dataset.h"
 #include "runtime/models.h"
 #include "runtime/preflight.h"
@@ -62,11 +66,47 @@ std::string save_module(const std::string& name, const std::vector<at::Tensor>& 
 }
 
 // The built-in mlp's initial weights for `seed` (its parameters() order: w0, b0, w1, b1).
-std::vector<at::Tensor> mlp_weights(std::uint64_t seed) {
+std::vector<at::Tensor> mlp_weights(std::uint64_t seed, std::int64_t features = kFeatures, std::int64_t outputs = kClasses) {
   ModelSpec spec;
   spec.hidden = {kHidden};
   torch::manual_seed(seed);
-  return make_model(spec, {kFeatures}, kClasses)->parameters();
+  return make_model(spec, {features}, outputs)->parameters();
+}
+
+// numpy_files.h's regression data (2 features, 1 float target) and lm data (tokens 0 .. 6, no y).
+const Split& split_of(const std::string& path) {
+  static std::map<std::string, Split> splits;
+  auto found = splits.find(path);
+  if (found != splits.end()) return found->second;
+  SplitOptions options;
+  options.val_fraction = 0.2;
+  return splits.emplace(path, split_dataset(load_dataset(path), options)).first->second;
+}
+
+std::string regression_path() {
+  static const std::string path = write_regression_npz(temp_dir("torchscript_data_regression") + "/reg.npz", 400);
+  return path;
+}
+
+std::string lm_path() {
+  static const std::string path = write_lm_npz(temp_dir("torchscript_data_lm") + "/lm.npz", 300, 12);
+  return path;
+}
+
+constexpr int kVocabulary = 7, kEmbedding = 8;
+
+// A bigram lm: each token's embedding (w0) scored against every token's output vector (w1, bias b0).
+// forward gets the token ids as floats, (batch, length - 1), and gives (batch, length - 1, vocabulary).
+const char* kBigramForward = R"(
+def forward(self, x):
+    h = torch.embedding(self.w0, x.long())
+    return torch.matmul(h, self.w1.t()) + self.b0
+)";
+
+std::vector<at::Tensor> bigram_weights(std::int64_t vocabulary = kVocabulary) {
+  torch::manual_seed(3);
+  return {0.1 * torch::randn({kVocabulary, kEmbedding}), torch::zeros({vocabulary}),
+          0.1 * torch::randn({vocabulary, kEmbedding})};
 }
 
 std::string mlp_file(const std::string& name, const std::string& extra = "") {
@@ -162,7 +202,7 @@ TEST_CASE("the preflight runs the model on one batch: a model that does not fit 
   spec.model.name = save_module("wrong_classes", {torch::randn({kHidden, kFeatures}), torch::zeros({kHidden}),
                                                   torch::randn({4, kHidden}), torch::zeros({4})},
                                 kMlpForward);
-  CHECK_THROWS_WITH_AS(preflight_child(spec), doctest::Contains("the data has 3 classes"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(preflight_child(spec), doctest::Contains("one score per class (3 classes)"), std::invalid_argument);
 }
 
 TEST_CASE("nos-train refuses bad TorchScript files by name, with exit 1") {
@@ -200,4 +240,70 @@ TEST_CASE("nos-train trains a TorchScript file end to end") {
   std::string text(bytes.begin(), bytes.end());
   CHECK(text.find(path) != std::string::npos);  // the spec names the file
   CHECK(text.find("\"val_acc\"") != std::string::npos);
+}
+
+TEST_CASE("a TorchScript regression mlp trains like the built-in mlp with the same weights, metric -MSE") {
+  const Split& data = split_of(regression_path());
+  std::string path = save_module("regression", mlp_weights(5, 2, 1), kMlpForward);
+  for (const char* text : {"exp(sign_g * sign_m) * g", "adam"}) {
+    CAPTURE(text);
+    TrainConfig builtin_config = config_for("mlp"), scripted_config = config_for(path);
+    builtin_config.lr = scripted_config.lr = 0.01;
+    RunResult builtin = train(data, rule(text), builtin_config);
+    RunResult scripted = train(data, rule(text), scripted_config);
+    REQUIRE(builtin.status == Status::Ok);
+    REQUIRE(scripted.status == Status::Ok);
+    REQUIRE(scripted.batch_losses.size() == builtin.batch_losses.size());
+    for (std::size_t i = 0; i < builtin.batch_losses.size(); ++i)
+      CHECK(scripted.batch_losses[i] == doctest::Approx(builtin.batch_losses[i]).epsilon(1e-4));
+    CHECK(scripted.val_acc == doctest::Approx(builtin.val_acc).epsilon(1e-4));
+    CHECK(scripted.val_acc == doctest::Approx(-scripted.history.back().val_loss));  // the metric is -MSE
+    CHECK(scripted.batch_losses.back() < scripted.batch_losses.front() / 2);      // it learns
+  }
+}
+
+TEST_CASE("a TorchScript bigram lm learns the next tokens, metric -bits per token") {
+  std::string path = save_module("bigram", bigram_weights(), kBigramForward);
+  TrainConfig config = config_for(path);
+  config.lr = 0.01;
+  config.epochs = 4;
+  RunResult r = train(split_of(lm_path()), rule("adam"), config);
+  REQUIRE(r.status == Status::Ok);
+  REQUIRE(r.history.size() == 4);
+  CHECK(r.history.back().val_loss < r.history.front().val_loss);
+  // Uniform over 7 tokens is log2(7) = 2.81 bits; the bigram statistics give about 1.5.
+  CHECK(r.val_acc > -2.6);
+  CHECK(r.val_acc == doctest::Approx(-r.history.back().val_loss / std::log(2.0)));
+}
+
+TEST_CASE("nos-train refuses a TorchScript forward of the wrong shape for regression and lm, by name, exit 1") {
+  // Regression: 3 values per example where y has 1 target.
+  std::string three = save_module("regression_three", mlp_weights(5, 2, 3), kMlpForward);
+  ToolResult r = run_tool_bounded("nos-train", {"--optimizer", "adam", "--model", three, "--data", regression_path(), "--lr", "0.01"});
+  CHECK(r.exit_code == 1);
+  CHECK_MESSAGE(r.err.find(three + ": forward() returned shape [") != std::string::npos, r.err);
+  CHECK_MESSAGE(r.err.find("objective regression needs [") != std::string::npos, r.err);
+  CHECK_MESSAGE(r.err.find("one value per target of y (1 per example)") != std::string::npos, r.err);
+  // lm: one score vector per sequence (the positions pooled) instead of one per position.
+  std::string pooled = save_module("lm_pooled", bigram_weights(), R"(
+def forward(self, x):
+    h = torch.embedding(self.w0, x.long()).mean(1)
+    return torch.matmul(h, self.w1.t()) + self.b0
+)");
+  r = run_tool_bounded("nos-train", {"--optimizer", "adam", "--model", pooled, "--data", lm_path(), "--lr", "0.01"});
+  CHECK(r.exit_code == 1);
+  CHECK_MESSAGE(r.err.find(pooled + ": forward() returned shape [") != std::string::npos, r.err);
+  CHECK_MESSAGE(r.err.find("objective lm needs [") != std::string::npos, r.err);
+  CHECK_MESSAGE(r.err.find("scores over the vocabulary of 7 at each input position") != std::string::npos, r.err);
+  // lm: a vocabulary of 5 where the data's is 7.
+  std::string narrow = save_module("lm_narrow", bigram_weights(5), kBigramForward);
+  r = run_tool_bounded("nos-train", {"--optimizer", "adam", "--model", narrow, "--data", lm_path(), "--lr", "0.01"});
+  CHECK(r.exit_code == 1);
+  CHECK_MESSAGE(r.err.find(narrow + ": forward() returned shape [") != std::string::npos, r.err);
+  // The right shapes train end to end, the metric named.
+  std::string bigram = save_module("lm_cli", bigram_weights(), kBigramForward);
+  r = run_tool_bounded("nos-train", {"--optimizer", "adam", "--model", bigram, "--data", lm_path(), "--lr", "0.01",
+                                     "--epochs", "1"});
+  CHECK_MESSAGE(r.exit_code == 0, r.err);
+  CHECK_MESSAGE(r.out.find("val neg_bits_per_token") != std::string::npos, r.out);
 }
