@@ -414,6 +414,85 @@ TEST_CASE("report: without a final, the page says how to run one") {
   CHECK(contains(page, "--search fmnist --rank 2 --target pytorch -o rank2.py"));
 }
 
+TEST_CASE("report: controller replicas: per replica batches, updates and staleness, the versions over time") {
+  TempDir dir;
+  auto storage = open_storage(dir.file("s.db"), OpenMode::Create);
+  testing::make_report_search(*storage);
+  SearchId id = storage->find_search("fmnist")->id;
+  {  // Without replicas: no figure, section or card of theirs (the page as it always was).
+    ReportData data = read_report(*storage, *storage->find_search("fmnist"), 20);
+    CHECK_FALSE(data.replicas.any());
+    std::vector<Figure> figures = report_figures(data);
+    CHECK(figures.size() == 7);
+    std::string page = report_html(data, figures, std::vector<std::string>(figures.size()));
+    CHECK_FALSE(contains(page, "replica"));
+  }
+  // r0 and r1 sample with version 0; r0's update is applied (version 1), r1's on version 1 (staleness
+  // 1, version 2); r1's next, sampled with 0 too, is refused at 2; r0's batch 3 is still open.
+  REQUIRE(storage->init_parameters(id, "p0"));
+  REQUIRE(storage->claim_replica_batch(id, "r0", std::nullopt, 10, 0, "a") == 0);
+  REQUIRE(storage->claim_replica_batch(id, "r1", std::nullopt, 10, 0, "b") == 1);
+  REQUIRE(storage->claim_replica_batch(id, "r1", std::nullopt, 10, 0, "c") == 2);
+  REQUIRE(storage->push_update(id, 0, 0, "p1") == 1);
+  REQUIRE(storage->push_update(id, 1, 1, "p2") == 2);
+  storage->refuse_update(id, 2, 2);
+  REQUIRE(storage->claim_replica_batch(id, "r0", std::nullopt, 10, 2, "d") == 3);
+
+  ReportData data = read_report(*storage, *storage->find_search("fmnist"), 20);
+  REQUIRE(data.replicas.any());
+  CHECK(data.replicas.applied == 2);
+  CHECK(data.replicas.refused == 1);
+  REQUIRE(data.replicas.versions.size() == 3);
+  REQUIRE(data.replicas.replicas.size() == 2);
+  const ReplicaSummary& r0 = data.replicas.replicas[0];
+  const ReplicaSummary& r1 = data.replicas.replicas[1];
+  CHECK(r0.name == "r0");
+  CHECK(r0.batches == 2);
+  CHECK(r0.applied == 1);
+  CHECK(r0.open == 1);
+  CHECK(*r0.staleness_mean() == doctest::Approx(0));
+  CHECK(r1.batches == 2);
+  CHECK(r1.applied == 1);
+  CHECK(r1.refused == 1);
+  CHECK(*r1.staleness_mean() == doctest::Approx(1.5));  // 1 and 2
+  CHECK(r1.staleness_max == 2);
+
+  std::vector<Figure> figures = report_figures(data);
+  REQUIRE(figures.size() == 8);  // the others unchanged, the versions last
+  const Figure& versions = figure(figures, "versions");
+  CHECK(versions.about_replicas);
+  CHECK(contains(versions.script, "set output 'versions.png'"));
+  CHECK(contains(versions.script, "title 'newest version'"));
+  CHECK(contains(versions.script, "title 'r0'"));
+  CHECK(contains(versions.script, "title 'r1'"));
+  CHECK(contains(versions.script, "# r0: time version\n"));
+  CHECK(contains(versions.caption, "2 applied, 1 refused"));
+
+  std::vector<std::string> pngs(figures.size());
+  pngs.back() = std::string("\x89PNG\r\n\x1a\n", 8);
+  std::string page = report_html(data, figures, pngs);
+  CHECK(contains(page, "<h2 id=\"replicas\">Controller replicas</h2>"));
+  CHECK(contains(page, "2 replicas sharing the controller's parameters through the search database, now at version 2 "
+                       "(2 updates applied, 1 refused)"));
+  CHECK(contains(page, "<tr><td>r1</td><td class=\"num\">2</td><td class=\"num\">1</td><td class=\"num\">1</td>"
+                       "<td class=\"num\">0</td><td class=\"num\">1.50</td><td class=\"num\">2</td></tr>"));
+  CHECK(contains(page, "version 2; 2 applied, 1 refused"));  // the card
+  // The versions plot under the replicas' table, after the search's other plots.
+  CHECK(page.find("id=\"hits\"") < page.find("id=\"replicas\""));
+  CHECK(page.find("id=\"replicas\"") < page.find("id=\"versions\""));
+  CHECK(contains(page, "<img src=\"data:image/png;base64," + base64(pngs.back()) + "\" alt=\"Parameter versions over time\">"));
+
+  // Only version 0 so far: the figure says so instead of drawing.
+  auto fresh = open_storage(dir.file("t.db"), OpenMode::Create);
+  SearchId other = fresh->create_search("fresh", "{}", {});
+  REQUIRE(fresh->init_parameters(other, "p0"));
+  ReportData early = read_report(*fresh, *fresh->find_search("fresh"), 20);
+  std::vector<Figure> early_figures = report_figures(early);
+  const Figure& none = figure(early_figures, "versions");
+  CHECK(none.script.empty());
+  CHECK(contains(none.absent, "No update applied yet"));
+}
+
 TEST_CASE("read_final: a document that is not an object is named") {
   std::string problem;
   read_final("final:3", "[1, 2]", &problem);

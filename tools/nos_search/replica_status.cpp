@@ -1,39 +1,26 @@
 #include "tools/nos_search/replica_status.h"
 
 #include <algorithm>
-#include <map>
 
 #include <fmt/format.h>
 
+#include "tools/nos_search/replica_summary.h"
 #include "tools/nos_search/table.h"
 
 namespace nos::search::cli {
 
 std::string replica_status(Storage& storage, SearchId search) {
-  std::vector<ParameterVersion> history = storage.parameter_history(search);
-  if (history.empty()) return "";
-  struct PerReplica {
-    std::int64_t batches = 0, applied = 0, refused = 0, open = 0, staleness_sum = 0, staleness_max = 0;
-  };
-  std::map<std::string, PerReplica> by_name;
-  std::int64_t applied = 0, refused = 0;
-  for (const ReplicaBatch& b : storage.replica_batches(search)) {
-    PerReplica& r = by_name[b.replica];
-    ++r.batches;
-    if (b.state == "open") ++r.open;
-    if (b.state == "applied") ++r.applied, ++applied;
-    if (b.state == "refused") ++r.refused, ++refused;
-    if (b.staleness) r.staleness_sum += *b.staleness, r.staleness_max = std::max(r.staleness_max, *b.staleness);
-  }
+  ReplicaOverview overview = read_replicas(storage, search);
+  if (!overview.any()) return "";
+  const std::vector<ParameterVersion>& history = overview.versions;
   std::string out = fmt::format("replicas: {}; parameters at version {} ({} update(s) applied, {} refused)\n",
-                                by_name.size(), history.back().version, applied, refused);
+                                overview.replicas.size(), history.back().version, overview.applied, overview.refused);
   std::vector<std::vector<std::string>> rows;
-  for (const auto& [name, r] : by_name) {
-    std::int64_t ended = r.applied + r.refused;
-    rows.push_back({name, std::to_string(r.batches), std::to_string(r.applied), std::to_string(r.refused),
-                    std::to_string(r.open),
-                    ended ? fmt::format("{:.2f}", static_cast<double>(r.staleness_sum) / static_cast<double>(ended)) : "-",
-                    ended ? std::to_string(r.staleness_max) : "-"});
+  for (const ReplicaSummary& r : overview.replicas) {
+    std::optional<double> mean = r.staleness_mean();
+    rows.push_back({r.name, std::to_string(r.batches), std::to_string(r.applied), std::to_string(r.refused),
+                    std::to_string(r.open), mean ? fmt::format("{:.2f}", *mean) : "-",
+                    mean ? std::to_string(r.staleness_max) : "-"});
   }
   out += render_table({{"replica"}, {"batches", true}, {"applied", true}, {"refused", true}, {"open", true},
                        {"staleness mean", true}, {"max", true}},

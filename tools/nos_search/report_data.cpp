@@ -428,6 +428,7 @@ ReportData read_report(Storage& storage, const SearchInfo& search, int top_k) {
   read_baselines(storage, data);
   read_finals(storage, data);
   read_adam_reward(data);
+  data.replicas = read_replicas(storage, search.id);
   data.several_searches = storage.searches().size() > 1;
   return data;
 }

@@ -11,6 +11,7 @@
 
 #include "controller/search/storage.h"
 #include "controller/search/tally.h"
+#include "tools/nos_search/replica_summary.h"
 
 namespace nos::search::cli {
 
@@ -120,6 +121,7 @@ struct ReportData {
   bool several_searches = false;      // the file holds others: commands need --search
   std::vector<std::string> notes;     // what could not be read (bad JSON, a missing curve), for the page
   std::string metric_note;            // the metric's name and direction; "" for an accuracy (metric_label.h)
+  ReplicaOverview replicas;           // controller replicas; empty (any() false) for a search without them
   bool any_baseline() const;          // some batch has a strategy baseline
   bool any_entropy() const;
   const Baseline* adam() const;

@@ -99,6 +99,10 @@ std::string header_cards(const ReportData& data) {
   double minutes = data.duration / 60;
   out += card("throughput", minutes > 0 ? fmt::format("{:.1f}/min", data.results / minutes) : "-",
               minutes > 0 ? fmt::format("candidates; {:.1f} trainings/min", trained / minutes) : "");
+  if (data.replicas.any())
+    out += card("replicas", std::to_string(data.replicas.replicas.size()),
+                fmt::format("version {}; {} applied, {} refused", data.replicas.versions.back().version,
+                            data.replicas.applied, data.replicas.refused));
   const Baseline* adam = data.adam();
   if (!data.top.empty() && data.top.front().evaluation.metric) {
     double best = *data.top.front().evaluation.metric;
@@ -285,6 +289,34 @@ std::string top_table(const ReportData& data) {
   return out + "</table>\n";
 }
 
+// Controller replicas (docs/distributed.md): per replica its batches, its updates and their
+// staleness; then the figures about them. Nothing for a search without replicas.
+std::string replicas(const ReportData& data, const std::vector<Figure>& figures, const std::vector<std::string>& pngs) {
+  const ReplicaOverview& r = data.replicas;
+  if (!r.any()) return "";
+  std::string out = "<h2 id=\"replicas\">Controller replicas</h2>\n";
+  out += fmt::format("<p class=\"caption\">{} replica{} sharing the controller's parameters through the search "
+                     "database, now at version {} ({} update{} applied, {} refused). An update's staleness is the "
+                     "number of versions between the one its batch was sampled with and the one it was computed "
+                     "against; open: batches whose update is not in yet.</p>\n",
+                     r.replicas.size(), r.replicas.size() == 1 ? "" : "s", r.versions.back().version, r.applied,
+                     r.applied == 1 ? "" : "s", r.refused);
+  out += "<table class=\"narrow\">\n<tr><th>replica</th><th class=\"num\">batches</th><th class=\"num\">applied</th>"
+         "<th class=\"num\">refused</th><th class=\"num\">open</th><th class=\"num\">staleness mean</th>"
+         "<th class=\"num\">staleness max</th></tr>\n";
+  for (const ReplicaSummary& s : r.replicas) {
+    std::optional<double> mean = s.staleness_mean();
+    out += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+                       "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+                       html_escape(s.name), s.batches, s.applied, s.refused, s.open,
+                       mean ? fmt::format("{:.2f}", *mean) : "-", mean ? std::to_string(s.staleness_max) : "-");
+  }
+  out += "</table>\n";
+  for (std::size_t i = 0; i < figures.size(); ++i)
+    if (figures[i].about_replicas) out += figure_html(figures[i], pngs[i]);
+  return out;
+}
+
 std::string screening(const ReportData& data) {
   std::string out = "<h2 id=\"screening\">Screening reasons</h2>\n";
   if (data.screening.empty())
@@ -374,7 +406,8 @@ std::string report_html(const ReportData& data, const std::vector<Figure>& figur
   for (std::size_t i = 0; i < figures.size(); ++i)
     if (figures[i].about_top_rules) out += figure_html(figures[i], pngs[i]);
   for (std::size_t i = 0; i < figures.size(); ++i)
-    if (!figures[i].about_top_rules) out += figure_html(figures[i], pngs[i]);
+    if (!figures[i].about_top_rules && !figures[i].about_replicas) out += figure_html(figures[i], pngs[i]);
+  out += replicas(data, figures, pngs);
   out += screening(data);
   out += baselines(data);
 

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 #include "support/atomic_file.h"
 #include "support/gnuplot.h"
@@ -73,6 +74,13 @@ std::string datablock(const std::string& name, const std::string& header, const 
   return fmt::format("${} << EOD\n# {}\n{}EOD\n", name, header, rows);
 }
 
+// Seconds, minutes or hours for a time axis that spans `span` seconds: the divisor and its name.
+std::pair<double, std::string> time_axis(double span) {
+  if (span > 3 * 3600) return {3600, "hours"};
+  if (span > 300) return {60, "minutes"};
+  return {1, "seconds"};
+}
+
 bool any_results(const ReportData& data) { return data.results > 0; }
 
 std::string no_results_reason(const ReportData& data) {
@@ -117,11 +125,7 @@ Figure best_so_far(const ReportData& data, bool against_time) {
     f.absent = any_results(data) ? "No result carries a reward yet." : no_results_reason(data);
     return f;
   }
-  double span = data.best.back().seconds;
-  double scale = 1;
-  std::string unit = "seconds";
-  if (span > 3 * 3600) scale = 3600, unit = "hours";
-  else if (span > 300) scale = 60, unit = "minutes";
+  auto [scale, unit] = time_axis(data.best.back().seconds);
   f.caption = against_time ? fmt::format("The highest stage-1 reward found so far, against the {} since the search "
                                          "was created (a stopped and resumed search includes the pause).",
                                          unit)
@@ -277,11 +281,54 @@ Figure curves(const ReportData& data) {
   return f;
 }
 
+// The shared parameters' version against wall time: a step line for the newest version and a point
+// per applied update in the colour of the replica that made it, so that one sees how fast the
+// replicas move the parameters and whose updates land.
+Figure versions(const ReportData& data) {
+  Figure f{"versions", "Parameter versions over time", "", "", "", false, true};
+  const std::vector<ParameterVersion>& history = data.replicas.versions;
+  if (history.size() < 2) {
+    f.absent = "No update applied yet: the parameters are at version 0.";
+    return f;
+  }
+  auto at = [&](const ParameterVersion& v) { return std::max(0.0, v.saved_at - data.search.created_at); };
+  auto [scale, unit] = time_axis(at(history.back()));
+  f.caption = fmt::format("The controller's parameter version (the number of updates applied) against the {} since "
+                          "the search was created; each point is one update, coloured by the replica whose batch made "
+                          "it. {} applied, {} refused (staler than --max-staleness allows).",
+                          unit, data.replicas.applied, data.replicas.refused);
+  std::string all;
+  for (const ParameterVersion& v : history) all += fmt::format("{:.10g} {}\n", at(v) / scale, v.version);
+  std::string blocks = datablock("all", "time version", all);
+  std::string plot = "plot $all using 1:2 with steps lw 1.5 lc rgb '#888888' title 'newest version'";
+  // Replicas by name (as the table lists them); a version's replica that made no batch record
+  // (none should) still gets its points.
+  std::vector<std::string> names;
+  for (const ReplicaSummary& r : data.replicas.replicas) names.push_back(r.name);
+  for (const ParameterVersion& v : history)
+    if (v.version > 0 && std::find(names.begin(), names.end(), v.replica) == names.end()) names.push_back(v.replica);
+  static constexpr int kPointTypes[] = {7, 5, 9, 11, 13, 15};
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    std::string rows;
+    for (const ParameterVersion& v : history)
+      if (v.version > 0 && v.replica == names[i]) rows += fmt::format("{:.10g} {}\n", at(v) / scale, v.version);
+    if (rows.empty()) continue;  // a replica whose updates were all refused or are still open
+    std::string block = fmt::format("r{}", i);
+    blocks += datablock(block, names[i] + ": time version", rows);
+    plot += fmt::format(", \\\n     ${} using 1:2 with points pt {} ps 0.8 lc rgb '{}' title {}", block,
+                        kPointTypes[i % 6], kColors[i % 7], gp_string(names[i]));
+  }
+  f.script = preamble(f, unit, "parameter version") + "set xrange [0:*]\nset yrange [0:*]\n" + blocks + plot + "\n";
+  return f;
+}
+
 }  // namespace
 
 std::vector<Figure> report_figures(const ReportData& data) {
-  return {rewards(data),    best_so_far(data, false), best_so_far(data, true), entropy(data),
-          statuses(data),   hit_rates(data),          curves(data)};
+  std::vector<Figure> figures = {rewards(data),  best_so_far(data, false), best_so_far(data, true), entropy(data),
+                                 statuses(data), hit_rates(data),          curves(data)};
+  if (data.replicas.any()) figures.push_back(versions(data));
+  return figures;
 }
 
 std::optional<fs::path> find_gnuplot() { return support::find_gnuplot(); }

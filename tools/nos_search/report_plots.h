@@ -19,11 +19,13 @@ struct Figure {
   std::string script;   // the gnuplot script; empty when there is nothing to draw
   std::string absent;   // why there is no plot (the page says it instead), when `script` is empty
   bool about_top_rules = false;  // placed after the top-k table (it refers to its ranks)
+  bool about_replicas = false;   // placed after the controller replicas' table
 };
 
 // Every figure of the report, in page order: reward per batch, best so far against results and
 // against wall time, the policy's entropy, statuses per batch, cache and fingerprint hit rates,
-// the top rules' training curves beside the baselines'.
+// the top rules' training curves beside the baselines'; and for a search with controller replicas,
+// the parameter version over time by replica (no such figure without replicas).
 std::vector<Figure> report_figures(const ReportData& data);
 
 // The gnuplot executable on PATH; nullopt when there is none.

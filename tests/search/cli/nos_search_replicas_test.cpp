@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <signal.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -156,6 +157,26 @@ TEST_CASE("nos-search run --replicas 3 --sync-replicas reproduces itself") {
   }
   CHECK(tops[0] == tops[1]);
   CHECK(tops[0].size() > 100);
+
+  // report: the replicas' table and the versions plot beside the search's other plots.
+  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+    MESSAGE("[SKIP] report: gnuplot is not installed");
+    return;
+  }
+  std::string out = dir.file("report");
+  ToolResult report = run_tool("nos-search", {"report", dir.file("a.db"), "-o", out});
+  REQUIRE_MESSAGE(report.exit_code == 0, report.err);
+  // 7 of the 8: the synthetic child stores no training curves.
+  CHECK_MESSAGE(report.out.find(": 7 plots and ") != std::string::npos, report.out);
+  std::string png = read_file(out + "/versions.png");
+  CHECK((png.size() > 1000 && png.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0));
+  std::string script = read_file(out + "/versions.gp");
+  for (const char* name : {"replica-0", "replica-1", "replica-2"}) CHECK(script.find(std::string("title '") + name + "'") != std::string::npos);
+  std::string page = read_file(out + "/index.html");
+  CHECK(page.find("<h2 id=\"replicas\">Controller replicas</h2>") != std::string::npos);
+  CHECK_MESSAGE(page.find("3 replicas sharing the controller's parameters through the search database, now at version 20 "
+                          "(20 updates applied, 0 refused)") != std::string::npos, page);
+  CHECK(page.find("<tr><td>replica-2</td>") != std::string::npos);
 }
 
 TEST_CASE("nos-search run --replicas: what it cannot do is a usage error before anything is written") {
