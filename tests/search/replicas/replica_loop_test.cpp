@@ -173,7 +173,7 @@ TEST_CASE_TEMPLATE("replicas: one replica is the single-controller search", Db, 
   }
 }
 
-TEST_CASE_TEMPLATE("replicas: three asynchronous replicas finish; version = applied updates; one result per candidate", Db, SqliteDb, PostgresDb) {
+TEST_CASE_TEMPLATE("replicas: three asynchronous replicas finish, version = applied updates, one result per candidate", Db, SqliteDb, PostgresDb) {
   Db db;
   if (db.skip()) return;
   SearchConfig config = small_config();
