@@ -60,19 +60,6 @@ bool ReplicaLoop::wait_until(const std::function<bool()>& done, const std::atomi
   return true;
 }
 
-std::vector<controller::Proposal> ReplicaLoop::stored_proposals(std::int64_t batch) {
-  std::vector<controller::Proposal> out;
-  for (const Candidate& c : storage_.candidates(search_, batch)) {
-    controller::Proposal p;
-    p.index = static_cast<std::uint64_t>(c.index);
-    p.tokens = dsl::parse_tokens(std::make_shared<dsl::Source>("candidate " + std::to_string(c.index), c.tokens));
-    p.data = c.strategy_data;
-    p.origin = "stored";
-    out.push_back(std::move(p));
-  }
-  return out;
-}
-
 // Takes a claimed batch's proposals in and stores them. The batches in flight are every other
 // replica's (and this one's) batches whose update is not in: as the single search's open batches.
 void ReplicaLoop::fill(std::int64_t batch, const std::vector<controller::Proposal>& proposals) {
@@ -249,7 +236,7 @@ LoopEnd ReplicaLoop::run(const std::atomic<bool>* stop) {
         fill(b.batch, proposals);
         open.push_back({b.batch, std::move(proposals), b.sampled_version});
       } else {
-        open.push_back({b.batch, stored_proposals(b.batch), b.sampled_version});
+        open.push_back({b.batch, stored_proposals(storage_, search_, b.batch), b.sampled_version});
       }
     }
     if (events_.on_note)

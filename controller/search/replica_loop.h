@@ -65,7 +65,6 @@ class ReplicaLoop {
   void fill(std::int64_t batch, const std::vector<controller::Proposal>& proposals);
   bool learnable(std::int64_t batch);
   bool learn(const Open& open, const std::atomic<bool>* stop);
-  std::vector<controller::Proposal> stored_proposals(std::int64_t batch);
 
   Storage& storage_;
   SearchId search_;

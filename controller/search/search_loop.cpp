@@ -207,9 +207,9 @@ void SearchLoop::learn(std::int64_t batch, const std::vector<controller::Proposa
   if (events_.on_batch) events_.on_batch(progress_);
 }
 
-std::vector<controller::Proposal> SearchLoop::stored_proposals(std::int64_t batch) {
+std::vector<controller::Proposal> stored_proposals(Storage& storage, SearchId search, std::int64_t batch) {
   std::vector<controller::Proposal> out;
-  for (const Candidate& c : storage_.candidates(search_, batch)) {
+  for (const Candidate& c : storage.candidates(search, batch)) {
     controller::Proposal p;
     p.index = static_cast<std::uint64_t>(c.index);
     p.tokens = dsl::parse_tokens(std::make_shared<dsl::Source>("candidate " + std::to_string(c.index), c.tokens));
@@ -254,7 +254,7 @@ LoopEnd SearchLoop::run(const std::atomic<bool>* stop) {
     // Overlapped, the saved state had already proposed the batches after it: those are open.
     while (config_.overlap && open.size() < static_cast<std::size_t>(config_.lookahead) &&
            !storage_.candidates(search_, next).empty()) {
-      open.emplace_back(next, stored_proposals(next));
+      open.emplace_back(next, stored_proposals(storage_, search_, next));
       ++next;
     }
   }

@@ -55,6 +55,10 @@ struct LoopEvents {
 
 enum class LoopEnd { Budget, TimeBudget, Stopped };
 
+// A stored batch's candidates as proposals again, as a strategy's observe needs them after a
+// resume (the search loop's and every replica's open batches).
+std::vector<controller::Proposal> stored_proposals(Storage& storage, SearchId search, std::int64_t batch);
+
 class SearchLoop {
  public:
   SearchLoop(Storage& storage, SearchId search, const SearchConfig& config, controller::Strategy& strategy,
@@ -64,7 +68,6 @@ class SearchLoop {
   const SearchProgress& progress() const { return progress_; }
 
  private:
-  std::vector<controller::Proposal> stored_proposals(std::int64_t batch);  // a stored batch, as observe needs it
   bool wait_until(const std::function<bool()>& done, const std::atomic<bool>* stop);
   void learn(std::int64_t batch, const std::vector<controller::Proposal>& proposals);
   void queue_second_stage(std::int64_t batch);
