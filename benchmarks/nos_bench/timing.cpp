@@ -53,7 +53,8 @@ std::vector<Stats> measure_rounds(const MeasureOptions& options, const std::vect
   std::vector<double> spent(n, 0);
   for (int round = 0; round < options.reps; ++round) {
     bool any = false;
-    for (std::size_t k = 0; k < n; ++k) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t k = (i + round) % n;  // each takes every place in the round equally often
       if (round >= options.min_reps && spent[k] >= options.max_seconds) continue;
       any = true;
       auto start = Clock::now();

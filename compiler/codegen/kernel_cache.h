@@ -22,7 +22,7 @@ namespace nos::codegen {
 
 // Part of every key's compiler field: bump it whenever the code generators change what they emit
 // for the same rule (a new lowering, a new runtime function), so stale kernels read as misses.
-inline constexpr const char* kCodegenRevision = "nos-codegen-4";  // 3: CPU loops split into whole vectors and a remainder; 4: CUDA blocks take equal shares (KernelSplit)
+inline constexpr const char* kCodegenRevision = "nos-codegen-5";  // 3: CPU loops split into whole vectors and a remainder; 4: CUDA blocks take equal shares (KernelSplit); 5: CPU vectors of 256 bits for memory-bound rules
 
 // No kernel comes near this (they are kilobytes to a few megabytes); a larger entry is damaged.
 inline constexpr std::uint64_t kMaxCacheEntryBytes = 64ull << 20;

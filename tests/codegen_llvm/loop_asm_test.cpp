@@ -130,3 +130,34 @@ TEST_CASE("llvm asm: random rules have a plain main loop too") {
     check_loop_shape(emit_asm(ir::optimize(ir::lower(dsl::to_rule(tokens))), DType::F32));
   }
 }
+
+namespace {
+
+// The host's enabled features are part of the kernel cache's target identity.
+bool host_has_avx512() { return cpu_target_id().find("+avx512f,") != std::string::npos; }
+
+int count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("llvm asm: cheap rules in 256-bit vectors, costly functions and random draws in the widest") {
+  if (!host_has_avx512()) {
+    MESSAGE("this host has no AVX-512: every rule uses its widest vectors, nothing to tell apart");
+    return;
+  }
+  // PowerSign's exp of a product of signs is a table lookup (sign_lookup.cpp): cheap.
+  for (std::string rule : {"g", "m", "exp(sign(g) * sign(m)) * g", "(1 + sign(g) * sign(m)) * g", "clip(g, 1e-3) - w"}) {
+    CAPTURE(rule);
+    std::string assembly = emit_asm(compile_rule(rule), DType::F32);
+    CHECK(count(assembly, "%zmm") == 0);
+    CHECK(count(assembly, "%ymm") > 0);
+  }
+  for (std::string rule : {"drop(m, 0.3)", "g + noise", "pow(g, v)", "adam", "rmsprop", "exp(g)"}) {
+    CAPTURE(rule);
+    CHECK(count(emit_asm(compile_rule(rule), DType::F32), "%zmm") > 0);
+  }
+}

@@ -22,6 +22,22 @@
 namespace nos::codegen::cpu {
 namespace {
 
+// The vector width a rule's loop is compiled for: 256 bits when every operation is cheap (the loop
+// streams memory), the target's widest (512 with AVX-512) when the rule has a costly function
+// (functions.def's cost column: a transcendental, a square root, a division) or draws random
+// numbers. On an AVX-512 host (AMD family 26, which LLVM 16 calls "unknown", so no tuning of its
+// own applies) the 512-bit SGD loop moved 29 GB/s where the same loop in 256 bits moved 33, as
+// LibTorch's 256-bit SGD does; but the costly parts take twice the instructions in 256 bits: Adam
+// ran 10-25 % slower at 16M on one thread, a drop rule 18 %, the pow rule 12 % in L2. Clang and GCC
+// prefer 256 bits on every AVX-512 CPU they tune for. docs/benchmarks.md.
+int preferred_vector_bits(const ir::Function& f) {
+  for (const ir::Instr& instr : f.body) {
+    bool costly = ir::is_function(instr.op) && dsl::info(ir::fn_of(instr.op)).cost == dsl::Cost::Costly;
+    if (costly || ir::draws_random(instr.op)) return 0;  // 0: the target's widest
+  }
+  return 256;
+}
+
 // Field numbers of kernel_abi.h's structs in their LLVM types below.
 enum TensorField : unsigned { kTensorW, kTensorG, kTensorState, kTensorNumel, kTensorId, kTensorReserved };
 enum StepField : unsigned { kStepLr, kStepT, kStepSeed, kStepInputs };
@@ -295,6 +311,7 @@ class KernelEmitter {
     fn.addFnAttr(llvm::Attribute::NoUnwind);
     fn.addFnAttr("target-cpu", target_.getTargetCPU());
     fn.addFnAttr("target-features", target_.getTargetFeatureString());
+    if (int bits = preferred_vector_bits(f_)) fn.addFnAttr("prefer-vector-width", std::to_string(bits));
   }
 
   llvm::Module& m_;
