@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <string>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -28,24 +30,52 @@ __attribute__((always_inline)) inline void update(float* __restrict w, const flo
   }
 }
 
-// One clone per vector width, picked at load time: the loop must not lose to NOS's kernels (built
-// for this exact CPU) merely for being compiled for baseline x86-64. AVX2 at most, 256-bit vectors
-// as NOS's CPU kernels use (kernel_module.cpp): on the AVX-512 host of docs/benchmarks.md a 512-bit
-// clone streamed 12-15 % slower, and a "limit" slower than the code it judges measures nothing.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define NOS_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define NOS_VECTOR_CLONES
+using RangeFn = void (*)(float*, const float*, float* const*, int, std::int64_t, std::int64_t);
+
+template <int States>
+__attribute__((always_inline)) inline void update_states(float* w, const float* g, float* const* s,
+                                                         std::int64_t begin, std::int64_t end) {
+  update<States>(w, g, States > 0 ? s[0] : nullptr, States > 1 ? s[1] : nullptr, States > 2 ? s[2] : nullptr,
+                 begin, end);
+}
+
+#define NOS_ROOFLINE_VARIANT(name, attributes)                                                            \
+  attributes void name(float* w, const float* g, float* const* s, int n_states, std::int64_t begin,       \
+                       std::int64_t end) {                                                                 \
+    switch (n_states) {                                                                                    \
+      case 0: return update_states<0>(w, g, s, begin, end);                                                \
+      case 1: return update_states<1>(w, g, s, begin, end);                                                \
+      case 2: return update_states<2>(w, g, s, begin, end);                                                \
+      default: return update_states<3>(w, g, s, begin, end);                                               \
+    }                                                                                                      \
+  }
+
+NOS_ROOFLINE_VARIANT(update_range_baseline, )
+// Vector variants, so the loop does not lose to NOS's kernels (built for this exact CPU) merely for
+// being compiled for baseline x86-64; 256 and 512 bits both, since which streams faster depends on
+// the CPU and on the number of arrays (AMD family 26: SGD's two arrays faster in 256 bits, NOS's
+// 512-bit Adam faster than a 256-bit loop over Adam's four). The fastest is the limit.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+NOS_ROOFLINE_VARIANT(update_range_avx2, __attribute__((target("avx2,prefer-vector-width=256"))))
+NOS_ROOFLINE_VARIANT(update_range_avx512, __attribute__((target("avx512f,prefer-vector-width=512"))))
 #endif
 
-NOS_VECTOR_CLONES void update_range(float* w, const float* g, float* const* s, int n_states, std::int64_t begin,
-                                    std::int64_t end) {
-  switch (n_states) {
-    case 0: return update<0>(w, g, nullptr, nullptr, nullptr, begin, end);
-    case 1: return update<1>(w, g, s[0], nullptr, nullptr, begin, end);
-    case 2: return update<2>(w, g, s[0], s[1], nullptr, begin, end);
-    default: return update<3>(w, g, s[0], s[1], s[2], begin, end);
-  }
+struct Variant {
+  const char* name;
+  RangeFn fn;
+};
+
+// Index 0 is the baseline, always there: roofline_cpu's default.
+const std::vector<Variant>& variants() {
+  static const std::vector<Variant> all = [] {
+    std::vector<Variant> out{{"baseline x86-64", update_range_baseline}};
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    if (__builtin_cpu_supports("avx2")) out.push_back({"256-bit AVX2", update_range_avx2});
+    if (__builtin_cpu_supports("avx512f")) out.push_back({"512-bit AVX-512", update_range_avx512});
+#endif
+    return out;
+  }();
+  return all;
 }
 
 // Work is dealt in chunks the size of NOS's CPU kernel (CpuKernel::kChunkElements) from a shared
@@ -54,19 +84,8 @@ NOS_VECTOR_CLONES void update_range(float* w, const float* g, float* const* s, i
 // scheduler. On an idle machine dynamic chunks of 256 KiB per array cost nothing measurable.
 constexpr std::int64_t kChunk = 65536;
 
-}  // namespace
-
-bool roofline_uses_openmp() {
-#ifdef _OPENMP
-  return true;
-#else
-  return false;
-#endif
-}
-
-void roofline_cpu(float* w, const float* g, float* const* states, int n_states, std::int64_t n, int threads) {
-  if (n_states < 0 || n_states > kMaxRooflineStates) throw std::invalid_argument("roofline: 0 to 3 state arrays");
-  threads = std::max(1, threads);
+void run_variant(RangeFn update_range, float* w, const float* g, float* const* states, int n_states, std::int64_t n,
+                 int threads) {
   const std::int64_t chunks = (n + kChunk - 1) / kChunk;
   auto chunk = [&](std::int64_t c) { update_range(w, g, states, n_states, c * kChunk, std::min(n, (c + 1) * kChunk)); };
 #ifdef _OPENMP
@@ -82,6 +101,46 @@ void roofline_cpu(float* w, const float* g, float* const* states, int n_states, 
   work();
   for (std::thread& t : pool) t.join();
 #endif
+}
+
+}  // namespace
+
+bool roofline_uses_openmp() {
+#ifdef _OPENMP
+  return true;
+#else
+  return false;
+#endif
+}
+
+int fastest_roofline_variant(float* w, const float* g, float* const* states, int n_states, std::int64_t n,
+                             int threads) {
+  int best = 0;
+  double best_seconds = 0;
+  for (int v = 0; v < roofline_variant_count(); ++v)
+    for (int rep = 0; rep < 3; ++rep) {
+      auto start = std::chrono::steady_clock::now();
+      roofline_cpu(w, g, states, n_states, n, threads, v);
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if ((v == 0 && rep == 0) || seconds < best_seconds) best = v, best_seconds = seconds;
+    }
+  return best;
+}
+
+int roofline_variant_count() { return static_cast<int>(variants().size()); }
+
+std::string roofline_variant_name(int variant) {
+  if (variant < 0 || variant >= roofline_variant_count())
+    throw std::invalid_argument("roofline: no variant " + std::to_string(variant));
+  return variants()[variant].name;
+}
+
+void roofline_cpu(float* w, const float* g, float* const* states, int n_states, std::int64_t n, int threads,
+                  int variant) {
+  if (n_states < 0 || n_states > kMaxRooflineStates) throw std::invalid_argument("roofline: 0 to 3 state arrays");
+  if (variant < 0 || variant >= roofline_variant_count())
+    throw std::invalid_argument("roofline: no variant " + std::to_string(variant));
+  run_variant(variants()[variant].fn, w, g, states, n_states, n, std::max(1, threads));
 }
 
 }  // namespace nos::bench

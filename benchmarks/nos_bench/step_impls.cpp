@@ -197,12 +197,18 @@ class RooflineRunner final : public StepRunner {
     for (int s = 0; s < n_states; ++s) states_.push_back(at::zeros({numel_}, options));
     note = workload.shapes.size() > 1 ? "one flat buffer of the same total size" : "";
     if (device_ == "cpu" && !roofline_uses_openmp()) note += (note.empty() ? "" : "; ") + std::string("std::threads per call (no OpenMP)");
+    if (device_ == "cpu") {
+      float* states[kMaxRooflineStates] = {};
+      for (int s = 0; s < n_states; ++s) states[s] = states_[s].data_ptr<float>();
+      variant_ = fastest_roofline_variant(w_.data_ptr<float>(), g_.data_ptr<float>(), states, n_states_, numel_, threads_);
+      note += (note.empty() ? "" : "; ") + roofline_variant_name(variant_);
+    }
   }
   void step() override {
     float* states[kMaxRooflineStates] = {};
     for (int s = 0; s < n_states_; ++s) states[s] = states_[s].data_ptr<float>();
     if (device_ == "cpu") {
-      roofline_cpu(w_.data_ptr<float>(), g_.data_ptr<float>(), states, n_states_, numel_, threads_);
+      roofline_cpu(w_.data_ptr<float>(), g_.data_ptr<float>(), states, n_states_, numel_, threads_, variant_);
       return;
     }
 #ifdef NOS_BENCH_NVRTC
@@ -218,6 +224,7 @@ class RooflineRunner final : public StepRunner {
   int n_states_;
   std::int64_t numel_;
   int threads_;
+  int variant_ = 0;  // roofline_cpu's loop variant: the fastest on this workload
   std::string device_;
   at::Tensor w_, g_;
   std::vector<at::Tensor> states_;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include "benchmarks/nos_bench/bench_rules.h"
 #include "benchmarks/nos_bench/plot.h"
@@ -72,24 +73,44 @@ TEST_CASE("roofline_cpu reads and writes every element of every array, on any th
   // Odd sizes cross the chunk boundary and leave a tail for the vector loop.
   for (std::int64_t n : {std::int64_t{1}, std::int64_t{1000}, std::int64_t{65536 * 3 + 17}})
     for (int states = 0; states <= kMaxRooflineStates; ++states)
-      for (int threads : {1, 3}) {
-        CAPTURE(n);
-        CAPTURE(states);
-        CAPTURE(threads);
-        std::vector<float> w(n, 1.0f), g(n, 2.0f);
-        std::vector<std::vector<float>> s(3, std::vector<float>(n, 4.0f));
-        float* ptrs[3] = {s[0].data(), s[1].data(), s[2].data()};
-        roofline_cpu(w.data(), g.data(), ptrs, states, n, threads);
-        const float expect_w = 1.0f - 1e-3f * 2.0f, expect_s = 0.9f * 4.0f + (1 - 0.9f) * 2.0f;
-        bool all = true;
-        for (std::int64_t i = 0; i < n; ++i) {
-          all = all && w[i] == expect_w;
-          for (int k = 0; k < 3; ++k) all = all && s[k][i] == (k < states ? expect_s : 4.0f);
+      for (int threads : {1, 3})
+        for (int variant = 0; variant < roofline_variant_count(); ++variant) {
+          CAPTURE(n);
+          CAPTURE(states);
+          CAPTURE(threads);
+          std::string variant_name = roofline_variant_name(variant);
+          CAPTURE(variant_name);
+          std::vector<float> w(n, 1.0f), g(n, 2.0f);
+          std::vector<std::vector<float>> s(3, std::vector<float>(n, 4.0f));
+          float* ptrs[3] = {s[0].data(), s[1].data(), s[2].data()};
+          roofline_cpu(w.data(), g.data(), ptrs, states, n, threads, variant);
+          const float expect_w = 1.0f - 1e-3f * 2.0f, expect_s = 0.9f * 4.0f + (1 - 0.9f) * 2.0f;
+          bool all = true;
+          for (std::int64_t i = 0; i < n; ++i) {
+            all = all && w[i] == expect_w;
+            for (int k = 0; k < 3; ++k) all = all && s[k][i] == (k < states ? expect_s : 4.0f);
+          }
+          CHECK(all);
         }
-        CHECK(all);
-      }
   float* none[3] = {};
   CHECK_THROWS_AS(roofline_cpu(nullptr, nullptr, none, 4, 0, 1), std::invalid_argument);
+  CHECK_THROWS_AS(roofline_cpu(nullptr, nullptr, none, 0, 0, 1, roofline_variant_count()), std::invalid_argument);
+}
+
+TEST_CASE("the roofline's limit is the fastest of its variants, chosen on the arrays themselves") {
+  CHECK(roofline_variant_name(0) == "baseline x86-64");
+#if defined(__x86_64__)
+  CHECK(roofline_variant_count() >= 2);  // every x86-64 CPU this project runs on has AVX2
+#endif
+  std::vector<float> w(100000, 1.0f), g(100000, 2.0f), m(100000, 0.0f);
+  float* states[3] = {m.data(), nullptr, nullptr};
+  int chosen = fastest_roofline_variant(w.data(), g.data(), states, 1, 100000, 1);
+  CHECK(chosen >= 0);
+  CHECK(chosen < roofline_variant_count());
+  // Every variant was timed over 3 calls, each of which updated the arrays once.
+  float expect = 1.0f;
+  for (int k = 0; k < 3 * roofline_variant_count(); ++k) expect -= 1e-3f * 2.0f;
+  CHECK(w[99999] == doctest::Approx(expect).epsilon(1e-6));
 }
 
 TEST_CASE("select_rules: built-in names, seeded random rules that read the gradient, errors") {
