@@ -7,7 +7,8 @@
 #   tests    ctest -L gpu
 #   verify   nosc verify of every example rule (CUDA kernel against the interpreter)
 #   train    nos-train (MLP 784-256-10, batch 128; Adam, PowerSign, with and without CUDA graphs;
-#            LibTorch's Adam) against benchmarks/torch_peer.py (eager, torch.compile reduce-overhead)
+#            LibTorch's Adam; the same MLP as a TorchScript file) against
+#            benchmarks/torch_peer.py (eager, torch.compile reduce-overhead)
 #   workers  trained children per hour with 1, 4, 8 workers on the GPU, with and without CUDA graphs,
 #            the default child, and the ConvNet child where the part's seconds hold it; GPU memory
 #   search   a short search: nos-search run --device cuda --workers 8 --time-budget (its seconds - 15)
@@ -80,10 +81,14 @@ for rule in examples/*.dsl; do step verify "$B/bin/nosc verify $rule"; done
 # train: the issue's MLP on Fashion-MNIST, 2 epochs (the first warms up), then the PyTorch peer.
 train="$B/bin/nos-train --data fashion-mnist --model mlp --hidden 256 --epochs 2 --batch-size 128 --lr 0.001 --device cuda"
 for rule in adam powersign; do
-  step train "$train --rule examples/$rule.dsl --json $R/train-$rule.json"
-  step train "$train --rule examples/$rule.dsl --cuda-graphs --json $R/train-$rule-graphs.json"
+  step train "$train --rule examples/$rule.dsl --rule-name $rule --json $R/train-$rule.json"
+  step train "$train --rule examples/$rule.dsl --rule-name $rule --cuda-graphs --json $R/train-$rule-graphs.json"
 done
 step train "$train --optimizer adam --json $R/train-torch-adam.json"
+# The user's TorchScript network (issue 21) on CUDA: the same MLP scripted by python3's torch (no
+# numpy needed), trained like the built-in one above: its cost against the C++ network.
+script_mlp="import torch; torch.jit.script(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))).save('$R/mlp784.pt')"
+step train "python3 -c \"$script_mlp\" && ${train/--model mlp --hidden 256/--model $R/mlp784.pt} --rule examples/adam.dsl --rule-name adam --json $R/train-torchscript.json"
 step train "python3 benchmarks/torch_peer.py --epochs 2 --batch-size 128 --optimizers adam,powersign --modes eager,compile --json $R/torch-peer.json"
 
 # workers: trained children per hour and each worker's GPU memory (sampled mid-run). A run's time
