@@ -127,6 +127,7 @@ TEST_CASE("nos-data fortunes refuses a missing directory, a language without tex
                             "--length", "4"});
   CHECK(r.exit_code == 1);
   CHECK(contains(r.err, "no/such/dir/out.npz"));
+  CHECK(r.err.rfind("nos-data: error: ", 0) == 0);  // the message names the tool
 }
 
 TEST_CASE("nos-data fortunes-lm cuts one language's text into windows of byte ids without labels") {

@@ -95,6 +95,7 @@ int fortunes_lm(const LmOptions& o) {
 
 int main(int argc, char** argv) {
   CLI::App app{"nos-data: data sets for NOS built from what is installed on this machine"};
+  app.name("nos-data");
   app.require_subcommand(1);
   FortuneOptions f;
   CLI::App* cmd = app.add_subcommand(
