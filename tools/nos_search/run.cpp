@@ -27,6 +27,7 @@
 #include "tools/nos_search/progress.h"
 #include "tools/nos_search/replica_command.h"
 #include "tools/nos_search/run_options.h"
+#include "tools/nos_search/standing_cells.h"
 #include "tools/nos_search/table.h"
 #include "compiler/codegen/kernel_abi.h"
 #include "controller/search/child_evaluation.h"
@@ -131,34 +132,73 @@ std::string default_report_dir(const std::string& db, const std::string& name) {
   return (path.parent_path() / (stem + "-report")).string();
 }
 
+// The best rules at the end of a run. In a per-seed funnel with Adam among its baselines, each rule
+// is shown with its mean over seeds and its paired difference with Adam on the same seeds, and the
+// verdict is the paired test's; else next to the one-seed Adam baseline (`adam`), as a hint.
 void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::json* adam, const std::string& db,
                    const std::string& report_line) {
+  const bool per_seed = per_seed_search(search);
   // The best 5 distinct results: a fingerprint hit is the same behaviour as the rule it copied.
   std::vector<RankedResult> ranked;
   std::set<std::int64_t> shown;
-  for (RankedResult& r : ranked_rules(storage, search.id, 50, default_rank_by(per_seed_search(search)))) {
+  for (RankedResult& r : ranked_rules(storage, search.id, 50, default_rank_by(per_seed))) {
     // Only rules a child trained with: a screened-out or failed rule is no "best rule".
     if (!r.evaluation.metric || !usable(r.evaluation.status)) continue;
     if (!shown.insert(r.evaluation.reused_from.value_or(r.candidate.index)).second) continue;
     ranked.push_back(std::move(r));
     if (ranked.size() == 5) break;
   }
+  std::vector<Evaluation> baselines = per_seed ? storage.baseline_results(search.id) : std::vector<Evaluation>{};
+  auto paired_adam = [&](const RankedResult& r) -> std::optional<VersusBaseline> {
+    for (VersusBaseline& v : versus_baselines(r, baselines))
+      if (v.baseline == "adam" && v.test.pairs > 0) return v;
+    return std::nullopt;
+  };
+  bool paired = false;
+  for (const RankedResult& r : ranked) paired = paired || paired_adam(r).has_value();
+
   std::optional<double> adam_metric;
   if (adam && (*adam)["metric"].is_number()) adam_metric = (*adam)["metric"].get<double>();
   std::vector<std::vector<std::string>> rows;
   for (std::size_t i = 0; i < ranked.size(); ++i) {
     const auto& [c, e, seeds] = ranked[i];
-    std::string versus = "-";
-    if (adam_metric && e.metric) versus = fmt::format("{:+.4f}", *e.metric - *adam_metric);
-    rows.push_back({std::to_string(i + 1), number_cell(e.metric), versus, number_cell(e.lr), name(e.status),
-                    std::to_string(e.stage), truncate(c.rule, 64)});
+    std::vector<std::string> row{std::to_string(i + 1), number_cell(e.metric)};
+    if (paired) {
+      Standing standing = standing_of(ranked[i]);
+      std::optional<VersusBaseline> versus = paired_adam(ranked[i]);
+      row.push_back(std::to_string(standing.n));
+      row.push_back(mean_cell(standing));
+      row.push_back(versus ? versus_cell(*versus) : "-");
+    } else {
+      row.push_back(adam_metric && e.metric ? fmt::format("{:+.4f}", *e.metric - *adam_metric) : "-");
+    }
+    for (std::string cell : {number_cell(e.lr), std::string(name(e.status)), std::to_string(e.stage), truncate(c.rule, 64)})
+      row.push_back(cell);
+    rows.push_back(std::move(row));
   }
   std::cout << fmt::format("\nbest rules of search '{}':\n", search.name);
   if (std::string note = metric_note(stored_objective(search)); !note.empty()) std::cout << note << '\n';
+  std::vector<Column> columns{{"rank", true}, {"metric", true}};
+  if (paired) {
+    for (Column column : std::vector<Column>{{"seeds", true}, {"mean +- se", true}, {"vs adam, paired"}})
+      columns.push_back(column);
+  } else {
+    columns.push_back({"vs adam", true});
+  }
+  for (Column column : std::vector<Column>{{"lr", true}, {"status"}, {"stage", true}, {"rule"}}) columns.push_back(column);
   if (ranked.empty()) std::cout << "  none: no proposal was trained to a result (see nos-search status for why)\n";
-  else std::cout << render_table({{"rank", true}, {"metric", true}, {"vs adam", true}, {"lr", true}, {"status"}, {"stage", true}, {"rule"}},
-                            rows);
-  if (adam) {
+  else std::cout << render_table(columns, rows);
+  if (paired) {
+    // The verdict of the best rule's paired test (mean reward over the same seeds as Adam's).
+    std::optional<VersusBaseline> best = ranked.empty() ? std::nullopt : paired_adam(ranked[0]);
+    std::cout << "vs adam, paired: the mean difference in reward with Adam trained on the same seeds in the "
+                 "funnel's second stage, its 95 % interval and the paired t-test's p\n";
+    if (best)
+      std::cout << fmt::format("the best rule against Adam over {} seeds: {}{}\n", best->test.pairs, best->verdict,
+                               best->verdict == "no significant difference"
+                                   ? " (more seeds: nos-search final)"
+                                   : "");
+  } else if (adam) {
     std::cout << fmt::format("adam: metric {} at lr {} (the same child, its rate from the same sweep)\n",
                              adam_metric ? fmt::format("{:.4f}", *adam_metric) : "-",
                              (*adam)["lr"].is_number() ? fmt::format("{:g}", (*adam)["lr"].get<double>()) : "-");

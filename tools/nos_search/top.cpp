@@ -10,6 +10,7 @@
 #include "tools/nos_search/commands.h"
 #include "tools/nos_search/metric_label.h"
 #include "tools/nos_search/open_search.h"
+#include "tools/nos_search/standing_cells.h"
 #include "tools/nos_search/table.h"
 #include "runtime/json_text.h"
 #include "support/json_number.h"
@@ -64,20 +65,6 @@ void add_standing(nlohmann::json& out, const RankedResult& r, const std::vector<
   nlohmann::json vs = nlohmann::json::object();
   for (const VersusBaseline& v : versus_baselines(r, baselines)) vs[v.baseline] = versus_json(v);
   out["vs"] = vs;
-}
-
-// "0.8414 +- 0.0121" (one seed: the mean alone).
-std::string mean_cell(const Standing& s) {
-  if (!s.mean) return "-";
-  return s.se ? fmt::format("{:.4f} +- {:.4f}", *s.mean, *s.se) : fmt::format("{:.4f}", *s.mean);
-}
-
-// "+0.0123 [-0.0040, +0.0286] p=0.12" (no test: the difference and the number of pairs).
-std::string versus_cell(const VersusBaseline& v) {
-  const PairedTest& t = v.test;
-  if (t.pairs == 0) return "-";
-  if (!t.p) return fmt::format("{:+.4f} ({} seed)", t.mean_difference, t.pairs);
-  return fmt::format("{:+.4f} [{:+.4f}, {:+.4f}] p={:.2g}", t.mean_difference, *t.ci_low, *t.ci_high, *t.p);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // completes without repeating or losing a finished evaluation, ending where an uninterrupted run
 // ends; bad input is refused before anything is written.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <signal.h>
 
@@ -505,6 +506,34 @@ TEST_CASE("nos-search run --funnel-seeds 3 --funnel-baselines adam: standings ov
   CHECK(no_funnel.exit_code != 0);
   CHECK(no_funnel.err.find("funnel.seeds") != std::string::npos);
   CHECK(!std::filesystem::exists(dir.file("no.db")));
+}
+
+// The end of a per-seed run: the best rules with their mean over the seeds and the paired
+// difference with Adam, as `top` computes them, and the paired test's verdict for the best one,
+// not the one-seed comparison.
+TEST_CASE("nos-search run: a per-seed funnel's summary pairs the best rules with Adam over the seeds") {
+  TempDir dir;
+  std::string db = dir.file("summary.db");
+  ToolResult run = run_tool("nos-search", {"run", "--db", db, "--child", "synthetic:0", "--strategy", "random", "--budget", "40",
+                                           "--batch", "10", "--seed", "3", "--workers", "2", "--funnel-top", "0.2",
+                                           "--funnel-seeds", "3", "--funnel-baselines", "adam", "--no-report"});
+  REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+  CHECK(run.out.find("mean +- se") != std::string::npos);
+  CHECK(run.out.find("vs adam, paired") != std::string::npos);
+  ToolResult top = run_tool("nos-search", {"top", db, "-k", "1", "--json"});
+  REQUIRE_MESSAGE(top.exit_code == 0, top.err);
+  nlohmann::json best = nlohmann::json::parse(top.out).at(0);
+  REQUIRE(best["vs"].contains("adam"));
+  const nlohmann::json& adam = best["vs"]["adam"];
+  // The summary's first row carries top's numbers for the same rule, and its verdict line.
+  std::string cell = fmt::format("{:+.4f} [{:+.4f}, {:+.4f}]", adam["mean_difference"].get<double>(),
+                                 adam["ci_low"].get<double>(), adam["ci_high"].get<double>());
+  CHECK_MESSAGE(run.out.find(cell) != std::string::npos, run.out);
+  CHECK(run.out.find(fmt::format("{:.4f} +- {:.4f}", best["mean"].get<double>(), best["se"].get<double>())) !=
+        std::string::npos);
+  CHECK(run.out.find(fmt::format("the best rule against Adam over 3 seeds: {}", adam["verdict"].get<std::string>())) !=
+        std::string::npos);
+  CHECK(run.out.find("one seed: check it over seeds") == std::string::npos);
 }
 
 }  // namespace
