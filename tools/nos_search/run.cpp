@@ -170,7 +170,8 @@ void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::j
       row.push_back(mean_cell(standing));
       row.push_back(versus ? versus_cell(*versus) : "-");
     } else {
-      row.push_back(adam_metric && e.metric ? fmt::format("{:+.4f}", *e.metric - *adam_metric) : "-");
+      // Adam ran the first stage's protocol: a second-stage result (more epochs or data) is no match.
+      row.push_back(adam_metric && e.metric && e.stage == 1 ? fmt::format("{:+.4f}", *e.metric - *adam_metric) : "-");
     }
     for (std::string cell : {number_cell(e.lr), std::string(name(e.status)), std::to_string(e.stage), truncate(c.rule, 64)})
       row.push_back(cell);
@@ -202,7 +203,10 @@ void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::j
     std::cout << fmt::format("adam: metric {} at lr {} (the same child, its rate from the same sweep)\n",
                              adam_metric ? fmt::format("{:.4f}", *adam_metric) : "-",
                              (*adam)["lr"].is_number() ? fmt::format("{:g}", (*adam)["lr"].get<double>()) : "-");
-    if (adam_metric && !ranked.empty() && ranked[0].evaluation.metric) {
+    if (adam_metric && !ranked.empty() && ranked[0].evaluation.stage > 1) {
+      std::cout << "the best rules come from the funnel's second stage, which trains longer than Adam's run: "
+                   "compare them with nos-search final (or --funnel-baselines adam)\n";
+    } else if (adam_metric && !ranked.empty() && ranked[0].evaluation.metric) {
       double best = *ranked[0].evaluation.metric;
       std::cout << (best > *adam_metric    ? "the best rule found beats Adam on this child (one seed: check it over seeds with nos-search final)\n"
                     : best == *adam_metric ? "the best rule found ties with Adam on this child\n"

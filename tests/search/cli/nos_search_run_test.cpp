@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -534,6 +535,39 @@ TEST_CASE("nos-search run: a per-seed funnel's summary pairs the best rules with
   CHECK(run.out.find(fmt::format("the best rule against Adam over 3 seeds: {}", adam["verdict"].get<std::string>())) !=
         std::string::npos);
   CHECK(run.out.find("one seed: check it over seeds") == std::string::npos);
+}
+
+// Without seeds in the funnel, Adam's one baseline run follows the first stage's protocol: a
+// second-stage result (here twice the epochs) gets no "vs adam" and no verdict against it.
+TEST_CASE("nos-search run: the summary does not hold a second-stage rule against Adam's first-stage run") {
+  TempDir dir;
+  std::string data = nos::testing::write_blobs_csv(dir.file("blobs.csv"), 600, 4, 2, false);
+  std::string db = dir.file("stages.db");
+  ToolResult run = run_tool("nos-search", {"run", "--db", db, "--data", data, "--hidden", "8", "--epochs", "2",
+                                           "--train-subset", "0", "--lr-grid", "0.01,0.1", "--budget", "16", "--batch", "8",
+                                           "--seed", "2", "--workers", "1", "--funnel-top", "0.25", "--funnel-epochs", "4",
+                                           "--no-report"});
+  REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+  INFO(run.out);
+  std::size_t table = run.out.find("best rules of search");
+  REQUIRE(table != std::string::npos);
+  std::istringstream lines(run.out.substr(table));
+  int second_stage_rows = 0;
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream cells(line);
+    std::string rank, metric, versus, lr, status, stage;
+    if (!(cells >> rank >> metric >> versus >> lr >> status >> stage) || rank.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    if (stage == "2") {
+      ++second_stage_rows;
+      CHECK(versus == "-");
+    } else {
+      CHECK(versus != "-");
+    }
+  }
+  REQUIRE(second_stage_rows > 0);  // top ranks the second stage first
+  CHECK(run.out.find("the best rules come from the funnel's second stage") != std::string::npos);
+  CHECK(run.out.find("beats Adam") == std::string::npos);
 }
 
 }  // namespace
