@@ -55,9 +55,16 @@ NOS_ROOFLINE_VARIANT(update_range_baseline, )
 // being compiled for baseline x86-64; 256 and 512 bits both, since which streams faster depends on
 // the CPU and on the number of arrays (AMD family 26: SGD's two arrays faster in 256 bits, NOS's
 // 512-bit Adam faster than a 256-bit loop over Adam's four). The fastest is the limit.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-NOS_ROOFLINE_VARIANT(update_range_avx2, __attribute__((target("avx2,prefer-vector-width=256"))))
-NOS_ROOFLINE_VARIANT(update_range_avx512, __attribute__((target("avx512f,prefer-vector-width=512"))))
+// GCC takes the width in the target attribute; clang has no such attribute and uses each target's
+// own preference.
+#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__clang__)
+#define NOS_WIDTH(bits)
+#else
+#define NOS_WIDTH(bits) ",prefer-vector-width=" #bits
+#endif
+NOS_ROOFLINE_VARIANT(update_range_avx2, __attribute__((target("avx2" NOS_WIDTH(256)))))
+NOS_ROOFLINE_VARIANT(update_range_avx512, __attribute__((target("avx512f" NOS_WIDTH(512)))))
 #endif
 
 struct Variant {
@@ -69,7 +76,7 @@ struct Variant {
 const std::vector<Variant>& variants() {
   static const std::vector<Variant> all = [] {
     std::vector<Variant> out{{"baseline x86-64", update_range_baseline}};
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__)
     if (__builtin_cpu_supports("avx2")) out.push_back({"256-bit AVX2", update_range_avx2});
     if (__builtin_cpu_supports("avx512f")) out.push_back({"512-bit AVX-512", update_range_avx512});
 #endif

@@ -148,14 +148,13 @@ void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::j
     ranked.push_back(std::move(r));
     if (ranked.size() == 5) break;
   }
+  // Each rule's paired test against Adam on the same seeds, where the funnel trained Adam there.
   std::vector<Evaluation> baselines = per_seed ? storage.baseline_results(search.id) : std::vector<Evaluation>{};
-  auto paired_adam = [&](const RankedResult& r) -> std::optional<VersusBaseline> {
-    for (VersusBaseline& v : versus_baselines(r, baselines))
-      if (v.baseline == "adam" && v.test.pairs > 0) return v;
-    return std::nullopt;
-  };
+  std::vector<std::optional<VersusBaseline>> versus_adam(ranked.size());
   bool paired = false;
-  for (const RankedResult& r : ranked) paired = paired || paired_adam(r).has_value();
+  for (std::size_t i = 0; i < ranked.size(); ++i)
+    for (VersusBaseline& v : versus_baselines(ranked[i], baselines))
+      if (v.baseline == "adam" && v.test.pairs > 0) versus_adam[i] = std::move(v), paired = true;
 
   std::optional<double> adam_metric;
   if (adam && (*adam)["metric"].is_number()) adam_metric = (*adam)["metric"].get<double>();
@@ -165,10 +164,9 @@ void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::j
     std::vector<std::string> row{std::to_string(i + 1), number_cell(e.metric)};
     if (paired) {
       Standing standing = standing_of(ranked[i]);
-      std::optional<VersusBaseline> versus = paired_adam(ranked[i]);
       row.push_back(std::to_string(standing.n));
       row.push_back(mean_cell(standing));
-      row.push_back(versus ? versus_cell(*versus) : "-");
+      row.push_back(versus_adam[i] ? versus_cell(*versus_adam[i]) : "-");
     } else {
       // Adam ran the first stage's protocol: a second-stage result (more epochs or data) is no match.
       row.push_back(adam_metric && e.metric && e.stage == 1 ? fmt::format("{:+.4f}", *e.metric - *adam_metric) : "-");
@@ -191,7 +189,7 @@ void print_summary(Storage& storage, const SearchInfo& search, const nlohmann::j
   else std::cout << render_table(columns, rows);
   if (paired) {
     // The verdict of the best rule's paired test (mean reward over the same seeds as Adam's).
-    std::optional<VersusBaseline> best = ranked.empty() ? std::nullopt : paired_adam(ranked[0]);
+    const std::optional<VersusBaseline>& best = versus_adam.front();  // paired: ranked is not empty
     std::cout << "vs adam, paired: the mean difference in reward with Adam trained on the same seeds in the "
                  "funnel's second stage, its 95 % interval and the paired t-test's p\n";
     if (best)
